@@ -1,0 +1,207 @@
+/**
+ * The per-stream report assembler. Lines arrive in input order, from any number of hosts and printk
+ * callers interleaved; each stream (host x caller id) has at most one open report, and a line only
+ * ever touches the report of its own stream. A report ends at the next header of its stream, at a
+ * line of its stream that belongs to no report grammar, when its stream has been silent for
+ * `gapLines` lines, or at `flush()`.
+ *
+ * Cost model: while no report is open, a line that contains none of the needles is dismissed with
+ * a few `includes()` calls and is never decoded. The fast file path relies on this: it may skip
+ * such lines without calling `push()` at all and must get the same reports, so nothing here may
+ * depend on lines that were dismissed.
+ *
+ * Also tracked per host: the kernel release of the latest boot banner (`Linux version ...`), and a
+ * short list of recent lines that contain a context needle (evidence for rules).
+ * Pure and synchronous: no I/O, no clock.
+ */
+import { decodeLine, type DecodeContext, type LineFormat } from './formats/index.js';
+import { BlockedStateSection, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
+import { HEADER_NEEDLE, HungTaskBuilder, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
+import type { TaskReport, KernelLine } from './record.js';
+
+export const BANNER_NEEDLE = 'Linux version ';
+/** journald writes MESSAGE as an array of byte values when it is not printable UTF-8. */
+export const JSON_BYTES_NEEDLE = '"MESSAGE":[';
+
+const BANNER = /^Linux version (\d+\.\d+\S*)/;
+
+export interface AssemblerOptions {
+  /** Substrings of lines worth keeping per host as evidence for rules. */
+  contextNeedles?: readonly string[];
+  /** A report whose stream printed nothing for this many lines is finished. */
+  gapLines?: number;
+  /** Most reports open at once (one per stream); the stalest is finished beyond it. */
+  maxOpen?: number;
+  /** Decode every line with this format instead of detecting it. */
+  format?: LineFormat;
+}
+
+export interface SourcePosition { name: string; line: number }
+
+interface Open {
+  builder: Builder;
+  host: string | null;
+  lastSeen: number;
+  /** The host's boot banner release when the header arrived ("earlier in the input"). */
+  banner: { kernel: string; bootId: string | null } | null;
+}
+
+interface HostState {
+  kernel: string | null;
+  bootId: string | null;
+  context: string[];
+}
+
+const CONTEXT_KEEP = 16;
+
+export class Assembler {
+  /** Every substring that can make a line matter while no report is open. */
+  readonly needles: readonly string[];
+  private readonly contextNeedles: readonly string[];
+  private readonly gapLines: number;
+  private readonly maxOpen: number;
+  private readonly format: LineFormat | undefined;
+  private readonly open = new Map<string, Open>();
+  private readonly hosts = new Map<string | null, HostState>();
+  private counter = 0;
+  /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
+  readonly suppressed = new Set<string | null>();
+  /** Lines that carried a kernel message and were looked at (not merely dismissed). */
+  decoded = 0;
+
+  constructor(
+    private readonly ctx: DecodeContext,
+    private readonly emit: (r: TaskReport) => void,
+    opts: AssemblerOptions = {},
+  ) {
+    this.contextNeedles = opts.contextNeedles ?? [];
+    this.gapLines = opts.gapLines ?? 1000;
+    this.maxOpen = opts.maxOpen ?? 1024;
+    this.format = opts.format;
+    this.needles = [HEADER_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, JSON_BYTES_NEEDLE, ...this.contextNeedles];
+  }
+
+  /** Number of reports still open: while it is 0, lines without needles may be skipped. */
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** True when the line could matter while no report is open. */
+  hasNeedle(raw: string): boolean {
+    for (const n of this.needles) if (raw.includes(n)) return true;
+    return false;
+  }
+
+  push(raw: string, pos: SourcePosition): void {
+    if (this.open.size === 0 && !this.hasNeedle(raw)) return;
+    const line = decodeLine(raw, this.ctx, this.format);
+    this.counter++;
+    if (this.open.size > 0 && (this.counter & 63) === 0) this.closeStale();
+    if (!line || !line.kernel) return;
+    this.decoded++;
+    // An empty message (a blank line in a paste, printk("\n")) neither continues nor ends a report.
+    if (line.text.trim().length === 0) return;
+    const key = line.caller === null ? (line.host ?? '') : `${line.host ?? ''}\u0000${line.caller}`;
+    const text = line.text;
+
+    const header = parseHeader(text);
+    const section = header ? null : parseSection(text);
+    const current = this.open.get(key);
+    if (current && !header && !section) {
+      if (current.builder.push(text, raw, line, pos) === 'taken') {
+        current.lastSeen = this.counter;
+        return;
+      }
+      this.finish(key, current);
+    } else if (current) {
+      this.finish(key, current);
+    }
+
+    if (header || section) {
+      const h = this.hosts.get(line.host);
+      const open: Open = {
+        builder: null as unknown as Builder,
+        host: line.host,
+        lastSeen: this.counter,
+        banner: h?.kernel ? { kernel: h.kernel, bootId: h.bootId } : null,
+      };
+      open.builder = header
+        ? new HungTaskBuilder(header, line, raw, { name: pos.name, line: pos.line })
+        : new BlockedStateSection(section!, (r) => this.complete(r, open));
+      this.open.set(key, open);
+      if (this.open.size > this.maxOpen) this.closeOldest();
+      return;
+    }
+    this.observe(line, text);
+  }
+
+  /** Lines outside reports that still tell something: boot banners, suppression notes, evidence. */
+  private observe(line: KernelLine, text: string): void {
+    if (text.includes(BANNER_NEEDLE)) {
+      const m = BANNER.exec(text.trimStart());
+      if (m) {
+        const h = this.host(line.host);
+        h.kernel = m[1];
+        h.bootId = line.bootId;
+        h.context.length = 0;
+        return;
+      }
+    }
+    if (text.includes(SUPPRESSED_NEEDLE)) {
+      this.suppressed.add(line.host);
+      return;
+    }
+    for (const n of this.contextNeedles) {
+      if (text.includes(n)) {
+        const c = this.host(line.host).context;
+        c.push(text.trim());
+        if (c.length > CONTEXT_KEEP) c.shift();
+        return;
+      }
+    }
+  }
+
+  private host(name: string | null): HostState {
+    let h = this.hosts.get(name);
+    if (!h) {
+      h = { kernel: null, bootId: null, context: [] };
+      this.hosts.set(name, h);
+    }
+    return h;
+  }
+
+  private finish(key: string, o: Open): void {
+    this.open.delete(key);
+    for (const r of o.builder.finish()) this.complete(r, o);
+  }
+
+  /** Adds what the stream knew (boot banner release, context lines) and hands the report on. */
+  private complete(r: TaskReport, o: Open): void {
+    const b = o.banner;
+    if (r.kernel === null && b && (b.bootId === null || r.bootId === null || b.bootId === r.bootId)) {
+      r.kernel = b.kernel;
+      r.kernelSource = 'banner';
+    }
+    const h = this.hosts.get(o.host);
+    if (h) r.context = [...h.context];
+    if (r.suppressesFurther) this.suppressed.add(r.host);
+    this.emit(r);
+  }
+
+  private closeStale(): void {
+    for (const [key, o] of this.open) {
+      if (this.counter - o.lastSeen > this.gapLines) this.finish(key, o);
+    }
+  }
+
+  private closeOldest(): void {
+    let oldest: [string, Open] | null = null;
+    for (const e of this.open) if (!oldest || e[1].lastSeen < oldest[1].lastSeen) oldest = e;
+    if (oldest) this.finish(oldest[0], oldest[1]);
+  }
+
+  /** Finishes every open report (end of input, or an idle stream in follow mode). */
+  flush(): void {
+    for (const [key, o] of [...this.open]) this.finish(key, o);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * sysrq-w and sysrq-t dumps: `sysrq: Show Blocked State` (older kernels `SysRq : Show Blocked
+ * State` and a `  task    PC stack   pid father` column header), then one block per task: the task
+ * line of sched_show_task() and its trace, with no `INFO: task` header. Each D-state task becomes
+ * a `blocked_state` report (never a hung_task one). For `Show State` (sysrq-t, every task) only
+ * tasks in D state are kept. Pure and synchronous, like the hung-task grammar it reuses.
+ */
+import { HungTaskBuilder, isTaskBodyLine, parseTaskLine, type Builder, type LineVerdict } from './hung-task.js';
+import type { KernelLine, TaskReport } from './record.js';
+
+/** What every dump opener contains (`sysrq: Show Blocked State`, `SysRq : Show State`). */
+export const SYSRQ_NEEDLE = ': Show ';
+const SECTION = /(?:sysrq|SysRq)\s*:\s*Show (Blocked State|State)\b/;
+const COLUMNS = /^\s*task\s+(?:PC\s+)?stack\s+pid\s+father\s*$/;
+
+/** 'blocked' for sysrq-w, 'all' for sysrq-t, null when the text does not open a dump. */
+export function parseSection(text: string): 'blocked' | 'all' | null {
+  if (!text.includes(SYSRQ_NEEDLE)) return null;
+  const m = SECTION.exec(text);
+  if (!m) return null;
+  return m[1] === 'State' ? 'all' : 'blocked';
+}
+
+export class BlockedStateSection implements Builder {
+  private current: HungTaskBuilder | null = null;
+  /** In a sysrq-t dump: inside the block of a task that is not in D state. */
+  private skipping = false;
+
+  constructor(private readonly which: 'blocked' | 'all', private readonly emit: (r: TaskReport) => void) {}
+
+  push(text: string, raw: string, line: KernelLine, pos: { name: string; line: number }): LineVerdict {
+    if (COLUMNS.test(text)) return 'taken';
+    const task = parseTaskLine(text);
+    if (task && task.pid !== null) {
+      this.close();
+      // sysrq-t lists every task: only uninterruptible ones are of interest here.
+      if (this.which === 'all' && task.state !== 'D') {
+        this.current = null;
+        this.skipping = true;
+        return 'taken';
+      }
+      this.skipping = false;
+      this.current = new HungTaskBuilder(
+        { kind: 'blocked_state', task: task.comm, pid: task.pid, blockedSeconds: null, verb: null }, line, raw, pos,
+      );
+      this.current.push(text, raw);
+      return 'taken';
+    }
+    if (this.current) {
+      const v = this.current.push(text, raw);
+      if (v === 'taken') return v;
+    } else if (this.skipping && isTaskBodyLine(text)) {
+      return 'taken';
+    }
+    return 'ended';
+  }
+
+  private close(): void {
+    if (this.current) this.emit(this.current.finishOne());
+    this.current = null;
+  }
+
+  finish(): TaskReport[] {
+    const out = this.current ? [this.current.finishOne()] : [];
+    this.current = null;
+    return out;
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Text with no log envelope at all: a trace pasted from an email, a web page or a ticket, often
+ * indented or quoted with `> `. Quote markers are removed; printk prefixes that survived the
+ * paste (`> [ 12.345678] ...`) are decoded. Every line is accepted, so this format comes last.
+ */
+import { stripPrintk } from './printk.js';
+import { kernelLine, type LineFormat } from './types.js';
+
+const QUOTE = /^(?:[ \t]*>)+ ?/;
+
+export const bare: LineFormat = {
+  name: 'bare',
+  description: 'kernel text without any prefix (pasted, indented or quoted with "> ")',
+  samples: [
+    'INFO: task java:181134 blocked for more than 120 seconds.',
+    '  [<ffffffff816a94c9>] schedule+0x29/0x70',
+    '> INFO: task java:181134 blocked for more than 120 seconds.',
+  ],
+  decode(line) {
+    let text = line;
+    if (text.includes('>')) {
+      const q = QUOTE.exec(text);
+      if (q) text = text.slice(q[0].length);
+    }
+    let p = stripPrintk(text);
+    // A paste may indent the prefix, and console captures sometimes repeat it.
+    if (!p.found && text.trimStart().charCodeAt(0) === 91) p = stripPrintk(text.trimStart());
+    if (p.found && p.text.charCodeAt(0) === 91) {
+      const again = stripPrintk(p.text);
+      if (again.found && again.uptime !== null) p = { ...again, uptime: p.uptime ?? again.uptime };
+    }
+    return kernelLine(p.text, 'bare', { uptime: p.uptime, level: p.level, caller: p.caller, time: p.time });
+  },
+};

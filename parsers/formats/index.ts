@@ -1,0 +1,62 @@
+/**
+ * The line-format registry and per-line detection. Every line is decoded on its own (a file may
+ * mix formats, e.g. a syslog file with a pasted trace), by trying the formats that can start with
+ * the line's first character, most specific first, and falling back to `bare`. Detection depends
+ * on the line alone, so the result is the same whichever lines were skipped before it.
+ */
+import type { KernelLine } from '../record.js';
+import { bare } from './bare.js';
+import { dmesg } from './dmesg.js';
+import { journal } from './journal.js';
+import { journalJson } from './journal-json.js';
+import { kmsg } from './kmsg.js';
+import { rfc5424 } from './rfc5424.js';
+import { syslog } from './syslog.js';
+import type { DecodeContext, LineFormat } from './types.js';
+
+export type { DecodeContext, LineFormat } from './types.js';
+
+/** All formats, most specific first. `--format` takes these names. */
+export const FORMATS: readonly LineFormat[] = [journalJson, kmsg, rfc5424, syslog, journal, dmesg, bare];
+
+export function formatByName(name: string): LineFormat | undefined {
+  return FORMATS.find((f) => f.name === name);
+}
+
+// kmsg dictionary lines (` SUBSYSTEM=pci`) follow a record and carry no message.
+const KMSG_DICT = /^ [A-Z][A-Z0-9_]*=/;
+
+/** Candidate formats by the line's first character. */
+function candidates(c0: number): readonly LineFormat[] {
+  if (c0 === 123 /* { */ || c0 === 0x1e) return [journalJson];
+  if (c0 >= 48 && c0 <= 57) return [kmsg, syslog, journal, dmesg];
+  if (c0 === 60 /* < */) return [rfc5424, syslog, dmesg];
+  if (c0 === 91 /* [ */) return [journal, dmesg];
+  if (c0 >= 65 && c0 <= 90) return [syslog, journal];
+  if (c0 >= 97 && c0 <= 122) return [dmesg];
+  return [];
+}
+
+/**
+ * Decodes one line (without its line terminator). Returns null for lines that carry no kernel
+ * message at all (kmsg dictionary lines, broken JSON records); lines of other programs come back
+ * with `kernel: false`.
+ */
+export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat): KernelLine | null {
+  // NUL runs appear where a crash left preallocated blocks in a log file.
+  const line = raw.includes('\0') ? raw.replace(/\0+/g, '') : raw;
+  if (forced) return forced.decode(line, ctx);
+  const c0 = line.charCodeAt(0);
+  if (c0 === 32 && KMSG_DICT.test(line)) return null;
+  for (const f of candidates(c0)) {
+    const k = f.decode(line, ctx);
+    if (k) return k;
+  }
+  if (c0 === 123 || c0 === 0x1e) return null;
+  return bare.decode(line, ctx);
+}
+
+/** The format that auto-detection attributes a line to ('skip' when it carries no message). */
+export function detectFormat(line: string, ctx: DecodeContext): string {
+  return decodeLine(line, ctx)?.format ?? 'skip';
+}

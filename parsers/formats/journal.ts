@@ -1,0 +1,55 @@
+/**
+ * journalctl's text outputs that do not look like syslog (those are decoded by syslog.ts):
+ *   short-monotonic  `[ 1234.567890] app-prod-17 kernel: msg`   (also short-delta's `[ 1.2 <  0.1>]`)
+ *   short-unix       `1548758467.123456 app-prod-17 kernel: msg`
+ *   short-full       `Tue 2019-01-29 10:41:07 UTC app-prod-17 kernel: msg`
+ * For kernel lines journald's monotonic time is the kernel's own printk time.
+ */
+import { compile } from '../patterns.js';
+import { programLine, splitHostTag } from './syslog.js';
+import type { LineFormat } from './types.js';
+
+const MONO = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d+ ) (?: \s* < [^>]* > )? \] \s (?= \S+ \s \S+ : )`);
+const UNIX = compile(String.raw`^ (?<secs> \d{9,11} \. \d{1,9} ) \s (?= \S+ \s \S+ : )`);
+const FULL = compile(String.raw`
+  ^ [A-Z][a-z]{2} \s (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) \s (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d )
+    (?: \. (?<frac> \d+ ) )? \s (?<tz> [A-Za-z][\w+\-/]* ) \s`);
+
+export const journal: LineFormat = {
+  name: 'journal',
+  description: 'journalctl -o short-monotonic, short-delta, short-unix and short-full',
+  samples: [
+    '[ 6141.921740] app-prod-17 kernel: INFO: task java:181134 blocked for more than 120 seconds.',
+    '1548758467.123456 app-prod-17 kernel: Call Trace:',
+    'Tue 2019-01-29 10:41:07 UTC app-prod-17 kernel: Call Trace:',
+  ],
+  decode(line) {
+    const c0 = line.charCodeAt(0);
+    let m: RegExpExecArray | null;
+    if (c0 === 91 /* [ */) {
+      if (!(m = MONO.exec(line))?.groups) return null;
+      const ht = splitHostTag(line.slice(m[0].length));
+      if (!ht) return null;
+      const k = programLine('journal', ht.host, ht.tag, ht.msg, null);
+      if (k.kernel && k.uptime === null) k.uptime = Number(m.groups.secs);
+      return k;
+    }
+    if (c0 >= 48 && c0 <= 57) {
+      if (!(m = UNIX.exec(line))?.groups) return null;
+      const ht = splitHostTag(line.slice(m[0].length));
+      if (!ht) return null;
+      return programLine('journal', ht.host, ht.tag, ht.msg, Math.round(Number(m.groups.secs) * 1000));
+    }
+    if (!(m = FULL.exec(line))?.groups) return null;
+    const g = m.groups;
+    const ms = g.frac ? Number((g.frac + '00').slice(0, 3)) : 0;
+    // Only UTC/GMT are unambiguous among zone abbreviations; others are read as local time.
+    const utc = /^(UTC|GMT|Z)$/i.test(g.tz);
+    const time = utc
+      ? Date.UTC(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms)
+      : new Date(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms).getTime();
+    const ht = splitHostTag(line.slice(m[0].length));
+    if (!ht) return null;
+    return programLine('journal', ht.host, ht.tag, ht.msg, time);
+  },
+};

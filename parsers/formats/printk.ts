@@ -1,0 +1,164 @@
+/**
+ * The prefixes the kernel and dmesg(1) put in front of a message, which appear on their own
+ * (dmesg, console captures) and inside other envelopes (syslog's `kernel: [ 12.345678] ...`):
+ * `<3>` log level, `[ 1234.567890]` printk time, `[  T140]` / `[    C3]` caller id,
+ * `dmesg -T` local times in any locale, `dmesg --time-format=iso`, `dmesg -x` facility:level,
+ * `dmesg -d` deltas and `dmesg -e` relative times.
+ *
+ * `stripPrintk()` removes the ones present and reports what they said. It never fails: text
+ * without prefixes comes back unchanged.
+ */
+import { compile } from '../patterns.js';
+
+export interface PrintkPrefix {
+  text: string;
+  uptime: number | null;
+  level: number | null;
+  caller: string | null;
+  time: number | null;
+  /** True when at least one prefix was found. */
+  found: boolean;
+}
+
+const LEVELS: Record<string, number> = {
+  emerg: 0, alert: 1, crit: 2, err: 3, warn: 4, warning: 4, notice: 5, info: 6, debug: 7,
+};
+
+// dmesg -x: `kern  :err   : ` (facility and level names padded to fixed widths).
+const DMESG_X = compile(String.raw`
+  ^ (?<facility> kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7]|res\d+ ) \s* :
+    (?<lvl> emerg|alert|crit|err|warn|warning|notice|info|debug ) \s* : \s?`);
+
+// printk time, optionally with dmesg -d's delta: `[ 1234.567890]`, `[ 1234.567890 <    0.000123>]`.
+// Some reporters cut the fraction off (`[  240.]`, samples/eras/mips-*.log).
+const UPTIME = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d* ) (?: \s* < [^>]* > )? \]`);
+
+// printk caller id right after the time (CONFIG_PRINTK_CALLER): `[  T140]`, `[    C3]`.
+const CALLER = compile(String.raw`^ \[ \s* (?<id> [TC] \d+ ) \]`);
+
+// dmesg -T: `[Tue Jan 29 10:41:07 2019]` in the C locale, or any other locale's %a %b names
+// (`[Di Jan 29 ...]`, `[mar. janv. 29 ...]`, `[火  1月 29 ...]`). Names are looked up below.
+const DMESG_T = compile(String.raw`
+  ^ \[ (?<names> [^\]\d]* (?: \d{1,2} (?: 月 | 월 ) )? [^\]\d]*? ) \s+
+    (?<day> \d{1,2} ) \s+ (?<h> \d\d ) : (?<m> \d\d ) : (?<s> \d\d ) \s+ (?<year> \d{4} ) \]`);
+
+// dmesg --time-format=iso: `2019-01-29T10:41:07,123456+00:00 ` (comma before the fraction).
+const DMESG_ISO = compile(String.raw`
+  ^ (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) T (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d )
+    , (?<frac> \d+ ) (?<tz> [+-] \d\d :? \d\d | Z ) \s`);
+
+// dmesg -e / --time-format=reltime: `[Jan29 10:41]`, `[  +0.000123]`: no usable time, only dropped.
+const DMESG_REL = compile(String.raw`^ \[ (?: [A-Z][a-z]{2} \d{1,2} \s \d\d:\d\d (?::\d\d)? | \s* \+ \d+ \. \d+ ) \]`);
+
+/** Month names as strftime %b prints them in common locales, lower-cased, dots removed. */
+const MONTHS: Record<string, number> = {};
+for (const names of [
+  'jan feb mar apr may jun jul aug sep oct nov dec', // en
+  'jan feb mär apr mai jun jul aug sep okt nov dez', // de
+  'janv févr mars avril mai juin juil août sept oct nov déc', // fr
+  'ene feb mar abr may jun jul ago sep oct nov dic', // es
+  'gen feb mar apr mag giu lug ago set ott nov dic', // it
+  'jan fev mar abr mai jun jul ago set out nov dez', // pt
+  'jan feb mrt apr mei jun jul aug sep okt nov dec', // nl
+  'янв фев мар апр мая июн июл авг сен окт ноя дек', // ru (genitive, as glibc prints %b)
+  'sty lut mar kwi maj cze lip sie wrz paź lis gru', // pl
+  'led úno bře dub kvě čvn čvc srp zář říj lis pro', // cs
+  'jan feb mar apr maj jun jul aug sep okt nov dec', // sv, da
+]) {
+  names.split(' ').forEach((n, i) => {
+    if (!(n in MONTHS)) MONTHS[n] = i;
+  });
+}
+// A few full or alternative spellings that glibc uses for %b.
+Object.assign(MONTHS, { 'mär': 2, 'märz': 2, 'juni': 5, 'juli': 6, 'févr': 1, 'fév': 1, 'янв.': 0, 'мар.': 2 });
+
+function monthOf(names: string): number | null {
+  const cjk = /(\d{1,2})\s*(?:月|월)/.exec(names);
+  if (cjk) return Number(cjk[1]) - 1;
+  // %a comes before %b, and some weekday abbreviations are month names elsewhere (French "mar.").
+  for (const raw of names.trim().split(/\s+/).reverse()) {
+    const t = raw.toLowerCase().replace(/[.,]$/, '');
+    if (t in MONTHS) return MONTHS[t];
+    const short = t.slice(0, 3);
+    if (t.length > 3 && short in MONTHS && /^[a-z]/.test(short)) return MONTHS[short];
+  }
+  return null;
+}
+
+/** Parses a numeric zone `+08:00`, `-0500`, `Z` into minutes east of UTC. */
+export function zoneMinutes(tz: string): number {
+  if (tz === 'Z' || tz === 'z') return 0;
+  const m = /^([+-])(\d\d):?(\d\d)$/.exec(tz);
+  if (!m) return 0;
+  const v = Number(m[2]) * 60 + Number(m[3]);
+  return m[1] === '-' ? -v : v;
+}
+
+/** First three digits of a fraction of a second as milliseconds. */
+export function fracMs(frac: string | undefined): number {
+  if (!frac) return 0;
+  return Number((frac + '00').slice(0, 3));
+}
+
+export function stripPrintk(input: string): PrintkPrefix {
+  let text = input;
+  let uptime: number | null = null;
+  let level: number | null = null;
+  let caller: string | null = null;
+  let time: number | null = null;
+  let found = false;
+
+  // dmesg -x comes first, then the level, then the time, then the caller id.
+  if (text.length > 4 && text.charCodeAt(0) >= 97) {
+    const m = DMESG_X.exec(text);
+    if (m?.groups) {
+      level = LEVELS[m.groups.lvl];
+      text = text.slice(m[0].length);
+      found = true;
+    }
+  }
+  if (text.charCodeAt(0) === 60 /* < */) {
+    const m = /^<(\d{1,3})>/.exec(text);
+    if (m) {
+      level = Number(m[1]) & 7;
+      text = text.slice(m[0].length);
+      found = true;
+    }
+  }
+  const c0 = text.charCodeAt(0);
+  if (c0 === 91 /* [ */) {
+    let m = UPTIME.exec(text);
+    if (m?.groups) {
+      uptime = Number(m.groups.secs);
+      text = text.slice(m[0].length);
+      found = true;
+      const c = CALLER.exec(text);
+      if (c?.groups) {
+        caller = c.groups.id;
+        text = text.slice(c[0].length);
+      }
+    } else if ((m = DMESG_T.exec(text))?.groups) {
+      const g = m.groups;
+      const mon = monthOf(g.names);
+      if (mon !== null) {
+        time = new Date(Number(g.year), mon, Number(g.day), Number(g.h), Number(g.m), Number(g.s)).getTime();
+      }
+      text = text.slice(m[0].length);
+      found = true;
+    } else if ((m = DMESG_REL.exec(text))) {
+      text = text.slice(m[0].length);
+      found = true;
+    }
+  } else if (c0 >= 48 && c0 <= 57 && text.length > 26 && text.charCodeAt(10) === 84 /* T */) {
+    const m = DMESG_ISO.exec(text);
+    if (m?.groups) {
+      const g = m.groups;
+      time = Date.UTC(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, fracMs(g.frac)) - zoneMinutes(g.tz) * 60000;
+      text = text.slice(m[0].length - 1);
+      found = true;
+    }
+  }
+  // Exactly one separator belongs to the prefix; further spaces are the message's indentation.
+  if (found && text.charCodeAt(0) === 32) text = text.slice(1);
+  return { text, uptime, level, caller, time, found };
+}

@@ -1,0 +1,129 @@
+/**
+ * syslog files as rsyslog, syslog-ng and `journalctl -o short*` write them:
+ *   BSD / RFC 3164   `Jan 29 10:41:07 app-prod-17 kernel: msg`   (host optional, `.123456` optional)
+ *   RFC 3339         `2019-01-29T10:41:07.123456+08:00 app-prod-17 kernel: msg` (also `+0800`, `Z`,
+ *                    and journalctl short-iso's `2019-01-29T10:41:07+0000`)
+ * with an optional `<PRI>` in front. The message of a `kernel` line may carry printk prefixes of
+ * its own (`kernel: [ 6141.921740] INFO: ...`), which are decoded too. Lines of other programs
+ * come back with `kernel: false`. RFC 5424 has a module of its own (rfc5424.ts).
+ */
+import { compile } from '../patterns.js';
+import type { KernelLine } from '../record.js';
+import { fracMs, stripPrintk, zoneMinutes } from './printk.js';
+import { kernelLine, type DecodeContext, type LineFormat } from './types.js';
+
+const MONTH_INDEX: Record<string, number> = {
+  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
+};
+
+const BSD = compile(String.raw`
+  ^ (?: < \d{1,3} > )?
+    (?<mon> Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec ) \s{1,2} (?<day> \d{1,2} ) \s
+    (?<h> \d\d ) : (?<m> \d\d ) : (?<s> \d\d ) (?: \. (?<frac> \d+ ) )? \s+`);
+
+const ISO = compile(String.raw`
+  ^ (?: < \d{1,3} > )?
+    (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) [T\x20] (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d )
+    (?: \. (?<frac> \d+ ) )? (?<tz> Z | [+-] \d\d :? \d\d )? \s+`);
+
+/** Program tags that carry kernel messages. */
+export const KERNEL_TAGS = new Set(['kernel', 'vmunix', 'kern', 'klogd']);
+
+/**
+ * Splits `[host] tag[pid]: message` after the timestamp. A first token ending in `:` is the tag
+ * (no host in this file); otherwise the first token is the host and the second the tag.
+ */
+export function splitHostTag(rest: string): { host: string | null; tag: string; msg: string } | null {
+  const sp = rest.indexOf(' ');
+  if (sp <= 0) return null;
+  const first = rest.slice(0, sp);
+  if (first.endsWith(':')) {
+    return { host: null, tag: stripPid(first.slice(0, -1)), msg: dropSep(rest.slice(sp + 1)) };
+  }
+  let i = sp + 1;
+  while (rest.charCodeAt(i) === 32) i++;
+  const colon = rest.indexOf(':', i);
+  const tagToken = colon < 0 ? '' : rest.slice(i, colon);
+  if (tagToken.length === 0 || tagToken.includes(' ') || tagToken.includes('[')) {
+    // `host message` without a tag: a forwarded console record (`10.20.22.1 [139221.2][  T817] INFO: ...`,
+    // samples/eras/5.8-remote-syslog-*.log) is kernel text; anything else is not a program line.
+    const msg = rest.slice(i);
+    return { host: first, tag: PRINTK_START.test(msg) ? 'kernel' : '', msg };
+  }
+  return { host: first, tag: stripPid(tagToken), msg: dropSep(rest.slice(colon + 1)) };
+}
+
+/** A message that starts with a printk time or level: kernel text even without a `kernel:` tag. */
+const PRINTK_START = /^(?:<\d{1,3}>)?\[\s*\d+\.\d*\]/;
+
+function stripPid(tag: string): string {
+  const b = tag.indexOf('[');
+  return b > 0 ? tag.slice(0, b) : tag;
+}
+
+function dropSep(msg: string): string {
+  return msg.charCodeAt(0) === 32 ? msg.slice(1) : msg;
+}
+
+/** Places a month/day/time without a year at or before the reference time (+1 day of skew). */
+export function yearless(ctx: DecodeContext, mon: number, day: number, h: number, m: number, s: number, ms: number): number {
+  const ref = new Date(ctx.referenceTime);
+  let t = new Date(ref.getFullYear(), mon, day, h, m, s, ms).getTime();
+  if (t > ctx.referenceTime + 86400000) t = new Date(ref.getFullYear() - 1, mon, day, h, m, s, ms).getTime();
+  return t;
+}
+
+/** Builds the KernelLine for a decoded `host tag: message` triple. */
+export function programLine(
+  format: string, host: string | null, tag: string, msg: string, time: number | null,
+): KernelLine {
+  if (!KERNEL_TAGS.has(tag)) return kernelLine(msg, format, { host, time, kernel: false });
+  const p = stripPrintk(msg);
+  return kernelLine(p.text, format, {
+    host, time, uptime: p.uptime, level: p.level, caller: p.caller,
+  });
+}
+
+export const syslog: LineFormat = {
+  name: 'syslog',
+  description: 'rsyslog/syslog-ng files and journalctl short, short-precise and short-iso output',
+  samples: [
+    'Jan 29 10:41:07 app-prod-17 kernel: INFO: task java:181134 blocked for more than 120 seconds.',
+    'Jan  9 10:41:07 kernel: [ 6141.921740] INFO: task java:181134 blocked for more than 120 seconds.',
+    'Jan 29 10:41:07.123456 app-prod-17 kernel:  schedule+0x29/0x70',
+    '2019-01-29T10:41:07.123456+08:00 app-prod-17 kernel: Call Trace:',
+    '2019-01-29T10:41:07+0000 app-prod-17 kernel: Call Trace:',
+    '2021-03-16 11:30:24.753 kernel: INFO: task iw:467 blocked for more than 122 seconds.',
+    'Aug 30 05:34:55 10.20.22.1 [139221.203949][  T817] INFO: task pppd:6009 blocked for more than 122 seconds.',
+    '<4>Jan 29 10:41:07 app-prod-17 kernel: Call Trace:',
+    'Jan 29 10:41:08 app-prod-17 sshd[4242]: Accepted publickey for deploy',
+  ],
+  decode(line, ctx) {
+    const c0 = line.charCodeAt(0);
+    let m: RegExpExecArray | null;
+    let time: number;
+    if ((c0 >= 48 && c0 <= 57) || c0 === 60) {
+      m = ISO.exec(line);
+      if (m?.groups) {
+        const g = m.groups;
+        const ms = fracMs(g.frac);
+        time = g.tz
+          ? Date.UTC(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms) - zoneMinutes(g.tz) * 60000
+          : new Date(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms).getTime();
+      } else if (c0 !== 60) {
+        return null;
+      }
+    } else {
+      m = null;
+    }
+    if (!m) {
+      m = BSD.exec(line);
+      if (!m?.groups) return null;
+      const g = m.groups;
+      time = yearless(ctx, MONTH_INDEX[g.mon], +g.day, +g.h, +g.m, +g.s, fracMs(g.frac));
+    }
+    const ht = splitHostTag(line.slice(m[0].length));
+    if (!ht) return null;
+    return programLine('syslog', ht.host, ht.tag, ht.msg, time!);
+  },
+};

@@ -1,0 +1,40 @@
+/**
+ * What a line-format module provides. Each module decodes one family of log envelopes into a
+ * KernelLine, and carries sample lines that its own decoder must accept and that detection must
+ * attribute to it and to no other module (the lnav idea: a format is data plus its samples).
+ */
+import type { KernelLine } from '../record.js';
+
+export interface DecodeContext {
+  /**
+   * Reference time (ms) for envelopes without a year (BSD syslog, journalctl short): a timestamp
+   * is placed in the year that puts it at or before the reference (plus a day of clock skew).
+   */
+  referenceTime: number;
+}
+
+export interface LineFormat {
+  /** The `--format` value. */
+  name: string;
+  description: string;
+  /** Lines this module must decode, and that auto-detection must give to this module. */
+  samples: string[];
+  /** Returns null when the line is not of this format. */
+  decode(line: string, ctx: DecodeContext): KernelLine | null;
+}
+
+export function kernelLine(text: string, format: string, fields: Partial<KernelLine> = {}): KernelLine {
+  return {
+    text,
+    host: null,
+    time: null,
+    uptime: null,
+    level: null,
+    caller: null,
+    bootId: null,
+    cursor: null,
+    kernel: true,
+    format,
+    ...fields,
+  };
+}

@@ -1,0 +1,353 @@
+/**
+ * The hung-task report grammar: what khungtaskd prints for one blocked task, in every kernel era.
+ *
+ *   INFO: task java:181134 blocked for more than 120 seconds.            header (also "blocked in I/O
+ *                                                                        wait for more than", "can't die")
+ *         Tainted: G           OE  5.15.0-53-generic #59-Ubuntu          or "Not tainted"; absent on RHEL 7
+ *   "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.
+ *   java            D ffff881269bd7c00     0 181134      1 0x00000084    old task line (+ raw stack words)
+ *   task:java state:D stack:0 pid:181134 tgid:181134 ppid:1 flags:0x..  5.x/6.x task line
+ *   Workqueue: writeback wb_workfn (flush-8:0)
+ *   Call Trace: / Call trace:  then frames (frame.ts), markers, user-space register lines
+ *   INFO: task X:N is blocked on a mutex likely owned by task Y:M.       6.15+: the owner's task line
+ *                                                                        and trace follow
+ *   Future hung task reports are suppressed, see sysctl kernel.hung_task_warnings
+ *
+ * `HungTaskBuilder` consumes the lines of one report and says when a line is not part of it.
+ * Pure and synchronous: no I/O, no clock.
+ */
+import { contextAfter, parseFrameLine, type ParsedFrame } from './frame.js';
+import { compile } from './patterns.js';
+import type { Blocker, Frame, FrameContext, HungTaskVerb, KernelLine, ReportKind, TaskInfo, TaskReport } from './record.js';
+
+// The header. The task name may hold colons, spaces and parentheses, so the pid is the last
+// `:digits` before the verb (`kworker/u8:102:403349`). A name with an embedded newline splits
+// the header over two lines; the second half still matches without the `INFO: task ` part,
+// which parseHeader() removes from the name when it is there.
+export const HEADER = compile(String.raw`
+  ^ (?<task> .*? ) : (?<pid> \d+ ) \s
+  (?<verb> blocked | blocked \s in \s I/O \s wait | can't \s die ) \s for \s more \s than \s
+  (?<secs> \d+ ) \s? (?: seconds? | s ) \.? \s* $       # a Huawei kernel prints "120 s."
+`);
+
+// The needle every header variant contains; a line without it can never open a report.
+export const HEADER_NEEDLE = ' for more than ';
+
+// `Tainted: G        W   E     4.19.0-6-amd64 #1 Debian 4.19.67-2+deb10u2` / `Not tainted 6.8.1-arch1-1 #1`.
+const TAINTED = compile(String.raw`
+  ^ \s* (?: Not \s tainted | Tainted: \s (?<flags> [^0-9]*? ) ) \s* (?<release> \d+ \. \d+ [^\s]* )
+    (?: \s+ \# (?<build> \S+ ) (?: \s+ (?<rest> .* ) )? )? \s* $`);
+
+// 5.x/6.x: `task:df state:D stack:    0 pid:1177107 tgid:1177107 ppid:  6953 task_flags:0x400000 flags:0x00004224`.
+const TASK_NEW = compile(String.raw`
+  ^ \s* task: (?<comm> .*? ) \s+ state: (?<state> \S+ ) (?: \s+ running \s task )?   # state:R adds "running task"
+    (?: \s+ stack: \s* \d+ )?
+    \s+ pid: \s* (?<pid> \d+ ) (?: \s+ tgid: \s* (?<tgid> \d+ ) )? \s+ ppid: \s* (?<ppid> \d+ )
+    (?: \s+ task_flags: \s* 0x[0-9a-fA-F]+ )? (?: \s+ flags: \s* (?<flags> 0x[0-9a-fA-F]+ ) )? \s* $`);
+
+// 2.6-4.x: `%-15.15s %c` then (thread pc | "running [task]") free-stack pid ppid flags; 2.6.18
+// ends with sibling pids and (NOTLB)/(L-TLB) instead of flags.
+const TASK_OLD = compile(String.raw`
+  ^ \s* (?<comm> .{1,15}? ) \s+ (?<state> [RSDTtXZPIWKNx?] ) \s+
+    (?: [0-9a-fA-F]{8} \s+ | [0-9a-fA-F]{16} \s+ | running (?: \s+ task )? \s+ )?
+    \d+ \s+ (?<pid> \d+ ) \s+ (?<ppid> \d+ ) \s+
+    (?: (?<flags> 0x[0-9a-fA-F]+ ) | (?: \d+ \s+ )* \( (?: NOTLB | L-TLB ) \) ) \s* $`);
+
+// Raw stack words printed by old kernels between the task line and the trace (`Stack:` and
+// MIPS's `Stack : ...` with a `...` continuation, samples/eras/mips-*.log).
+const STACK_WORDS = compile(String.raw`
+  ^ \s* (?: Stack \s? : \s* )?
+    (?: (?: [0-9a-fA-F]{8} | [0-9a-fA-F]{16} ) (?: \s+ (?: [0-9a-fA-F]{8} | [0-9a-fA-F]{16} ) )* | \.\.\. ) \s* $`);
+
+// ARM exception stack dumps: `Exception stack(0xc0b01f40 to 0xc0b01f88)` and `1f40: 00000001 ...`.
+const ARM_DUMP = compile(String.raw`^ \s* (?: Exception \s stack \( .* \) | [0-9a-f]{4}: (?: \s [0-9a-f]{8} | \s [ ]{8} )+ ) \s* $`);
+
+// Register and code lines of the user-space frame printed after a trace (x86 5.x+), and of
+// older kernels' register dumps: part of the report, never frames.
+const REGISTERS = compile(String.raw`
+  ^ \s* (?: RIP | RSP | RAX | RBX | RCX | RDX | RSI | RDI | RBP | R\d{1,2} | EIP | ESP | EAX | EBX | ECX
+          | EDX | ESI | EDI | EBP | EFLAGS | ORIG_RAX | FS | GS | CS | DS | ES | SS | CR[0-4] | DR[0-7]
+          | Code | pc | lr | sp | x\d{1,2} | NIP | MSR | LR | CTR | XER | GPR\d\d ) \s* :`);
+
+// 6.15+ blocker lines. Mutex: `is blocked on a mutex likely owned by task Y:M.`; semaphore:
+// `blocked on a semaphore likely last held by task Y:M`; rw-semaphore: `<reader> blocked on an
+// rw-semaphore likely owned by task Y:M <writer>`; and the `..., but the owner is not found.` forms.
+const BLOCKER = compile(String.raw`
+  ^ \s* INFO: \s task \s (?<task> .*? ) : (?<pid> \d+ ) \s (?: < (?<as> reader|writer ) > \s )?
+    (?: is \s )? blocked \s on \s an? \s (?<lock> mutex | semaphore | rw-semaphore )
+    (?: ,? \s but \s the \s (?: owner | last \s holder ) \s is \s not \s found
+      | \s likely \s (?: owned | last \s held ) \s by \s task \s (?<owner> .*? ) : (?<opid> \d+ )
+        (?: \s < (?<oas> reader|writer ) > )? ) \.? \s* $`);
+
+const WORKQUEUE = /^\s*Workqueue:\s*(.+?)\s*$/;
+const CALL_TRACE = /^\s*(?:Call [Tt]race|Backtrace):?\s*$/;
+
+export const SUPPRESSED_NEEDLE = 'Future hung task reports are suppressed';
+
+/** Last frames of a complete trace: the entry from user space or the start of a kernel thread. */
+const TRACE_BOTTOM = new RegExp('^(?:' + [
+  String.raw`\w*ret_from_fork\w*`, 'ret_from_kernel_thread', 'ret_from_kernel_user_thread', 'start_kernel_thread', 'kthread',
+  String.raw`entry_SYSCALL\w*`, String.raw`entry_SYSENTER\w*`, String.raw`entry_INT80\w*`, String.raw`\w*system_call\w*`,
+  'syscall_call', String.raw`sysenter_\w+`, String.raw`ia32_sysenter\w*`, 'int_signal', 'int_ret_from_sys_call',
+  'ret_fast_syscall', 'ret_from_syscall', String.raw`el0t?_\w+`, 'ret_to_user', 'syscall_exit', 'do_syscall_64',
+  'child_rip', 'kernel_thread_helper', 'kernel_thread',
+  String.raw`_*do_fast_syscall_32`, 'handle_exception', 'ret_from_exception', 'handle_syscall',
+  'start_kernel', String.raw`secondary_startup\w*`, 'cpu_startup_entry', 'rest_init',
+].join('|') + ')$');
+
+/** Lines that belong to a task block whatever its state: frames, markers, trace header, stack words, registers. */
+export function isTaskBodyLine(text: string): boolean {
+  return parseFrameLine(text) !== null || CALL_TRACE.test(text) || STACK_WORDS.test(text) || ARM_DUMP.test(text)
+    || REGISTERS.test(text) || WORKQUEUE.test(text);
+}
+
+export function parseHeader(text: string): ReportStart | null {
+  if (!text.includes(HEADER_NEEDLE)) return null;
+  const m = HEADER.exec(text);
+  if (!m?.groups) return null;
+  const v = m.groups.verb;
+  let task = m.groups.task;
+  const info = task.indexOf('INFO: task ');
+  if (info >= 0) task = task.slice(info + 11);
+  const verb: HungTaskVerb = v === 'blocked' ? 'blocked' : v.startsWith("can't") ? "can't die" : 'blocked in I/O wait';
+  return { kind: 'hung_task', task, pid: Number(m.groups.pid), blockedSeconds: Number(m.groups.secs), verb };
+}
+
+export interface TaintedLine { release: string; tainted: string | null; pkg: string | null }
+
+export function parseTainted(text: string): TaintedLine | null {
+  if (!text.includes('ainted')) return null;
+  const m = TAINTED.exec(text);
+  if (!m?.groups) return null;
+  const g = m.groups;
+  let tainted: string | null = null;
+  if (g.flags !== undefined) {
+    // Flags print one character per position with spaces in between; RHEL adds a dash run.
+    tainted = g.flags.replace(/-{2,}/g, ' ').trim().split(/\s+/).join(' ') || null;
+  }
+  const deb = g.rest ? /^Debian\s+(\S+)/.exec(g.rest) : null;
+  return { release: g.release, tainted, pkg: deb ? deb[1] : null };
+}
+
+export function parseTaskLine(text: string): TaskInfo | null {
+  let m = TASK_NEW.exec(text);
+  if (m?.groups) {
+    const g = m.groups;
+    return {
+      comm: g.comm, state: g.state, pid: Number(g.pid), tgid: g.tgid ? Number(g.tgid) : null,
+      ppid: Number(g.ppid), flags: g.flags ?? null,
+    };
+  }
+  m = TASK_OLD.exec(text);
+  if (m?.groups) {
+    const g = m.groups;
+    return { comm: g.comm.trim(), state: g.state, pid: Number(g.pid), tgid: null, ppid: Number(g.ppid), flags: g.flags ?? null };
+  }
+  return null;
+}
+
+export function parseBlocker(text: string): Blocker | null {
+  if (!text.includes('blocked on a')) return null;
+  const m = BLOCKER.exec(text);
+  if (!m?.groups) return null;
+  const g = m.groups;
+  return {
+    task: { task: g.task, pid: Number(g.pid) },
+    lock: g.lock,
+    as: g.as ?? null,
+    ownerAs: g.oas ?? null,
+    owner: g.owner !== undefined ? { task: g.owner, pid: Number(g.opid) } : null,
+    ownerTask: null,
+    ownerFrames: [],
+  };
+}
+
+/** Bounds that keep one report's memory small whatever the input does. */
+export const LIMITS = { frames: 512, lines: 1200, lineLength: 4096 };
+
+/** Collects frames, handling stack-context markers and ARM's `where from caller` pairs. */
+class FrameCollector {
+  readonly frames: Frame[] = [];
+  private context: FrameContext = 'task';
+  private lastArmFrom: string | null = null;
+
+  add(markers: string[], parsed: ParsedFrame[]): void {
+    for (const mk of markers) {
+      const c = contextAfter(mk);
+      if (c) this.context = c;
+    }
+    for (const p of parsed) {
+      if (p.arm === 'where' && this.lastArmFrom === p.fn) continue;
+      this.lastArmFrom = p.arm === 'from' ? p.fn : null;
+      if (this.frames.length >= LIMITS.frames) return;
+      const f: Frame = {
+        fn: p.fn, offset: p.offset, size: p.size, module: p.module, unreliable: p.unreliable, context: this.context,
+      };
+      if (p.inline) f.inline = true;
+      if (p.source) f.source = p.source;
+      this.frames.push(f);
+    }
+  }
+}
+
+export type LineVerdict = 'taken' | 'ended';
+
+/** What starts a report: a hung-task header, or (blocked_state) a task line in a sysrq-w dump. */
+export interface ReportStart {
+  kind: ReportKind;
+  task: string;
+  pid: number;
+  blockedSeconds: number | null;
+  verb: HungTaskVerb | null;
+}
+
+/** Everything that consumes the lines of one stream while it has something open. */
+export interface Builder {
+  /** Offers the next line of the stream. 'ended' means the line is not part of what is open. */
+  push(text: string, raw: string, line: KernelLine, pos: { name: string; line: number }): LineVerdict;
+  /** Finishes and returns the reports still being built. */
+  finish(): TaskReport[];
+}
+
+/** Builds one report from its first line onwards (the header, or a sysrq-w task line). */
+export class HungTaskBuilder implements Builder {
+  private readonly report: TaskReport;
+  private main = new FrameCollector();
+  private owner: FrameCollector | null = null;
+  private sawTrace = false;
+  private sawEnd = false;
+  private sawUserRegs = false;
+
+  constructor(header: ReportStart, line: KernelLine, raw: string, source: { name: string; line: number }) {
+    this.report = {
+      kind: header.kind,
+      host: line.host,
+      time: line.time,
+      uptime: line.uptime,
+      bootId: line.bootId,
+      caller: line.caller,
+      task: header.task,
+      pid: header.pid,
+      blockedSeconds: header.blockedSeconds,
+      verb: header.verb,
+      state: null,
+      ppid: null,
+      tgid: null,
+      flags: null,
+      workqueue: null,
+      kernel: null,
+      kernelSource: null,
+      kernelPackage: null,
+      tainted: null,
+      frames: this.main.frames,
+      blocker: null,
+      suppressesFurther: false,
+      truncated: false,
+      context: [],
+      lines: [clip(raw)],
+      source,
+    };
+  }
+
+  /** Offers the next line of the same stream. 'ended' means the line is not part of this report. */
+  push(text: string, raw: string): LineVerdict {
+    const r = this.report;
+    const verdict = this.classify(text);
+    if (verdict === 'ended') return verdict;
+    if (r.lines.length < LIMITS.lines) r.lines.push(clip(raw));
+    return verdict;
+  }
+
+  private classify(text: string): LineVerdict {
+    const r = this.report;
+    const collector = this.owner ?? this.main;
+    const fl = parseFrameLine(text);
+    if (fl) {
+      collector.add(fl.markers, fl.frames);
+      if (fl.markers.includes('</TASK>')) this.sawEnd = true;
+      if (fl.frames.length > 0) this.sawTrace = true;
+      return 'taken';
+    }
+    if (CALL_TRACE.test(text)) {
+      this.sawTrace = true;
+      return 'taken';
+    }
+    const t = parseTainted(text);
+    if (t) {
+      if (r.kernel === null) {
+        r.kernel = t.release;
+        r.kernelSource = 'tainted';
+        r.tainted = t.tainted;
+        r.kernelPackage = t.pkg;
+      }
+      return 'taken';
+    }
+    if (text.includes('hung_task_timeout_secs') || text.includes('Blocked by coredump')) return 'taken';
+    if (REGISTERS.test(text)) {
+      if (/^\s*RIP:\s*0033:/.test(text)) this.sawUserRegs = true;
+      return 'taken';
+    }
+    if (STACK_WORDS.test(text) || ARM_DUMP.test(text)) return 'taken';
+    const task = parseTaskLine(text);
+    if (task) return this.takeTask(task);
+    const wq = WORKQUEUE.exec(text);
+    if (wq) {
+      if (!this.owner) r.workqueue = wq[1];
+      return 'taken';
+    }
+    const b = parseBlocker(text);
+    // A blocker line names its hung task; one about another task belongs to another report.
+    if (b && b.task.pid !== r.pid) return 'ended';
+    if (b && b.owner !== null && r.blocker === null) {
+      r.blocker = b;
+      this.owner = new FrameCollector();
+      b.ownerFrames = this.owner.frames;
+      return 'taken';
+    }
+    if (b && r.blocker === null) {
+      r.blocker = b;
+      return 'taken';
+    }
+    if (text.includes(SUPPRESSED_NEEDLE)) {
+      r.suppressesFurther = true;
+      return 'taken';
+    }
+    return 'ended';
+  }
+
+  private takeTask(task: TaskInfo): LineVerdict {
+    const r = this.report;
+    if (this.owner && r.blocker && r.blocker.ownerTask === null) {
+      r.blocker.ownerTask = task;
+      return 'taken';
+    }
+    if (r.state === null && !this.sawTrace) {
+      r.state = task.state;
+      r.ppid = task.ppid;
+      r.tgid = task.tgid;
+      r.flags = task.flags;
+      return 'taken';
+    }
+    // A second task line with no blocker line before it starts something else (a sysrq-w dump).
+    return 'ended';
+  }
+
+  /** Finishes the report. */
+  finish(): TaskReport[] {
+    return [this.finishOne()];
+  }
+
+  finishOne(): TaskReport {
+    const r = this.report;
+    const frames = r.frames;
+    if (this.sawTrace && !this.sawEnd && !this.sawUserRegs) {
+      const last = [...frames].reverse().find((f) => !f.unreliable && f.context === 'task');
+      r.truncated = !last || !TRACE_BOTTOM.test(last.fn.replace(/^\./, ''));
+    }
+    return r;
+  }
+}
+
+function clip(raw: string): string {
+  return raw.length > LIMITS.lineLength ? raw.slice(0, LIMITS.lineLength) : raw;
+}

@@ -1,0 +1,139 @@
+/**
+ * Frame normalisation, culprit selection, the human signature and the stable fingerprint of a
+ * report. The fingerprint hashes only what names the problem (report kind, culprit function, wait
+ * primitive), so it stays the same across hosts, pids, addresses, offsets, module-vs-built-in and
+ * builds of one kernel series, and changes when the culprit does. Skip lists: frame-classes.ts.
+ */
+import { createHash } from 'node:crypto';
+import type { Frame } from '../parsers/record.js';
+import { ENTRY, INCIDENTAL, SCHEDULER, WAIT_PRIMITIVES } from './frame-classes.js';
+
+// Compiler clone suffixes (gcc: .isra.N .constprop.N .part.N .cold .localalias; clang: .llvm.N),
+// possibly stacked (`.constprop.0.isra.0`); `__pfx_` padding symbols (6.2+ with CFI/call depth
+// tracking); the leading dot of powerpc64 ELFv1 symbols.
+const SUFFIX = /(?:\.(?:isra|constprop|part|cold|llvm|lto_priv|localalias|clone|prop)(?:\.\d+)*)+$/;
+
+export function normalizeFn(fn: string): string {
+  let s = fn;
+  if (s.charCodeAt(0) === 46 /* . */) s = s.slice(1);
+  if (s.startsWith('__pfx_')) s = s.slice(6);
+  return s.replace(SUFFIX, '');
+}
+
+function listRegex(names: readonly string[]): RegExp {
+  const alts = names.map((n) => n.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*'));
+  return new RegExp(`^(?:${alts.join('|')})$`);
+}
+
+const SCHEDULER_RE = listRegex(SCHEDULER);
+const ENTRY_RE = listRegex(ENTRY);
+const INCIDENTAL_RE = listRegex(INCIDENTAL);
+const PRIMITIVE_RES = WAIT_PRIMITIVES.map((p) => ({ label: p.label, re: listRegex(p.names) }));
+
+export interface Culprit {
+  /** Normalised name of the innermost frame that says what hung, or null without a usable trace. */
+  fn: string | null;
+  module: string | null;
+  /** The wait the task was in: 'rwsem read', 'mutex', 'page lock', ... or null. */
+  primitive: string | null;
+  /** Index of the culprit in the report's frames, or -1. */
+  index: number;
+}
+
+/** Primitive label of a normalised frame name, or null. */
+export function primitiveOf(fn: string): string | null {
+  for (const p of PRIMITIVE_RES) if (p.re.test(fn)) return p.label;
+  return null;
+}
+
+export type FrameClass = 'scheduler' | 'primitive' | 'entry' | 'incidental' | 'other';
+
+export function classify(fn: string): FrameClass {
+  if (SCHEDULER_RE.test(fn)) return 'scheduler';
+  if (primitiveOf(fn) !== null) return 'primitive';
+  if (ENTRY_RE.test(fn)) return 'entry';
+  if (INCIDENTAL_RE.test(fn)) return 'incidental';
+  return 'other';
+}
+
+/**
+ * Frames that count: reliable, and on the task's own stack (not an interrupt printed inside it).
+ * When the unwinder marked every frame `?` (frame-pointer-less builds, some ZFS and Xen guests:
+ * samples/eras/4.5-all-frames-questionmark-*.log), the `?` frames are all there is, and are used.
+ */
+export function reliableTaskFrames(frames: readonly Frame[]): { frame: Frame; index: number; norm: string }[] {
+  const out: { frame: Frame; index: number; norm: string }[] = [];
+  frames.forEach((frame, index) => {
+    if (!frame.unreliable && frame.context === 'task') out.push({ frame, index, norm: normalizeFn(frame.fn) });
+  });
+  if (out.length === 0) {
+    frames.forEach((frame, index) => {
+      if (frame.context === 'task') out.push({ frame, index, norm: normalizeFn(frame.fn) });
+    });
+  }
+  return out;
+}
+
+export function findCulprit(frames: readonly Frame[]): Culprit {
+  const usable = reliableTaskFrames(frames);
+  let primitiveRank = Infinity;
+  let primitive: string | null = null;
+  let fallback: (typeof usable)[number] | null = null;
+  for (const u of usable) {
+    const cls = classify(u.norm);
+    if (cls === 'other') {
+      return { fn: u.norm, module: u.frame.module, primitive, index: u.index };
+    }
+    if (cls === 'primitive') {
+      const label = primitiveOf(u.norm)!;
+      const rank = WAIT_PRIMITIVES.findIndex((p) => p.label === label);
+      if (rank < primitiveRank) {
+        primitiveRank = rank;
+        primitive = label;
+      }
+    }
+    if (cls !== 'scheduler' && fallback === null) fallback = u;
+  }
+  // Nothing specific: name the innermost frame past the scheduler (often the primitive itself).
+  if (fallback) return { fn: fallback.norm, module: fallback.frame.module, primitive, index: fallback.index };
+  return { fn: null, module: null, primitive, index: -1 };
+}
+
+// Task names without instance numbers: "kworker/u8:102" becomes "kworker/u*:*", "jbd2/sda1-8" becomes "jbd*/sda*-*".
+export function taskPattern(task: string): string {
+  return task.replace(/\d+/g, '*');
+}
+
+export interface Identity {
+  signature: string;
+  fingerprint: string;
+  culprit: Culprit;
+}
+
+const KIND_TITLE: Record<string, string> = {
+  hung_task: 'hung task',
+  blocked_state: 'blocked task',
+};
+
+/**
+ * A task seen in D state by `klogscan ps` (blocked_state) and one reported by khungtaskd
+ * (hung_task) in the same place are the same problem: they share fingerprints.
+ */
+const FAMILY: Record<string, string> = { hung_task: 'blocked', blocked_state: 'blocked' };
+
+export function identify(kind: string, task: string, frames: readonly Frame[]): Identity {
+  const culprit = findCulprit(frames);
+  const title = KIND_TITLE[kind] ?? kind.replace(/_/g, ' ');
+  let signature: string;
+  let key: string;
+  if (culprit.fn) {
+    signature = `${title} in ${culprit.fn}${culprit.primitive ? ` (${culprit.primitive})` : ''}`;
+    key = `${FAMILY[kind] ?? kind}\0${culprit.primitive ?? ''}\0${culprit.fn}`;
+  } else {
+    const t = taskPattern(task);
+    signature = `${title} of ${t} (no call trace)`;
+    key = `${FAMILY[kind] ?? kind}\0notrace\0${t}`;
+  }
+  const fingerprint = createHash('sha1').update(key).digest('hex').slice(0, 16);
+  return { signature, fingerprint, culprit };
+}

@@ -1,0 +1,121 @@
+/**
+ * Which frames are not the culprit of a hang, as data. A hung task's stack always ends in the
+ * scheduler, usually under a lock or wait primitive, and starts in an entry or worker frame; none
+ * of those says *what* hung. The culprit is the innermost frame that is in none of these lists
+ * (syzkaller's hang title extractor works the same way). The wait primitive that was skipped is
+ * remembered, because it often tells known bugs apart (rwsem read vs write, page lock vs io).
+ *
+ * Names are matched after normalisation (fingerprint.ts: clone suffixes and `__pfx_` removed).
+ * A trailing `*` matches any continuation.
+ */
+
+/** The scheduler itself: every sleeping task shows these. */
+export const SCHEDULER: readonly string[] = [
+  '__schedule', 'schedule', 'schedule_timeout', 'schedule_timeout_uninterruptible',
+  'schedule_timeout_killable', 'schedule_timeout_interruptible', 'schedule_timeout_idle',
+  'schedule_preempt_disabled', 'schedule_hrtimeout*', 'schedule_idle', 'preempt_schedule*',
+  '_cond_resched', '__cond_resched*', 'freezable_schedule*', 'context_switch', '__switch_to',
+  '__switch_to_asm', 'finish_task_switch', 'switch_to', 'resume', '_switch', '__switch_to_aux',
+  'ret_from_switch', '__schedule_loop',
+];
+
+/**
+ * Lock and wait primitives, by the kind of wait they name. Order matters: the first class that a
+ * skipped frame falls in names the wait (an rwsem slowpath under `io_schedule` is an rwsem wait).
+ */
+export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[] }[] = [
+  {
+    label: 'rwsem read',
+    names: [
+      'rwsem_down_read_failed*', 'rwsem_down_read_slowpath', 'call_rwsem_down_read_failed*',
+      'down_read', 'down_read_killable', 'down_read_interruptible', 'down_read_nested',
+      '__down_read*', 'mmap_read_lock*', 'rwsem_down_read_common', 'inode_lock_shared*',
+      'filemap_invalidate_lock_shared', 'i_mmap_lock_read',
+    ],
+  },
+  {
+    label: 'rwsem write',
+    names: [
+      'rwsem_down_write_failed*', 'rwsem_down_write_slowpath', 'call_rwsem_down_write_failed*',
+      'down_write', 'down_write_killable', 'down_write_nested', '__down_write*', 'mmap_write_lock*',
+      'inode_lock', 'inode_lock_nested', 'filemap_invalidate_lock', 'i_mmap_lock_write',
+    ],
+  },
+  {
+    label: 'percpu rwsem',
+    names: ['percpu_down_read*', 'percpu_down_write', '__percpu_down_read*', 'percpu_rwsem_wait*', 'percpu_rwsem_down_read'],
+  },
+  {
+    label: 'mutex',
+    names: [
+      'mutex_lock', 'mutex_lock_nested', 'mutex_lock_killable*', 'mutex_lock_interruptible*',
+      'mutex_lock_io*', '__mutex_lock*', '_mutex_lock', 'rt_mutex_*', '__rt_mutex_*', 'rtlock_slowlock*',
+    ],
+  },
+  {
+    label: 'semaphore',
+    names: ['down', '__down', '__down_common', 'down_timeout', 'down_interruptible', 'down_killable', '__down_timeout', '__down_interruptible', '__down_killable'],
+  },
+  {
+    label: 'completion',
+    names: ['wait_for_completion*', 'wait_for_common*', '__wait_for_common', 'do_wait_for_common'],
+  },
+  {
+    label: 'page lock',
+    names: [
+      '__lock_page*', 'lock_page*', 'wait_on_page_bit*', 'wait_on_page_locked*', 'wait_on_page_writeback',
+      'folio_wait_bit*', 'folio_wait_writeback', '__folio_lock*', 'folio_lock*', 'sleep_on_page*',
+      'migration_entry_wait_on_locked', '__migration_entry_wait*',
+    ],
+  },
+  {
+    label: 'bit wait',
+    names: [
+      '__wait_on_bit*', 'out_of_line_wait_on_bit*', 'bit_wait*', 'wait_on_bit*', '__wait_on_buffer',
+      'wait_on_buffer', '__lock_buffer', 'lock_buffer', 'out_of_line_wait_on_atomic_t', 'wait_on_atomic_one',
+      'var_wait_*', 'wait_var_event*',
+    ],
+  },
+  {
+    label: 'rcu',
+    names: [
+      'synchronize_rcu*', 'synchronize_sched*', 'synchronize_srcu*', '__synchronize_srcu', '_synchronize_rcu*',
+      'wait_rcu_gp', '__wait_rcu_gp', 'rcu_barrier*', 'synchronize_rcu_tasks*', 'synchronize_net',
+    ],
+  },
+  {
+    label: 'work flush',
+    names: [
+      'flush_work', '__flush_work', 'flush_workqueue', '__flush_workqueue', 'drain_workqueue',
+      'cancel_work_sync', '__cancel_work_timer', '__cancel_work_sync', 'cancel_delayed_work_sync',
+      'flush_delayed_work', 'flush_cpu_slab', 'kthread_flush_work',
+    ],
+  },
+  {
+    label: 'socket lock',
+    names: ['__lock_sock', 'lock_sock_nested', 'lock_sock'],
+  },
+  {
+    label: 'io',
+    names: ['io_schedule', 'io_schedule_timeout', 'io_wait_event*'],
+  },
+];
+
+/**
+ * Frames at the bottom of every trace (syscall entry, worker and thread start): reaching one of
+ * them means the trace had nothing more specific to say.
+ */
+export const ENTRY: readonly string[] = [
+  'entry_SYSCALL*', 'entry_SYSENTER*', 'entry_INT80*', 'do_syscall_64', 'do_syscall_32*', 'do_fast_syscall_32',
+  '__do_fast_syscall_32', 'system_call*', 'syscall_call', 'sysenter_do_call', 'int_signal', 'int_ret_from_sys_call',
+  'ret_from_fork*', 'ret_from_kernel_thread', 'kthread', 'worker_thread', 'process_one_work', 'process_scheduled_works',
+  'smpboot_thread_fn', 'ret_fast_syscall', 'el0_svc*', 'el0t_64_sync*', 'el0_sync*', 'el0_da', 'el1_*',
+  'invoke_syscall', 'do_el0_svc', 'el0_svc_common*', 'ret_to_user',
+  'x64_sys_call', 'do_syscall_x64', 'do_int80_syscall_32', 'child_rip', 'kernel_thread_helper', 'run_workqueue', 'ret_from_syscall', 'system_call_exception', 'handle_exception',
+];
+
+/** Stale helpers that appear as real frames in some traces but never name the hang. */
+export const INCIDENTAL: readonly string[] = [
+  'prepare_to_wait*', 'finish_wait', 'autoremove_wake_function', 'wake_bit_function', 'wait_woken',
+  'woken_wake_function', 'add_wait_queue*', 'remove_wait_queue', '__refrigerator',
+];

@@ -1,0 +1,178 @@
+/**
+ * Turns byte chunks into lines for a LineSink, skipping whole stretches of input that cannot
+ * matter. While the sink is idle (no report open), the feeder does not split lines at all: it
+ * searches the chunk for the sink's needles and only counts the newlines it jumps over, so line
+ * numbers stay exact. While a report is open, every line is handed over.
+ *
+ * Files, gzip streams, stdin and follow mode all go through this one class, so every input gives
+ * the same reports. Lines are capped at `maxLine` bytes (the rest of an over-long line is dropped,
+ * never buffered); a trailing CR is removed; invalid UTF-8 becomes U+FFFD. `offset` is the exact
+ * byte position after the last complete line, which follow mode stores as its read position.
+ */
+
+export interface LineSink {
+  /** Substrings that make a line worth handing over while the sink is idle. */
+  readonly needles: readonly string[];
+  /** True while lines without needles may be skipped. */
+  idle(): boolean;
+  /** One complete line (without terminator); `lineNo` counts from 1; `end` is the byte offset after it. */
+  line(text: string, lineNo: number, end: number): void;
+}
+
+export const DEFAULT_MAX_LINE = 64 * 1024;
+
+/** Finds the next needle occurrence at or after `from` in one chunk, remembering later hits. */
+class NeedleCursor {
+  /** Per needle: its next known position, -1 when it does not occur again, -2 before the first search. */
+  private readonly next: number[];
+  constructor(private readonly buf: Buffer, private readonly needles: readonly Buffer[]) {
+    this.next = needles.map(() => -2);
+  }
+
+  /** Position of the nearest needle at or after `from` and before `end`, or -1. */
+  find(from: number, end: number): number {
+    let best = -1;
+    for (let i = 0; i < this.needles.length; i++) {
+      let p = this.next[i];
+      if (p === -2 || (p !== -1 && p < from)) {
+        p = this.buf.indexOf(this.needles[i], from);
+        this.next[i] = p;
+      }
+      if (p !== -1 && p < end && (best === -1 || p < best)) best = p;
+    }
+    return best;
+  }
+}
+
+function countNewlines(buf: Buffer, from: number, end: number): number {
+  let n = 0;
+  let p = from;
+  while ((p = buf.indexOf(10, p)) !== -1 && p < end) {
+    n++;
+    p++;
+  }
+  return n;
+}
+
+function decode(buf: Buffer, start: number, end: number, maxLine: number): string {
+  let e = end;
+  if (e > start && buf[e - 1] === 13) e--;
+  if (e - start > maxLine) e = start + maxLine;
+  return buf.toString('utf8', start, e);
+}
+
+export class ChunkFeeder {
+  /** Lines completed so far. */
+  lineNo = 0;
+  /** Byte offset just after the last complete line. */
+  offset = 0;
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  private pendingDropped = false;
+  private readonly needleBufs: Buffer[];
+
+  constructor(private readonly sink: LineSink, private readonly maxLine = DEFAULT_MAX_LINE, startOffset = 0) {
+    this.needleBufs = sink.needles.map((n) => Buffer.from(n, 'utf8'));
+    this.offset = startOffset;
+  }
+
+  /** Bytes of an unterminated last line held back, waiting for its newline. */
+  get pendingBytes(): number {
+    return this.pendingLength + (this.pendingDropped ? 1 : 0);
+  }
+
+  private emit(text: string, dropped: number): void {
+    this.lineNo++;
+    this.offset += dropped;
+    if (!this.sink.idle() || this.hasNeedle(text)) this.sink.line(text, this.lineNo, this.offset);
+  }
+
+  private hasNeedle(text: string): boolean {
+    for (const n of this.sink.needles) if (text.includes(n)) return true;
+    return false;
+  }
+
+  private holdBack(chunk: Buffer, from: number): void {
+    const room = this.maxLine + 1 - this.pendingLength;
+    const take = Math.min(room, chunk.length - from);
+    if (take > 0) {
+      this.pending.push(Buffer.from(chunk.subarray(from, from + take)));
+      this.pendingLength += take;
+    }
+    if (take < chunk.length - from) this.pendingDropped = true;
+    this.pendingTotal += chunk.length - from;
+  }
+
+  /** Total bytes of the pending line including any dropped part. */
+  private pendingTotal = 0;
+
+  push(chunk: Buffer): void {
+    let pos = 0;
+    if (this.pendingTotal > 0) {
+      const nl = chunk.indexOf(10);
+      if (nl === -1) {
+        this.holdBack(chunk, 0);
+        return;
+      }
+      this.holdBack(chunk.subarray(0, nl), 0);
+      const head = Buffer.concat(this.pending, this.pendingLength);
+      const total = this.pendingTotal + 1;
+      this.pending = [];
+      this.pendingLength = 0;
+      this.pendingDropped = false;
+      this.pendingTotal = 0;
+      this.emit(decode(head, 0, head.length, this.maxLine), total);
+      pos = nl + 1;
+    }
+    const last = chunk.lastIndexOf(10);
+    if (last >= pos) this.region(chunk, pos, last + 1);
+    if (last + 1 < chunk.length) this.holdBack(chunk, Math.max(pos, last + 1));
+  }
+
+  /** Lines [from, end) of a chunk; `end` is just past a newline. */
+  private region(buf: Buffer, from: number, end: number): void {
+    let pos = from;
+    let cursor: NeedleCursor | null = null;
+    while (pos < end) {
+      if (this.sink.idle()) {
+        cursor ??= new NeedleCursor(buf, this.needleBufs);
+        const hit = cursor.find(pos, end);
+        if (hit === -1) {
+          this.lineNo += countNewlines(buf, pos, end);
+          this.offset += end - pos;
+          return;
+        }
+        const start = buf.lastIndexOf(10, hit) + 1;
+        const lineStart = start > pos ? start : pos;
+        if (lineStart > pos) {
+          this.lineNo += countNewlines(buf, pos, lineStart);
+          this.offset += lineStart - pos;
+        }
+        const nl = buf.indexOf(10, hit);
+        this.lineNo++;
+        this.offset += nl + 1 - lineStart;
+        this.sink.line(decode(buf, lineStart, nl, this.maxLine), this.lineNo, this.offset);
+        pos = nl + 1;
+      } else {
+        const nl = buf.indexOf(10, pos);
+        this.lineNo++;
+        this.offset += nl + 1 - pos;
+        this.sink.line(decode(buf, pos, nl, this.maxLine), this.lineNo, this.offset);
+        pos = nl + 1;
+      }
+    }
+  }
+
+  /** End of input: a last line without a newline still counts. */
+  end(): void {
+    if (this.pendingTotal > 0) {
+      const head = Buffer.concat(this.pending, this.pendingLength);
+      const total = this.pendingTotal;
+      this.pending = [];
+      this.pendingLength = 0;
+      this.pendingDropped = false;
+      this.pendingTotal = 0;
+      this.emit(decode(head, 0, head.length, this.maxLine), total);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Opening inputs: files (plain or gzip, recognised by their magic bytes, not their name), `-` and
+ * stdin. Each input is read in large chunks into a ChunkFeeder. Errors a user can act on become
+ * InputError with a one-line message; the caller goes on with the next input.
+ */
+import fs from 'node:fs';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import type { ChunkFeeder } from './feeder.js';
+
+export const CHUNK_SIZE = 1 << 20;
+
+export class InputError extends Error {}
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+};
+
+export function describeError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string' && REASONS[err.code]) return REASONS[err.code];
+  if (err && err.code === 'Z_DATA_ERROR') return `not valid gzip data (${err.message})`;
+  if (err && err.code === 'Z_BUF_ERROR') return 'gzip data ends early (truncated file)';
+  return err?.message ?? String(e);
+}
+
+export interface InputInfo {
+  name: string;
+  /** Modification time of a file (ms), or now for stdin: the reference for year-less dates. */
+  referenceTime: number;
+  bytes: number;
+}
+
+async function drain(stream: Readable, feeder: ChunkFeeder, onBytes: (n: number) => void): Promise<void> {
+  for await (const chunk of stream) {
+    const b = chunk as Buffer;
+    onBytes(b.length);
+    feeder.push(b);
+  }
+}
+
+/** Reads a whole input into the feeder. `makeFeeder` is called once the input is open. */
+export async function readInput(
+  name: string,
+  makeFeeder: (info: InputInfo) => ChunkFeeder,
+  onBytes: (n: number) => void = () => {},
+): Promise<InputInfo> {
+  if (name === '-') {
+    const info: InputInfo = { name: '-', referenceTime: Date.now(), bytes: 0 };
+    const feeder = makeFeeder(info);
+    await drain(process.stdin, feeder, (n) => { info.bytes += n; onBytes(n); });
+    feeder.end();
+    return info;
+  }
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(name, 'r');
+  } catch (e) {
+    throw new InputError(`cannot read ${name}: ${describeError(e)}`);
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new InputError(`cannot read ${name}: is a directory`);
+    const info: InputInfo = { name, referenceTime: st.mtimeMs || Date.now(), bytes: 0 };
+    const magic = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(magic, 0, 2, 0);
+    const feeder = makeFeeder(info);
+    if (bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
+      const gunzip = zlib.createGunzip();
+      const raw = fh.createReadStream({ start: 0, highWaterMark: CHUNK_SIZE, autoClose: false });
+      raw.on('data', (c: string | Buffer) => { info.bytes += c.length; onBytes(c.length); });
+      raw.pipe(gunzip);
+      try {
+        await drain(gunzip, feeder, () => {});
+      } catch (e) {
+        feeder.end();
+        throw new InputError(`${name}: ${describeError(e)}`);
+      }
+      feeder.end();
+      return info;
+    }
+    const buf = Buffer.allocUnsafe(CHUNK_SIZE);
+    let pos = 0;
+    for (;;) {
+      let n: number;
+      try {
+        ({ bytesRead: n } = await fh.read(buf, 0, CHUNK_SIZE, pos));
+      } catch (e) {
+        feeder.end();
+        throw new InputError(`cannot read ${name}: ${describeError(e)}`);
+      }
+      if (n === 0) break;
+      pos += n;
+      info.bytes += n;
+      onBytes(n);
+      feeder.push(n === CHUNK_SIZE ? buf : buf.subarray(0, n));
+    }
+    feeder.end();
+    return info;
+  } finally {
+    await fh.close().catch(() => {});
+  }
+}
+
+/** Resolves when the stream has flushed, or immediately when its consumer is gone. */
+export async function flushed(stream: NodeJS.WritableStream): Promise<void> {
+  const w = stream as NodeJS.WritableStream & { writableNeedDrain?: boolean; destroyed?: boolean };
+  if (w.writableNeedDrain && !w.destroyed) await once(w as unknown as NodeJS.EventEmitter, 'drain');
+}

@@ -1,0 +1,80 @@
+/**
+ * The `--json` NDJSON contract (../shared/SPEC.md): report objects and the closing summary.
+ * Field names are public interface: add fields freely, never rename or drop one.
+ */
+import type { Frame } from '../../parsers/record.js';
+import type { AnalyzedReport } from '../scan.js';
+
+export interface ReportJson {
+  type: 'report';
+  kind: string;
+  host: string | null;
+  time: string | null;
+  uptime: number | null;
+  task: string;
+  pid: number;
+  blocked_seconds: number | null;
+  state: string | null;
+  kernel: string | null;
+  tainted: string | null;
+  frames: Frame[];
+  signature: string;
+  fingerprint: string;
+  matches: { rule: string; verdict: string; fixed_in: string | null; kind: string; title: string; role: string; reason: string }[];
+  source: { name: string; line: number };
+  incident: number | null;
+  [extra: string]: unknown;
+}
+
+export function isoTime(ms: number | null): string | null {
+  if (ms === null || !Number.isFinite(ms)) return null;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+export function reportJson(a: AnalyzedReport): ReportJson {
+  const r = a.report;
+  return {
+    type: 'report',
+    kind: r.kind,
+    host: r.host,
+    time: isoTime(r.time),
+    uptime: r.uptime,
+    task: r.task,
+    pid: r.pid,
+    blocked_seconds: r.blockedSeconds,
+    state: r.state,
+    kernel: r.kernel,
+    tainted: r.tainted,
+    frames: r.frames,
+    signature: a.identity.signature,
+    fingerprint: a.identity.fingerprint,
+    matches: a.matches.map((m) => ({
+      rule: m.rule, verdict: m.verdict, fixed_in: m.fixed_in, kind: m.kind, title: m.title, role: m.role, reason: m.reason,
+    })),
+    source: r.source,
+    incident: a.incident,
+    // Beyond the minimum of the contract:
+    header: r.verb,
+    kernel_source: r.kernelSource,
+    kernel_package: r.kernelPackage,
+    ppid: r.ppid,
+    tgid: r.tgid,
+    flags: r.flags,
+    workqueue: r.workqueue,
+    boot_id: r.bootId,
+    caller: r.caller,
+    culprit: a.identity.culprit.fn,
+    wait: a.identity.culprit.primitive,
+    blocker: r.blocker && {
+      lock: r.blocker.lock,
+      as: r.blocker.as,
+      owner: r.blocker.owner,
+      owner_as: r.blocker.ownerAs,
+      owner_state: r.blocker.ownerTask?.state ?? null,
+      owner_frames: r.blocker.ownerFrames,
+    },
+    truncated: r.truncated,
+    suppresses_further: r.suppressesFurther,
+  };
+}

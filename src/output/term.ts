@@ -1,0 +1,42 @@
+/**
+ * Terminal safety and style. Log text is untrusted: `safe()` escapes every control character
+ * (C0, DEL, C1, and the line/paragraph separators) as \xNN or \uNNNN before it reaches a terminal,
+ * so an escape sequence hidden in a task name cannot move the cursor or retitle the window.
+ * Colours come from util.styleText, only on a terminal, never under NO_COLOR.
+ */
+import { styleText } from 'node:util';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+export function safe(s: string): string {
+  return s.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/g;
+
+/** JSON.stringify plus escapes for DEL and C1 controls, which JSON leaves raw. */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export type Style = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan' | 'magenta' | 'gray' | 'underline';
+
+export interface Painter {
+  (style: Style | Style[], text: string): string;
+  enabled: boolean;
+}
+
+export function painter(stream: NodeJS.WriteStream | { isTTY?: boolean }, force?: boolean): Painter {
+  let on: boolean;
+  if (force !== undefined) on = force;
+  else if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') on = false;
+  else if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') on = true;
+  else on = stream.isTTY === true && process.env.TERM !== 'dumb';
+  const p = ((style: Style | Style[], text: string) => (on ? styleText(style, text) : text)) as Painter;
+  p.enabled = on;
+  return p;
+}

@@ -1,0 +1,215 @@
+/**
+ * Matches one report against the rule set and gives each matching rule a kernel-version verdict.
+ * Matching looks at the report's reliable task frames (normalised), its culprit and wait
+ * primitive (fingerprint.ts), its task name, the host's recent context lines and the kernel
+ * release. Matches come out best first: a rule whose frames pin the culprit beats one that only
+ * names the wait primitive; then more ordered frames, log evidence, a specific task name; at equal
+ * specificity a kernel bug comes before an environmental cause, and `supersedes` is honoured.
+ */
+import type { Frame } from '../../parsers/record.js';
+import { reliableTaskFrames, type Culprit } from '../fingerprint.js';
+import {
+  compareInStream, isDistroStream, parseRelease, seriesOf, versionCompare, type KernelRelease,
+} from './kernel-release.js';
+import type { RuleSet } from './loader.js';
+import type { CompiledMatch, Rule, RuleKind, StreamBounds, Verdict } from './types.js';
+
+export interface RuleMatch {
+  rule: string;
+  title: string;
+  kind: RuleKind;
+  role: 'culprit' | 'victim';
+  verdict: Verdict;
+  /** The fix that applies to this kernel's stream, or every known fix when the kernel is unknown. */
+  fixed_in: string | null;
+  /** Why the verdict is what it is, in words. */
+  reason: string;
+  specificity: number;
+}
+
+export interface Analyzable {
+  task: string;
+  frames: readonly Frame[];
+  kernel: string | null;
+  kernelPackage: string | null;
+  context: readonly string[];
+}
+
+export interface VersionVerdict {
+  verdict: Verdict;
+  fixed_in: string | null;
+  reason: string;
+}
+
+function asList(f: string | string[] | null | undefined): string[] {
+  if (f === null || f === undefined) return [];
+  return Array.isArray(f) ? f : [f];
+}
+
+/** Every fix of a rule, for a report whose kernel is unknown: `5.0 (upstream), 3.10.0-957.12.1.el7 (rhel7)`. */
+function allFixes(versions: Record<string, StreamBounds>): string | null {
+  const parts: string[] = [];
+  for (const [stream, b] of Object.entries(versions)) for (const f of asList(b.fixed)) parts.push(`${f} (${stream})`);
+  return parts.length > 0 ? parts.join(', ') : null;
+}
+
+/** Upstream `fixed` lists hold the mainline release as `x.y` and stable fixes as `x.y.z`. */
+function mainlineOf(fixed: string[]): string | null {
+  let best: string | null = null;
+  for (const f of fixed) if (f.split('.').length === 2 && (!best || versionCompare(f, best) > 0)) best = f;
+  return best;
+}
+
+function upstreamVerdict(k: KernelRelease, up: StreamBounds | undefined): VersionVerdict {
+  if (!up) return { verdict: 'unknown', fixed_in: null, reason: `no bounds are known for ${k.stream} kernels or upstream` };
+  const fixed = asList(up.fixed);
+  const mainline = mainlineOf(fixed);
+  const series = `${k.base[0]}.${k.base[1]}`;
+  if (!isDistroStream(k.stream) && up.introduced && versionCompare(k.base, up.introduced) < 0) {
+    return { verdict: 'fixed', fixed_in: mainline, reason: `kernel ${k.raw} predates the bug (introduced in ${up.introduced}): a different cause` };
+  }
+  if (mainline && versionCompare(series, mainline) >= 0) {
+    return { verdict: 'fixed', fixed_in: mainline, reason: `${seriesOf(mainline)} and later contain the fix: signature of a fixed bug, a regression or a different cause` };
+  }
+  const stable = fixed.find((f) => f.split('.').length > 2 && seriesOf(f) === series);
+  if (stable) {
+    if (!k.exactSublevel) {
+      return { verdict: 'unknown', fixed_in: stable, reason: `fixed in ${stable} on the ${series} branch; the sublevel of ${k.raw} is not visible in its release string` };
+    }
+    return versionCompare(k.base, stable) >= 0
+      ? { verdict: 'fixed', fixed_in: stable, reason: `${k.raw} is at or past the ${series} fix ${stable}: signature of a fixed bug, a regression or a different cause` }
+      : { verdict: 'affected', fixed_in: stable, reason: `${k.raw} is older than the ${series} fix ${stable}` };
+  }
+  if (isDistroStream(k.stream)) {
+    return { verdict: 'unknown', fixed_in: mainline, reason: `${k.stream} kernel ${k.raw}: whether it carries the upstream fix${mainline ? ` (${mainline})` : ''} is not known` };
+  }
+  if (!mainline) {
+    return fixed.length > 0
+      ? { verdict: 'unknown', fixed_in: fixed.join(', '), reason: `fixed on other branches (${fixed.join(', ')}); nothing is known for ${series}` }
+      : { verdict: 'affected', fixed_in: null, reason: 'no fix is known' };
+  }
+  return { verdict: 'affected', fixed_in: mainline, reason: `${k.raw} is older than ${mainline}${fixed.length > 1 ? ` and no ${series} stable fix is known` : ''}` };
+}
+
+function streamVerdict(k: KernelRelease, stream: string, b: StreamBounds): VersionVerdict | null {
+  let fixed = asList(b.fixed);
+  if (fixed.length > 1) {
+    // One entry per series (Ubuntu 4.15 / 5.4 ...): take the one of this kernel's base version.
+    const base = k.compareKey.split('-')[0];
+    fixed = fixed.filter((f) => f.split('-')[0] === base);
+    if (fixed.length === 0) return null;
+  }
+  const f = fixed[0] ?? null;
+  if (f && compareInStream(stream, k.compareKey, f) >= 0) {
+    return { verdict: 'fixed', fixed_in: f, reason: `${k.raw} is at or past the fix ${f}: signature of a fixed bug, a regression or a different cause` };
+  }
+  if (b.introduced && compareInStream(stream, k.compareKey, b.introduced) < 0) {
+    return { verdict: 'fixed', fixed_in: f, reason: `${k.raw} predates the bug (introduced in ${b.introduced}): a different cause` };
+  }
+  return { verdict: 'affected', fixed_in: f, reason: f ? `${k.raw} is older than the fix ${f}` : `no ${stream} fix is known` };
+}
+
+/** The verdict of a kernel-bug rule for a kernel release (null: unknown kernel). */
+export function versionVerdict(rule: Rule, release: string | null, pkg: string | null = null): VersionVerdict {
+  if (rule.spec.kind === 'environment') {
+    return { verdict: 'affected', fixed_in: null, reason: 'an environmental cause: no kernel version is immune' };
+  }
+  const versions = rule.spec.versions ?? {};
+  if (!release) {
+    return { verdict: 'unknown', fixed_in: allFixes(versions), reason: 'the kernel release is not in the log: pass --kernel RELEASE' };
+  }
+  const k = parseRelease(release, pkg);
+  if (!k) return { verdict: 'unknown', fixed_in: allFixes(versions), reason: `cannot read a version in "${release}"` };
+  const own = versions[k.stream];
+  if (own && k.stream !== 'upstream') {
+    const v = streamVerdict(k, k.stream, own);
+    if (v) return v;
+  }
+  return upstreamVerdict(k, versions.upstream);
+}
+
+interface BlockResult { specificity: number }
+
+function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; index: number }[], culprit: Culprit): BlockResult | null {
+  if (m.family && a.kernel && !m.family.test(a.kernel)) return null;
+  if (m.tasks && !m.tasks.test(a.task)) return null;
+  if (m.primitive && (!culprit.primitive || !m.primitive.has(culprit.primitive))) return null;
+  const matched = new Set<number>();
+  let pos = 0;
+  for (const re of m.inOrder) {
+    while (pos < norms.length && !re.test(norms[pos].norm)) pos++;
+    if (pos >= norms.length) return null;
+    matched.add(norms[pos].index);
+    pos++;
+  }
+  let anyHit = false;
+  if (m.any.length > 0) {
+    for (const n of norms) {
+      if (m.any.some((re) => re.test(n.norm))) {
+        matched.add(n.index);
+        anyHit = true;
+      }
+    }
+    if (!anyHit) return null;
+  }
+  let culpritHit = false;
+  if (m.culprit) {
+    if (!culprit.fn || !m.culprit.test(culprit.fn)) return null;
+    culpritHit = true;
+  }
+  let logHit = false;
+  if (m.logs.length > 0) {
+    logHit = a.context.some((line) => m.logs.some((l) => line.includes(l.needle) && l.re.test(line)));
+    if (m.logRequired && !logHit) return null;
+  }
+  const pins = culpritHit || (culprit.index >= 0 && matched.has(culprit.index));
+  const specificity = (pins ? 1000 : 0) + m.inOrder.length * 100 + (logHit ? 50 : 0)
+    + (m.taskSpecific ? 20 : 0) + (anyHit ? 10 : 0) + (m.family ? 5 : 0) + (m.primitive ? 2 : 0);
+  return { specificity };
+}
+
+const VERDICT_RANK: Record<Verdict, number> = { affected: 0, unknown: 1, fixed: 2 };
+
+export function matchRules(set: RuleSet, a: Analyzable, culprit: Culprit): RuleMatch[] {
+  const norms = reliableTaskFrames(a.frames).map((u) => ({ norm: u.norm, index: u.index }));
+  const found: (RuleMatch & { r: Rule })[] = [];
+  for (const r of set.rules) {
+    let best: BlockResult | null = null;
+    for (const m of r.matches) {
+      const res = matchBlock(m, a, norms, culprit);
+      if (res && (!best || res.specificity > best.specificity)) best = res;
+    }
+    if (!best) continue;
+    const v = versionVerdict(r, a.kernel, a.kernelPackage);
+    found.push({
+      r,
+      rule: r.spec.id,
+      title: r.spec.title,
+      kind: r.spec.kind,
+      role: r.spec.role ?? 'culprit',
+      verdict: v.verdict,
+      fixed_in: v.fixed_in,
+      reason: v.reason,
+      specificity: best.specificity,
+    });
+  }
+  found.sort((x, y) =>
+    y.specificity - x.specificity
+    || (x.kind === y.kind ? 0 : x.kind === 'kernel-bug' ? -1 : 1)
+    || VERDICT_RANK[x.verdict] - VERDICT_RANK[y.verdict]
+    || (x.rule < y.rule ? -1 : x.rule > y.rule ? 1 : 0));
+  // A rule that supersedes another ranks before it, whatever the scores said.
+  for (let moved = true, guard = 0; moved && guard < found.length * found.length; guard++) {
+    moved = false;
+    for (let i = 0; i < found.length && !moved; i++) {
+      for (let j = i + 1; j < found.length; j++) {
+        if (found[j].r.spec.supersedes?.includes(found[i].rule)) {
+          found.splice(i, 0, ...found.splice(j, 1));
+          moved = true;
+          break;
+        }
+      }
+    }
+  }
+  return found.map(({ r: _r, ...m }) => m);
+}

@@ -1,0 +1,162 @@
+/**
+ * Kernel release strings as `uname -r` and the Tainted line print them, sorted into release
+ * streams so that a rule's affected/fixed bounds are compared the way that stream numbers its
+ * kernels:
+ *   rhelN / uek   `3.10.0-957.12.1.el7.x86_64`, `4.18.0-372.9.1.el8_6`, `5.4.17-2136.300.7.el8uek`:
+ *                 RPM version-release order (rpmvercmp), CentOS/Alma/Rocky/Oracle RHCK alike
+ *   suse          `5.14.21-150400.24.18-default`: RPM order
+ *   ubuntu        `4.15.0-112-generic`: base version plus ABI number; the real sublevel is hidden
+ *   debian        `4.19.0-6-amd64` (sublevel hidden; the package version `4.19.67-2+deb10u2`
+ *                 printed after `#1 Debian` reveals it)
+ *   upstream      everything else with a real x.y.z: mainline, stable, Fedora, Arch, Amazon Linux...
+ */
+
+export type Stream = string;
+
+export interface KernelRelease {
+  raw: string;
+  /** x.y.z as numbers (z = 0 when absent or hidden). */
+  base: [number, number, number];
+  stream: Stream;
+  /** True when `base` holds the real upstream sublevel (so stable bounds can be compared). */
+  exactSublevel: boolean;
+  /** What distribution bounds are compared with (release without the architecture suffix). */
+  compareKey: string;
+}
+
+const ARCH = /\.(?:x86_64|aarch64|ppc64le|ppc64|s390x|i686|i586|i386|noarch|armv7hl|armv7l)(?:\+\w+)?$/;
+const EL = /^(\d+\.\d+\.\d+)-([\w.]+?)\.el(\d+)(?:_\d+)?(uek|a)?(?:\.|$)/;
+const UBUNTU = /^(\d+)\.(\d+)\.(\d+)-(\d+)-(generic(?:-lpae|-64k|-pae)?|lowlatency(?:-64k)?|aws|azure(?:-fde)?|gcp|gke|gkeop|oracle|kvm|raspi2?|raspi-nolpae|ibm|nvidia(?:-64k)?|intel(?:-iotg)?|oem|virtual|server|realtime|bluefield|xilinx-zynqmp|lts-\w+|fips)$/;
+const DEBIAN = /^(\d+)\.(\d+)\.0-(?:0\.(?:bpo|deb\d+)\.)?(\d+)(?:\.\d+)?-(amd64|arm64|686(?:-pae)?|armmp(?:-lpae)?|cloud-amd64|cloud-arm64|rt-amd64|rt-arm64|rt-686-pae|powerpc64le|s390x|marvell|rpi|armel|loong64|riscv64|4kc-malta|5kc-malta|octeon|mips32r2el|mips64r2el|loongson-3)$/;
+const SUSE = /^(\d+)\.(\d+)\.(\d+)-([\d.]+)-(default|azure|rt|kvmsmall|preempt|64kb|vanilla|pae|xen|ec2|trace|lpae|zfcpdump|obs_default)$/;
+const BASE = /^(\d+)\.(\d+)(?:\.(\d+))?/;
+
+/**
+ * Classifies a release. `pkg` is the Debian package version from the Tainted line, when the log
+ * printed one. Returns null for strings that do not start with a version number.
+ */
+export function parseRelease(raw: string, pkg: string | null = null): KernelRelease | null {
+  const r = raw.trim();
+  const b = BASE.exec(r);
+  if (!b) return null;
+  const base: [number, number, number] = [Number(b[1]), Number(b[2]), Number(b[3] ?? 0)];
+  const noArch = r.replace(ARCH, '');
+
+  let m = EL.exec(r);
+  if (m) {
+    const stream = m[4] === 'uek' ? 'uek' : m[4] === 'a' ? `rhel${m[3]}-alt` : `rhel${m[3]}`;
+    return { raw: r, base, stream, exactSublevel: false, compareKey: noArch };
+  }
+  if ((m = UBUNTU.exec(r))) {
+    return { raw: r, base: [base[0], base[1], 0], stream: 'ubuntu', exactSublevel: false, compareKey: `${m[1]}.${m[2]}.${m[3]}-${m[4]}` };
+  }
+  if ((m = DEBIAN.exec(r))) {
+    const p = pkg ? BASE.exec(pkg) : null;
+    if (p && Number(p[1]) === base[0] && Number(p[2]) === base[1] && p[3] !== undefined) {
+      return { raw: r, base: [base[0], base[1], Number(p[3])], stream: 'debian', exactSublevel: true, compareKey: pkg! };
+    }
+    return { raw: r, base: [base[0], base[1], 0], stream: 'debian', exactSublevel: false, compareKey: r };
+  }
+  if ((m = SUSE.exec(r))) {
+    return { raw: r, base, stream: 'suse', exactSublevel: true, compareKey: `${m[1]}.${m[2]}.${m[3]}-${m[4]}` };
+  }
+  return { raw: r, base, stream: 'upstream', exactSublevel: b[3] !== undefined, compareKey: noArch };
+}
+
+/** Distribution streams: their kernels carry backports, so upstream's "introduced" bound does not apply. */
+export function isDistroStream(s: Stream): boolean {
+  return s !== 'upstream';
+}
+
+/**
+ * rpmvercmp: compares two version strings segment by segment; numeric segments numerically,
+ * alphabetic ones as strings, numeric beats alphabetic, `~` sorts before anything (pre-releases),
+ * `^` after the base but before anything else appended.
+ */
+export function rpmvercmp(a: string, b: string): number {
+  if (a === b) return 0;
+  let i = 0;
+  let j = 0;
+  const sep = (c: string): boolean => !/[A-Za-z0-9~^]/.test(c);
+  while (i < a.length || j < b.length) {
+    while (i < a.length && sep(a[i])) i++;
+    while (j < b.length && sep(b[j])) j++;
+    if (a[i] === '~' || b[j] === '~') {
+      if (a[i] !== '~') return 1;
+      if (b[j] !== '~') return -1;
+      i++; j++;
+      continue;
+    }
+    if (a[i] === '^' || b[j] === '^') {
+      if (i >= a.length) return -1;
+      if (j >= b.length) return 1;
+      if (a[i] !== '^') return 1;
+      if (b[j] !== '^') return -1;
+      i++; j++;
+      continue;
+    }
+    if (i >= a.length || j >= b.length) break;
+    const numeric = /[0-9]/.test(a[i]);
+    const re = numeric ? /^[0-9]+/ : /^[A-Za-z]+/;
+    const sa = re.exec(a.slice(i))?.[0] ?? '';
+    const sb = re.exec(b.slice(j))?.[0] ?? '';
+    if (sb === '') return numeric ? 1 : -1;
+    i += sa.length;
+    j += sb.length;
+    if (numeric) {
+      const na = sa.replace(/^0+/, '');
+      const nb = sb.replace(/^0+/, '');
+      if (na.length !== nb.length) return na.length > nb.length ? 1 : -1;
+      if (na !== nb) return na > nb ? 1 : -1;
+    } else if (sa !== sb) {
+      return sa > sb ? 1 : -1;
+    }
+  }
+  if (i >= a.length && j >= b.length) return 0;
+  return i >= a.length ? -1 : 1;
+}
+
+/** Compares RPM `version-release` strings: version first, then release. */
+export function rpmCompare(a: string, b: string): number {
+  const [va, ra = ''] = splitVR(a);
+  const [vb, rb = ''] = splitVR(b);
+  return rpmvercmp(va, vb) || rpmvercmp(ra, rb);
+}
+
+function splitVR(s: string): [string, string?] {
+  const i = s.indexOf('-');
+  return i < 0 ? [s] : [s.slice(0, i), s.slice(i + 1)];
+}
+
+/** Compares dotted numeric versions (`5.0`, `4.19.63`); missing parts count as 0. */
+export function versionCompare(a: string | readonly number[], b: string | readonly number[]): number {
+  const pa = typeof a === 'string' ? a.split(/[.-]/).map(Number) : a;
+  const pb = typeof b === 'string' ? b.split(/[.-]/).map(Number) : b;
+  for (let k = 0; k < Math.max(pa.length, pb.length); k++) {
+    const x = Number.isFinite(pa[k]) ? pa[k] : 0;
+    const y = Number.isFinite(pb[k]) ? pb[k] : 0;
+    if (x !== y) return x > y ? 1 : -1;
+  }
+  return 0;
+}
+
+/** `4.19.63` -> `4.19`. */
+export function seriesOf(v: string | readonly number[]): string {
+  const p = typeof v === 'string' ? v.split('.') : v.map(String);
+  return `${p[0]}.${p[1] ?? 0}`;
+}
+
+/** Ubuntu keys `5.4.0-42`: base version, then ABI number. */
+export function abiCompare(a: string, b: string): number {
+  const [va, aa = '0'] = a.split('-');
+  const [vb, ab = '0'] = b.split('-');
+  return versionCompare(va, vb) || versionCompare(aa, ab);
+}
+
+/** The comparator a stream's bounds use. */
+export function compareInStream(stream: Stream, a: string, b: string): number {
+  if (stream === 'ubuntu') return abiCompare(a, b);
+  if (stream === 'upstream') return versionCompare(a, b);
+  if (stream === 'debian') return rpmCompare(a, b);
+  return rpmCompare(a, b);
+}

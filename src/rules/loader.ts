@@ -1,0 +1,182 @@
+/**
+ * Loads rule files: the built-in database (rules/ in the package), then /etc/klogscan/rules.d
+ * (or $KLOGSCAN_RULES_D) when it exists, then every --rules DIR; a later rule with the same id replaces an earlier one.
+ * Every file is validated and its patterns compiled once, here; a bad file stops the load with
+ * a RuleFileError naming the file and the problem.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileUser } from '../../parsers/patterns.js';
+import type { CompiledMatch, LogPatternSpec, MatchSpec, Rule, RuleFile, SampleRef, StreamBounds } from './types.js';
+
+export class RuleFileError extends Error {
+  constructor(readonly file: string, problem: string) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+export const BUILTIN_RULES_DIR = fileURLToPath(new URL('../../../rules/', import.meta.url));
+/** Site rules; KLOGSCAN_RULES_D points elsewhere (tests, or a host that keeps them in another place). */
+export function systemRulesDir(): string {
+  return process.env.KLOGSCAN_RULES_D || '/etc/klogscan/rules.d';
+}
+
+const ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const VERDICTS = new Set(['affected', 'fixed', 'unknown']);
+
+function globToRegExpSource(glob: string): string {
+  return glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+}
+
+/** `a|b|c*` -> /^(?:a|b|c.*)$/ */
+function framePattern(spec: string): RegExp {
+  return new RegExp(`^(?:${spec.split('|').map((s) => globToRegExpSource(s.trim())).join('|')})$`);
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length > 0);
+}
+
+function compileMatch(file: string, m: MatchSpec, i: number): CompiledMatch {
+  const where = `match[${i}]`;
+  const known = new Set(['frames_in_order', 'any_frames', 'culprit', 'primitive', 'task_names', 'log_patterns', 'log_required', 'kernel_family']);
+  for (const k of Object.keys(m)) if (!known.has(k)) throw new RuleFileError(file, `${where}: unknown key "${k}"`);
+  for (const k of ['frames_in_order', 'any_frames', 'culprit', 'primitive', 'task_names'] as const) {
+    if (m[k] !== undefined && !isStringArray(m[k])) throw new RuleFileError(file, `${where}.${k} must be a list of non-empty strings`);
+  }
+  const inOrder = (m.frames_in_order ?? []).map(framePattern);
+  const any = (m.any_frames ?? []).map(framePattern);
+  const culprit = m.culprit ? framePattern(m.culprit.join('|')) : null;
+  const logs: { needle: string; re: RegExp }[] = [];
+  for (const [j, lp] of (m.log_patterns ?? ([] as LogPatternSpec[])).entries()) {
+    if (!lp || typeof lp.needle !== 'string' || lp.needle.length === 0 || typeof lp.pattern !== 'string') {
+      throw new RuleFileError(file, `${where}.log_patterns[${j}] needs a non-empty "needle" and a "pattern"`);
+    }
+    let re: RegExp;
+    try {
+      re = compileUser(lp.pattern);
+    } catch (e) {
+      throw new RuleFileError(file, `${where}.log_patterns[${j}]: bad pattern: ${(e as Error).message}`);
+    }
+    logs.push({ needle: lp.needle, re });
+  }
+  if (m.log_required && logs.length === 0) throw new RuleFileError(file, `${where}: log_required without log_patterns`);
+  let family: RegExp | null = null;
+  if (m.kernel_family !== undefined) {
+    if (typeof m.kernel_family !== 'string') throw new RuleFileError(file, `${where}.kernel_family must be a string`);
+    try {
+      family = compileUser(m.kernel_family);
+    } catch (e) {
+      throw new RuleFileError(file, `${where}.kernel_family: bad pattern: ${(e as Error).message}`);
+    }
+  }
+  if (inOrder.length === 0 && any.length === 0 && !culprit && logs.length === 0) {
+    throw new RuleFileError(file, `${where} has no frames, culprit or log patterns: it would match every report`);
+  }
+  const tasks = m.task_names && !m.task_names.every((t) => t === '*')
+    ? new RegExp(`^(?:${m.task_names.map(globToRegExpSource).join('|')})$`)
+    : null;
+  return {
+    inOrder, any, culprit, tasks, logs, family,
+    primitive: m.primitive ? new Set(m.primitive) : null,
+    taskSpecific: tasks !== null,
+    logRequired: m.log_required === true,
+  };
+}
+
+function sampleRefs(file: string, list: unknown, which: string): SampleRef[] {
+  if (!Array.isArray(list)) throw new RuleFileError(file, `samples.${which} must be a list`);
+  return list.map((s, i) => {
+    const ref: SampleRef | null = typeof s === 'string' ? { file: s } : (s && typeof s === 'object' ? (s as SampleRef) : null);
+    if (!ref || typeof ref.file !== 'string') throw new RuleFileError(file, `samples.${which}[${i}] must be a path or {"file": ...}`);
+    if (ref.verdict !== undefined && !VERDICTS.has(ref.verdict)) throw new RuleFileError(file, `samples.${which}[${i}].verdict must be affected, fixed or unknown`);
+    return { ...ref, file: path.resolve(path.dirname(file), ref.file) };
+  });
+}
+
+function validateVersions(file: string, v: unknown): void {
+  if (v === undefined) return;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new RuleFileError(file, 'versions must be an object of streams');
+  for (const [stream, b] of Object.entries(v as Record<string, StreamBounds>)) {
+    if (!b || typeof b !== 'object') throw new RuleFileError(file, `versions.${stream} must be an object`);
+    for (const k of Object.keys(b)) {
+      if (!['introduced', 'fixed', 'note'].includes(k)) throw new RuleFileError(file, `versions.${stream}: unknown key "${k}"`);
+    }
+    const f = b.fixed;
+    if (f !== undefined && f !== null && typeof f !== 'string' && !isStringArray(f)) {
+      throw new RuleFileError(file, `versions.${stream}.fixed must be a version or a list of versions`);
+    }
+  }
+}
+
+/** Parses and validates one rule file. */
+export function loadRuleFile(file: string, origin: string): Rule {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new RuleFileError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let spec: RuleFile;
+  try {
+    spec = JSON.parse(text) as RuleFile;
+  } catch (e) {
+    throw new RuleFileError(file, `not valid JSON: ${(e as Error).message}`);
+  }
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) throw new RuleFileError(file, 'must hold one JSON object');
+  const base = path.basename(file, '.json');
+  if (typeof spec.id !== 'string' || !ID.test(spec.id)) throw new RuleFileError(file, '"id" must be kebab-case');
+  if (spec.id !== base) throw new RuleFileError(file, `"id" is "${spec.id}" but the file is named ${base}.json`);
+  for (const k of ['title', 'meaning', 'advice'] as const) {
+    if (typeof spec[k] !== 'string' || spec[k].length === 0) throw new RuleFileError(file, `"${k}" must be a non-empty string`);
+  }
+  if (spec.kind !== 'kernel-bug' && spec.kind !== 'environment') throw new RuleFileError(file, '"kind" must be "kernel-bug" or "environment"');
+  if (spec.role !== undefined && spec.role !== 'culprit' && spec.role !== 'victim') throw new RuleFileError(file, '"role" must be "culprit" or "victim"');
+  if (!Array.isArray(spec.references) || spec.references.length === 0) throw new RuleFileError(file, 'needs at least one reference');
+  if (spec.supersedes !== undefined && !isStringArray(spec.supersedes)) throw new RuleFileError(file, '"supersedes" must be a list of rule ids');
+  validateVersions(file, spec.versions);
+  if (!spec.match || typeof spec.match !== 'object') throw new RuleFileError(file, '"match" must be an object or a list of objects');
+  const blocks = Array.isArray(spec.match) ? spec.match : [spec.match];
+  if (blocks.length === 0) throw new RuleFileError(file, '"match" is empty');
+  const matches = blocks.map((m, i) => compileMatch(file, m, i));
+  if (!spec.samples || typeof spec.samples !== 'object') throw new RuleFileError(file, 'needs "samples": {"hit": [...], "miss": [...]}');
+  const samples = { hit: sampleRefs(file, spec.samples.hit, 'hit'), miss: sampleRefs(file, spec.samples.miss, 'miss') };
+  return { file, origin, spec, matches, samples };
+}
+
+/** Loads every *.json rule file of a directory, sorted by name. */
+export function loadRuleDir(dir: string, origin: string): Rule[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+  } catch (e) {
+    throw new RuleFileError(dir, `cannot read rule directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return names.map((n) => loadRuleFile(path.join(dir, n), origin));
+}
+
+export interface RuleSet {
+  rules: Rule[];
+  byId: Map<string, Rule>;
+  /** Log needles of all rules, for the assembler's context lines. */
+  needles: string[];
+}
+
+export function ruleSet(rules: Rule[]): RuleSet {
+  const byId = new Map<string, Rule>();
+  for (const r of rules) byId.set(r.spec.id, r);
+  const list = [...byId.values()];
+  const needles = [...new Set(list.flatMap((r) => r.matches.flatMap((m) => m.logs.map((l) => l.needle))))];
+  return { rules: list, byId, needles };
+}
+
+/** Built-in rules, then rules.d, then each extra directory; later ids replace earlier ones. */
+export function loadRules(extraDirs: string[] = [], opts: { builtin?: boolean; system?: boolean } = {}): RuleSet {
+  const all: Rule[] = [];
+  if (opts.builtin !== false) all.push(...loadRuleDir(BUILTIN_RULES_DIR, 'builtin'));
+  const sys = systemRulesDir();
+  if (opts.system !== false && fs.existsSync(sys)) all.push(...loadRuleDir(sys, sys));
+  for (const d of extraDirs) all.push(...loadRuleDir(d, d));
+  return ruleSet(all);
+}

@@ -1,0 +1,107 @@
+/**
+ * The analysis pipeline for one run: lines -> assembler (parsers/) -> reports -> kernel release
+ * fallback (--kernel) -> fingerprint and signature -> rule matches with verdicts -> the caller's
+ * callback. The Scanner is the LineSink the input feeder drives; it does no I/O itself.
+ */
+import { Assembler } from '../parsers/assembler.js';
+import type { DecodeContext, LineFormat } from '../parsers/formats/index.js';
+import type { TaskReport } from '../parsers/record.js';
+import { identify, type Identity } from './fingerprint.js';
+import type { LineSink } from './input/feeder.js';
+import { matchRules, type RuleMatch } from './rules/engine.js';
+import type { RuleSet } from './rules/loader.js';
+
+export interface AnalyzedReport {
+  report: TaskReport;
+  identity: Identity;
+  matches: RuleMatch[];
+  /** Incident id once the store has recorded the report. */
+  incident: number | null;
+}
+
+export interface ScanOptions {
+  rules: RuleSet;
+  /** Kernel release for reports whose log does not carry one. */
+  kernel?: string | null;
+  format?: LineFormat;
+  /** Closes reports whose stream has been silent this many lines. */
+  gapLines?: number;
+}
+
+export interface ScanCounts {
+  reports: number;
+  kinds: Record<string, number>;
+  truncated: number;
+  headerOnly: number;
+  matched: number;
+  hosts: Set<string | null>;
+}
+
+/** Runs the rules and the fingerprint on an assembled report. */
+export function analyze(report: TaskReport, rules: RuleSet, kernel: string | null = null): AnalyzedReport {
+  if (report.kernel === null && kernel) {
+    report.kernel = kernel;
+    report.kernelSource = 'user';
+  }
+  const identity = identify(report.kind, report.task, report.frames);
+  const matches = matchRules(rules, report, identity.culprit);
+  return { report, identity, matches, incident: null };
+}
+
+export class Scanner implements LineSink {
+  readonly needles: readonly string[];
+  readonly counts: ScanCounts = { reports: 0, kinds: {}, truncated: 0, headerOnly: 0, matched: 0, hosts: new Set() };
+  private readonly ctx: DecodeContext = { referenceTime: Date.now() };
+  private readonly assembler: Assembler;
+  private sourceName = '-';
+
+  constructor(private readonly opts: ScanOptions, private readonly onReport: (a: AnalyzedReport) => void) {
+    this.assembler = new Assembler(this.ctx, (r) => this.report(r), {
+      contextNeedles: opts.rules.needles,
+      format: opts.format,
+      gapLines: opts.gapLines,
+    });
+    this.needles = this.assembler.needles;
+  }
+
+  /** Hosts whose kernel said further hung-task reports are suppressed. */
+  get suppressed(): Set<string | null> {
+    return this.assembler.suppressed;
+  }
+
+  /** Starts a new input; `referenceTime` places syslog dates that carry no year. */
+  beginSource(name: string, referenceTime: number): void {
+    this.sourceName = name;
+    this.ctx.referenceTime = referenceTime;
+  }
+
+  /** Ends the current input: reports never span two inputs. */
+  endSource(): void {
+    this.assembler.flush();
+  }
+
+  /** Finishes every open report now (end of input or an idle stream). */
+  flush(): void {
+    this.assembler.flush();
+  }
+
+  idle(): boolean {
+    return this.assembler.openCount === 0;
+  }
+
+  line(text: string, lineNo: number): void {
+    this.assembler.push(text, { name: this.sourceName, line: lineNo });
+  }
+
+  private report(r: TaskReport): void {
+    const a = analyze(r, this.opts.rules, this.opts.kernel ?? null);
+    const c = this.counts;
+    c.reports++;
+    c.kinds[r.kind] = (c.kinds[r.kind] ?? 0) + 1;
+    if (r.truncated) c.truncated++;
+    if (r.frames.length === 0) c.headerOnly++;
+    if (a.matches.length > 0) c.matched++;
+    c.hosts.add(r.host);
+    this.onReport(a);
+  }
+}

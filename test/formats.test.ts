@@ -1,0 +1,144 @@
+// Input formats: each module's own samples, detection, and the same report in every format.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeLine, detectFormat, FORMATS } from '../parsers/formats/index.js';
+import { syslog } from '../parsers/formats/syslog.js';
+import type { AnalyzedReport } from '../src/scan.js';
+import { encodings, gzipped, HOST, TIME_MS } from './fixtures/seed-formats.js';
+import { cli, REFERENCE, ROOT, scanText, tmpdir } from './helpers.js';
+
+const ctx = { referenceTime: REFERENCE };
+
+/** What must be identical whatever the envelope: everything the kernel itself printed. */
+function core(a: AnalyzedReport): unknown {
+  const r = a.report;
+  return {
+    kind: r.kind, task: r.task, pid: r.pid, blockedSeconds: r.blockedSeconds, state: r.state, ppid: r.ppid,
+    flags: r.flags, frames: r.frames, kernel: r.kernel, truncated: r.truncated,
+    signature: a.identity.signature, fingerprint: a.identity.fingerprint,
+    matches: a.matches.map((m) => [m.rule, m.verdict]),
+  };
+}
+
+describe('line formats', () => {
+  for (const f of FORMATS) {
+    it(`${f.name}: decodes its own samples, and detection gives them to it alone`, () => {
+      assert.ok(f.samples.length > 0);
+      for (const s of f.samples) {
+        assert.ok(f.decode(s, ctx), `${f.name} decodes ${JSON.stringify(s)}`);
+        assert.equal(detectFormat(s, ctx), f.name, `detection of ${JSON.stringify(s)}`);
+      }
+    });
+  }
+
+  it('syslog: splits host, tag and message, and keeps the message indentation', () => {
+    const k = syslog.decode('Jan 29 10:41:07 app-prod-17 kernel:  schedule+0x29/0x70', ctx)!;
+    assert.equal(k.host, 'app-prod-17');
+    assert.equal(k.text, ' schedule+0x29/0x70', 'exactly one separator is removed');
+    const other = syslog.decode('Jan 29 10:41:08 app-prod-17 sshd[4242]: Accepted publickey', ctx)!;
+    assert.equal(other.kernel, false);
+  });
+
+  it('syslog: places a date without a year at or before the reference time', () => {
+    const dec = syslog.decode('Dec 31 23:59:00 h kernel: x', { referenceTime: Date.UTC(2020, 0, 2) })!;
+    assert.equal(new Date(dec.time!).toISOString(), '2019-12-31T23:59:00.000Z');
+    const jan = syslog.decode('Jan  1 00:00:01 h kernel: x', { referenceTime: Date.UTC(2020, 0, 2) })!;
+    assert.equal(new Date(jan.time!).toISOString(), '2020-01-01T00:00:01.000Z');
+  });
+
+  it('reads printk prefixes inside any envelope: level, time, caller id', () => {
+    const k = decodeLine('<4>[  125.364467][  T140] task:zsh state:D', ctx)!;
+    assert.equal(k.level, 4);
+    assert.equal(k.uptime, 125.364467);
+    assert.equal(k.caller, 'T140');
+    assert.equal(k.text, 'task:zsh state:D');
+  });
+
+  it('reads dmesg -T dates in other locales', () => {
+    for (const [line, iso] of [
+      ['[Di Jan 29 10:41:07 2019] x', '2019-01-29T10:41:07.000Z'],
+      ['[mar. janv. 29 10:41:07 2019] x', '2019-01-29T10:41:07.000Z'],
+      ['[Вт янв 29 10:41:07 2019] x', '2019-01-29T10:41:07.000Z'],
+      ['[火  1月 29 10:41:07 2019] x', '2019-01-29T10:41:07.000Z'],
+      ['[Mi Dez  4 03:14:35 2013] x', '2013-12-04T03:14:35.000Z'],
+    ]) {
+      const k = decodeLine(line, ctx)!;
+      assert.equal(k.format, 'dmesg', line);
+      assert.equal(new Date(k.time!).toISOString(), iso, line);
+      assert.equal(k.text, 'x');
+    }
+  });
+
+  it('undoes kmsg \\xNN escapes and skips kmsg dictionary lines', () => {
+    assert.equal(decodeLine('6,12,34,-;INFO: task a\\x1bb:1 blocked', ctx)!.text, 'INFO: task a\x1bb:1 blocked');
+    assert.equal(decodeLine(' SUBSYSTEM=pci', ctx), null);
+  });
+
+  it('reads journal JSON MESSAGE given as an array of byte values', () => {
+    const k = decodeLine(JSON.stringify({ _TRANSPORT: 'kernel', MESSAGE: [...Buffer.from('Call Trace:')], _HOSTNAME: 'h' }), ctx)!;
+    assert.equal(k.text, 'Call Trace:');
+    assert.equal(k.host, 'h');
+    const user = decodeLine(JSON.stringify({ _TRANSPORT: 'syslog', MESSAGE: 'x', SYSLOG_IDENTIFIER: 'sshd' }), ctx)!;
+    assert.equal(user.kernel, false);
+  });
+
+  describe('the seed java report in every input format gives the same report', () => {
+    // Year-less dates (BSD syslog) are placed before a reference time in 2019, as --year 2019 would.
+    const referenceTime = Date.UTC(2019, 11, 31);
+    const base = scanText(encodings()[0].text, { kernel: '3.10.0-862.el7', referenceTime });
+    assert.equal(base.length, 1);
+    for (const e of encodings()) {
+      it(e.name, () => {
+        for (const chunk of [undefined, 7]) {
+          const got = scanText(e.text, { kernel: '3.10.0-862.el7', chunk, referenceTime });
+          assert.equal(got.length, 1);
+          assert.deepEqual(core(got[0]), core(base[0]));
+          assert.equal(got[0].report.host, e.host);
+          assert.equal(got[0].report.time, e.time);
+          assert.equal(got[0].report.uptime, e.uptime);
+        }
+      });
+    }
+    it('and each encoding is kept as a sample (samples/formats/seed-java.*.log)', () => {
+      for (const e of encodings()) {
+        const file = path.join(ROOT, 'samples/formats', `seed-java.${e.name}.log`);
+        assert.equal(fs.readFileSync(file, 'utf8'), e.text, `${file} is current (node dist/test/fixtures/seed-formats.js --write)`);
+      }
+    });
+  });
+
+  it('reads a gzip-compressed (rotated) file the same as the plain one', () => {
+    const dir = tmpdir();
+    const gz = path.join(dir, 'messages-20190129.gz');
+    fs.writeFileSync(gz, gzipped());
+    const r = cli(['--json', '--year', '2019', gz]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.json[0].task, 'java');
+    assert.equal(r.json[0].host, HOST);
+    assert.equal(r.json[0].time, new Date(TIME_MS).toISOString());
+    assert.equal((r.json[0].frames as unknown[]).length, 15);
+  });
+
+  it('--format forces a decoder: lines of another format are ignored', () => {
+    const text = encodings().find((e) => e.name === 'dmesg')!.text;
+    assert.equal(cli(['--json', '--format', 'dmesg'], { input: text }).json[0].task, 'java');
+    const forced = cli(['--json', '--format', 'syslog'], { input: text });
+    assert.equal(forced.json[0].type, 'summary');
+    assert.equal(forced.json[0].reports, 0);
+    const bad = cli(['--format', 'nope'], { input: '' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^klogscan: unknown format "nope"; formats: journal-json, kmsg, rfc5424, syslog, journal, dmesg, bare\n$/);
+  });
+
+  it('a file may mix formats line by line (a pasted trace inside a syslog file)', () => {
+    const text = [
+      'Jan 29 10:40:00 db-1 kernel: e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex',
+      ...encodings().find((e) => e.name === 'bare')!.text.trimEnd().split('\n'),
+      'Jan 29 10:42:00 db-1 kernel: e1000e: eth0 NIC Link is Down',
+    ].join('\n');
+    const [a] = scanText(text);
+    assert.equal(a.report.task, 'java');
+    assert.equal(a.report.frames.length, 15);
+  });
+});

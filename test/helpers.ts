@@ -1,0 +1,80 @@
+/**
+ * Test helpers: run the pipeline in-process on text (fed in awkward chunk sizes, so chunk
+ * boundaries are exercised everywhere), and run the real CLI as a child process.
+ */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ChunkFeeder } from '../src/input/feeder.js';
+import { loadRules, type RuleSet } from '../src/rules/loader.js';
+import { Scanner, type AnalyzedReport } from '../src/scan.js';
+import { ROOT } from './fixtures/seed-formats.js';
+
+export { ROOT };
+export const BIN = path.join(ROOT, 'bin/klogscan.js');
+/** A fixed reference time: year-less syslog dates fall in 2026. */
+export const REFERENCE = Date.UTC(2026, 11, 31, 12);
+
+let builtin: RuleSet | null = null;
+export function rules(): RuleSet {
+  builtin ??= loadRules([], { system: false });
+  return builtin;
+}
+
+export interface ScanTextOptions {
+  kernel?: string | null;
+  chunk?: number;
+  referenceTime?: number;
+  rules?: RuleSet;
+}
+
+/** Scans text (or bytes) in-process and returns the analysed reports in emission order. */
+export function scanText(input: string | Buffer, opts: ScanTextOptions = {}): AnalyzedReport[] {
+  const out: AnalyzedReport[] = [];
+  const scanner = new Scanner({ rules: opts.rules ?? rules(), kernel: opts.kernel ?? null }, (a) => out.push(a));
+  scanner.beginSource('test', opts.referenceTime ?? REFERENCE);
+  const feeder = new ChunkFeeder(scanner);
+  const buf = typeof input === 'string' ? Buffer.from(input) : input;
+  const step = opts.chunk ?? buf.length;
+  for (let i = 0; i < buf.length; i += Math.max(1, step)) feeder.push(buf.subarray(i, i + Math.max(1, step)));
+  feeder.end();
+  scanner.endSource();
+  return out;
+}
+
+export function sample(rel: string): string {
+  return fs.readFileSync(path.join(ROOT, 'samples', rel), 'utf8');
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  json: Record<string, unknown>[];
+}
+
+export function cli(args: string[], opts: { input?: string | Buffer; env?: Record<string, string>; cwd?: string; timeout?: number } = {}): CliResult {
+  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [BIN, ...args], {
+    input: opts.input,
+    encoding: 'utf8',
+    cwd: opts.cwd ?? ROOT,
+    timeout: opts.timeout ?? 60000,
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', KLOGSCAN_RULES_D: '/nonexistent/klogscan-rules.d', ...opts.env },
+  });
+  const json: Record<string, unknown>[] = [];
+  if (args.includes('--json')) {
+    for (const l of r.stdout.split('\n')) if (l.startsWith('{')) json.push(JSON.parse(l) as Record<string, unknown>);
+  }
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+export function tmpdir(prefix = 'klogscan-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Frames as the kernel printed them, for compact assertions. */
+export function frameNames(a: AnalyzedReport, reliableOnly = false): string[] {
+  return a.report.frames.filter((f) => !reliableOnly || !f.unreliable).map((f) => f.fn);
+}

@@ -1,0 +1,6 @@
+// Runs before every test file: a fixed time zone (syslog dates carry none) and no colours.
+process.env.TZ = 'UTC';
+process.env.NO_COLOR = '1';
+delete process.env.FORCE_COLOR;
+// Site rules on the test machine must not change what the built-in rules are tested with.
+process.env.KLOGSCAN_RULES_D = '/nonexistent/klogscan-rules.d';
