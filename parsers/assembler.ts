@@ -180,6 +180,7 @@ export class Assembler {
     const b = o.banner;
     if (r.kernel === null && b && (b.bootId === null || r.bootId === null || b.bootId === r.bootId)) {
       r.kernel = b.kernel;
+      r.logKernel = b.kernel;
       r.kernelSource = 'banner';
     }
     const h = this.hosts.get(o.host);

@@ -237,6 +237,7 @@ export class HungTaskBuilder implements Builder {
       workqueue: null,
       kernel: null,
       kernelSource: null,
+      logKernel: null,
       kernelPackage: null,
       tainted: null,
       frames: this.main.frames,
@@ -276,6 +277,7 @@ export class HungTaskBuilder implements Builder {
     if (t) {
       if (r.kernel === null) {
         r.kernel = t.release;
+        r.logKernel = t.release;
         r.kernelSource = 'tainted';
         r.tainted = t.tainted;
         r.kernelPackage = t.pkg;

@@ -98,9 +98,12 @@ export interface TaskReport {
   tgid: number | null;
   flags: string | null;
   workqueue: string | null;
+  /** The release verdicts are judged against: --kernel when given, else the log's own. */
   kernel: string | null;
-  /** Where `kernel` came from: the report's own Tainted line, a boot banner earlier in the input, or --kernel. */
-  kernelSource: 'tainted' | 'banner' | 'user' | null;
+  /** Where `kernel` came from: the report's own Tainted line, a boot banner earlier in the input, --kernel, or /proc. */
+  kernelSource: 'tainted' | 'banner' | 'user' | 'proc' | null;
+  /** The release the log itself names (Tainted line or boot banner), whatever --kernel says. */
+  logKernel: string | null;
   /** Distribution package version printed after the build number (Debian: `#1 Debian 4.19.67-2+deb10u2`). */
   kernelPackage: string | null;
   tainted: string | null;

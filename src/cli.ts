@@ -38,13 +38,15 @@ Usage:
 
 Scan options:
   --json               one JSON object per line (reports, then a summary)
-  --kernel RELEASE     kernel release for reports whose log does not name one
+  --kernel RELEASE     judge reports against this release (the log's own is kept as
+                       log_kernel); needed where the log names none (RHEL 7)
   --format NAME        decode every line as NAME instead of detecting it:
                        ${FORMATS.map((f) => f.name).join(', ')}
   --year YYYY          year for syslog dates that carry none (default: from the file's mtime)
   --rules DIR          add rules from DIR (repeatable; also /etc/klogscan/rules.d)
   --no-db              analyse without storing (accepted for forward compatibility)
   -v, --verbose        show the context lines rules looked at
+  --stats              print time, throughput and peak memory on stderr at the end
   --color / --no-color force colours on or off (default: on a terminal, unless NO_COLOR)
   --debug              show stack traces of internal errors
   -h, --help           this help
@@ -62,6 +64,7 @@ const SCAN_OPTIONS = {
   'no-db': { type: 'boolean' },
   db: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
+  stats: { type: 'boolean' },
   color: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   debug: { type: 'boolean' },
@@ -129,6 +132,7 @@ async function scanCommand(args: string[]): Promise<number> {
     process.stderr.write('klogscan: reading kernel messages from the terminal; end with Ctrl-D (klogscan --help for more)\n');
   }
 
+  const started = process.hrtime.bigint();
   let first = true;
   const onReport = (a: AnalyzedReport): void => {
     if (v.json) {
@@ -167,6 +171,12 @@ async function scanCommand(args: string[]): Promise<number> {
   }
   const c = scanner.counts;
   const suppressed = [...scanner.suppressed];
+  if (v.stats) {
+    const secs = Number(process.hrtime.bigint() - started) / 1e9;
+    const mb = bytes / 1048576;
+    const rss = process.resourceUsage().maxRSS / 1024;
+    process.stderr.write(`klogscan: stats: ${secs.toFixed(3)} s, ${mb.toFixed(1)} MiB, ${(mb / Math.max(secs, 1e-9)).toFixed(1)} MiB/s, ${lines} lines, peak RSS ${rss.toFixed(1)} MiB\n`);
+  }
   if (v.json) {
     stdout.write(jsonLine({
       type: 'summary',

@@ -66,6 +66,8 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
       '__lock_page*', 'lock_page*', 'wait_on_page_bit*', 'wait_on_page_locked*', 'wait_on_page_writeback',
       'folio_wait_bit*', 'folio_wait_writeback', '__folio_lock*', 'folio_lock*', 'sleep_on_page*',
       'migration_entry_wait_on_locked', '__migration_entry_wait*',
+      // 2.6/3.x: the wait action of the page-lock bit (samples/eras/2.6-syslog-karmic-three-tasks.log).
+      'sync_page', 'sync_page_killable',
     ],
   },
   {
@@ -74,6 +76,8 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
       '__wait_on_bit*', 'out_of_line_wait_on_bit*', 'bit_wait*', 'wait_on_bit*', '__wait_on_buffer',
       'wait_on_buffer', '__lock_buffer', 'lock_buffer', 'out_of_line_wait_on_atomic_t', 'wait_on_atomic_one',
       'var_wait_*', 'wait_var_event*',
+      // 2.6/3.x: the wait action of the buffer-lock bit (samples/eras/rhel6-*.log, 3.13-*.log).
+      'sync_buffer', 'sleep_on_buffer',
     ],
   },
   {

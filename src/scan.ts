@@ -21,7 +21,10 @@ export interface AnalyzedReport {
 
 export interface ScanOptions {
   rules: RuleSet;
-  /** Kernel release for reports whose log does not carry one. */
+  /**
+   * The release to judge every report against (--kernel): the running kernel after an upgrade,
+   * or the release of a log that does not name one. The log's own release stays in logKernel.
+   */
   kernel?: string | null;
   format?: LineFormat;
   /** Closes reports whose stream has been silent this many lines. */
@@ -39,7 +42,7 @@ export interface ScanCounts {
 
 /** Runs the rules and the fingerprint on an assembled report. */
 export function analyze(report: TaskReport, rules: RuleSet, kernel: string | null = null): AnalyzedReport {
-  if (report.kernel === null && kernel) {
+  if (kernel) {
     report.kernel = kernel;
     report.kernelSource = 'user';
   }

@@ -57,6 +57,7 @@ export function reportJson(a: AnalyzedReport): ReportJson {
     // Beyond the minimum of the contract:
     header: r.verb,
     kernel_source: r.kernelSource,
+    log_kernel: r.logKernel,
     kernel_package: r.kernelPackage,
     ppid: r.ppid,
     tgid: r.tgid,

@@ -76,7 +76,9 @@ export function renderReport(a: AnalyzedReport, rules: RuleSet, paint: Painter, 
   const t = formatTime(r.time);
   if (t) where.push(`time ${t}`);
   if (r.uptime !== null) where.push(`uptime ${r.uptime.toFixed(3)} s`);
-  const ksrc = r.kernelSource === 'banner' ? ' (boot banner)' : r.kernelSource === 'user' ? ' (--kernel)' : '';
+  const ksrc = r.kernelSource === 'banner' ? ' (boot banner)'
+    : r.kernelSource === 'user' ? (r.logKernel && r.logKernel !== r.kernel ? ` (--kernel; the log says ${safe(r.logKernel)})` : ' (--kernel)')
+      : '';
   where.push(`kernel ${r.kernel !== null ? safe(r.kernel) + ksrc : paint('yellow', 'unknown (pass --kernel)')}`);
   if (r.state) where.push(`state ${safe(r.state)}`);
   if (r.tainted) where.push(`tainted ${safe(r.tainted)}`);

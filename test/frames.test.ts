@@ -1,0 +1,88 @@
+// The call-trace frame grammar, one case per shape the kernel prints.
+import assert from 'node:assert/strict';
+import { parseFrameLine } from '../parsers/frame.js';
+
+function one(text: string): Record<string, unknown> {
+  const fl = parseFrameLine(text);
+  assert.ok(fl, `a frame line: ${text}`);
+  assert.equal(fl.frames.length, 1, text);
+  const { fn, offset, size, module, unreliable, inline, source } = fl.frames[0];
+  const out: Record<string, unknown> = { fn, offset, size, module, unreliable };
+  if (inline) out.inline = inline;
+  if (source) out.source = source;
+  return out;
+}
+
+describe('frame grammar', () => {
+  it('x86 with addresses, reliable and unreliable', () => {
+    assert.deepEqual(one(' [<ffffffff816a94c9>] schedule+0x29/0x70'), { fn: 'schedule', offset: '0x29', size: '0x70', module: null, unreliable: false });
+    assert.deepEqual(one('[<ffffffff81327a16>] ? plist_del+0x46/0x70'), { fn: 'plist_del', offset: '0x46', size: '0x70', module: null, unreliable: true });
+  });
+
+  it('4.x+ without addresses, with modules and build ids, compiler suffixes kept', () => {
+    assert.deepEqual(one('  jbd2_journal_commit_transaction+0x23c/0x19b0 [jbd2]'), { fn: 'jbd2_journal_commit_transaction', offset: '0x23c', size: '0x19b0', module: 'jbd2', unreliable: false });
+    assert.deepEqual(one(' snd_ctl_elem_write+0x1a/0x80 [snd 852e63996474051c57bcd1a86ebfd81083073853]').module, 'snd');
+    assert.equal(one(' __mutex_lock.isra.2+0x18c/0x4d0').fn, '__mutex_lock.isra.2');
+    assert.equal(one(' ? __pfx_kthread+0x10/0x10').fn, '__pfx_kthread');
+  });
+
+  it('stack markers alone and before a frame', () => {
+    assert.deepEqual(parseFrameLine(' <TASK>'), { markers: ['<TASK>'], frames: [] });
+    const fl = parseFrameLine(' <IRQ>  [<ffffffff816038f7>] dump_stack+0x19/0x1b')!;
+    assert.deepEqual(fl.markers, ['<IRQ>']);
+    assert.equal(fl.frames[0].fn, 'dump_stack');
+    assert.deepEqual(parseFrameLine('<<EOE>>')!.markers, ['<<EOE>>']);
+  });
+
+  it('/proc/PID/stack lines, and the end-of-stack sentinel adds nothing', () => {
+    assert.equal(one('[<0>] __schedule+0x2cd/0x890').fn, '__schedule');
+    assert.deepEqual(parseFrameLine('[<ffffffffffffffff>] 0xffffffffffffffff'), { markers: [], frames: [] });
+  });
+
+  it('arm64 unwinder marks', () => {
+    assert.deepEqual(one(' __switch_to+0xf8/0x168 (T)'), { fn: '__switch_to', offset: '0xf8', size: '0x168', module: null, unreliable: false });
+  });
+
+  it('ARM `where from caller` pairs, old and new', () => {
+    const old = parseFrameLine('[<807762c0>] (__schedule) from [<80776938>] (schedule+0x50/0xa8)')!;
+    assert.deepEqual(old.frames.map((f) => [f.fn, f.offset, f.arm]), [['__schedule', null, 'where'], ['schedule', '0x50', 'from']]);
+    const older = parseFrameLine('[<c0398690>] (__schedule+0x2c4/0x5b0) from [<c03973d0>] (schedule_timeout+0x158/0x1e0)')!;
+    assert.deepEqual(older.frames.map((f) => f.fn), ['__schedule', 'schedule_timeout']);
+    const neu = parseFrameLine(' __schedule from schedule+0x4c/0xcc')!;
+    assert.deepEqual(neu.frames.map((f) => f.fn), ['__schedule', 'schedule']);
+  });
+
+  it('powerpc two-address frames and (unreliable), ELFv1 dot symbols', () => {
+    assert.deepEqual(one('[c0000000ffc0fb90] [c000000000016a3c] __switch_to+0x2dc/0x430 (unreliable)'), { fn: '__switch_to', offset: '0x2dc', size: '0x430', module: null, unreliable: true });
+    assert.equal(one('[c00000000e5f3b30] [c000000000020c0c] .__switch_to+0x1dc/0x380').fn, '.__switch_to');
+  });
+
+  it('s390 parenthesised first entry is a guess', () => {
+    assert.equal(one('([<000000000011c5f2>] __schedule+0x2ce/0x7a8)').unreliable, true);
+  });
+
+  it('syzbot symbolised frames and inlined calls', () => {
+    assert.deepEqual(one(' __schedule+0x189f/0x4c80 kernel/sched/core.c:6758'), { fn: '__schedule', offset: '0x189f', size: '0x4c80', module: null, unreliable: false, source: 'kernel/sched/core.c:6758' });
+    assert.deepEqual(one(' context_switch kernel/sched/core.c:5371 [inline]'), { fn: 'context_switch', offset: null, size: null, module: null, unreliable: false, inline: true, source: 'kernel/sched/core.c:5371' });
+  });
+
+  it('decode_stacktrace.sh output', () => {
+    assert.deepEqual(one('__schedule (kernel/sched/core.c:5354 kernel/sched/core.c:6954) '), { fn: '__schedule', offset: null, size: null, module: null, unreliable: false, source: 'kernel/sched/core.c:5354 kernel/sched/core.c:6954' });
+  });
+
+  it('addresses without a symbol', () => {
+    assert.equal(one(' [<ffffffffc0123456>] 0xffffffffc0123456').fn, '0xffffffffc0123456');
+    assert.equal(one(' ? 0xffffffffc0a1b2c3').unreliable, true);
+  });
+
+  it('is not fooled by lines that are not frames', () => {
+    for (const t of [
+      'Call Trace:', 'RIP: 0033:0x7f7004c274ba', 'Workqueue: writeback wb_workfn (flush-8:0)',
+      ' ffff881269bd7bd8 0000000000000082 ffff882037e04f10 ffff881269bd7fd8',
+      'java            D ffff881269bd7c00     0 181134      1 0x00000084', 'e1000e: eth0 NIC Link is Up 1000 Mbps',
+      '2 locks held by getty/5951:', '',
+    ]) {
+      assert.equal(parseFrameLine(t), null, JSON.stringify(t));
+    }
+  });
+});

@@ -1,0 +1,164 @@
+// Report grammar and assembly: headers, task lines, blockers, streams, endings, negatives.
+import assert from 'node:assert/strict';
+import { parseBlocker, parseHeader, parseTainted, parseTaskLine } from '../parsers/hung-task.js';
+import { frameNames, sample, scanText } from './helpers.js';
+
+const JAVA = sample('seed/centos7-java-rwsem.messages');
+
+describe('hung-task header', () => {
+  it('takes the pid as the last :digits, whatever the task name holds', () => {
+    for (const [line, task, pid, secs] of [
+      ['INFO: task kworker/u8:102:403349 blocked for more than 1228 seconds.', 'kworker/u8:102', 403349, 1228],
+      ['INFO: task (udev-worker):9428 blocked for more than 122 seconds.', '(udev-worker)', 9428, 122],
+      ['INFO: task FwgThread OpFor:15341 blocked for more than 120 seconds.', 'FwgThread OpFor', 15341, 120],
+      ['INFO: task java:181134 blocked for more than 1 seconds.', 'java', 181134, 1],
+      ['INFO: task a:b:c:7 blocked for more than 28262 seconds.', 'a:b:c', 7, 28262],
+    ] as const) {
+      const h = parseHeader(line)!;
+      assert.deepEqual([h.task, h.pid, h.blockedSeconds, h.verb], [task, pid, secs, 'blocked'], line);
+    }
+  });
+
+  it('knows the I/O-wait and can\'t-die variants and a vendor "s." ending', () => {
+    assert.equal(parseHeader('INFO: task udevd:5612 blocked in I/O wait for more than 143 seconds.')!.verb, 'blocked in I/O wait');
+    assert.equal(parseHeader("INFO: task syz-executor.4:21128 can't die for more than 143 seconds.")!.verb, "can't die");
+    assert.equal(parseHeader('INFO: task khugepaged:136 blocked for more than 120 s.')!.blockedSeconds, 120);
+    assert.equal(parseHeader('task 123 (ps) blocked? no: this line only mentions blocked words'), null);
+  });
+
+  it('reads Tainted and Not tainted lines of every era', () => {
+    assert.deepEqual(parseTainted('      Tainted: G        W   E     4.19.0-6-amd64 #1 Debian 4.19.67-2+deb10u2'),
+      { release: '4.19.0-6-amd64', tainted: 'G W E', pkg: '4.19.67-2+deb10u2' });
+    assert.deepEqual(parseTainted('      Not tainted 6.8.1-arch1-1 #1'), { release: '6.8.1-arch1-1', tainted: null, pkg: null });
+    assert.equal(parseTainted('      Tainted: GF IO--------------   3.10.0-210.el7.x86_64 #1')!.release, '3.10.0-210.el7.x86_64');
+    assert.equal(parseTainted('      Tainted: G          I      --------- ---  5.14.0-31.rt21.31.el9.x86_64 #1')!.release, '5.14.0-31.rt21.31.el9.x86_64');
+  });
+
+  it('reads old and new task lines', () => {
+    assert.deepEqual(parseTaskLine('java            D ffff881269bd7c00     0 181134      1 0x00000084'),
+      { comm: 'java', state: 'D', pid: 181134, tgid: null, ppid: 1, flags: '0x00000084' });
+    assert.deepEqual(parseTaskLine(' ps              D    0 14018      1 0x00000004'),
+      { comm: 'ps', state: 'D', pid: 14018, tgid: null, ppid: 1, flags: '0x00000004' });
+    assert.deepEqual(parseTaskLine('task:kworker/4:2     state:D stack:0     pid:1520  tgid:1520  ppid:2      task_flags:0x4288060 flags:0x00080000'),
+      { comm: 'kworker/4:2', state: 'D', pid: 1520, tgid: 1520, ppid: 2, flags: '0x00080000' });
+    assert.equal(parseTaskLine('task:syz-executor.5  state:R  running task     stack:26128 pid:19074 ppid:  3634 flags:0x00004004')!.state, 'R');
+    assert.equal(parseTaskLine('java          D ffff810001004420     0  3120      1          3121  3119 (NOTLB)')!.pid, 3120);
+  });
+
+  it('reads the 6.15+ blocker lines, found and not found', () => {
+    const mutex = parseBlocker('INFO: task kworker/0:1:11 is blocked on a mutex likely owned by task dhcpcd:615.')!;
+    assert.deepEqual([mutex.task, mutex.lock, mutex.owner], [{ task: 'kworker/0:1', pid: 11 }, 'mutex', { task: 'dhcpcd', pid: 615 }]);
+    const sem = parseBlocker('INFO: task cat:955 blocked on a semaphore likely last held by task cat:909')!;
+    assert.deepEqual([sem.lock, sem.owner], ['semaphore', { task: 'cat', pid: 909 }]);
+    const rw = parseBlocker('INFO: task NvmlTaskRunner:11290 <reader> blocked on an rw-semaphore likely owned by task VLLM::EngineCor:46249 <writer>')!;
+    assert.deepEqual([rw.lock, rw.as, rw.owner, rw.ownerAs], ['rw-semaphore', 'reader', { task: 'VLLM::EngineCor', pid: 46249 }, 'writer']);
+    const none = parseBlocker('INFO: task modprobe:2342 is blocked on an rw-semaphore, but the owner is not found.')!;
+    assert.equal(none.owner, null);
+  });
+});
+
+describe('report assembly', () => {
+  it('keeps the lines of interleaved hosts apart', () => {
+    const other = (i: number): string => `Jan 29 10:41:07 db-${i % 3} kernel: e1000e: eth0 NIC Link is Up ${i}`;
+    const lines = JAVA.trimEnd().split('\n');
+    const mixed: string[] = [];
+    lines.forEach((l, i) => { mixed.push(l, other(i), `Jan 29 10:41:07 app-prod-17 sshd[42]: session ${i}`); });
+    const [a, ...rest] = scanText(mixed.join('\n') + '\n');
+    assert.equal(rest.length, 0);
+    assert.equal(a.report.frames.length, 15);
+    assert.equal(a.report.truncated, false);
+  });
+
+  it('keeps printk callers apart: a CPU line inside a khungtaskd report does not end it', () => {
+    const text = [
+      '<3>[  125.362363][  T140] INFO: task zsh:470 blocked for more than 61 seconds.',
+      '<6>[  125.364467][  T140] task:zsh             state:D stack:0     pid:470   tgid:470   ppid:1      flags:0x00004002',
+      '<6>[  125.364500][  T140] Call Trace:',
+      '<4>[  125.364510][    C3] e1000e: eth0 NIC Link is Up',
+      '<6>[  125.364520][  T140]  __schedule+0x2cd/0x890',
+      '<6>[  125.364530][  T140]  mutex_lock+0x1a/0x20',
+      '<6>[  125.364540][  T140]  drop_caches_sysctl_handler+0x4f/0xa0',
+      '<6>[  125.364550][  T140]  ret_from_fork+0x44/0x70',
+    ].join('\n');
+    const [a] = scanText(text);
+    assert.deepEqual(frameNames(a), ['__schedule', 'mutex_lock', 'drop_caches_sysctl_handler', 'ret_from_fork']);
+    assert.equal(a.report.caller, 'T140');
+  });
+
+  it('gives every task of one khungtaskd pass its own report', () => {
+    const reports = scanText(sample('eras/syzbot-6.13-next-five-tasks-locks-nmi.log'));
+    assert.deepEqual(reports.map((a) => a.report.pid), [5878, 5879, 5874, 5876, 5877]);
+    for (const a of reports) {
+      assert.equal(a.identity.signature, 'hung task in __generic_file_fsync (rwsem write)');
+      assert.ok(!a.report.frames.some((f) => f.fn === 'debug_show_all_locks'), 'the lockdep table and NMI backtraces are not frames');
+    }
+  });
+
+  it('keeps a header-only report (a priority filter dropped the trace)', () => {
+    const reports = scanText(sample('eras/4.19-header-only-no-task-lines.log'));
+    assert.equal(reports.length, 5);
+    assert.ok(reports.every((a) => a.report.frames.length === 0 && a.report.kernel === '4.19.0-6-amd64'));
+    assert.equal(reports[0].identity.signature, 'hung task of kworker/*:* (no call trace)');
+  });
+
+  it('treats growing blocked times of one task as separate reports (the store groups them)', () => {
+    const reports = scanText(sample('formats/journal-monotonic-header-only-repeats.log'));
+    assert.deepEqual(reports.filter((a) => a.report.pid === 136).map((a) => a.report.blockedSeconds), [122, 245, 368]);
+  });
+
+  it('attaches the owner of a 6.15+ blocker line instead of making it a hung task', () => {
+    const [a, ...rest] = scanText(sample('eras/6x-arm64-blocker-mutex-T-marks.log'));
+    assert.equal(rest.length, 0);
+    assert.equal(a.report.task, 'kworker/0:1');
+    assert.deepEqual(a.report.blocker?.owner, { task: 'dhcpcd', pid: 615 });
+    assert.ok(a.report.blocker!.ownerFrames.length > 10);
+    assert.ok(a.report.blocker!.ownerFrames.some((f) => f.fn === 'rwsem_down_write_slowpath'));
+    assert.ok(!a.report.frames.some((f) => f.fn === 'rwsem_down_write_slowpath'));
+  });
+
+  it('marks a report cut off mid-trace as truncated, and a complete one not', () => {
+    const lines = JAVA.trimEnd().split('\n');
+    const [cut] = scanText(lines.slice(0, 12).join('\n'));
+    assert.equal(cut.report.truncated, true);
+    assert.equal(cut.report.frames.length, 5);
+    assert.equal(scanText(JAVA)[0].report.truncated, false);
+  });
+
+  it('notes the kernel suppressing further reports', () => {
+    const text = JAVA + 'Jan 29 10:41:07 app-prod-17 kernel: Future hung task reports are suppressed, see sysctl kernel.hung_task_warnings\n';
+    assert.equal(scanText(text)[0].report.suppressesFurther, true);
+  });
+
+  it('ends a report at a line of its stream that no grammar accepts', () => {
+    const text = JAVA + 'Jan 29 10:41:08 app-prod-17 kernel: e1000e: eth0 NIC Link is Down\n'
+      + 'Jan 29 10:41:09 app-prod-17 kernel: [<ffffffff816a94c9>] schedule+0x29/0x70\n';
+    assert.equal(scanText(text)[0].report.frames.length, 15);
+  });
+});
+
+describe('not hung-task reports', () => {
+  for (const file of [
+    'negative/soft-lockup-and-rcu-self-detected-stall-5.2-i386.log',
+    'negative/rcu-stall-kthread-starved-task-line-state-I.log',
+    'negative/rcu-stall-4.9-arm32-running-task-line.log',
+    'negative/oops-netconsole-ext-kmsg-records-via-syslog.log',
+    'negative/oom-kill-5.15-syslog-with-printk-ts.log',
+    'negative/oom-kill-3.13-syslog-stack-words.log',
+    'negative/freezing-failed-6.x-btrfs.log',
+    'negative/freezing-failed-arm32-running-task.log',
+    'negative/powerpc-rcu-stall-unreliable-interrupt-frame.log',
+    'negative/sysrq-w-show-blocked-state-6.7.log',
+    'negative/sysrq-w-3.x-header-columns.log',
+  ]) {
+    it(`${file}: no hung_task report`, () => {
+      assert.equal(scanText(sample(file)).filter((a) => a.report.kind === 'hung_task').length, 0);
+    });
+  }
+
+  it('a sysrq-w dump gives blocked_state reports, one per D-state task', () => {
+    const reports = scanText(sample('negative/sysrq-w-show-blocked-state-6.7.log'));
+    assert.deepEqual(reports.map((a) => [a.report.kind, a.report.task, a.report.state]), [['blocked_state', 'lvm', 'D']]);
+    assert.equal(reports[0].report.blockedSeconds, null);
+    assert.equal(reports[0].identity.signature, 'blocked task in stop_sync_thread');
+  });
+});

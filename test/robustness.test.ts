@@ -1,0 +1,175 @@
+// Hostile and broken input: klogscan must neither crash, hang, lose or duplicate a report.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { generate } from '../bench/generate.js';
+import { ChunkFeeder, type LineSink } from '../src/input/feeder.js';
+import { Scanner, type AnalyzedReport } from '../src/scan.js';
+import { BIN, cli, REFERENCE, rules, sample, scanText, tmpdir } from './helpers.js';
+
+const JAVA = sample('seed/centos7-java-rwsem.messages');
+
+function noise(bytes: number, seed: number): Buffer {
+  const b = Buffer.alloc(bytes);
+  let x = seed;
+  for (let i = 0; i < bytes; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+describe('robustness', () => {
+  it('finds a report inside binary noise, exactly once', () => {
+    const input = Buffer.concat([noise(3 << 20, 1), Buffer.from('\n' + JAVA), noise(3 << 20, 2)]);
+    const reports = scanText(input, { chunk: 65536 });
+    const java = reports.filter((a) => a.report.task === 'java');
+    assert.equal(java.length, 1);
+    assert.equal(java[0].report.frames.length, 15);
+  });
+
+  it('ignores NUL runs left by a crash in front of a line', () => {
+    const text = JAVA.split('\n').map((l, i) => (i === 0 ? '\0'.repeat(4096) + l : l)).join('\n');
+    const [a] = scanText(text);
+    assert.equal(a.report.task, 'java');
+    assert.equal(a.report.frames.length, 15);
+  });
+
+  it('survives invalid UTF-8 and keeps control characters out of the terminal', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('INFO: task ja'), Buffer.from([0xff, 0xfe, 0x1b]), Buffer.from('[2Jva:77 blocked for more than 120 seconds.\n'),
+      Buffer.from('Call Trace:\n [<ffffffff816a94c9>] schedule+0x29/0x70\n [<ffffffff8108d8b9>] do_exit+0x189/0xa40\n'),
+    ]);
+    const [a] = scanText(bytes);
+    assert.equal(a.report.pid, 77);
+    assert.equal(a.report.task, 'ja\ufffd\ufffd\x1b[2Jva');
+    const r = cli([], { input: bytes, env: { FORCE_COLOR: '0' } });
+    assert.equal(r.status, 0);
+    assert.ok(!r.stdout.includes('\x1b'), 'no raw ESC reaches the terminal');
+    assert.match(r.stdout, /hung task ja\ufffd\ufffd\\x1b\[2Jva:77/);
+    const j = cli(['--json'], { input: bytes });
+    assert.equal(j.json[0].task, 'ja\ufffd\ufffd\x1b[2Jva', 'JSON keeps the text, escaped by JSON itself');
+  });
+
+  it('escapes C1 controls in JSON output too', () => {
+    const j = cli(['--json'], { input: 'INFO: task a\u009bb:5 blocked for more than 120 seconds.\n' });
+    assert.ok(j.stdout.includes('a\\u009bb'));
+    assert.equal(j.json[0].task, 'a\u009bb');
+  });
+
+  it('handles a 100 MB line without a newline in bounded memory', function () {
+    this.timeout(120000);
+    const dir = tmpdir();
+    const file = path.join(dir, 'long.log');
+    const fd = fs.openSync(file, 'w');
+    fs.writeSync(fd, JAVA);
+    const block = Buffer.alloc(1 << 20, 0x41);
+    for (let i = 0; i < 100; i++) fs.writeSync(fd, block);
+    fs.closeSync(fd);
+    const r = cli(['--json', '--stats', file]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.json.filter((o) => o.type === 'report').length, 1);
+    const rss = Number(/peak RSS ([\d.]+) MiB/.exec(r.stderr)![1]);
+    assert.ok(rss < 150, `peak RSS ${rss} MiB`);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('reports a file cut mid-trace as truncated, and an empty file as nothing', () => {
+    const dir = tmpdir();
+    const cut = path.join(dir, 'cut.log');
+    fs.writeFileSync(cut, JAVA.slice(0, JAVA.indexOf('do_group_exit') - 40));
+    const empty = path.join(dir, 'empty.log');
+    fs.writeFileSync(empty, '');
+    const r = cli(['--json', cut, empty]);
+    assert.equal(r.status, 0);
+    assert.equal(r.json[0].truncated, true);
+    assert.equal(r.json.at(-1)!.reports, 1);
+    assert.equal(r.json.at(-1)!.inputs, 2);
+  });
+
+  it('a missing or unreadable input: one line on stderr, exit 2, the other files still scanned', () => {
+    const dir = tmpdir();
+    const r = cli(['--json', '/nonexistent/messages', dir, 'samples/seed/centos7-java-rwsem.messages']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, `klogscan: cannot read /nonexistent/messages: no such file\nklogscan: cannot read ${dir}: is a directory\n`);
+    assert.equal(r.json[0].task, 'java');
+    assert.equal(r.json.at(-1)!.errors, 2);
+  });
+
+  it('a corrupt gzip file is an error for that file only', () => {
+    const dir = tmpdir();
+    const gz = path.join(dir, 'messages.1.gz');
+    fs.writeFileSync(gz, Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), noise(1000, 3)]));
+    const r = cli(['--json', gz, 'samples/seed/centos7-java-rwsem.messages']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^klogscan: .*messages\.1\.gz: /);
+    assert.equal(r.stderr.split('\n').length, 2, 'one line');
+    assert.equal(r.json[0].task, 'java');
+  });
+
+  it('bad options give one line and exit 2, never a stack trace', () => {
+    for (const args of [['--bogus'], ['--kernel', 'banana', '-'], ['--year', '19', '-'], ['rules', 'show', 'no-such-rule']]) {
+      const r = cli(args, { input: '' });
+      assert.equal(r.status, 2, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /^klogscan: /);
+      assert.ok(!/\bat .*\.js:\d+/.test(r.stderr));
+    }
+  });
+
+  it('exits quietly when the reader of its output goes away (| head)', function () {
+    this.timeout(60000);
+    const dir = tmpdir();
+    const file = path.join(dir, 'many.log');
+    fs.writeFileSync(file, JAVA.repeat(3000));
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" "${file}" | head -n 3`], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout.split('\n').length, 4);
+    assert.equal(r.stderr, '');
+  });
+});
+
+describe('skipping idle input gives exactly the same reports', () => {
+  /** Interleaves lines of other hosts into the workload, also inside reports. */
+  function workload(): { text: string; expected: number } {
+    let text = '';
+    const exp = generate(3 << 20, (s) => { text += s; }, { seed: 11 });
+    const out: string[] = [];
+    let i = 0;
+    for (const l of text.split('\n')) {
+      out.push(l);
+      if (++i % 3 === 0) out.push(`Jan 29 10:00:00 other${i % 5} kernel: e1000e: eth0 NIC Link is Up ${i}`);
+    }
+    return { text: out.join('\n'), expected: exp.reports };
+  }
+
+  function run(text: string, chunk: number, neverIdle: boolean): AnalyzedReport[] {
+    const got: AnalyzedReport[] = [];
+    const scanner = new Scanner({ rules: rules() }, (a) => got.push(a));
+    scanner.beginSource('w', REFERENCE);
+    const sink: LineSink = neverIdle
+      ? { needles: scanner.needles, idle: () => false, line: (t, n) => scanner.line(t, n) }
+      : scanner;
+    const feeder = new ChunkFeeder(sink);
+    const buf = Buffer.from(text);
+    for (let p = 0; p < buf.length; p += chunk) feeder.push(buf.subarray(p, p + chunk));
+    feeder.end();
+    scanner.endSource();
+    return got;
+  }
+
+  const summary = (rs: AnalyzedReport[]): string => JSON.stringify(rs.map((a) => [a.report.source.line, a.report.host, a.report.task,
+    a.report.pid, a.report.frames.length, a.report.truncated, a.identity.fingerprint, a.matches.map((m) => m.rule)]));
+
+  it('line by line, in 1 MiB chunks and in odd small chunks', function () {
+    this.timeout(60000);
+    const { text, expected } = workload();
+    const all = run(text, 1 << 20, true);
+    assert.equal(all.length, expected);
+    assert.ok(all.every((a) => !a.report.truncated && a.report.frames.length > 0));
+    assert.equal(summary(run(text, 1 << 20, false)), summary(all));
+    assert.equal(summary(run(text, 4093, false)), summary(all));
+    assert.equal(summary(run(text, 97, false)), summary(all));
+  });
+});
