@@ -25,7 +25,18 @@ export const JSON_BYTES_NEEDLE = '"MESSAGE":[';
 
 const BANNER = /^Linux version (\d+\.\d+\S*)/;
 
+/** A boot seen in the log: a `Linux version` banner. */
+export interface BootEvent {
+  host: string | null;
+  kernel: string;
+  time: number | null;
+  /** journald's boot id, else the boot time to the minute (`t` + minutes since the epoch), else null. */
+  bootKey: string | null;
+}
+
 export interface AssemblerOptions {
+  /** Called for every boot banner. */
+  onBoot?: (b: BootEvent) => void;
   /** Substrings of lines worth keeping per host as evidence for rules. */
   contextNeedles?: readonly string[];
   /** A report whose stream printed nothing for this many lines is finished. */
@@ -61,6 +72,7 @@ export class Assembler {
   private readonly gapLines: number;
   private readonly maxOpen: number;
   private readonly format: LineFormat | undefined;
+  private readonly onBoot: ((b: BootEvent) => void) | undefined;
   private readonly open = new Map<string, Open>();
   private readonly hosts = new Map<string | null, HostState>();
   private counter = 0;
@@ -78,6 +90,7 @@ export class Assembler {
     this.gapLines = opts.gapLines ?? 1000;
     this.maxOpen = opts.maxOpen ?? 1024;
     this.format = opts.format;
+    this.onBoot = opts.onBoot;
     this.needles = [HEADER_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, JSON_BYTES_NEEDLE, ...this.contextNeedles];
   }
 
@@ -144,6 +157,12 @@ export class Assembler {
         h.kernel = m[1];
         h.bootId = line.bootId;
         h.context.length = 0;
+        if (this.onBoot) {
+          const t = line.time;
+          const start = t === null ? null : t / 1000 - (line.uptime ?? 0);
+          const bootKey = line.bootId ?? (start === null ? null : `t${Math.round(start / 60)}`);
+          this.onBoot({ host: line.host, kernel: m[1], time: t, bootKey });
+        }
         return;
       }
     }

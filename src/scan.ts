@@ -3,7 +3,7 @@
  * fallback (--kernel) -> fingerprint and signature -> rule matches with verdicts -> the caller's
  * callback. The Scanner is the LineSink the input feeder drives; it does no I/O itself.
  */
-import { Assembler } from '../parsers/assembler.js';
+import { Assembler, type BootEvent } from '../parsers/assembler.js';
 import type { DecodeContext, LineFormat } from '../parsers/formats/index.js';
 import type { TaskReport } from '../parsers/record.js';
 import { identify, type Identity } from './fingerprint.js';
@@ -58,8 +58,14 @@ export class Scanner implements LineSink {
   private readonly assembler: Assembler;
   private sourceName = '-';
 
-  constructor(private readonly opts: ScanOptions, private readonly onReport: (a: AnalyzedReport) => void) {
+  constructor(
+    private readonly opts: ScanOptions,
+    private readonly onReport: (a: AnalyzedReport) => void,
+    hooks: { onBoot?: (b: BootEvent & { bootKey: string }) => void } = {},
+  ) {
+    const onBoot = hooks.onBoot;
     this.assembler = new Assembler(this.ctx, (r) => this.report(r), {
+      onBoot: onBoot ? (b) => { if (b.bootKey) onBoot({ ...b, bootKey: b.bootKey }); } : undefined,
       contextNeedles: opts.rules.needles,
       format: opts.format,
       gapLines: opts.gapLines,

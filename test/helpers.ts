@@ -54,14 +54,18 @@ export interface CliResult {
   json: Record<string, unknown>[];
 }
 
+/** A database for CLI runs that do not pass --db or KLOGSCAN_DB: never the real default one. */
+let scratchDb: string | null = null;
+
 export function cli(args: string[], opts: { input?: string | Buffer; env?: Record<string, string>; cwd?: string; timeout?: number } = {}): CliResult {
+  scratchDb ??= path.join(tmpdir('klogscan-db-'), 'scratch.db');
   const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [BIN, ...args], {
     input: opts.input,
     encoding: 'utf8',
     cwd: opts.cwd ?? ROOT,
     timeout: opts.timeout ?? 60000,
     maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', KLOGSCAN_RULES_D: '/nonexistent/klogscan-rules.d', ...opts.env },
+    env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', KLOGSCAN_RULES_D: '/nonexistent/klogscan-rules.d', KLOGSCAN_DB: scratchDb, ...opts.env },
   });
   const json: Record<string, unknown>[] = [];
   if (args.includes('--json')) {

@@ -4,3 +4,5 @@ process.env.NO_COLOR = '1';
 delete process.env.FORCE_COLOR;
 // Site rules on the test machine must not change what the built-in rules are tested with.
 process.env.KLOGSCAN_RULES_D = '/nonexistent/klogscan-rules.d';
+// Nothing a test runs may write to the operator's real database.
+delete process.env.KLOGSCAN_DB;

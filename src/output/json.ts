@@ -66,6 +66,7 @@ export function reportJson(a: AnalyzedReport): ReportJson {
     boot_id: r.bootId,
     caller: r.caller,
     culprit: a.identity.culprit.fn,
+    culprit_frame: a.identity.culprit.index >= 0 ? a.identity.culprit.index : null,
     wait: a.identity.culprit.primitive,
     blocker: r.blocker && {
       lock: r.blocker.lock,
@@ -77,5 +78,6 @@ export function reportJson(a: AnalyzedReport): ReportJson {
     },
     truncated: r.truncated,
     suppresses_further: r.suppressesFurther,
+    context: r.context,
   };
 }

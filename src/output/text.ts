@@ -2,23 +2,23 @@
  * The terminal view of a report: one block per report with where and when, the task, how long it
  * was blocked and on which kernel; the signature and the best rule match with its verdict, fix and
  * advice; then the call trace with scheduler, lock and entry frames dimmed, unreliable frames
- * marked `?` and the culprit highlighted. Every string from the log goes through safe().
+ * marked `?` and the culprit highlighted. It renders the NDJSON report object, so a fresh scan and
+ * `klogscan show` look the same. Every string from the log goes through safe().
  */
 import type { Frame } from '../../parsers/record.js';
 import { classify, normalizeFn } from '../fingerprint.js';
 import type { RuleSet } from '../rules/loader.js';
-import type { AnalyzedReport } from '../scan.js';
-import { isoTime } from './json.js';
+import { isoTime, type ReportJson } from './json.js';
 import { safe, type Painter } from './term.js';
 
-const VERDICT_STYLE = { affected: 'red', fixed: 'green', unknown: 'yellow' } as const;
+export const VERDICT_STYLE = { affected: 'red', fixed: 'green', unknown: 'yellow' } as const;
 
-export function formatTime(ms: number | null): string | null {
-  const iso = isoTime(ms);
+export function formatTime(ms: number | string | null): string | null {
+  const iso = typeof ms === 'string' ? ms : isoTime(ms);
   return iso ? iso.replace('T', ' ').replace(/\.000Z$/, 'Z') : null;
 }
 
-function wrap(text: string, width: number, indent: string): string {
+export function wrap(text: string, width: number, indent: string): string {
   const words = text.split(/\s+/);
   const lines: string[] = [];
   let cur = '';
@@ -43,7 +43,7 @@ export function frameText(f: Frame): string {
   return safe(s);
 }
 
-export function traceLines(frames: readonly Frame[], culpritIndex: number, paint: Painter, indent: string): string[] {
+export function traceLines(frames: readonly Frame[], culpritIndex: number | null, paint: Painter, indent: string): string[] {
   const out: string[] = [];
   let context = 'task';
   frames.forEach((f, i) => {
@@ -64,63 +64,75 @@ export function traceLines(frames: readonly Frame[], culpritIndex: number, paint
   return out;
 }
 
-export function renderReport(a: AnalyzedReport, rules: RuleSet, paint: Painter, verbose = false): string {
-  const r = a.report;
+interface Blocker {
+  lock: string;
+  as: string | null;
+  owner: { task: string; pid: number } | null;
+  owner_as: string | null;
+  owner_state: string | null;
+  owner_frames: Frame[];
+}
+
+export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verbose = false): string {
   const out: string[] = [];
-  const head = r.kind === 'hung_task'
-    ? `${paint(['bold', 'red'], 'hung task')} ${paint('bold', `${safe(r.task)}:${r.pid}`)} ${r.verb} for more than ${r.blockedSeconds} s`
-    : `${paint(['bold', 'red'], 'blocked task')} ${paint('bold', `${safe(r.task)}:${r.pid}`)} in D state (sysrq-w dump)`;
-  out.push(head);
+  const who = paint('bold', `${safe(r.task)}:${r.pid}`);
+  out.push(r.kind === 'hung_task'
+    ? `${paint(['bold', 'red'], 'hung task')} ${who} ${String(r.header ?? 'blocked')} for more than ${r.blocked_seconds} s`
+    : `${paint(['bold', 'red'], 'blocked task')} ${who} in D state${r.kind === 'blocked_state' ? ' (sysrq-w dump or live snapshot)' : ''}`);
   const where: string[] = [];
   where.push(`host ${r.host !== null ? safe(r.host) : '-'}`);
   const t = formatTime(r.time);
   if (t) where.push(`time ${t}`);
   if (r.uptime !== null) where.push(`uptime ${r.uptime.toFixed(3)} s`);
-  const ksrc = r.kernelSource === 'banner' ? ' (boot banner)'
-    : r.kernelSource === 'user' ? (r.logKernel && r.logKernel !== r.kernel ? ` (--kernel; the log says ${safe(r.logKernel)})` : ' (--kernel)')
-      : '';
+  const logKernel = r.log_kernel as string | null;
+  const src = r.kernel_source;
+  const ksrc = src === 'banner' ? ' (boot banner)'
+    : src === 'user' ? (logKernel && logKernel !== r.kernel ? ` (--kernel; the log says ${safe(logKernel)})` : ' (--kernel)')
+      : src === 'proc' ? ' (/proc)' : '';
   where.push(`kernel ${r.kernel !== null ? safe(r.kernel) + ksrc : paint('yellow', 'unknown (pass --kernel)')}`);
   if (r.state) where.push(`state ${safe(r.state)}`);
   if (r.tainted) where.push(`tainted ${safe(r.tainted)}`);
   out.push(`  ${where.join('   ')}`);
-  if (r.workqueue) out.push(`  workqueue ${safe(r.workqueue)}`);
-  out.push(`  ${paint('bold', a.identity.signature)}   ${paint('gray', `fingerprint ${a.identity.fingerprint}`)}`);
+  if (r.workqueue) out.push(`  workqueue ${safe(String(r.workqueue))}`);
+  out.push(`  ${paint('bold', safe(r.signature))}   ${paint('gray', `fingerprint ${r.fingerprint}`)}`);
 
-  const best = a.matches[0];
+  const best = r.matches[0];
   if (best) {
     const rule = rules.byId.get(best.rule);
     const fix = best.fixed_in ? `   fixed in ${best.fixed_in}` : '';
-    out.push(`  cause ${paint('bold', best.rule)}  ${paint(['bold', VERDICT_STYLE[best.verdict]], best.verdict.toUpperCase())}${fix}`);
+    const verdict = best.verdict as keyof typeof VERDICT_STYLE;
+    out.push(`  cause ${paint('bold', best.rule)}  ${paint(['bold', VERDICT_STYLE[verdict] ?? 'yellow'], verdict.toUpperCase())}${fix}`);
     out.push(`        ${wrap(best.title, 90, '        ')}`);
     out.push(`        ${paint('gray', wrap(best.reason, 90, '        '))}`);
     if (best.role === 'victim') out.push(`        ${paint('yellow', 'this task is a victim: it waits for another task, which is the one to look at')}`);
     if (rule) out.push(`  advice ${wrap(rule.spec.advice, 90, '         ')}`);
-    const others = a.matches.slice(1);
+    const others = r.matches.slice(1);
     if (others.length > 0) out.push(`  also ${others.map((m) => `${m.rule} (${m.verdict})`).join(', ')}`);
   } else {
     out.push(`  cause ${paint('yellow', 'no known rule matches')} (the signature above is still stable across hosts)`);
   }
-  if (r.blocker) {
-    const b = r.blocker;
+  const b = r.blocker as Blocker | null;
+  if (b) {
     const owner = b.owner ? `${safe(b.owner.task)}:${b.owner.pid}` : 'an owner the kernel did not find';
-    out.push(`  blocked on a ${b.lock}${b.as ? ` as ${b.as}` : ''}, likely held by ${paint('bold', owner)}${b.ownerAs ? ` (${b.ownerAs})` : ''}`);
+    out.push(`  blocked on a ${b.lock}${b.as ? ` as ${b.as}` : ''}, likely held by ${paint('bold', owner)}${b.owner_as ? ` (${b.owner_as})` : ''}`);
   }
   if (r.frames.length === 0) {
     out.push(`  ${paint('yellow', 'no call trace in the log')} (a priority filter such as journalctl -p warning drops the KERN_INFO trace lines)`);
   } else {
     out.push('  Call Trace:');
-    out.push(...traceLines(r.frames, a.identity.culprit.index, paint, '    '));
+    out.push(...traceLines(r.frames, r.culprit_frame as number | null, paint, '    '));
     if (r.truncated) out.push(`    ${paint('yellow', '(trace cut short)')}`);
   }
-  if (r.blocker && r.blocker.ownerFrames.length > 0) {
-    out.push(`  Owner ${safe(r.blocker.owner?.task ?? '?')}:${r.blocker.owner?.pid ?? '?'}${r.blocker.ownerTask?.state ? ` state ${safe(r.blocker.ownerTask.state)}` : ''}:`);
-    out.push(...traceLines(r.blocker.ownerFrames, -1, paint, '    '));
+  if (b && b.owner_frames.length > 0) {
+    out.push(`  Owner ${safe(b.owner?.task ?? '?')}:${b.owner?.pid ?? '?'}${b.owner_state ? ` state ${safe(b.owner_state)}` : ''}:`);
+    out.push(...traceLines(b.owner_frames, null, paint, '    '));
   }
-  if (r.suppressesFurther) out.push(`  ${paint('yellow', 'the kernel suppresses further hung-task reports after this one (sysctl kernel.hung_task_warnings)')}`);
-  if (verbose && r.context.length > 0) {
+  if (r.suppresses_further) out.push(`  ${paint('yellow', 'the kernel suppresses further hung-task reports after this one (sysctl kernel.hung_task_warnings)')}`);
+  const context = (r.context as string[] | undefined) ?? [];
+  if (verbose && context.length > 0) {
     out.push('  context:');
-    for (const c of r.context) out.push(`    ${safe(c)}`);
+    for (const c of context) out.push(`    ${safe(c)}`);
   }
-  out.push(`  ${paint('gray', `source ${safe(r.source.name)}:${r.source.line}${a.incident !== null ? `   incident ${a.incident}` : ''}`)}`);
+  out.push(`  ${paint('gray', `source ${safe(r.source.name)}:${r.source.line}${r.incident !== null ? `   incident ${r.incident}` : ''}`)}`);
   return out.join('\n');
 }

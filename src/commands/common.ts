@@ -1,0 +1,69 @@
+/**
+ * What every command shares: option parsing with one-line usage errors, stdout that goes quiet
+ * when its reader leaves, colours, the rule set, and opening the store.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { painter, type Painter } from '../output/term.js';
+import { loadRules, type RuleSet } from '../rules/loader.js';
+import { defaultDbPath, Store, type OpenOptions } from '../store.js';
+
+export class UsageError extends Error {}
+
+export const COMMON_OPTIONS = {
+  json: { type: 'boolean' },
+  db: { type: 'string' },
+  rules: { type: 'string', multiple: true },
+  color: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UsageError(`${msg.replace(/^Unknown option/, 'unknown option')} (see klogscan --help)`);
+  }
+}
+
+export const out = {
+  closed: false,
+  write(s: string): void {
+    if (!this.closed) process.stdout.write(s);
+  },
+};
+
+export function paintFor(v: { color?: boolean; 'no-color'?: boolean }): Painter {
+  return painter(process.stdout, v['no-color'] ? false : v.color ? true : undefined);
+}
+
+export function ruleSet(dirs: string[] | undefined): RuleSet {
+  return loadRules(dirs ?? []);
+}
+
+/** Opens the database named by --db, else the default location (created on first use). */
+export function openStore(db: string | undefined, opts: OpenOptions = {}): Store {
+  if (db !== undefined) return Store.open(db, { ...opts, createDir: false });
+  return Store.open(defaultDbPath(), { ...opts, createDir: !opts.readonly });
+}
+
+/** `7d`, `24h`, `30m`, `2w`, or a date/time (`2019-01-29`, `2019-01-29T10:41`): ms since the epoch. */
+export function parseWhen(s: string, flag: string, now = Date.now()): number {
+  const rel = /^(\d+)\s*(s|m|h|d|w)$/.exec(s.trim());
+  if (rel) {
+    const unit = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 }[rel[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+    return now - Number(rel[1]) * unit;
+  }
+  if (/^\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?$/.test(s.trim())) {
+    const t = Date.parse(s.trim().replace(' ', 'T'));
+    if (!Number.isNaN(t)) return t;
+  }
+  throw new UsageError(`${flag} takes a duration (7d, 24h, 30m) or a date (2019-01-29, 2019-01-29T10:41), not "${s}"`);
+}
+
+export function positiveInt(s: string, flag: string): number {
+  if (!/^\d+$/.test(s) || Number(s) < 1) throw new UsageError(`${flag} takes a positive number, not "${s}"`);
+  return Number(s);
+}

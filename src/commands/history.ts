@@ -1,0 +1,189 @@
+/**
+ * Queries over the store (read-only): `klogscan history`, `klogscan show ID`, `klogscan stats`.
+ * Text for people, `--json` (one object per line) for scripts.
+ */
+import { jsonLine, safe, type Painter } from '../output/term.js';
+import { formatTime, renderReport, VERDICT_STYLE, wrap } from '../output/text.js';
+import type { RuleSet } from '../rules/loader.js';
+import type { IncidentRow, StatsBy } from '../store.js';
+import { COMMON_OPTIONS, openStore, out, paintFor, parse, parseWhen, positiveInt, ruleSet, UsageError } from './common.js';
+
+function when(i: IncidentRow): string {
+  const t = formatTime(i.last_seen ?? i.first_seen);
+  if (t) return t;
+  if (i.first_uptime !== null) return `uptime ${i.first_uptime.toFixed(0)} s`;
+  return `recorded ${formatTime(i.recorded)}`;
+}
+
+function verdictText(paint: Painter, rule: string | null, verdict: string | null): string {
+  if (!rule) return paint('gray', 'no known cause');
+  return `${rule} (${paint(VERDICT_STYLE[verdict as keyof typeof VERDICT_STYLE] ?? 'yellow', verdict ?? 'unknown')})`;
+}
+
+function incidentJson(i: IncidentRow): Record<string, unknown> {
+  return {
+    type: 'incident',
+    id: i.id,
+    host: i.host,
+    first_seen: i.first_seen,
+    last_seen: i.last_seen,
+    first_uptime: i.first_uptime,
+    last_uptime: i.last_uptime,
+    recorded: i.recorded,
+    kind: i.kind,
+    reports: i.reports,
+    tasks: i.tasks,
+    signature: i.signature,
+    fingerprint: i.fingerprint,
+    kernel: i.kernel,
+    root_cause: i.root_cause,
+  };
+}
+
+export async function historyCommand(args: string[], help: string): Promise<number> {
+  const { values: v, positionals } = parse(args, {
+    ...COMMON_OPTIONS,
+    since: { type: 'string' },
+    until: { type: 'string' },
+    host: { type: 'string' },
+    rule: { type: 'string' },
+    kind: { type: 'string' },
+    fingerprint: { type: 'string' },
+    limit: { type: 'string' },
+  });
+  if (v.help) {
+    out.write(help);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`history takes no arguments, only options (got "${positionals[0]}")`);
+  const filter = {
+    since: v.since !== undefined ? parseWhen(v.since, '--since') : undefined,
+    until: v.until !== undefined ? parseWhen(v.until, '--until') : undefined,
+    host: v.host,
+    rule: v.rule,
+    kind: v.kind,
+    fingerprint: v.fingerprint,
+    limit: v.limit !== undefined ? positiveInt(v.limit, '--limit') : 50,
+  };
+  const store = openStore(v.db, { readonly: true });
+  try {
+    const rows = store.history(filter);
+    const paint = paintFor(v);
+    for (const i of rows) {
+      if (v.json) {
+        out.write(jsonLine(incidentJson(i)) + '\n');
+        continue;
+      }
+      const counts = `${i.reports} report${i.reports === 1 ? '' : 's'}, ${i.tasks} task${i.tasks === 1 ? '' : 's'}`;
+      out.write(`${paint('bold', `#${i.id}`)}  ${when(i)}  ${safe(i.host ?? '-')}  ${counts}  ${safe(i.signature ?? '')}  ${verdictText(paint, i.root_cause.rule, i.root_cause.verdict)}\n`);
+    }
+    if (!v.json && rows.length === 0) out.write('no incidents match\n');
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
+function renderShow(d: NonNullable<ReturnType<ReturnType<typeof openStore>['incident']>>, rules: RuleSet, paint: Painter): string {
+  const i = d.incident;
+  const lines: string[] = [];
+  lines.push(`${paint('bold', `incident #${i.id}`)}  ${safe(i.host ?? '-')}  ${when(i)}${i.first_seen && i.last_seen && i.first_seen !== i.last_seen ? ` (from ${formatTime(i.first_seen)})` : ''}`);
+  lines.push(`  ${i.reports} report${i.reports === 1 ? '' : 's'} of ${i.tasks} task${i.tasks === 1 ? '' : 's'}, kernel ${safe(i.kernel ?? 'unknown')}`);
+  const root = d.reports.find((r) => r.id === d.root_report);
+  if (root) {
+    lines.push(`  ${paint('bold', 'look at')} ${safe(root.task)}:${root.pid}: ${safe(root.signature)}`);
+    const best = root.matches[0];
+    if (best) {
+      const rule = rules.byId.get(best.rule);
+      lines.push(`  ${paint('bold', 'root cause')} ${best.rule}  ${paint(['bold', VERDICT_STYLE[best.verdict as keyof typeof VERDICT_STYLE] ?? 'yellow'], best.verdict.toUpperCase())}${best.fixed_in ? `   fixed in ${best.fixed_in}` : ''}`);
+      lines.push(`    ${wrap(best.title, 92, '    ')}`);
+      if (rule) {
+        lines.push(`    ${paint('bold', 'meaning')}: ${wrap(rule.spec.meaning, 90, '      ')}`);
+        lines.push(`    ${paint('bold', 'advice')}: ${wrap(rule.spec.advice, 90, '      ')}`);
+        for (const f of rule.spec.fixes ?? []) lines.push(`    fix: ${f.commit ? f.commit.slice(0, 12) + ' ' : ''}${f.title}${f.release ? ` (${f.release})` : ''}`);
+        for (const ref of rule.spec.references) lines.push(`    see: ${typeof ref === 'string' ? ref : `${ref.title}${ref.url ? ` <${ref.url}>` : ''}`}`);
+      }
+    } else {
+      lines.push(`  ${paint('bold', 'root cause')} no known rule matches`);
+    }
+  }
+  if (d.edges.length > 0) {
+    lines.push(`  ${paint('bold', 'who waits for whom')}:`);
+    const name = (id: number | null, task: string | null, pid: number | null): string => {
+      const r = d.reports.find((x) => x.id === id);
+      return r ? `${safe(r.task)}:${r.pid}` : `${safe(task ?? '?')}:${pid ?? '?'} (not reported)`;
+    };
+    for (const e of d.edges) {
+      const w = d.reports.find((x) => x.id === e.waiter)!;
+      lines.push(`    ${safe(w.task)}:${w.pid} waits for ${name(e.holder, e.holderTask, e.holderPid)}  (${e.how}${e.lock ? `, ${e.lock}` : ''})`);
+    }
+  }
+  for (const g of d.groups) {
+    lines.push(`  ${g.reports.length} reports share ${safe(g.signature)}`);
+  }
+  for (const r of d.reports) {
+    lines.push('');
+    lines.push(renderReport(r, rules, paint, true).split('\n').map((l) => `  ${l}`).join('\n'));
+    lines.push(`    ${paint('gray', 'log lines:')}`);
+    for (const l of r.raw.split('\n')) lines.push(`    ${paint('gray', safe(l))}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function showCommand(args: string[], help: string): Promise<number> {
+  const { values: v, positionals } = parse(args, COMMON_OPTIONS);
+  if (v.help) {
+    out.write(help);
+    return 0;
+  }
+  const idText = positionals[0];
+  if (!idText) throw new UsageError('show needs an incident id (see klogscan history)');
+  if (positionals.length > 1) throw new UsageError('show takes one incident id');
+  const id = positiveInt(idText.replace(/^#/, ''), 'show');
+  const store = openStore(v.db, { readonly: true });
+  try {
+    const d = store.incident(id);
+    if (!d) throw new UsageError(`no incident #${id} in ${store.file} (see klogscan history)`);
+    if (v.json) {
+      out.write(jsonLine({ ...incidentJson(d.incident), root_report: d.root_report, edges: d.edges, groups: d.groups }) + '\n');
+      for (const r of d.reports) out.write(jsonLine({ ...r, raw: r.raw.split('\n') }) + '\n');
+    } else {
+      out.write(renderShow(d, ruleSet(v.rules), paintFor(v)));
+    }
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
+export async function statsCommand(args: string[], help: string): Promise<number> {
+  const { values: v, positionals } = parse(args, { ...COMMON_OPTIONS, by: { type: 'string' } });
+  if (v.help) {
+    out.write(help);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`stats takes no arguments, only options (got "${positionals[0]}")`);
+  const by = (v.by ?? 'fingerprint') as StatsBy;
+  if (!['fingerprint', 'rule', 'host', 'kernel'].includes(by)) throw new UsageError(`--by takes fingerprint, rule, host or kernel, not "${v.by}"`);
+  const store = openStore(v.db, { readonly: true });
+  try {
+    const rows = store.stats(by);
+    const paint = paintFor(v);
+    for (const s of rows) {
+      if (v.json) {
+        out.write(jsonLine({ type: 'stat', by, ...s }) + '\n');
+        continue;
+      }
+      const key = s.key === null ? '(none)' : safe(s.key);
+      const span = `${formatTime(s.first_seen) ?? '?'} .. ${formatTime(s.last_seen) ?? '?'}`;
+      const extra = by === 'fingerprint'
+        ? `  ${safe(s.signature ?? '')}${s.probable_fix ? `  probable fix: ${safe(s.probable_fix)}` : ''}`
+        : '';
+      out.write(`${paint('bold', key)}  ${s.reports} report${s.reports === 1 ? '' : 's'}, ${s.incidents} incident${s.incidents === 1 ? '' : 's'}, ${s.hosts} host${s.hosts === 1 ? '' : 's'}  ${span}  kernels: ${s.kernels.map(safe).join(', ') || '-'}${extra}\n`);
+    }
+    if (!v.json && rows.length === 0) out.write('no reports stored yet\n');
+  } finally {
+    store.close();
+  }
+  return 0;
+}

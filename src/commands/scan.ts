@@ -1,0 +1,176 @@
+/**
+ * `klogscan [options] [FILE...]`: scan files or stdin, print each report as it completes
+ * (terminal blocks or NDJSON), store it unless --no-db, and end with a summary.
+ */
+import { formatByName, FORMATS } from '../../parsers/formats/index.js';
+import { ChunkFeeder } from '../input/feeder.js';
+import { InputError, readInput } from '../input/sources.js';
+import { reportJson } from '../output/json.js';
+import { jsonLine, safe } from '../output/term.js';
+import { renderReport } from '../output/text.js';
+import { Scanner, type AnalyzedReport } from '../scan.js';
+import type { Store } from '../store.js';
+import { COMMON_OPTIONS, openStore, out, paintFor, parse, ruleSet, UsageError } from './common.js';
+
+export const SCAN_OPTIONS = {
+  ...COMMON_OPTIONS,
+  kernel: { type: 'string' },
+  format: { type: 'string' },
+  year: { type: 'string' },
+  'no-db': { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  stats: { type: 'boolean' },
+  version: { type: 'boolean' },
+  follow: { type: 'boolean', short: 'f' },
+  'from-start': { type: 'boolean' },
+  'print-cursor': { type: 'boolean' },
+} as const;
+
+export interface ScanSetup {
+  scanner: Scanner;
+  store: Store | null;
+  stored: { fresh: number; duplicates: number; incidents: Set<number> };
+}
+
+export type ScanValues = ReturnType<typeof parse<typeof SCAN_OPTIONS>>['values'];
+
+/** Validates scan options and builds the scanner with its sinks (shared by scan and follow). */
+export function setupScan(v: ScanValues): ScanSetup {
+  const format = v.format !== undefined ? formatByName(v.format) : undefined;
+  if (v.format !== undefined && !format) {
+    throw new UsageError(`unknown format "${v.format}"; formats: ${FORMATS.map((f) => f.name).join(', ')}`);
+  }
+  if (v.kernel !== undefined && !/^\d+\.\d+/.test(v.kernel)) {
+    throw new UsageError(`--kernel takes a release such as 3.10.0-957.el7.x86_64 (uname -r), not "${v.kernel}"`);
+  }
+  if (v['no-db'] && v.db !== undefined) throw new UsageError('--db and --no-db contradict each other');
+  const rules = ruleSet(v.rules);
+  const store = v['no-db'] ? null : openStore(v.db);
+  const paint = paintFor(v);
+  const stored = { fresh: 0, duplicates: 0, incidents: new Set<number>() };
+  let first = true;
+  const onReport = (a: AnalyzedReport): void => {
+    if (store) {
+      const res = store.record(a);
+      if (res.duplicate) stored.duplicates++;
+      else stored.fresh++;
+      stored.incidents.add(res.incident);
+    }
+    const json = reportJson(a);
+    if (v.json) {
+      out.write(jsonLine(json) + '\n');
+    } else {
+      out.write((first ? '' : '\n') + renderReport(json, rules, paint, v.verbose) + '\n');
+      first = false;
+    }
+  };
+  const scanner = new Scanner({ rules, kernel: v.kernel ?? null, format }, onReport, store ? {
+    onBoot: (b) => store.recordBoot(b.host, b.bootKey, b.kernel, b.time),
+  } : undefined);
+  return { scanner, store, stored };
+}
+
+export async function scanCommand(args: string[], help: string, version: string): Promise<number> {
+  const { values: v, positionals } = parse(args, SCAN_OPTIONS);
+  if (v.help) {
+    out.write(help);
+    return 0;
+  }
+  if (v.version) {
+    out.write(`klogscan ${version}\n`);
+    return 0;
+  }
+  let year: number | null = null;
+  if (v.year !== undefined) {
+    if (!/^\d{4}$/.test(v.year)) throw new UsageError(`--year takes a four-digit year, not "${v.year}"`);
+    year = Number(v.year);
+  }
+  if (v.follow || v['from-start'] || v['print-cursor']) {
+    const { followCommand } = await import('./follow.js');
+    return followCommand(v, positionals);
+  }
+  const { scanner, store, stored } = setupScan(v);
+  const paint = paintFor(v);
+  const inputs = positionals.length > 0 ? positionals : ['-'];
+  if (inputs.includes('-') && process.stdin.isTTY) {
+    process.stderr.write('klogscan: reading kernel messages from the terminal; end with Ctrl-D (klogscan --help for more)\n');
+  }
+  const started = process.hrtime.bigint();
+  let status = 0;
+  let lines = 0;
+  let bytes = 0;
+  let read = 0;
+  const errors: string[] = [];
+  try {
+    for (const name of inputs) {
+      if (out.closed) break;
+      let feeder: ChunkFeeder | null = null;
+      try {
+        const info = await readInput(name, (info) => {
+          scanner.beginSource(info.name, year !== null ? new Date(year, 11, 31, 23, 59, 59).getTime() : info.referenceTime);
+          feeder = new ChunkFeeder(scanner);
+          return feeder;
+        });
+        bytes += info.bytes;
+        read++;
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        process.stderr.write(`klogscan: ${safe(e.message)}\n`);
+        errors.push(e.message);
+        status = 2;
+      } finally {
+        scanner.endSource();
+        lines += (feeder as ChunkFeeder | null)?.lineNo ?? 0;
+        store?.commit();
+      }
+    }
+  } finally {
+    store?.close();
+  }
+  const c = scanner.counts;
+  const suppressed = [...scanner.suppressed];
+  if (v.stats) {
+    const secs = Number(process.hrtime.bigint() - started) / 1e9;
+    const mb = bytes / 1048576;
+    const rss = process.resourceUsage().maxRSS / 1024;
+    process.stderr.write(`klogscan: stats: ${secs.toFixed(3)} s, ${mb.toFixed(1)} MiB, ${(mb / Math.max(secs, 1e-9)).toFixed(1)} MiB/s, ${lines} lines, peak RSS ${rss.toFixed(1)} MiB\n`);
+  }
+  if (v.json) {
+    out.write(jsonLine({
+      type: 'summary',
+      reports: c.reports,
+      kinds: c.kinds,
+      hosts: c.hosts.size,
+      matched: c.matched,
+      truncated: c.truncated,
+      header_only: c.headerOnly,
+      suppressed_hosts: suppressed,
+      inputs: read,
+      errors: errors.length,
+      lines,
+      bytes,
+      stored: store ? { db: store.file, new: stored.fresh, duplicates: stored.duplicates, incidents: stored.incidents.size } : null,
+    }) + '\n');
+    return status;
+  }
+  const hung = c.kinds.hung_task ?? 0;
+  const blocked = c.kinds.blocked_state ?? 0;
+  const parts = [`${hung} hung-task report${hung === 1 ? '' : 's'}`];
+  if (blocked) parts.push(`${blocked} blocked task${blocked === 1 ? '' : 's'} in sysrq-w dumps`);
+  parts.push(`${c.hosts.size} host${c.hosts.size === 1 ? '' : 's'}`, `${c.matched} with a known cause`);
+  if (c.truncated) parts.push(`${c.truncated} cut short`);
+  if (c.headerOnly) parts.push(`${c.headerOnly} without a trace`);
+  const where = `${read} input${read === 1 ? '' : 's'}, ${lines} line${lines === 1 ? '' : 's'}`;
+  out.write(`${c.reports > 0 ? '\n' : ''}${paint('bold', 'summary')}: ${parts.join(', ')} (${where}${errors.length ? `, ${errors.length} unreadable` : ''})\n`);
+  if (store) {
+    const inc = stored.incidents.size;
+    out.write(`${paint('bold', 'stored')}: ${stored.fresh} new report${stored.fresh === 1 ? '' : 's'}${stored.duplicates ? `, ${stored.duplicates} already known` : ''}, ${inc} incident${inc === 1 ? '' : 's'}, in ${safe(store.file)} (klogscan history)\n`);
+  }
+  if (suppressed.length > 0) {
+    out.write(`${paint('yellow', 'note')}: the kernel suppressed further hung-task reports on ${suppressed.map((h) => (h === null ? 'this host' : safe(h))).join(', ')} (sysctl kernel.hung_task_warnings): later hangs are invisible in the log\n`);
+  }
+  if (c.headerOnly > 0) {
+    out.write(`${paint('yellow', 'note')}: ${c.headerOnly} report${c.headerOnly === 1 ? ' has' : 's have'} no call trace: the log was probably filtered by priority (the trace is KERN_INFO); widen the filter to see the cause\n`);
+  }
+  return status;
+}

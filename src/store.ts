@@ -1,0 +1,685 @@
+/**
+ * The SQLite store: every SQL statement of klogscan lives in this module. Schema changes are
+ * numbered migrations (PRAGMA user_version); tables are STRICT; the journal is WAL; writes are
+ * batched in BEGIN IMMEDIATE transactions that also carry follow mode's read positions, so a
+ * position is never saved without the reports it covers. Queries (history, show, stats) open
+ * the file read-only.
+ *
+ * What identifies "the same report" (kept once, whichever file or journal it came from): the
+ * host (first label of the name, lower case), the kind, task name, pid and blocked seconds, and a
+ * time within 60 s (wall clock) or an uptime within 60 s when both copies carry one. The trace is
+ * not part of it: one source may have lost lines that another kept, and the copy with the more
+ * complete trace replaces the other.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { reportJson, type ReportJson } from './output/json.js';
+import { analyzeIncident, INCIDENT_GAP_MS, INCIDENT_GAP_UPTIME, type IncidentMember, type WaitEdge } from './incidents.js';
+import type { AnalyzedReport } from './scan.js';
+
+export class StoreError extends Error {
+  readonly userFacing = true;
+}
+
+/** Same-report tolerance in ms and in seconds of uptime. */
+const SAME_MS = 60_000;
+const SAME_UPTIME = 60;
+
+const MIGRATIONS: string[] = [
+  // 1: the first schema.
+  `
+  CREATE TABLE hosts (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE boots (
+    id INTEGER PRIMARY KEY,
+    host_id INTEGER NOT NULL REFERENCES hosts(id),
+    boot_key TEXT NOT NULL,
+    kernel TEXT,
+    first_seen INTEGER,
+    UNIQUE (host_id, boot_key)
+  ) STRICT;
+  CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    device INTEGER,
+    inode INTEGER,
+    offset INTEGER NOT NULL DEFAULT 0,
+    line INTEGER NOT NULL DEFAULT 0,
+    head_hash TEXT,
+    cursor TEXT,
+    updated INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE incidents (
+    id INTEGER PRIMARY KEY,
+    host_id INTEGER NOT NULL REFERENCES hosts(id),
+    scope TEXT NOT NULL,
+    boot_key TEXT,
+    first_time INTEGER,
+    last_time INTEGER,
+    first_uptime REAL,
+    last_uptime REAL,
+    reports INTEGER NOT NULL DEFAULT 0,
+    tasks INTEGER NOT NULL DEFAULT 0,
+    kind TEXT NOT NULL,
+    signature TEXT,
+    fingerprint TEXT,
+    root_report INTEGER,
+    root_rule TEXT,
+    root_verdict TEXT,
+    kernel TEXT,
+    recorded INTEGER NOT NULL,
+    updated INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX incidents_host ON incidents (host_id, scope, last_time);
+  CREATE TABLE reports (
+    id INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    host_id INTEGER NOT NULL REFERENCES hosts(id),
+    boot_key TEXT,
+    kind TEXT NOT NULL,
+    time INTEGER,
+    uptime REAL,
+    task TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    blocked_seconds INTEGER,
+    state TEXT,
+    kernel TEXT,
+    log_kernel TEXT,
+    tainted TEXT,
+    signature TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    culprit TEXT,
+    wait TEXT,
+    best_rule TEXT,
+    best_verdict TEXT,
+    best_kind TEXT,
+    best_role TEXT,
+    owner_task TEXT,
+    owner_pid INTEGER,
+    owner_lock TEXT,
+    nframes INTEGER NOT NULL,
+    truncated INTEGER NOT NULL,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    source_line INTEGER NOT NULL,
+    raw TEXT NOT NULL,
+    json TEXT NOT NULL,
+    recorded INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX reports_identity ON reports (host_id, pid, task);
+  CREATE INDEX reports_incident ON reports (incident_id);
+  CREATE INDEX reports_fingerprint ON reports (fingerprint);
+  CREATE TABLE frames (
+    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    stack TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    fn TEXT NOT NULL,
+    offset TEXT,
+    size TEXT,
+    module TEXT,
+    unreliable INTEGER NOT NULL,
+    context TEXT NOT NULL,
+    PRIMARY KEY (report_id, stack, idx)
+  ) STRICT;
+  CREATE INDEX frames_fn ON frames (fn);
+  CREATE TABLE matches (
+    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    rank INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    fixed_in TEXT,
+    kind TEXT NOT NULL,
+    role TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (report_id, rank)
+  ) STRICT;
+  CREATE INDEX matches_rule ON matches (rule);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The database to use when --db is not given, and whether its directory may be created. */
+export function defaultDbPath(): string {
+  if (process.env.KLOGSCAN_DB) return process.env.KLOGSCAN_DB;
+  if (process.getuid && process.getuid() === 0) {
+    const dir = '/var/lib/klogscan';
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fs.accessSync(dir, fs.constants.W_OK);
+      return path.join(dir, 'klogscan.db');
+    } catch {
+      // fall through to the per-user location
+    }
+  }
+  const data = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local/share');
+  return path.join(data, 'klogscan', 'klogscan.db');
+}
+
+function describeSqlite(e: unknown, file: string): string {
+  const err = e as { code?: string; message?: string };
+  switch (err.code) {
+    case 'SQLITE_NOTADB': return `${file} is not a klogscan database (not an SQLite file)`;
+    case 'SQLITE_CORRUPT': return `${file} is corrupt (${err.message}); move it aside and start a new one`;
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED': return `${file} is locked by another process (another klogscan?); try again when it is done`;
+    case 'SQLITE_READONLY': return `${file} is read-only for this user; use --db to pick another database`;
+    case 'SQLITE_CANTOPEN': return `cannot open ${file}`;
+    case 'SQLITE_FULL': return `no space left for ${file}`;
+    case 'SQLITE_IOERR': return `input/output error on ${file}`;
+    case 'SQLITE_PERM': return `permission denied on ${file}`;
+    default: return `${file}: ${err.message ?? String(e)}`;
+  }
+}
+
+export interface OpenOptions {
+  readonly?: boolean;
+  /** Create missing directories (default locations); an explicit --db path must exist already. */
+  createDir?: boolean;
+}
+
+export interface RecordResult {
+  report: number;
+  incident: number;
+  /** The report was already stored (from this or another source). */
+  duplicate: boolean;
+}
+
+export interface HistoryFilter {
+  since?: number;
+  until?: number;
+  host?: string;
+  rule?: string;
+  kind?: string;
+  fingerprint?: string;
+  limit?: number;
+}
+
+export interface IncidentRow {
+  id: number;
+  host: string | null;
+  first_seen: string | null;
+  last_seen: string | null;
+  first_uptime: number | null;
+  last_uptime: number | null;
+  recorded: string;
+  kind: string;
+  reports: number;
+  tasks: number;
+  signature: string | null;
+  fingerprint: string | null;
+  kernel: string | null;
+  root_cause: { rule: string | null; verdict: string | null };
+}
+
+export interface IncidentDetail {
+  incident: IncidentRow;
+  reports: (ReportJson & { id: number; raw: string })[];
+  edges: WaitEdge[];
+  groups: { fingerprint: string; signature: string; reports: number[] }[];
+  root_report: number | null;
+}
+
+export type StatsBy = 'fingerprint' | 'rule' | 'host' | 'kernel';
+
+export interface StatsRow {
+  key: string | null;
+  signature?: string | null;
+  reports: number;
+  incidents: number;
+  hosts: number;
+  first_seen: string | null;
+  last_seen: string | null;
+  kernels: string[];
+  probable_fix?: string | null;
+}
+
+type Row = Record<string, unknown>;
+
+function iso(ms: unknown): string | null {
+  return typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+/** Host identity: the first label of the name, lower case ('' when the log names no host). */
+export function hostKey(name: string | null): string {
+  if (!name) return '';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name) || name.includes(':')) return name.toLowerCase();
+  return name.split('.')[0].toLowerCase();
+}
+
+export class Store {
+  private readonly db: Database.Database;
+  private inTx = false;
+  private pending = 0;
+  private readonly stmts = new Map<string, Database.Statement>();
+
+  private constructor(db: Database.Database, readonly file: string) {
+    this.db = db;
+  }
+
+  static open(file: string, opts: OpenOptions = {}): Store {
+    const dir = path.dirname(path.resolve(file));
+    if (!fs.existsSync(dir)) {
+      if (!opts.createDir || opts.readonly) throw new StoreError(`cannot open database ${file}: directory ${dir} does not exist`);
+      try {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      } catch (e) {
+        throw new StoreError(`cannot create ${dir} for the database: ${(e as Error).message}`);
+      }
+    }
+    if (opts.readonly && !fs.existsSync(file)) {
+      throw new StoreError(`no database at ${file} yet: scan some logs first (klogscan FILE), or pass --db`);
+    }
+    let db: Database.Database;
+    const existed = fs.existsSync(file) && fs.statSync(file).size > 0;
+    try {
+      db = new Database(file, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true, timeout: 5000 });
+    } catch (e) {
+      throw new StoreError(describeSqlite(e, file));
+    }
+    const store = new Store(db, file);
+    try {
+      // Logs can hold sensitive data: a new (or still empty) database is private to its owner.
+      if (!existed || fs.statSync(file).size === 0) fs.chmodSync(file, 0o600);
+      store.prepare(opts.readonly === true);
+    } catch (e) {
+      db.close();
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(describeSqlite(e, file));
+    }
+    return store;
+  }
+
+  /** Checks the schema version, migrates a writable database, sets the pragmas. */
+  private prepare(readonly: boolean): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError(`${this.file} was written by a newer klogscan (schema ${version}; this one knows ${SCHEMA_VERSION}): upgrade klogscan`);
+    }
+    if (version === 0) {
+      const tables = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+      if (tables.n > 0) throw new StoreError(`${this.file} is an SQLite database of another program, not klogscan's: pass --db with another path`);
+    }
+    if (readonly) {
+      if (version < SCHEMA_VERSION) throw new StoreError(`${this.file} has an older schema (${version}): run a scan with this klogscan once to upgrade it`);
+      return;
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]);
+        this.db.pragma(`user_version = ${v + 1}`);
+      }).immediate();
+    }
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs `fn`, turning SQLite errors into one-line StoreErrors. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      if ((e as { code?: string }).code?.startsWith('SQLITE_')) throw new StoreError(describeSqlite(e, this.file));
+      throw e;
+    }
+  }
+
+  close(): void {
+    if (this.inTx) this.commit();
+    this.db.close();
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  private begin(): void {
+    if (!this.inTx) {
+      this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
+      this.inTx = true;
+    }
+  }
+
+  /** Commits the open batch (reports and any read position saved with them). */
+  commit(): void {
+    if (!this.inTx) return;
+    this.guard(() => this.db.exec('COMMIT'));
+    this.inTx = false;
+    this.pending = 0;
+  }
+
+  private host(name: string | null): number {
+    const key = hostKey(name);
+    const row = this.stmt('SELECT id FROM hosts WHERE key = ?').get(key) as { id: number } | undefined;
+    if (row) return row.id;
+    return Number(this.stmt('INSERT INTO hosts (key, name) VALUES (?, ?)').run(key, name ?? '').lastInsertRowid);
+  }
+
+  private source(name: string): number {
+    const row = this.stmt('SELECT id FROM sources WHERE name = ?').get(name) as { id: number } | undefined;
+    if (row) return row.id;
+    return Number(this.stmt('INSERT INTO sources (name, updated) VALUES (?, ?)').run(name, Date.now()).lastInsertRowid);
+  }
+
+  /** A boot of a host seen in the log (banner, journal boot id), for the kernel timeline. */
+  recordBoot(host: string | null, bootKey: string, kernel: string | null, time: number | null): void {
+    this.begin();
+    this.guard(() => {
+      const hostId = this.host(host);
+      this.stmt(`INSERT INTO boots (host_id, boot_key, kernel, first_seen) VALUES (?, ?, ?, ?)
+        ON CONFLICT (host_id, boot_key) DO UPDATE SET kernel = coalesce(excluded.kernel, kernel),
+        first_seen = coalesce(min(first_seen, excluded.first_seen), first_seen, excluded.first_seen)`).run(hostId, bootKey, kernel, time);
+    });
+  }
+
+  /** Stores one analysed report; returns its id, its incident and whether it was known already. */
+  record(a: AnalyzedReport): RecordResult {
+    this.begin();
+    const res = this.guard(() => this.recordInTx(a));
+    if (++this.pending >= 1000) this.commit();
+    return res;
+  }
+
+  private findSame(hostId: number, scopeSource: number | null, a: AnalyzedReport): { id: number; nframes: number; truncated: number; incident_id: number } | undefined {
+    const r = a.report;
+    return this.stmt(`SELECT id, nframes, truncated, incident_id FROM reports
+      WHERE host_id = ? AND pid = ? AND task = ? AND kind = ? AND blocked_seconds IS ?
+        AND (? IS NULL OR source_id = ?)
+        AND ((time IS NOT NULL AND ? IS NOT NULL AND abs(time - ?) <= ${SAME_MS})
+          OR (uptime IS NOT NULL AND ? IS NOT NULL AND abs(uptime - ?) <= ${SAME_UPTIME})
+          OR (time IS NULL AND uptime IS NULL AND ? IS NULL AND ? IS NULL))
+      ORDER BY id LIMIT 1`).get(
+      hostId, r.pid, r.task, r.kind, r.blockedSeconds, scopeSource, scopeSource,
+      r.time, r.time, r.uptime, r.uptime, r.time, r.uptime,
+    ) as { id: number; nframes: number; truncated: number; incident_id: number } | undefined;
+  }
+
+  private recordInTx(a: AnalyzedReport): RecordResult {
+    const r = a.report;
+    const hostId = this.host(r.host);
+    const sourceId = this.source(r.source.name);
+    // Without a host name, two logs cannot be told apart as machines: keep them per source.
+    const scopeSource = r.host ? null : sourceId;
+    const same = this.findSame(hostId, scopeSource, a);
+    if (same) {
+      const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes);
+      if (better) {
+        this.writeDetails(same.id, a, true);
+        this.refreshIncident(same.incident_id);
+      }
+      a.incident = same.incident_id;
+      return { report: same.id, incident: same.incident_id, duplicate: true };
+    }
+    const bootKey = bootKeyOf(a);
+    const scope = scopeSource === null ? 'host' : `source:${sourceId}`;
+    const incident = this.findIncident(hostId, scope, bootKey, a) ?? this.newIncident(hostId, scope, bootKey, a);
+    const best = a.matches[0];
+    const json = reportJson({ ...a, incident });
+    const id = Number(this.stmt(`INSERT INTO reports (incident_id, host_id, boot_key, kind, time, uptime, task, pid,
+        blocked_seconds, state, kernel, log_kernel, tainted, signature, fingerprint, culprit, wait, best_rule,
+        best_verdict, best_kind, best_role, owner_task, owner_pid, owner_lock, nframes, truncated, source_id,
+        source_line, raw, json, recorded)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      incident, hostId, bootKey, r.kind, r.time, r.uptime, r.task, r.pid, r.blockedSeconds, r.state, r.kernel,
+      r.logKernel, r.tainted, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
+      a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
+      r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, r.frames.length,
+      r.truncated ? 1 : 0, sourceId, r.source.line, r.lines.join('\n'), JSON.stringify(json), Date.now(),
+    ).lastInsertRowid);
+    this.writeDetails(id, a, false);
+    if (bootKey) this.recordBoot(r.host, bootKey, r.logKernel, r.time);
+    this.refreshIncident(incident);
+    a.incident = incident;
+    return { report: id, incident, duplicate: false };
+  }
+
+  /** Frames and matches of a report (replacing older ones when a better copy arrives). */
+  private writeDetails(id: number, a: AnalyzedReport, replace: boolean): void {
+    const r = a.report;
+    if (replace) {
+      this.stmt('DELETE FROM frames WHERE report_id = ?').run(id);
+      this.stmt('DELETE FROM matches WHERE report_id = ?').run(id);
+      const best = a.matches[0];
+      this.stmt(`UPDATE reports SET nframes = ?, truncated = ?, signature = ?, fingerprint = ?, culprit = ?, wait = ?,
+        best_rule = ?, best_verdict = ?, best_kind = ?, best_role = ?, raw = ?, json = ? WHERE id = ?`).run(
+        r.frames.length, r.truncated ? 1 : 0, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
+        a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
+        r.lines.join('\n'), JSON.stringify(reportJson(a)), id);
+    }
+    const frame = this.stmt(`INSERT INTO frames (report_id, stack, idx, fn, offset, size, module, unreliable, context)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    r.frames.forEach((f, i) => frame.run(id, 'task', i, f.fn, f.offset, f.size, f.module, f.unreliable ? 1 : 0, f.context));
+    r.blocker?.ownerFrames.forEach((f, i) => frame.run(id, 'owner', i, f.fn, f.offset, f.size, f.module, f.unreliable ? 1 : 0, f.context));
+    const match = this.stmt(`INSERT INTO matches (report_id, rank, rule, verdict, fixed_in, kind, role, reason)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    a.matches.forEach((m, i) => match.run(id, i, m.rule, m.verdict, m.fixed_in, m.kind, m.role, m.reason));
+  }
+
+  private findIncident(hostId: number, scope: string, bootKey: string | null, a: AnalyzedReport): number | null {
+    const r = a.report;
+    // The same task still hung belongs to its episode, however long it lasts.
+    const sameTask = this.stmt(`SELECT incident_id FROM reports WHERE host_id = ? AND pid = ? AND task = ?
+        AND (? IS NULL OR boot_key IS NULL OR boot_key = ?)
+        AND ((time IS NOT NULL AND ? IS NOT NULL AND abs(time - ?) <= 86400000)
+          OR (uptime IS NOT NULL AND ? IS NOT NULL AND abs(uptime - ?) <= 86400))
+      ORDER BY id DESC LIMIT 1`).get(hostId, r.pid, r.task, bootKey, bootKey, r.time, r.time, r.uptime, r.uptime) as { incident_id: number } | undefined;
+    if (sameTask) {
+      const inc = this.stmt('SELECT scope FROM incidents WHERE id = ?').get(sameTask.incident_id) as { scope: string };
+      if (inc.scope === scope) return sameTask.incident_id;
+    }
+    const row = this.stmt(`SELECT id FROM incidents WHERE host_id = ? AND scope = ?
+        AND (? IS NULL OR boot_key IS NULL OR boot_key = ?)
+        AND ((first_time IS NOT NULL AND ? IS NOT NULL AND ? BETWEEN first_time - ${INCIDENT_GAP_MS} AND last_time + ${INCIDENT_GAP_MS})
+          OR (first_uptime IS NOT NULL AND ? IS NOT NULL AND ? BETWEEN first_uptime - ${INCIDENT_GAP_UPTIME} AND last_uptime + ${INCIDENT_GAP_UPTIME})
+          OR (first_time IS NULL AND first_uptime IS NULL AND ? IS NULL AND ? IS NULL))
+      ORDER BY id DESC LIMIT 1`).get(hostId, scope, bootKey, bootKey, r.time, r.time, r.uptime, r.uptime, r.time, r.uptime) as { id: number } | undefined;
+    return row?.id ?? null;
+  }
+
+  private newIncident(hostId: number, scope: string, bootKey: string | null, a: AnalyzedReport): number {
+    const now = Date.now();
+    return Number(this.stmt(`INSERT INTO incidents (host_id, scope, boot_key, kind, recorded, updated)
+      VALUES (?, ?, ?, ?, ?, ?)`).run(hostId, scope, bootKey, a.report.kind, now, now).lastInsertRowid);
+  }
+
+  private members(incident: number): { members: IncidentMember[]; locks: Map<number, string | null> } {
+    const rows = this.stmt(`SELECT id, task, pid, kind, blocked_seconds, signature, fingerprint, best_rule, best_verdict,
+        best_kind, best_role, owner_task, owner_pid, owner_lock FROM reports WHERE incident_id = ? ORDER BY id`).all(incident) as Row[];
+    const locks = new Map<number, string | null>();
+    const members = rows.map((x) => {
+      locks.set(x.id as number, x.owner_lock as string | null);
+      return {
+        id: x.id as number,
+        task: x.task as string,
+        pid: x.pid as number,
+        kind: x.kind as string,
+        blockedSeconds: x.blocked_seconds as number | null,
+        signature: x.signature as string,
+        fingerprint: x.fingerprint as string,
+        rule: x.best_rule as string | null,
+        verdict: x.best_verdict as string | null,
+        ruleKind: x.best_kind as string | null,
+        role: x.best_role as 'culprit' | 'victim' | null,
+        ownerTask: x.owner_task as string | null,
+        ownerPid: x.owner_pid as number | null,
+      };
+    });
+    return { members, locks };
+  }
+
+  /** Recomputes an incident's span, counts and root cause from its reports. */
+  private refreshIncident(incident: number): void {
+    const { members, locks } = this.members(incident);
+    if (members.length === 0) return;
+    const an = analyzeIncident(members, locks);
+    const span = this.stmt(`SELECT min(time) AS ft, max(time) AS lt, min(uptime) AS fu, max(uptime) AS lu, count(*) AS n
+      FROM reports WHERE incident_id = ?`).get(incident) as { ft: number | null; lt: number | null; fu: number | null; lu: number | null; n: number };
+    const kernel = this.stmt('SELECT kernel FROM reports WHERE id = ?').get(an.root.id) as { kernel: string | null };
+    this.stmt(`UPDATE incidents SET first_time = ?, last_time = ?, first_uptime = ?, last_uptime = ?, reports = ?, tasks = ?,
+        kind = ?, signature = ?, fingerprint = ?, root_report = ?, root_rule = ?, root_verdict = ?, kernel = ?, updated = ?
+      WHERE id = ?`).run(span.ft, span.lt, span.fu, span.lu, span.n, an.tasks, an.root.kind, an.root.signature,
+      an.root.fingerprint, an.root.id, an.root.rule, an.root.verdict, kernel.kernel, Date.now(), incident);
+  }
+
+  // ---- follow mode read positions -------------------------------------------------------------
+
+  getPosition(name: string): { device: number | null; inode: number | null; offset: number; line: number; headHash: string | null; cursor: string | null } | null {
+    const row = this.guard(() => this.stmt('SELECT device, inode, offset, line, head_hash, cursor FROM sources WHERE name = ?').get(name)) as Row | undefined;
+    if (!row) return null;
+    return {
+      device: row.device as number | null, inode: row.inode as number | null, offset: row.offset as number,
+      line: row.line as number, headHash: row.head_hash as string | null, cursor: row.cursor as string | null,
+    };
+  }
+
+  /** Saves a read position in the current batch: it commits together with the reports before it. */
+  savePosition(name: string, pos: { device: number | null; inode: number | null; offset: number; line: number; headHash: string | null; cursor?: string | null }): void {
+    this.begin();
+    this.guard(() => {
+      this.source(name);
+      this.stmt(`UPDATE sources SET device = ?, inode = ?, offset = ?, line = ?, head_hash = ?, cursor = coalesce(?, cursor), updated = ?
+        WHERE name = ?`).run(pos.device, pos.inode, pos.offset, pos.line, pos.headHash, pos.cursor ?? null, Date.now(), name);
+    });
+  }
+
+  // ---- queries ---------------------------------------------------------------------------------
+
+  private incidentRow(x: Row): IncidentRow {
+    return {
+      id: x.id as number,
+      host: (x.host as string) || null,
+      first_seen: iso(x.first_time),
+      last_seen: iso(x.last_time),
+      first_uptime: x.first_uptime as number | null,
+      last_uptime: x.last_uptime as number | null,
+      recorded: iso(x.recorded)!,
+      kind: x.kind as string,
+      reports: x.reports as number,
+      tasks: x.tasks as number,
+      signature: x.signature as string | null,
+      fingerprint: x.fingerprint as string | null,
+      kernel: x.kernel as string | null,
+      root_cause: { rule: x.root_rule as string | null, verdict: x.root_verdict as string | null },
+    };
+  }
+
+  history(f: HistoryFilter = {}): IncidentRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    // Incidents from logs without wall-clock times are dated by when they were recorded.
+    const when = 'coalesce(i.last_time, i.recorded)';
+    if (f.since !== undefined) { where.push(`${when} >= ?`); args.push(f.since); }
+    if (f.until !== undefined) { where.push(`coalesce(i.first_time, i.recorded) <= ?`); args.push(f.until); }
+    if (f.host !== undefined) { where.push('(h.key = ? OR h.name = ?)'); args.push(hostKey(f.host), f.host); }
+    if (f.kind !== undefined) { where.push('EXISTS (SELECT 1 FROM reports r WHERE r.incident_id = i.id AND r.kind = ?)'); args.push(f.kind); }
+    if (f.fingerprint !== undefined) { where.push('EXISTS (SELECT 1 FROM reports r WHERE r.incident_id = i.id AND r.fingerprint LIKE ?)'); args.push(`${f.fingerprint}%`); }
+    if (f.rule !== undefined) {
+      where.push('EXISTS (SELECT 1 FROM reports r JOIN matches m ON m.report_id = r.id WHERE r.incident_id = i.id AND m.rule = ?)');
+      args.push(f.rule);
+    }
+    const sql = `SELECT i.*, h.name AS host FROM incidents i JOIN hosts h ON h.id = i.host_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY ${when} DESC, i.id DESC LIMIT ?`;
+    args.push(f.limit ?? 50);
+    return this.guard(() => (this.db.prepare(sql).all(...args) as Row[]).map((x) => this.incidentRow(x)));
+  }
+
+  incident(id: number): IncidentDetail | null {
+    return this.guard(() => {
+      const x = this.stmt('SELECT i.*, h.name AS host FROM incidents i JOIN hosts h ON h.id = i.host_id WHERE i.id = ?').get(id) as Row | undefined;
+      if (!x) return null;
+      const rows = this.stmt('SELECT id, json, raw FROM reports WHERE incident_id = ? ORDER BY coalesce(time, 0), coalesce(uptime, 0), id').all(id) as Row[];
+      const reports = rows.map((r) => ({ ...(JSON.parse(r.json as string) as ReportJson), incident: id, id: r.id as number, raw: r.raw as string }));
+      const { members, locks } = this.members(id);
+      const an = analyzeIncident(members, locks);
+      return { incident: this.incidentRow(x), reports, edges: an.edges, groups: an.groups, root_report: an.root.id };
+    });
+  }
+
+  stats(by: StatsBy): StatsRow[] {
+    return this.guard(() => {
+      const keyExpr: Record<StatsBy, string> = {
+        fingerprint: 'r.fingerprint',
+        rule: 'r.best_rule',
+        host: 'h.name',
+        kernel: 'r.kernel',
+      };
+      const k = keyExpr[by];
+      const rows = this.db.prepare(`SELECT ${k} AS key, count(*) AS reports, count(DISTINCT r.incident_id) AS incidents,
+          count(DISTINCT r.host_id) AS hosts, min(r.time) AS first, max(r.time) AS last,
+          group_concat(DISTINCT r.kernel) AS kernels, max(r.signature) AS signature
+        FROM reports r JOIN hosts h ON h.id = r.host_id GROUP BY ${k} ORDER BY reports DESC, key`).all() as Row[];
+      return rows.map((x) => {
+        const row: StatsRow = {
+          key: (x.key as string | null) ?? null,
+          reports: x.reports as number,
+          incidents: x.incidents as number,
+          hosts: x.hosts as number,
+          first_seen: iso(x.first),
+          last_seen: iso(x.last),
+          kernels: x.kernels ? (x.kernels as string).split(',').sort() : [],
+        };
+        if (by === 'fingerprint') {
+          row.signature = x.signature as string | null;
+          row.probable_fix = this.probableFix(x.key as string);
+        }
+        return row;
+      });
+    });
+  }
+
+  /**
+   * The first kernel release after which a fingerprint no longer appeared: among the releases its
+   * hosts ran later (from boot banners and later reports) and never showed it on, the lowest.
+   */
+  private probableFix(fingerprint: string): string | null {
+    const seen = this.db.prepare(`SELECT host_id, max(coalesce(time, 0)) AS last FROM reports WHERE fingerprint = ? GROUP BY host_id`).all(fingerprint) as { host_id: number; last: number }[];
+    const withIt = new Set((this.db.prepare('SELECT DISTINCT kernel FROM reports WHERE fingerprint = ? AND kernel IS NOT NULL').all(fingerprint) as { kernel: string }[]).map((r) => r.kernel));
+    const later = new Set<string>();
+    for (const s of seen) {
+      if (!s.last) continue;
+      const rows = this.db.prepare(`SELECT kernel FROM boots WHERE host_id = ? AND kernel IS NOT NULL AND first_seen > ?
+          UNION SELECT kernel FROM reports WHERE host_id = ? AND kernel IS NOT NULL AND time > ?`).all(s.host_id, s.last, s.host_id, s.last) as { kernel: string }[];
+      for (const r of rows) if (!withIt.has(r.kernel)) later.add(r.kernel);
+    }
+    const list = [...later].sort(compareReleases);
+    return list[0] ?? null;
+  }
+}
+
+/** Orders kernel releases for "probable fix": numeric segments numerically. */
+function compareReleases(a: string, b: string): number {
+  const pa = a.split(/[.-]/);
+  const pb = b.split(/[.-]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '';
+    const y = pb[i] ?? '';
+    if (x === y) continue;
+    const nx = /^\d+$/.test(x) ? Number(x) : NaN;
+    const ny = /^\d+$/.test(y) ? Number(y) : NaN;
+    if (!Number.isNaN(nx) && !Number.isNaN(ny)) return nx - ny;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** journald's boot id, or the boot time (wall clock minus uptime, to the minute) when both are known. */
+export function bootKeyOf(a: AnalyzedReport): string | null {
+  const r = a.report;
+  if (r.bootId) return r.bootId;
+  if (r.time !== null && r.uptime !== null) return `t${Math.round((r.time / 1000 - r.uptime) / 60)}`;
+  return null;
+}

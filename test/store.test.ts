@@ -1,0 +1,312 @@
+// The incident store: migrations, idempotence, cross-source dedup, grouping, queries, bad files.
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SCHEMA_VERSION, Store } from '../src/store.js';
+import { cli, sample, scanText, tmpdir } from './helpers.js';
+
+const JAVA = 'samples/seed/centos7-java-rwsem.messages';
+const PS = 'samples/seed/alios7-ps-cmdline.dmesg';
+const JOURNAL = 'samples/formats/seed-java.journal-json.log';
+
+function db(): string {
+  return path.join(tmpdir(), 'k.db');
+}
+
+function count(file: string, sql: string): number {
+  const d = new Database(file, { readonly: true });
+  try {
+    return (d.prepare(sql).get() as { n: number }).n;
+  } finally {
+    d.close();
+  }
+}
+
+/** A syslog line of host h at mm:ss past 10:00 on 29 Jan. */
+function at(h: string, mmss: string, msg: string): string {
+  return `Jan 29 10:${mmss} ${h} kernel: ${msg}`;
+}
+
+function hung(h: string, mmss: string, task: string, pid: number, secs: number, frames: string[]): string[] {
+  return [
+    at(h, mmss, `INFO: task ${task}:${pid} blocked for more than ${secs} seconds.`),
+    at(h, mmss, '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.'),
+    at(h, mmss, `${task.padEnd(15)} D ffff881269bd7c00     0 ${String(pid).padStart(6)}      1 0x00000084`),
+    at(h, mmss, 'Call Trace:'),
+    ...frames.map((f) => at(h, mmss, ` [<ffffffff816a94c9>] ${f}`)),
+  ];
+}
+
+const EXIT = ['schedule+0x29/0x70', 'rwsem_down_read_failed+0x10d/0x1a0', 'call_rwsem_down_read_failed+0x18/0x30', 'down_read+0x20/0x40', 'do_exit+0x189/0xa40', 'do_group_exit+0x3f/0xa0', 'int_signal+0x12/0x17'];
+const CMDLINE = ['schedule+0x29/0x70', 'rwsem_down_read_failed+0x10d/0x1a0', 'call_rwsem_down_read_failed+0x18/0x30', 'proc_pid_cmdline_read+0xb2/0x560', 'vfs_read+0x9c/0x170', 'SyS_read+0x7f/0xe0', 'system_call_fastpath+0x16/0x1b'];
+const JBD2 = ['schedule+0x29/0x70', 'jbd2_journal_commit_transaction+0x23c/0x19b0 [jbd2]', 'kjournald2+0xb4/0x240 [jbd2]', 'kthread+0xcf/0xe0', 'ret_from_fork+0x58/0x90'];
+
+function writeLog(lines: string[]): string {
+  const f = path.join(tmpdir(), 'messages');
+  fs.writeFileSync(f, lines.join('\n') + '\n');
+  return f;
+}
+
+describe('store', () => {
+  it('creates the schema in an empty file, mode 0600, and records the scan', () => {
+    const file = db();
+    fs.writeFileSync(file, '');
+    const r = cli(['--db', file, '--year', '2019', JAVA, PS]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^stored: 2 new reports, 2 incidents, in ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(klogscan history\\)$`, 'm'));
+    assert.equal(count(file, 'SELECT user_version AS n FROM pragma_user_version'), SCHEMA_VERSION);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    const fresh = db();
+    cli(['--db', fresh, JAVA]);
+    assert.equal(fs.statSync(fresh).mode & 0o777, 0o600, 'a new database is private: logs can hold sensitive data');
+  });
+
+  it('uses $KLOGSCAN_DB when --db is not given, and --no-db stores nothing', () => {
+    const file = db();
+    assert.equal(cli([JAVA], { env: { KLOGSCAN_DB: file } }).status, 0);
+    assert.equal(count(file, 'SELECT count(*) AS n FROM reports'), 1);
+    const none = db();
+    const r = cli(['--no-db', JAVA], { env: { KLOGSCAN_DB: none } });
+    assert.equal(r.status, 0);
+    assert.ok(!fs.existsSync(none));
+    assert.ok(!/^stored:/m.test(r.stdout));
+  });
+
+  it('keeps each report once: the same files twice, then the journal of the same host', () => {
+    const file = db();
+    for (let i = 0; i < 2; i++) assert.equal(cli(['--db', file, '--year', '2019', JAVA, PS]).status, 0);
+    const j = cli(['--db', file, '--json', JOURNAL]);
+    assert.deepEqual(j.json.at(-1)!.stored, { db: file, new: 0, duplicates: 1, incidents: 1 });
+    assert.equal(j.json[0].incident, 1, 'the journal copy is reported with the stored incident');
+    assert.equal(count(file, 'SELECT count(*) AS n FROM reports'), 2);
+    assert.equal(count(file, 'SELECT count(*) AS n FROM incidents'), 2);
+  });
+
+  it('keeps the more complete copy when a source lost trace lines', () => {
+    const file = db();
+    const text = sample('seed/centos7-java-rwsem.messages').split('\n');
+    const cut = writeLog(text.slice(0, 12));
+    cli(['--db', file, '--year', '2019', cut]);
+    assert.equal(count(file, 'SELECT nframes AS n FROM reports'), 5);
+    cli(['--db', file, '--year', '2019', JAVA]);
+    assert.equal(count(file, 'SELECT count(*) AS n FROM reports'), 1);
+    assert.equal(count(file, 'SELECT nframes AS n FROM reports'), 15);
+    assert.equal(count(file, 'SELECT count(*) AS n FROM frames'), 15);
+  });
+
+  it('groups one episode: a task reported again as its blocked time grows, several tasks in one pass', () => {
+    const file = db();
+    const log = writeLog([
+      ...hung('db-1', '00:00', 'jbd2/sda1-8', 412, 122, JBD2),
+      ...hung('db-1', '00:00', 'mysqld', 3301, 122, JBD2),
+      ...hung('db-1', '02:03', 'jbd2/sda1-8', 412, 245, JBD2),
+      ...hung('db-1', '04:06', 'jbd2/sda1-8', 412, 368, JBD2),
+      ...hung('db-2', '04:06', 'jbd2/sda1-8', 412, 122, JBD2),
+    ]);
+    assert.equal(cli(['--db', file, '--year', '2019', log]).status, 0);
+    const h = cli(['history', '--db', file, '--json']).json;
+    assert.equal(h.length, 2);
+    const db1 = h.find((i) => i.host === 'db-1')!;
+    assert.equal(db1.reports, 4);
+    assert.equal(db1.tasks, 2);
+    assert.equal(db1.first_seen, '2019-01-29T10:00:00.000Z');
+    assert.equal(db1.last_seen, '2019-01-29T10:04:06.000Z');
+  });
+
+  it('starts a new incident after a quiet gap', () => {
+    const file = db();
+    const log = writeLog([...hung('db-1', '00:00', 'a', 1, 120, JBD2), ...hung('db-1', '40:00', 'b', 2, 120, JBD2)]);
+    cli(['--db', file, '--year', '2019', log]);
+    assert.equal(cli(['history', '--db', file, '--json']).json.length, 2);
+  });
+
+  it('tells victims from the culprit: ps and cat wait for java stuck in do_exit', () => {
+    const file = db();
+    const log = writeLog([
+      ...hung('app-prod-17', '41:07', 'ps', 14018, 120, CMDLINE),
+      ...hung('app-prod-17', '41:07', 'java', 181134, 120, EXIT),
+      ...hung('app-prod-17', '41:07', 'cat', 38042, 120, CMDLINE),
+    ]);
+    cli(['--db', file, '--year', '2019', '--kernel', '3.10.0-862.14.4.el7.x86_64', log]);
+    const [inc, ...reports] = cli(['show', '1', '--db', file, '--json']).json;
+    assert.equal(inc.type, 'incident');
+    assert.equal(inc.signature, 'hung task in do_exit (rwsem read)');
+    assert.deepEqual(inc.root_cause, { rule: 'rhel7-rwsem-missed-wakeup', verdict: 'affected' });
+    const javaId = (reports.find((r) => r.task === 'java') as { id: number }).id;
+    const edges = inc.edges as { waiter: number; holder: number; how: string }[];
+    assert.equal(edges.length, 2);
+    assert.ok(edges.every((e) => e.holder === javaId && e.how === 'victim rule'));
+    assert.equal(inc.root_report, javaId);
+    const text = cli(['show', '1', '--db', file]).stdout;
+    assert.match(text, /look at java:181134: hung task in do_exit \(rwsem read\)/);
+    assert.match(text, /ps:14018 waits for java:181134 {2}\(victim rule\)/);
+    assert.match(text, /root cause rhel7-rwsem-missed-wakeup {2}AFFECTED {3}fixed in 3\.10\.0-957\.12\.1\.el7/);
+    assert.match(text, /log lines:/);
+    assert.match(text, /INFO: task cat:38042 blocked for more than 120 seconds\./);
+  });
+
+  it('links a 6.15+ blocker line to the owner report in the same pass', () => {
+    const file = db();
+    cli(['--db', file, 'samples/eras/6x-blocker-mutex-owner-trace-no-timestamps.log']);
+    const [inc, ...reports] = cli(['show', '1', '--db', file, '--json']).json;
+    const edges = inc.edges as { waiter: number; holder: number | null; how: string; lock: string }[];
+    assert.equal(edges.length, 1);
+    assert.equal(edges[0].how, 'blocker line');
+    assert.equal(edges[0].lock, 'mutex');
+    assert.equal(reports.find((r) => r.id === edges[0].holder)!.pid, 13250);
+    assert.equal(inc.root_report, edges[0].holder, 'the owner everyone waits for is the task to look at');
+  });
+
+  describe('queries', () => {
+    const file = db();
+    before(() => {
+      const log = writeLog([
+        ...hung('web-1', '00:00', 'java', 100, 120, EXIT),
+        ...hung('web-2', '30:00', 'jbd2/sda1-8', 200, 120, JBD2),
+        'Jan 30 08:00:00 web-2 kernel: Linux version 3.10.0-1160.el7.x86_64 (mockbuild@x) #1 SMP',
+        ...hung('web-2', '30:00', 'jbd2/sda1-8', 300, 120, JBD2).map((l) => l.replace('Jan 29', 'Jan 30')),
+      ]);
+      assert.equal(cli(['--db', file, '--year', '2019', '--kernel', '3.10.0-862.el7.x86_64', log]).status, 0);
+      // A later scan without --kernel: web-2's second report takes the banner release.
+      cli(['--db', file, '--year', '2019', log]);
+    });
+    // Incidents by what they are: web-1 on the 29th, web-2 on the 29th, web-2 on the 30th.
+    const when = (args: string[]): string[] => cli(['history', '--db', file, '--json', ...args]).json.map((i) => `${i.host} ${String(i.first_seen).slice(8, 10)}`);
+
+    it('history lists incidents newest first, one line each', () => {
+      assert.deepEqual(when([]), ['web-2 30', 'web-2 29', 'web-1 29']);
+      const text = cli(['history', '--db', file]).stdout.trim().split('\n');
+      assert.equal(text.length, 3);
+      assert.match(text[2], /^#\d+ {2}2019-01-29 10:00:00Z {2}web-1 {2}1 report, 1 task {2}hung task in do_exit \(rwsem read\) {2}rhel7-rwsem-missed-wakeup \(affected\)$/);
+    });
+
+    it('filters by --since/--until, --host, --rule, --kind, --fingerprint and --limit', () => {
+      assert.deepEqual(when(['--since', '2019-01-29T10:15']), ['web-2 30', 'web-2 29']);
+      assert.deepEqual(when(['--until', '2019-01-29T10:15']), ['web-1 29']);
+      assert.deepEqual(when(['--since', '2019-01-30']), ['web-2 30']);
+      assert.deepEqual(when(['--host', 'web-2']), ['web-2 30', 'web-2 29']);
+      assert.deepEqual(when(['--host', 'WEB-1.example.com']), ['web-1 29'], 'hosts compare by their first label');
+      assert.deepEqual(when(['--rule', 'rhel7-rwsem-missed-wakeup']), ['web-1 29']);
+      assert.deepEqual(when(['--kind', 'hung_task']), ['web-2 30', 'web-2 29', 'web-1 29']);
+      assert.deepEqual(when(['--kind', 'blocked_state']), []);
+      const fp = cli(['history', '--db', file, '--json', '--host', 'web-2']).json[0].fingerprint as string;
+      assert.deepEqual(when(['--fingerprint', fp.slice(0, 8)]), ['web-2 30', 'web-2 29']);
+      assert.deepEqual(when(['--limit', '1']), ['web-2 30']);
+      assert.deepEqual(when(['--since', '100000d']), ['web-2 30', 'web-2 29', 'web-1 29']);
+      assert.equal(cli(['history', '--db', file, '--since', 'yesterday']).status, 2);
+    });
+
+    it('stats count by fingerprint, rule, host and kernel, with the probable fix', () => {
+      const byFp = cli(['stats', '--db', file, '--json']).json;
+      const jbd2 = byFp.find((s) => String(s.signature).includes('jbd2_journal_commit_transaction'))!;
+      assert.equal(jbd2.reports, 2);
+      assert.equal(jbd2.hosts, 1);
+      assert.deepEqual(jbd2.kernels, ['3.10.0-862.el7.x86_64']);
+      const java = byFp.find((s) => String(s.signature).includes('do_exit'))!;
+      assert.equal(java.probable_fix, null);
+      const byHost = cli(['stats', '--db', file, '--json', '--by', 'host']).json;
+      assert.deepEqual(byHost.map((s) => [s.key, s.reports]), [['web-2', 2], ['web-1', 1]]);
+      const byRule = cli(['stats', '--db', file, '--json', '--by', 'rule']).json;
+      assert.ok(byRule.some((s) => s.key === 'rhel7-rwsem-missed-wakeup' && s.reports === 1));
+      const byKernel = cli(['stats', '--db', file, '--json', '--by', 'kernel']).json;
+      assert.deepEqual(byKernel.map((s) => s.key), ['3.10.0-862.el7.x86_64']);
+      assert.match(cli(['stats', '--db', file]).stdout, /2 reports, 2 incidents, 1 host/);
+      assert.equal(cli(['stats', '--db', file, '--by', 'color']).status, 2);
+    });
+
+    it('show prints the whole incident; an unknown id is an error', () => {
+      const id = cli(['history', '--db', file, '--json', '--host', 'web-2']).json[0].id as number;
+      const s = cli(['show', String(id), '--db', file]);
+      assert.equal(s.status, 0);
+      assert.match(s.stdout, new RegExp(`^incident #${id} {2}web-2 {2}2019-01-30 10:30:00Z`));
+      assert.match(s.stdout, /Call Trace:/);
+      const none = cli(['show', '42', '--db', file]);
+      assert.equal(none.status, 2);
+      assert.match(none.stderr, /^klogscan: no incident #42 in /);
+    });
+  });
+
+  it('finds the first kernel after which a fingerprint stopped (probable fix)', () => {
+    const file = db();
+    const log = writeLog([
+      'Jan 20 08:00:00 web-1 kernel: Linux version 3.10.0-862.el7.x86_64 (mockbuild@x) #1 SMP',
+      ...hung('web-1', '00:00', 'java', 100, 120, EXIT),
+      'Jan 30 08:00:00 web-1 kernel: Linux version 3.10.0-957.12.1.el7.x86_64 (mockbuild@x) #1 SMP',
+      ...hung('web-1', '00:00', 'jbd2/sda1-8', 5, 120, JBD2).map((l) => l.replace('Jan 29', 'Jan 31')),
+    ]);
+    cli(['--db', file, '--year', '2019', log]);
+    const java = cli(['stats', '--db', file, '--json']).json.find((s) => String(s.signature).includes('do_exit'))!;
+    assert.equal(java.probable_fix, '3.10.0-957.12.1.el7.x86_64');
+    assert.match(cli(['stats', '--db', file]).stdout, /probable fix: 3\.10\.0-957\.12\.1\.el7\.x86_64/);
+  });
+
+  describe('a database klogscan cannot use: one line, exit 2, the file untouched', () => {
+    const cases: [string, (f: string) => void, RegExp][] = [
+      ['not a database', (f) => fs.writeFileSync(f, 'not sqlite at all, just text\n'.repeat(200)), /is not a klogscan database \(not an SQLite file\)/],
+      ['another program\'s database', (f) => { const d = new Database(f); d.exec('CREATE TABLE x (a)'); d.close(); }, /is an SQLite database of another program/],
+      ['from a newer klogscan', (f) => { const d = new Database(f); d.exec('CREATE TABLE x (a)'); d.pragma('user_version = 99'); d.close(); }, /was written by a newer klogscan \(schema 99; this one knows \d+\): upgrade klogscan/],
+      ['corrupt', (f) => {
+        cli(['--db', f, JAVA]);
+        const b = fs.readFileSync(f);
+        b.fill(0x5a, 100, 8192);
+        fs.writeFileSync(f, b);
+      }, /is (corrupt|not a klogscan database)/],
+    ];
+    for (const [what, make, msg] of cases) {
+      it(what, () => {
+        const file = db();
+        make(file);
+        const before = fs.readFileSync(file);
+        for (const args of [['--db', file, JAVA], ['history', '--db', file]]) {
+          const r = cli(args);
+          assert.equal(r.status, 2, `${args[0]}: ${r.stderr}`);
+          assert.match(r.stderr, msg);
+          assert.equal(r.stderr.trim().split('\n').length, 1);
+        }
+        assert.deepEqual(fs.readFileSync(file), before);
+      });
+    }
+
+    it('a missing directory for --db', () => {
+      const r = cli(['--db', '/nonexistent/dir/k.db', JAVA]);
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr, 'klogscan: cannot open database /nonexistent/dir/k.db: directory /nonexistent/dir does not exist\n');
+      assert.equal(r.stdout, '', 'nothing is scanned without the store that was asked for');
+    });
+
+    it('a database locked by another writer', function () {
+      this.timeout(30000);
+      const file = db();
+      cli(['--db', file, JAVA]);
+      const holder = new Database(file);
+      holder.exec('BEGIN EXCLUSIVE');
+      try {
+        const r = cli(['--db', file, PS]);
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, /is locked by another process/);
+      } finally {
+        holder.exec('ROLLBACK');
+        holder.close();
+      }
+      assert.equal(cli(['--db', file, PS]).status, 0, 'works again once the lock is gone');
+    });
+
+    it('history before any scan', () => {
+      const r = cli(['history', '--db', db()]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /no database at .* yet: scan some logs first/);
+    });
+  });
+
+  it('stores through the API too: the incident id goes back onto the report', () => {
+    const file = db();
+    const store = Store.open(file, { createDir: false });
+    const [a] = scanText(sample('seed/centos7-java-rwsem.messages'));
+    const res = store.record(a);
+    store.commit();
+    assert.equal(a.incident, res.incident);
+    assert.equal(store.record(a).duplicate, true);
+    store.close();
+  });
+});
