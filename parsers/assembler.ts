@@ -47,7 +47,8 @@ export interface AssemblerOptions {
   format?: LineFormat;
 }
 
-export interface SourcePosition { name: string; line: number }
+/** Where a line is: its input, line number and (when known) byte offset. */
+export interface SourcePosition { name: string; line: number; offset?: number }
 
 interface Open {
   builder: Builder;
@@ -55,15 +56,23 @@ interface Open {
   lastSeen: number;
   /** The host's boot banner release when the header arrived ("earlier in the input"). */
   banner: { kernel: string; bootId: string | null } | null;
+  /** Where what is open began: a read position saved before it would lose it. */
+  start: SourcePosition;
 }
 
 interface HostState {
   kernel: string | null;
   bootId: string | null;
-  context: string[];
+  /** Recent evidence lines, oldest first, with the needle that kept each. */
+  context: { needle: string; text: string }[];
 }
 
-const CONTEXT_KEEP = 16;
+/**
+ * Evidence kept per host and needle: a line that repeats every second (`unregister_netdevice:
+ * waiting for lo`, `nfs: server X not responding`) cannot push out the one OOM or resync line
+ * another rule needs.
+ */
+const CONTEXT_PER_NEEDLE = 4;
 
 export class Assembler {
   /** Every substring that can make a line matter while no report is open. */
@@ -137,6 +146,7 @@ export class Assembler {
         host: line.host,
         lastSeen: this.counter,
         banner: h?.kernel ? { kernel: h.kernel, bootId: h.bootId } : null,
+        start: pos,
       };
       open.builder = header
         ? new HungTaskBuilder(header, line, raw, { name: pos.name, line: pos.line })
@@ -173,8 +183,10 @@ export class Assembler {
     for (const n of this.contextNeedles) {
       if (text.includes(n)) {
         const c = this.host(line.host).context;
-        c.push(text.trim());
-        if (c.length > CONTEXT_KEEP) c.shift();
+        c.push({ needle: n, text: text.trim() });
+        let same = 0;
+        for (const e of c) if (e.needle === n) same++;
+        if (same > CONTEXT_PER_NEEDLE) c.splice(c.findIndex((e) => e.needle === n), 1);
         return;
       }
     }
@@ -203,7 +215,7 @@ export class Assembler {
       r.kernelSource = 'banner';
     }
     const h = this.hosts.get(o.host);
-    if (h) r.context = [...h.context];
+    if (h) r.context = h.context.map((e) => e.text);
     if (r.suppressesFurther) this.suppressed.add(r.host);
     this.emit(r);
   }
@@ -218,6 +230,16 @@ export class Assembler {
     let oldest: [string, Open] | null = null;
     for (const e of this.open) if (!oldest || e[1].lastSeen < oldest[1].lastSeen) oldest = e;
     if (oldest) this.finish(oldest[0], oldest[1]);
+  }
+
+  /** The earliest start of anything still open for an input (null: nothing open there). */
+  earliestOpen(name: string): SourcePosition | null {
+    let best: SourcePosition | null = null;
+    for (const o of this.open.values()) {
+      if (o.start.name !== name || o.start.offset === undefined) continue;
+      if (!best || o.start.offset < best.offset!) best = o.start;
+    }
+    return best;
   }
 
   /** Finishes every open report (end of input, or an idle stream in follow mode). */

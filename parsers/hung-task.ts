@@ -27,7 +27,7 @@ import type { Blocker, Frame, FrameContext, HungTaskVerb, KernelLine, ReportKind
 export const HEADER = compile(String.raw`
   ^ (?<task> .*? ) : (?<pid> \d+ ) \s
   (?<verb> blocked | blocked \s in \s I/O \s wait | can't \s die ) \s for \s more \s than \s
-  (?<secs> \d+ ) \s? (?: seconds? | s ) \.? \s* $       # a Huawei kernel prints "120 s."
+  (?<secs> \d+ ) \s? (?: seconds? | s ) \.? (?: \s .* )? $   # a Huawei kernel prints "120 s."; pagers append junk
 `);
 
 // The needle every header variant contains; a line without it can never open a report.
@@ -50,8 +50,8 @@ const TASK_NEW = compile(String.raw`
 const TASK_OLD = compile(String.raw`
   ^ \s* (?<comm> .{1,15}? ) \s+ (?<state> [RSDTtXZPIWKNx?] ) \s+
     (?: [0-9a-fA-F]{8} \s+ | [0-9a-fA-F]{16} \s+ | running (?: \s+ task )? \s+ )?
-    \d+ \s+ (?<pid> \d+ ) \s+ (?<ppid> \d+ ) \s+
-    (?: (?<flags> 0x[0-9a-fA-F]+ ) | (?: \d+ \s+ )* \( (?: NOTLB | L-TLB ) \) ) \s* $`);
+    \d+ \s+ (?<pid> \d+ ) \s+ (?<ppid> \d+ )
+    (?: \s+ (?<flags> 0x[0-9a-fA-F]+ ) | \s+ (?: \d+ \s+ )* \( (?: NOTLB | L-TLB ) \) )? \s* $`);
 
 // Raw stack words printed by old kernels between the task line and the trace (`Stack:` and
 // MIPS's `Stack : ...` with a `...` continuation, samples/eras/mips-*.log).
@@ -80,6 +80,7 @@ const BLOCKER = compile(String.raw`
         (?: \s < (?<oas> reader|writer ) > )? ) \.? \s* $`);
 
 const WORKQUEUE = /^\s*Workqueue:\s*(.+?)\s*$/;
+const TASK_FRAGMENT = /^\s*(?:(?:task|state|stack|pid|tgid|ppid|task_flags|flags):\s*\S+\s*)+$/;
 const CALL_TRACE = /^\s*(?:Call [Tt]race|Backtrace):?\s*$/;
 
 export const SUPPRESSED_NEEDLE = 'Future hung task reports are suppressed';
@@ -292,6 +293,8 @@ export class HungTaskBuilder implements Builder {
     if (STACK_WORDS.test(text) || ARM_DUMP.test(text)) return 'taken';
     const task = parseTaskLine(text);
     if (task) return this.takeTask(task);
+    // A task line broken in two by a mail client or a narrow console: keep the pieces.
+    if (!this.sawTrace && TASK_FRAGMENT.test(text)) return 'taken';
     const wq = WORKQUEUE.exec(text);
     if (wq) {
       if (!this.owner) r.workqueue = wq[1];

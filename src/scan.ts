@@ -98,8 +98,19 @@ export class Scanner implements LineSink {
     return this.assembler.openCount === 0;
   }
 
-  line(text: string, lineNo: number): void {
-    this.assembler.push(text, { name: this.sourceName, line: lineNo });
+  line(text: string, lineNo: number, start?: number): void {
+    this.assembler.push(text, { name: this.sourceName, line: lineNo, offset: start });
+  }
+
+  /** Where the earliest report still open in an input began (follow mode must not save past it). */
+  earliestOpen(name: string): { line: number; offset: number } | null {
+    const p = this.assembler.earliestOpen(name);
+    return p && p.offset !== undefined ? { line: p.line, offset: p.offset } : null;
+  }
+
+  /** The input lines are attributed to from now on (follow mode switches between files). */
+  setSource(name: string): void {
+    this.sourceName = name;
   }
 
   private report(r: TaskReport): void {

@@ -7,6 +7,8 @@ import { stripPrintk } from './printk.js';
 import { kernelLine, type LineFormat } from './types.js';
 
 const QUOTE = /^(?:[ \t]*>)+ ?/;
+// A syslog line whose timestamp a paste or a log shipper dropped: `kernel: msg`, `host kernel: msg`.
+const KERNEL_TAG = /^\s*(?:([\w.-]+) )?kernel: ?/;
 
 export const bare: LineFormat = {
   name: 'bare',
@@ -15,12 +17,21 @@ export const bare: LineFormat = {
     'INFO: task java:181134 blocked for more than 120 seconds.',
     '  [<ffffffff816a94c9>] schedule+0x29/0x70',
     '> INFO: task java:181134 blocked for more than 120 seconds.',
+    'kernel: [<ffffffff816a94c9>] schedule+0x29/0x70',
   ],
   decode(line) {
     let text = line;
     if (text.includes('>')) {
       const q = QUOTE.exec(text);
       if (q) text = text.slice(q[0].length);
+    }
+    let host: string | null = null;
+    if (text.includes('kernel:')) {
+      const k = KERNEL_TAG.exec(text);
+      if (k) {
+        host = k[1] ?? null;
+        text = text.slice(k[0].length);
+      }
     }
     let p = stripPrintk(text);
     // A paste may indent the prefix, and console captures sometimes repeat it.
@@ -29,6 +40,6 @@ export const bare: LineFormat = {
       const again = stripPrintk(p.text);
       if (again.found && again.uptime !== null) p = { ...again, uptime: p.uptime ?? again.uptime };
     }
-    return kernelLine(p.text, 'bare', { uptime: p.uptime, level: p.level, caller: p.caller, time: p.time });
+    return kernelLine(p.text, 'bare', { host, uptime: p.uptime, level: p.level, caller: p.caller, time: p.time });
   },
 };

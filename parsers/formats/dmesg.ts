@@ -20,6 +20,9 @@ export const dmesg: LineFormat = {
     'kern  :info  : [ 251.950310]  schedule+0x29/0x70',
     '2019-01-29T10:41:07,123456+00:00 Call Trace:',
     '<6> schedule+0x29/0x70',
+    '[2019-01-29 10:41:07] [ 6141.921740] INFO: task java:181134 blocked for more than 120 seconds.',
+    '[36693.762505] CIFS VFS: \\\\10.0.0.5 sends on sock 0bcf5229 stuck for 15 seconds',
+    '[ 7453.120000] usb 2-1: reset SuperSpeed USB device number 2 using xhci_hcd',
   ],
   decode(line) {
     const p = stripPrintk(line);

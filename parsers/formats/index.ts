@@ -52,6 +52,14 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
     const k = f.decode(line, ctx);
     if (k) return k;
   }
+  if (c0 === 32 || c0 === 9) {
+    // A paste indented as a block (Markdown, e-mail): the envelope may follow the indentation.
+    const t = line.trimStart();
+    for (const f of candidates(t.charCodeAt(0))) {
+      const k = f.decode(t, ctx);
+      if (k && k.format !== 'dmesg') return k;
+    }
+  }
   if (c0 === 123 || c0 === 0x1e) return null;
   return bare.decode(line, ctx);
 }

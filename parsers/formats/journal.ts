@@ -9,7 +9,11 @@ import { compile } from '../patterns.js';
 import { programLine, splitHostTag } from './syslog.js';
 import type { LineFormat } from './types.js';
 
-const MONO = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d+ ) (?: \s* < [^>]* > )? \] \s (?= \S+ \s \S+ : )`);
+// `[ 6141.921740] host kernel: msg` looks like a dmesg line whose message begins with two words and a
+// colon (`[ 12.3] usb 2-1: reset ...`, `[ 12.3] CIFS VFS: ...`), so the program must be `kernel` or
+// `name[pid]` as journalctl prints other programs; anything else is dmesg.
+const PROGRAM = String.raw`(?: kernel | [\w.@\-]+ \[ \d+ \] ) :`;
+const MONO = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d+ ) (?: \s* < [^>]* > )? \] \s (?= \S+ \s ${PROGRAM} )`);
 const UNIX = compile(String.raw`^ (?<secs> \d{9,11} \. \d{1,9} ) \s (?= \S+ \s \S+ : )`);
 const FULL = compile(String.raw`
   ^ [A-Z][a-z]{2} \s (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) \s (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d )

@@ -47,6 +47,10 @@ const DMESG_ISO = compile(String.raw`
   ^ (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) T (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d )
     , (?<frac> \d+ ) (?<tz> [+-] \d\d :? \d\d | Z ) \s`);
 
+// Serial-console loggers (conserver, minicom, ipmitool sol logs): `[2019-01-29 10:41:07] msg`, local time.
+const LOGGER = compile(String.raw`
+  ^ \[ (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) [T\x20] (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d ) (?: [.,] (?<frac> \d+ ) )? \]`);
+
 // dmesg -e / --time-format=reltime: `[Jan29 10:41]`, `[  +0.000123]`: no usable time, only dropped.
 const DMESG_REL = compile(String.raw`^ \[ (?: [A-Z][a-z]{2} \d{1,2} \s \d\d:\d\d (?::\d\d)? | \s* \+ \d+ \. \d+ ) \]`);
 
@@ -148,6 +152,16 @@ export function stripPrintk(input: string): PrintkPrefix {
     } else if ((m = DMESG_REL.exec(text))) {
       text = text.slice(m[0].length);
       found = true;
+    } else if ((m = LOGGER.exec(text))?.groups) {
+      const g = m.groups;
+      time = new Date(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, fracMs(g.frac)).getTime();
+      text = text.slice(m[0].length);
+      found = true;
+      // The console line that follows still has its own printk prefixes.
+      if (text.charCodeAt(0) === 32 && text.charCodeAt(1) === 91) {
+        const inner = stripPrintk(text.slice(1));
+        if (inner.found) return { ...inner, time, found: true };
+      }
     }
   } else if (c0 >= 48 && c0 <= 57 && text.length > 26 && text.charCodeAt(10) === 84 /* T */) {
     const m = DMESG_ISO.exec(text);

@@ -44,7 +44,7 @@ export function splitHostTag(rest: string): { host: string | null; tag: string; 
   while (rest.charCodeAt(i) === 32) i++;
   const colon = rest.indexOf(':', i);
   const tagToken = colon < 0 ? '' : rest.slice(i, colon);
-  if (tagToken.length === 0 || tagToken.includes(' ') || tagToken.includes('[')) {
+  if (tagToken.length === 0 || tagToken.includes(' ') || tagToken.startsWith('[')) {
     // `host message` without a tag: a forwarded console record (`10.20.22.1 [139221.2][  T817] INFO: ...`,
     // samples/eras/5.8-remote-syslog-*.log) is kernel text; anything else is not a program line.
     const msg = rest.slice(i);

@@ -63,6 +63,37 @@ export function parseWhen(s: string, flag: string, now = Date.now()): number {
   throw new UsageError(`${flag} takes a duration (7d, 24h, 30m) or a date (2019-01-29, 2019-01-29T10:41), not "${s}"`);
 }
 
+/**
+ * SIGINT/SIGTERM end a streaming run cleanly: the current batch is finished and stored with its
+ * read position, then the command exits 0. `stopped` resolves on the first of them.
+ */
+export function onStopSignals(): { stopped: Promise<void>; isStopped: () => boolean; dispose: () => void } {
+  let stop = false;
+  let resolve: () => void = () => {};
+  const stopped = new Promise<void>((r) => { resolve = r; });
+  const handler = (): void => {
+    stop = true;
+    resolve();
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return {
+    stopped,
+    isStopped: () => stop,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+/** The `__CURSOR` of a journal JSON line, if it is one. */
+export function journalCursor(line: string | null): string | null {
+  if (!line || !line.includes('__CURSOR')) return null;
+  const m = /"__CURSOR"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(line);
+  return m ? m[1] : null;
+}
+
 export function positiveInt(s: string, flag: string): number {
   if (!/^\d+$/.test(s) || Number(s) < 1) throw new UsageError(`${flag} takes a positive number, not "${s}"`);
   return Number(s);

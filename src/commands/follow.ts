@@ -1,7 +1,79 @@
-/** `klogscan -f FILE...`: follow mode (not written yet). */
-import { UsageError } from './common.js';
-import type { ScanValues } from './scan.js';
+/**
+ * `klogscan -f FILE...`: follow files like `tail -F` (src/input/follow.ts), print and store each
+ * report as soon as it is complete, or at the latest half a second after its last line when
+ * nothing follows, and store the read positions with the reports they cover. SIGINT/SIGTERM end
+ * the run cleanly (exit 0), SIGHUP makes every name be checked again at once. Reports the store
+ * already holds (re-read after a restart) are not printed again.
+ *
+ * `klogscan --print-cursor` prints the journal cursor stored for stdin, for
+ * `journalctl -k -o json -f --after-cursor=CURSOR | klogscan`.
+ */
+import { Follower } from '../input/follow.js';
+import { safe } from '../output/term.js';
+import { journalCursor, onStopSignals, openStore, out, UsageError } from './common.js';
+import { setupScan, type ScanValues } from './scan.js';
 
-export async function followCommand(_v: ScanValues, _files: string[]): Promise<number> {
-  throw new UsageError('follow mode (-f) is not available yet');
+/** How often followed files are polled, and how long a pause finishes the open reports. */
+export const POLL_MS = 100;
+export const IDLE_MS = 500;
+
+export async function followCommand(v: ScanValues, files: string[]): Promise<number> {
+  if (v['print-cursor']) {
+    if (files.length > 0 || v.follow) throw new UsageError('--print-cursor takes no files: it prints the journal cursor stored for stdin');
+    const store = openStore(v.db, { readonly: true });
+    try {
+      const cursor = store.getPosition('-')?.cursor ?? null;
+      if (!cursor) return 1;
+      out.write(`${cursor}\n`);
+      return 0;
+    } finally {
+      store.close();
+    }
+  }
+  if (files.includes('-')) throw new UsageError('follow either files or stdin (-), not both');
+  if (v.year !== undefined) throw new UsageError('--year is for scanning old files, not for following live ones');
+  const { scanner, store } = setupScan(v, { onlyNew: true });
+  const log = (m: string): void => { process.stderr.write(`klogscan: ${safe(m)}\n`); };
+  const follower = new Follower(files, scanner, (name) => store?.getPosition(name) ?? null, { fromStart: v['from-start'] === true, log });
+  scanner.beginSource(follower.names[0], Date.now());
+  follower.start();
+  const signals = onStopSignals();
+  let recheck = false;
+  const onHup = (): void => { recheck = true; };
+  process.on('SIGHUP', onHup);
+  let lastData = Date.now();
+  let lastSaved = '';
+  const save = (): void => {
+    if (!store) return;
+    const positions = follower.positions();
+    const key = JSON.stringify(positions);
+    if (key !== lastSaved) {
+      for (const p of positions) store.savePosition(p.name, p.pos);
+      lastSaved = key;
+    }
+    store.commit();
+  };
+  try {
+    while (!signals.isStopped() && !out.closed) {
+      const now = Date.now();
+      const got = follower.poll(now, recheck);
+      recheck = false;
+      if (got > 0) lastData = now;
+      else if (!scanner.idle() && now - lastData >= IDLE_MS) scanner.flush();
+      save();
+      await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), signals.stopped]);
+    }
+    // Finish the current batch: what is in the files now, then every open report.
+    follower.poll(Date.now());
+    scanner.flush();
+    save();
+  } finally {
+    signals.dispose();
+    process.off('SIGHUP', onHup);
+    follower.close();
+    store?.close();
+  }
+  return 0;
 }
+
+export { journalCursor };

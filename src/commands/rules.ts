@@ -64,7 +64,7 @@ export async function rulesCommand(args: string[], help: string): Promise<number
     let failed = 0;
     let passed = 0;
     for (const r of tested) {
-      for (const c of checkRule(r, set)) {
+      for (const c of checkRule(r, set, dir ?? process.cwd())) {
         if (c.ok) passed++;
         else failed++;
         if (v.json) out.write(jsonLine({ type: 'case', ...c }) + '\n');

@@ -10,7 +10,7 @@ import { jsonLine, safe } from '../output/term.js';
 import { renderReport } from '../output/text.js';
 import { Scanner, type AnalyzedReport } from '../scan.js';
 import type { Store } from '../store.js';
-import { COMMON_OPTIONS, openStore, out, paintFor, parse, ruleSet, UsageError } from './common.js';
+import { COMMON_OPTIONS, journalCursor, onStopSignals, openStore, out, paintFor, parse, ruleSet, UsageError } from './common.js';
 
 export const SCAN_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -34,8 +34,11 @@ export interface ScanSetup {
 
 export type ScanValues = ReturnType<typeof parse<typeof SCAN_OPTIONS>>['values'];
 
-/** Validates scan options and builds the scanner with its sinks (shared by scan and follow). */
-export function setupScan(v: ScanValues): ScanSetup {
+/**
+ * Validates scan options and builds the scanner with its sinks (shared by scan and follow).
+ * `onlyNew`: print only reports the store did not know yet (follow mode never repeats one).
+ */
+export function setupScan(v: ScanValues, opts: { onlyNew?: boolean } = {}): ScanSetup {
   const format = v.format !== undefined ? formatByName(v.format) : undefined;
   if (v.format !== undefined && !format) {
     throw new UsageError(`unknown format "${v.format}"; formats: ${FORMATS.map((f) => f.name).join(', ')}`);
@@ -55,6 +58,7 @@ export function setupScan(v: ScanValues): ScanSetup {
       if (res.duplicate) stored.duplicates++;
       else stored.fresh++;
       stored.incidents.add(res.incident);
+      if (res.duplicate && opts.onlyNew) return;
     }
     const json = reportJson(a);
     if (v.json) {
@@ -85,13 +89,16 @@ export async function scanCommand(args: string[], help: string, version: string)
     if (!/^\d{4}$/.test(v.year)) throw new UsageError(`--year takes a four-digit year, not "${v.year}"`);
     year = Number(v.year);
   }
-  if (v.follow || v['from-start'] || v['print-cursor']) {
+  // -f on stdin is an ordinary read: a stream that pauses has its open reports finished anyway.
+  const stdinOnly = positionals.length === 0 || (positionals.length === 1 && positionals[0] === '-');
+  if (v['print-cursor'] || ((v.follow || v['from-start']) && !stdinOnly)) {
     const { followCommand } = await import('./follow.js');
     return followCommand(v, positionals);
   }
   const { scanner, store, stored } = setupScan(v);
   const paint = paintFor(v);
   const inputs = positionals.length > 0 ? positionals : ['-'];
+  const signals = onStopSignals();
   if (inputs.includes('-') && process.stdin.isTTY) {
     process.stderr.write('klogscan: reading kernel messages from the terminal; end with Ctrl-D (klogscan --help for more)\n');
   }
@@ -104,13 +111,33 @@ export async function scanCommand(args: string[], help: string, version: string)
   try {
     for (const name of inputs) {
       if (out.closed) break;
+      if (signals.isStopped()) break;
       let feeder: ChunkFeeder | null = null;
+      // A stream may never end (journalctl -f): reports are finished and stored when it pauses.
+      const saveCursor = (): void => {
+        const cursor = journalCursor((feeder as ChunkFeeder | null)?.lastLine ?? null);
+        if (store && cursor && scanner.idle()) store.savePosition('-', { device: null, inode: null, offset: 0, line: 0, headHash: null, cursor });
+      };
       try {
         const info = await readInput(name, (info) => {
           scanner.beginSource(info.name, year !== null ? new Date(year, 11, 31, 23, 59, 59).getTime() : info.referenceTime);
           feeder = new ChunkFeeder(scanner);
           return feeder;
+        }, undefined, {
+          idleMs: 500,
+          onIdle: () => {
+            scanner.flush();
+            saveCursor();
+            store?.commit();
+          },
+          onChunk: () => store?.commit(),
+          stop: signals.stopped,
+          shouldStop: signals.isStopped,
         });
+        if (name === '-') {
+          scanner.flush();
+          saveCursor();
+        }
         bytes += info.bytes;
         read++;
       } catch (e) {
@@ -125,6 +152,7 @@ export async function scanCommand(args: string[], help: string, version: string)
       }
     }
   } finally {
+    signals.dispose();
     store?.close();
   }
   const c = scanner.counts;

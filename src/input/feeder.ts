@@ -15,8 +15,8 @@ export interface LineSink {
   readonly needles: readonly string[];
   /** True while lines without needles may be skipped. */
   idle(): boolean;
-  /** One complete line (without terminator); `lineNo` counts from 1; `end` is the byte offset after it. */
-  line(text: string, lineNo: number, end: number): void;
+  /** One complete line (without terminator); `lineNo` counts from 1; `start` is its byte offset. */
+  line(text: string, lineNo: number, start: number): void;
 }
 
 export const DEFAULT_MAX_LINE = 64 * 1024;
@@ -71,9 +71,13 @@ export class ChunkFeeder {
   private pendingDropped = false;
   private readonly needleBufs: Buffer[];
 
-  constructor(private readonly sink: LineSink, private readonly maxLine = DEFAULT_MAX_LINE, startOffset = 0) {
+  /** The last complete line seen (journal JSON: where its __CURSOR is read from). */
+  lastLine: string | null = null;
+
+  constructor(private readonly sink: LineSink, private readonly maxLine = DEFAULT_MAX_LINE, startOffset = 0, startLine = 0) {
     this.needleBufs = sink.needles.map((n) => Buffer.from(n, 'utf8'));
     this.offset = startOffset;
+    this.lineNo = startLine;
   }
 
   /** Bytes of an unterminated last line held back, waiting for its newline. */
@@ -81,10 +85,12 @@ export class ChunkFeeder {
     return this.pendingLength + (this.pendingDropped ? 1 : 0);
   }
 
-  private emit(text: string, dropped: number): void {
+  private emit(text: string, length: number): void {
+    const start = this.offset;
     this.lineNo++;
-    this.offset += dropped;
-    if (!this.sink.idle() || this.hasNeedle(text)) this.sink.line(text, this.lineNo, this.offset);
+    this.offset += length;
+    this.lastLine = text;
+    if (!this.sink.idle() || this.hasNeedle(text)) this.sink.line(text, this.lineNo, start);
   }
 
   private hasNeedle(text: string): boolean {
@@ -125,7 +131,11 @@ export class ChunkFeeder {
       pos = nl + 1;
     }
     const last = chunk.lastIndexOf(10);
-    if (last >= pos) this.region(chunk, pos, last + 1);
+    if (last >= pos) {
+      this.region(chunk, pos, last + 1);
+      const prev = chunk.lastIndexOf(10, last - 1);
+      if (prev + 1 >= pos) this.lastLine = decode(chunk, prev + 1, last, this.maxLine);
+    }
     if (last + 1 < chunk.length) this.holdBack(chunk, Math.max(pos, last + 1));
   }
 
@@ -142,22 +152,24 @@ export class ChunkFeeder {
           this.offset += end - pos;
           return;
         }
-        const start = buf.lastIndexOf(10, hit) + 1;
-        const lineStart = start > pos ? start : pos;
+        const after = buf.lastIndexOf(10, hit) + 1;
+        const lineStart = after > pos ? after : pos;
         if (lineStart > pos) {
           this.lineNo += countNewlines(buf, pos, lineStart);
           this.offset += lineStart - pos;
         }
         const nl = buf.indexOf(10, hit);
+        const lineOffset = this.offset;
         this.lineNo++;
         this.offset += nl + 1 - lineStart;
-        this.sink.line(decode(buf, lineStart, nl, this.maxLine), this.lineNo, this.offset);
+        this.sink.line(decode(buf, lineStart, nl, this.maxLine), this.lineNo, lineOffset);
         pos = nl + 1;
       } else {
         const nl = buf.indexOf(10, pos);
+        const start = this.offset;
         this.lineNo++;
         this.offset += nl + 1 - pos;
-        this.sink.line(decode(buf, pos, nl, this.maxLine), this.lineNo, this.offset);
+        this.sink.line(decode(buf, pos, nl, this.maxLine), this.lineNo, start);
         pos = nl + 1;
       }
     }

@@ -39,12 +39,53 @@ export interface InputInfo {
   bytes: number;
 }
 
-async function drain(stream: Readable, feeder: ChunkFeeder, onBytes: (n: number) => void): Promise<void> {
+async function drain(stream: Readable, feeder: ChunkFeeder, onBytes: (n: number) => void, shouldStop?: () => boolean): Promise<void> {
   for await (const chunk of stream) {
+    if (shouldStop?.()) break;
     const b = chunk as Buffer;
     onBytes(b.length);
     feeder.push(b);
   }
+}
+
+/** Streams that may never end (journalctl -f, dmesg -w): after `idleMs` without data, `onIdle`. */
+export interface StreamOptions {
+  idleMs?: number;
+  onIdle?: () => void;
+  /** Called after every chunk has been fed. */
+  onChunk?: () => void;
+  /** Resolves the read early (SIGTERM): what was read so far is kept. */
+  stop?: Promise<void>;
+  /** Checked between chunks of files: true ends the read early. */
+  shouldStop?: () => boolean;
+}
+
+function drainWithIdle(stream: Readable, feeder: ChunkFeeder, onBytes: (n: number) => void, opts: StreamOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | null = null;
+    const arm = (): void => {
+      if (timer) clearTimeout(timer);
+      if (opts.onIdle) timer = setTimeout(opts.onIdle, opts.idleMs ?? 500);
+    };
+    const done = (): void => {
+      if (timer) clearTimeout(timer);
+      stream.off('data', onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      onBytes(chunk.length);
+      feeder.push(chunk);
+      opts.onChunk?.();
+      arm();
+    };
+    stream.on('data', onData);
+    stream.once('end', done);
+    stream.once('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    opts.stop?.then(done, done);
+  });
 }
 
 /** Reads a whole input into the feeder. `makeFeeder` is called once the input is open. */
@@ -52,11 +93,17 @@ export async function readInput(
   name: string,
   makeFeeder: (info: InputInfo) => ChunkFeeder,
   onBytes: (n: number) => void = () => {},
+  stream: StreamOptions = {},
 ): Promise<InputInfo> {
   if (name === '-') {
     const info: InputInfo = { name: '-', referenceTime: Date.now(), bytes: 0 };
     const feeder = makeFeeder(info);
-    await drain(process.stdin, feeder, (n) => { info.bytes += n; onBytes(n); });
+    try {
+      await drainWithIdle(process.stdin, feeder, (n) => { info.bytes += n; onBytes(n); }, stream);
+    } catch (e) {
+      feeder.end();
+      throw new InputError(`cannot read standard input: ${describeError(e)}`);
+    }
     feeder.end();
     return info;
   }
@@ -79,7 +126,7 @@ export async function readInput(
       raw.on('data', (c: string | Buffer) => { info.bytes += c.length; onBytes(c.length); });
       raw.pipe(gunzip);
       try {
-        await drain(gunzip, feeder, () => {});
+        await drain(gunzip, feeder, () => {}, stream.shouldStop);
       } catch (e) {
         feeder.end();
         throw new InputError(`${name}: ${describeError(e)}`);
@@ -90,6 +137,7 @@ export async function readInput(
     const buf = Buffer.allocUnsafe(CHUNK_SIZE);
     let pos = 0;
     for (;;) {
+      if (stream.shouldStop?.()) break;
       let n: number;
       try {
         ({ bytesRead: n } = await fh.read(buf, 0, CHUNK_SIZE, pos));

@@ -115,6 +115,9 @@ export function versionVerdict(rule: Rule, release: string | null, pkg: string |
     return { verdict: 'affected', fixed_in: null, reason: 'an environmental cause: no kernel version is immune' };
   }
   const versions = rule.spec.versions ?? {};
+  if (Object.keys(versions).length === 0) {
+    return { verdict: 'unknown', fixed_in: null, reason: 'a family of kernel bugs with no single fixing release: a current kernel of your distribution has the known fixes' };
+  }
   if (!release) {
     return { verdict: 'unknown', fixed_in: allFixes(versions), reason: 'the kernel release is not in the log: pass --kernel RELEASE' };
   }

@@ -1,0 +1,319 @@
+/**
+ * Following files like `tail -F`, written for klogscan because the npm `tail` package loses lines
+ * on rename+create rotation (it resumes at the old offset), on copytruncate (the first new line)
+ * and with relative paths.
+ *
+ * Each followed name is polled: new bytes are read from the open descriptor, then the name is
+ * stat'ed again. A different inode (rename+create, delete+recreate) moves the old descriptor to a
+ * short drain period, in which whatever the writer still appends to the renamed file is read, and
+ * opens the new file from its start. A file that shrank, or whose bytes before the read position
+ * changed (copytruncate followed by new writes), is read again from its start. A name that does
+ * not exist yet is waited for. Rotated siblings (`.1`, `-20190129`, `.gz`) are never opened as
+ * new data.
+ *
+ * The read position (device, inode, offset, line, and a hash of the bytes before the offset) is
+ * handed to the caller, who stores it with the reports it covers. The offset never passes the
+ * start of a report that is still open, so a kill -9 at any moment loses nothing.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ChunkFeeder, type LineSink } from './feeder.js';
+
+export interface Position {
+  device: number | null;
+  inode: number | null;
+  offset: number;
+  line: number;
+  headHash: string | null;
+}
+
+/** What the follower needs from the scanner. */
+export interface FollowSink extends LineSink {
+  setSource(name: string): void;
+  earliestOpen(name: string): { line: number; offset: number } | null;
+}
+
+const HASH_SPAN = 256;
+const READ_CAP = 64 << 20;
+
+/**
+ * Hash of the file's first bytes and of the bytes just before `offset`: tells a replaced or
+ * rewritten file from the one that was read (log lines start with their time, so two files
+ * differ at their head even where their tails look alike).
+ */
+export function hashBefore(fd: number, offset: number): string | null {
+  if (offset <= 0) return null;
+  const n = Math.min(HASH_SPAN, offset);
+  const head = Buffer.alloc(n);
+  const tail = Buffer.alloc(n);
+  if (fs.readSync(fd, head, 0, n, 0) !== n || fs.readSync(fd, tail, 0, n, offset - n) !== n) return null;
+  return createHash('sha1').update(head).update(tail).digest('hex').slice(0, 16);
+}
+
+interface Handle {
+  fd: number;
+  dev: number;
+  ino: number;
+  /** Next byte to read. */
+  readPos: number;
+  /** Hash of the bytes before readPos when they were read: a rewritten file no longer matches. */
+  readHash: string | null;
+  feeder: ChunkFeeder;
+  /** Source name its lines are reported under. */
+  source: string;
+}
+
+interface Followed {
+  /** Absolute path: positions and reports are keyed by it, whatever the working directory. */
+  name: string;
+  current: Handle | null;
+  /** Renamed or replaced files still read for a moment: writers may append after a rename. */
+  draining: { h: Handle; until: number }[];
+  lastSize: number;
+  lastMtime: number;
+}
+
+export interface FollowerOptions {
+  fromStart: boolean;
+  /** How long a rotated-away file is still read. */
+  drainMs?: number;
+  log?: (msg: string) => void;
+}
+
+export class Follower {
+  private readonly files: Followed[];
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private readonly drainMs: number;
+  private readonly log: (msg: string) => void;
+
+  constructor(
+    names: string[],
+    private readonly sink: FollowSink,
+    private readonly stored: (name: string) => Position | null,
+    private readonly opts: FollowerOptions,
+  ) {
+    this.files = names.map((n) => ({ name: path.resolve(n), current: null, draining: [], lastSize: -1, lastMtime: -1 }));
+    this.drainMs = opts.drainMs ?? 1000;
+    this.log = opts.log ?? (() => {});
+  }
+
+  get names(): string[] {
+    return this.files.map((f) => f.name);
+  }
+
+  private handle(fd: number, st: fs.Stats, offset: number, line: number, source: string): Handle {
+    return { fd, dev: st.dev, ino: st.ino, readPos: offset, readHash: hashBefore(fd, offset), feeder: new ChunkFeeder(this.sink, undefined, offset, line), source };
+  }
+
+  /** Opens every name at its stored position, at its end (first run) or at 0 (--from-start). */
+  start(): void {
+    for (const f of this.files) this.openFirst(f);
+  }
+
+  private openFirst(f: Followed): void {
+    let fd: number;
+    try {
+      fd = fs.openSync(f.name, 'r');
+    } catch {
+      this.log(`waiting for ${f.name} to appear`);
+      return;
+    }
+    const st = fs.fstatSync(fd);
+    const pos = this.stored(f.name);
+    if (pos && pos.device === st.dev && pos.inode === st.ino && st.size >= pos.offset && hashBefore(fd, pos.offset) === pos.headHash) {
+      f.current = this.handle(fd, st, pos.offset, pos.line, f.name);
+      return;
+    }
+    if (pos && (pos.device !== st.dev || pos.inode !== st.ino)) {
+      // Rotated while klogscan was down: finish the old file first if it is still next to us.
+      const old = this.findRotated(f.name, pos);
+      if (old) f.draining.push({ h: old, until: 0 });
+      f.current = this.handle(fd, st, 0, 0, f.name);
+      return;
+    }
+    if (pos) {
+      this.log(`${f.name} was truncated or replaced while klogscan was not running: reading it from the start`);
+      f.current = this.handle(fd, st, 0, 0, f.name);
+      return;
+    }
+    if (this.opts.fromStart) {
+      f.current = this.handle(fd, st, 0, 0, f.name);
+      return;
+    }
+    // First run: start after the last complete line, counting lines so that reports say where they are.
+    const { offset, lines } = endOfLastLine(fd, st.size);
+    f.current = this.handle(fd, st, offset, lines, f.name);
+  }
+
+  /** A rotated sibling with the stored inode (`messages.1`, `messages-20190129`), opened at the stored offset. */
+  private findRotated(name: string, pos: Position): Handle | null {
+    const dir = path.dirname(name);
+    const base = path.basename(name);
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(dir).filter((e) => e !== base && e.startsWith(base) && !/\.(gz|xz|bz2|zst)$/.test(e));
+    } catch {
+      return null;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e);
+      try {
+        const st = fs.statSync(p);
+        if (st.dev !== pos.device || st.ino !== pos.inode || st.size < pos.offset) continue;
+        const fd = fs.openSync(p, 'r');
+        if (hashBefore(fd, pos.offset) !== pos.headHash) {
+          fs.closeSync(fd);
+          continue;
+        }
+        this.log(`${name} was rotated while klogscan was not running: reading the rest of ${p} first`);
+        return this.handle(fd, st, pos.offset, pos.line, `${name} (rotated)`);
+      } catch {
+        continue;
+      }
+    }
+    return null;
+  }
+
+  /** Reads what is new; returns the number of bytes read. */
+  private drain(h: Handle): number {
+    let total = 0;
+    this.sink.setSource(h.source);
+    while (total < READ_CAP) {
+      const n = fs.readSync(h.fd, this.buf, 0, this.buf.length, h.readPos);
+      if (n <= 0) break;
+      h.readPos += n;
+      total += n;
+      h.feeder.push(n === this.buf.length ? this.buf : this.buf.subarray(0, n));
+    }
+    if (total > 0) h.readHash = hashBefore(h.fd, h.readPos);
+    return total;
+  }
+
+  private retire(h: Handle): void {
+    this.sink.setSource(h.source);
+    h.feeder.end();
+    try {
+      fs.closeSync(h.fd);
+    } catch {
+      // already closed
+    }
+  }
+
+  /** One polling round: read new data, follow rotations. Returns the bytes read. */
+  poll(now: number, forceCheck = false): number {
+    let total = 0;
+    for (const f of this.files) {
+      // Old files first: their lines were written before the new file's.
+      for (const d of [...f.draining]) {
+        total += this.drain(d.h);
+        if (now >= d.until) {
+          this.retire(d.h);
+          f.draining.splice(f.draining.indexOf(d), 1);
+        }
+      }
+      if (!f.current) this.openFirstAppeared(f);
+      // Rotation and truncation are checked before reading: after a copytruncate the old offset
+      // points into new data, which must be read from its start instead.
+      if (f.current) this.checkName(f, now, forceCheck);
+      if (f.current) total += this.drain(f.current);
+    }
+    return total;
+  }
+
+  /** A file that did not exist (or went away) and is back: it is all new data. */
+  private openFirstAppeared(f: Followed): void {
+    let fd: number;
+    try {
+      fd = fs.openSync(f.name, 'r');
+    } catch {
+      return;
+    }
+    const st = fs.fstatSync(fd);
+    this.log(`${f.name} appeared: following it from the start`);
+    f.current = this.handle(fd, st, 0, 0, f.name);
+    f.lastSize = -1;
+  }
+
+  private checkName(f: Followed, now: number, force: boolean): void {
+    const h = f.current;
+    if (!h) return;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(f.name);
+    } catch {
+      // Renamed away or deleted: keep reading the old file for a moment, then wait for the name.
+      h.source = `${f.name} (rotated)`;
+      f.draining.push({ h, until: now + this.drainMs });
+      f.current = null;
+      return;
+    }
+    if (st.dev !== h.dev || st.ino !== h.ino) {
+      h.source = `${f.name} (rotated)`;
+      f.draining.push({ h, until: now + this.drainMs });
+      // The old file is read first, on this very round.
+      this.drain(h);
+      const fd = fs.openSync(f.name, 'r');
+      f.current = this.handle(fd, fs.fstatSync(fd), 0, 0, f.name);
+      f.lastSize = -1;
+      this.log(`${f.name} was rotated: following the new file`);
+      return;
+    }
+    // A changed size or modification time means new writes: check that the bytes before our
+    // position are still ours (a copytruncate followed by as many new bytes keeps the size).
+    const grew = st.size !== f.lastSize || st.mtimeMs !== f.lastMtime;
+    f.lastSize = st.size;
+    f.lastMtime = st.mtimeMs;
+    if (st.size < h.readPos || ((force || grew) && h.readPos > 0 && hashBefore(h.fd, h.readPos) !== h.readHash)) {
+      // copytruncate (or a rewrite): everything in the file now is new.
+      this.log(`${f.name} was truncated: reading it again from the start`);
+      this.sink.setSource(h.source);
+      h.readPos = 0;
+      h.readHash = null;
+      h.feeder = new ChunkFeeder(this.sink, undefined, 0, 0);
+    }
+  }
+
+  /** Positions to store: never past the start of a report still open, never inside a line. */
+  positions(): { name: string; pos: Position }[] {
+    const out: { name: string; pos: Position }[] = [];
+    for (const f of this.files) {
+      const h = f.current;
+      if (!h) continue;
+      const open = this.sink.earliestOpen(h.source);
+      const offset = open && open.offset < h.feeder.offset ? open.offset : h.feeder.offset;
+      const line = open && open.offset < h.feeder.offset ? open.line - 1 : h.feeder.lineNo;
+      out.push({ name: f.name, pos: { device: h.dev, inode: h.ino, offset, line, headHash: hashBefore(h.fd, offset) } });
+    }
+    return out;
+  }
+
+  close(): void {
+    for (const f of this.files) {
+      for (const d of f.draining) this.retire(d.h);
+      f.draining = [];
+      if (f.current) this.retire(f.current);
+      f.current = null;
+    }
+  }
+}
+
+/** The offset just after the last newline before `size`, and how many lines come before it. */
+function endOfLastLine(fd: number, size: number): { offset: number; lines: number } {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let pos = 0;
+  let lines = 0;
+  let lastNl = -1;
+  while (pos < size) {
+    const n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+    if (n <= 0) break;
+    let p = 0;
+    while ((p = buf.indexOf(10, p)) !== -1 && p < n) {
+      lines++;
+      lastNl = pos + p;
+      p++;
+    }
+    pos += n;
+  }
+  return { offset: lastNl + 1, lines };
+}

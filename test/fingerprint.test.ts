@@ -1,0 +1,79 @@
+// Fingerprints and signatures: the same problem everywhere, a different one when the culprit differs.
+import assert from 'node:assert/strict';
+import { normalizeFn } from '../src/fingerprint.js';
+import { sample, scanText } from './helpers.js';
+
+const JAVA = sample('seed/centos7-java-rwsem.messages');
+
+function fp(text: string): { fingerprint: string; signature: string } {
+  const [a] = scanText(text);
+  return { fingerprint: a.identity.fingerprint, signature: a.identity.signature };
+}
+
+describe('fingerprint and signature', () => {
+  it('strips compiler clone suffixes, padding prefixes and ppc64 dots', () => {
+    assert.equal(normalizeFn('__mutex_lock.isra.2'), '__mutex_lock');
+    assert.equal(normalizeFn('__mutex_lock.constprop.0'), '__mutex_lock');
+    assert.equal(normalizeFn('foo.part.0'), 'foo');
+    assert.equal(normalizeFn('bar.cold'), 'bar');
+    assert.equal(normalizeFn('baz.llvm.123456789'), 'baz');
+    assert.equal(normalizeFn('qux.constprop.0.isra.0'), 'qux');
+    assert.equal(normalizeFn('__pfx_kthread'), 'kthread');
+    assert.equal(normalizeFn('.__switch_to'), '__switch_to');
+  });
+
+  it('is the same across hosts, pids, addresses, offsets, timeouts and module-vs-built-in', () => {
+    const base = fp(JAVA);
+    const other = JAVA
+      .replace(/app-prod-17/g, 'db-9')
+      .replace(/181134/g, '4242')
+      .replace(/blocked for more than 120/, 'blocked for more than 600')
+      .replace(/ffffffff8108d8b9/g, 'ffffffffa0001234')
+      .replace('do_exit+0x189/0xa40', 'do_exit+0x1c2/0xb10')
+      .replace('down_read+0x20/0x40', 'down_read+0x24/0x40 [kernel]');
+    assert.deepEqual(fp(other), base);
+  });
+
+  it('is the same for the 5.x spelling of the same wait (rwsem_down_read_slowpath)', () => {
+    const newer = JAVA.split('\n').filter((l) => !l.includes('call_rwsem_down_read_failed')).join('\n')
+      .replace(/rwsem_down_read_failed/g, 'rwsem_down_read_slowpath');
+    assert.deepEqual(fp(newer), fp(JAVA));
+  });
+
+  it('differs when the culprit or the wait differs', () => {
+    const base = fp(JAVA);
+    assert.notEqual(fp(JAVA.replace('do_exit+0x189/0xa40', 'exit_mm+0x11/0x20')).fingerprint, base.fingerprint);
+    const write = fp(JAVA.replace(/rwsem_down_read_failed/g, 'rwsem_down_write_failed').replace(/down_read\+/, 'down_write+'));
+    assert.notEqual(write.fingerprint, base.fingerprint);
+    assert.equal(write.signature, 'hung task in do_exit (rwsem write)');
+  });
+
+  it('ignores unreliable and interrupt-context frames when choosing the culprit', () => {
+    const text = [
+      'INFO: task x:1 blocked for more than 120 seconds.',
+      'Call Trace:',
+      ' <IRQ>',
+      ' handle_irq_event+0x1/0x2',
+      ' </IRQ>',
+      ' ? bogus_helper+0x1/0x2',
+      ' __schedule+0x1/0x2',
+      ' io_schedule+0x1/0x2',
+      ' bit_wait_io+0x1/0x2',
+      ' __wait_on_bit+0x1/0x2',
+      ' out_of_line_wait_on_bit+0x1/0x2',
+      ' jbd2_journal_commit_transaction+0x1/0x2 [jbd2]',
+      ' kjournald2+0x1/0x2 [jbd2]',
+      ' kthread+0x1/0x2',
+      ' ret_from_fork+0x1/0x2',
+    ].join('\n');
+    const [a] = scanText(text);
+    assert.equal(a.identity.signature, 'hung task in jbd2_journal_commit_transaction (bit wait)');
+    assert.equal(a.report.frames[0].context, 'irq');
+  });
+
+  it('names a report without a trace by its task, numbers left out', () => {
+    assert.equal(fp('INFO: task kworker/u8:102:403349 blocked for more than 1228 seconds.\n').signature, 'hung task of kworker/u*:* (no call trace)');
+    assert.equal(fp('INFO: task kworker/u8:7:1 blocked for more than 120 seconds.\n').fingerprint,
+      fp('INFO: task kworker/u16:30:9 blocked for more than 120 seconds.\n').fingerprint);
+  });
+});

@@ -1,0 +1,278 @@
+// Follow mode with real files and real processes: rotation of every kind, restarts, idle flush.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BIN, cli, sample, tmpdir } from './helpers.js';
+
+const JAVA = sample('seed/centos7-java-rwsem.messages');
+
+/** The seed report with another pid: each written report is told apart by its pid. */
+function report(pid: number): string {
+  return JAVA.replace(/181134/g, String(pid));
+}
+
+interface Seen { pid: number; at: number }
+
+/** A running `klogscan -f --json` whose report lines are collected with their arrival times. */
+class Follow {
+  readonly child: ChildProcess;
+  readonly seen: Seen[] = [];
+  stderr = '';
+  private buf = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[], env: Record<string, string>, opts: { stdin?: boolean } = {}) {
+    this.child = spawn(process.execPath, [BIN, '--json', ...args], {
+      env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', KLOGSCAN_RULES_D: '/nonexistent', ...env },
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d: Buffer) => {
+      this.buf += d.toString();
+      let nl: number;
+      while ((nl = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, nl);
+        this.buf = this.buf.slice(nl + 1);
+        const o = JSON.parse(line) as { type: string; pid?: number };
+        if (o.type === 'report') this.seen.push({ pid: o.pid!, at: Date.now() });
+      }
+    });
+    this.child.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString(); });
+    this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
+  }
+
+  pids(): number[] {
+    return this.seen.map((s) => s.pid);
+  }
+
+  async waitFor(pid: number, ms = 5000): Promise<Seen> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const s = this.seen.find((x) => x.pid === pid);
+      if (s) return s;
+      if (Date.now() > end) throw new Error(`report ${pid} not printed within ${ms} ms; got ${this.pids().join(',')}; stderr: ${this.stderr}`);
+      await sleep(20);
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Waits until the follower has set up (it says nothing while the file exists; a poll is 100 ms). */
+async function started(): Promise<void> {
+  await sleep(700);
+}
+
+function storedPids(db: string): number[] {
+  const r = cli(['show', '1', '--db', db, '--json']);
+  return r.json.slice(1).map((o) => o.pid as number).sort((a, b) => a - b);
+}
+
+describe('follow mode (-f)', function () {
+  this.timeout(60000);
+  let dir: string;
+  let log: string;
+  let env: Record<string, string>;
+  let f: Follow | null = null;
+
+  beforeEach(() => {
+    dir = tmpdir('klogscan-follow-');
+    log = path.join(dir, 'messages');
+    env = { KLOGSCAN_DB: path.join(dir, 'k.db') };
+  });
+  afterEach(async () => {
+    if (f && f.child.exitCode === null) await f.stop('SIGKILL');
+    f = null;
+  });
+
+  it('starts at the end on the first run and prints each new report within a second', async () => {
+    fs.writeFileSync(log, report(1));
+    f = new Follow(['-f', log], env);
+    await started();
+    const t0 = Date.now();
+    fs.appendFileSync(log, report(2));
+    const s = await f.waitFor(2);
+    assert.ok(s.at - t0 < 1000, `latency ${s.at - t0} ms`);
+    assert.deepEqual(f.pids(), [2], 'the report already in the file is old news');
+    assert.equal(await f.stop(), 0);
+  });
+
+  it('--from-start reads what is already there', async () => {
+    fs.writeFileSync(log, report(1));
+    f = new Follow(['-f', '--from-start', log], env);
+    await f.waitFor(1);
+    assert.equal(await f.stop(), 0);
+  });
+
+  it('takes two reports written at once, and one report written in many small pieces', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    fs.appendFileSync(log, report(3) + report(4));
+    await f.waitFor(3);
+    await f.waitFor(4);
+    const text = report(5);
+    for (let i = 0; i < text.length; i += 37) {
+      fs.appendFileSync(log, text.slice(i, i + 37));
+      await sleep(5);
+    }
+    await f.waitFor(5);
+    const [five] = f.seen.filter((s) => s.pid === 5);
+    assert.ok(five);
+    assert.deepEqual(f.pids(), [3, 4, 5]);
+    assert.equal(await f.stop(), 0);
+    const r = cli(['show', '1', '--db', env.KLOGSCAN_DB, '--json']);
+    assert.equal((r.json.find((o) => o.pid === 5)!.frames as unknown[]).length, 15);
+  });
+
+  it('follows rename+create rotation (logrotate create) and drains the old file', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    fs.appendFileSync(log, report(10));
+    fs.renameSync(log, `${log}.1`);
+    fs.appendFileSync(`${log}.1`, report(11)); // the writer had not reopened yet
+    fs.writeFileSync(log, report(12));
+    await f.waitFor(10);
+    await f.waitFor(11);
+    await f.waitFor(12);
+    assert.deepEqual(f.pids().sort(), [10, 11, 12]);
+    assert.equal(await f.stop(), 0);
+  });
+
+  it('follows copytruncate, without losing the first new line', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    fs.appendFileSync(log, report(20));
+    await f.waitFor(20);
+    fs.copyFileSync(log, `${log}.1`);
+    fs.truncateSync(log, 0);
+    fs.appendFileSync(log, report(21));
+    await f.waitFor(21);
+    assert.deepEqual(f.pids(), [20, 21]);
+    assert.equal(await f.stop(), 0);
+  });
+
+  it('follows delete+recreate, and a file that does not exist yet', async () => {
+    f = new Follow(['-f', log], env);
+    await started();
+    assert.match(f.stderr, /waiting for .*messages to appear/);
+    fs.writeFileSync(log, report(30));
+    await f.waitFor(30);
+    fs.unlinkSync(log);
+    await sleep(300);
+    fs.writeFileSync(log, report(31));
+    await f.waitFor(31);
+    assert.deepEqual(f.pids(), [30, 31]);
+    assert.equal(await f.stop(), 0);
+  });
+
+  it('a file that shrinks is read again from its start', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    fs.appendFileSync(log, report(40) + report(41));
+    await f.waitFor(41);
+    fs.writeFileSync(log, report(42));
+    await f.waitFor(42);
+    assert.deepEqual(f.pids(), [40, 41, 42]);
+    assert.equal(await f.stop(), 0);
+  });
+
+  it('survives kill -9: resumes at the stored position, nothing lost, nothing repeated', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    fs.appendFileSync(log, report(50));
+    await f.waitFor(50);
+    // Half of a report is in the file when klogscan dies.
+    const half = report(51);
+    fs.appendFileSync(log, half.slice(0, 400));
+    await sleep(300);
+    await f.stop('SIGKILL');
+    fs.appendFileSync(log, half.slice(400) + report(52));
+    f = new Follow(['-f', log], env);
+    await f.waitFor(51);
+    await f.waitFor(52);
+    await sleep(300);
+    assert.deepEqual(f.pids(), [51, 52], 'the report printed before the kill is not printed again');
+    assert.equal(await f.stop(), 0);
+    assert.deepEqual(storedPids(env.KLOGSCAN_DB), [50, 51, 52]);
+  });
+
+  it('SIGTERM finishes and stores the open report before exiting 0', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    fs.appendFileSync(log, report(60));
+    await sleep(150); // read, but not yet idle for half a second
+    assert.equal(await f.stop('SIGTERM'), 0);
+    assert.ok(f.pids().includes(60));
+    assert.deepEqual(storedPids(env.KLOGSCAN_DB), [60]);
+  });
+
+  it('a stream on stdin that stays open: each report is printed after a short pause', async () => {
+    f = new Follow([], env, { stdin: true });
+    const t0 = Date.now();
+    f.child.stdin!.write(report(70));
+    const s = await f.waitFor(70);
+    assert.ok(s.at - t0 < 1000, `latency ${s.at - t0} ms`);
+    f.child.stdin!.write(report(71));
+    await f.waitFor(71);
+    f.child.stdin!.end();
+    assert.equal(await f.exited, 0);
+  });
+
+  it('a journal JSON stream stores its cursor for --print-cursor', async () => {
+    const journal = sample('formats/seed-java.journal-json.log');
+    f = new Follow([], env, { stdin: true });
+    f.child.stdin!.end(journal);
+    assert.equal(await f.exited, 0);
+    const last = JSON.parse(journal.trim().split('\n').at(-1)!) as { __CURSOR: string };
+    const r = cli(['--print-cursor'], { env });
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout, `${last.__CURSOR}\n`);
+  });
+
+  it('the whole story: appends, both rotations, kill -9, appends while down, restart', async () => {
+    const latencies: number[] = [];
+    const write = async (pid: number, at: string = log): Promise<void> => {
+      const t = Date.now();
+      fs.appendFileSync(at, report(pid));
+      if (f && f.child.exitCode === null) latencies.push((await f.waitFor(pid)).at - t);
+    };
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    await write(100);
+    await write(101);
+    fs.renameSync(log, `${log}.1`); // rename + create
+    fs.writeFileSync(log, '');
+    await write(102);
+    fs.copyFileSync(log, `${log}.2`); // copytruncate
+    fs.truncateSync(log, 0);
+    await write(103);
+    await f.stop('SIGKILL');
+    f = null;
+    fs.appendFileSync(log, report(104) + report(105)); // while klogscan is down
+    f = new Follow(['-f', log], env);
+    await f.waitFor(104);
+    await f.waitFor(105);
+    await started();
+    await write(106);
+    assert.equal(await f.stop(), 0);
+    assert.deepEqual(storedPids(env.KLOGSCAN_DB), [100, 101, 102, 103, 104, 105, 106]);
+    assert.ok(latencies.every((l) => l < 1000), `latencies ${latencies.join(', ')} ms`);
+    const h = cli(['history', '--db', env.KLOGSCAN_DB, '--json']).json;
+    assert.equal(h.length, 1);
+    assert.equal(h[0].reports, 7);
+  });
+});

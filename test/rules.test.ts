@@ -1,0 +1,189 @@
+// The rule database: every rule proven by its samples, the loader's errors, user rules, verdicts, ranking.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { checkRule } from '../src/rules/harness.js';
+import { parseRelease, rpmCompare, rpmvercmp } from '../src/rules/kernel-release.js';
+import { loadRuleDir, loadRuleFile, RuleFileError, ruleSet } from '../src/rules/loader.js';
+import { versionVerdict } from '../src/rules/engine.js';
+import { cli, ROOT, rules, sample, scanText, tmpdir } from './helpers.js';
+
+describe('rule database', () => {
+  const set = rules();
+
+  it('has the rules the project promises, each named after its file', () => {
+    for (const id of ['rhel7-rwsem-missed-wakeup', 'proc-cmdline-mmap-sem', 'rwsem-handoff-lockup-5x', 'wbt-rq-qos-missed-wakeup',
+      'memcg-reclaim-wait-on-writeback', 'jbd2-checkpoint-mutex-deadlock', 'xfs-log-cover-deadlock', 'sync-livelock-dirty-time',
+      'nfs-server-not-responding', 'cifs-server-unreachable', 'ceph-client-blocked', 'fuse-daemon-not-answering',
+      'dm-multipath-queue-if-no-path', 'ext4-jbd2-io-stall', 'xfs-log-io-stall', 'btrfs-transaction-stall', 'zfs-txg-sync-stall',
+      'dirty-writeback-throttling', 'cgroup-mutex-contention', 'md-raid5-fetch-block-resync-lockup']) {
+      assert.ok(set.byId.has(id), id);
+      assert.equal(path.basename(set.byId.get(id)!.file), `${id}.json`);
+    }
+  });
+
+  describe('every rule passes its hit and miss samples', () => {
+    for (const r of set.rules) {
+      it(r.spec.id, () => {
+        const failures = checkRule(r, set, ROOT).filter((c) => !c.ok);
+        assert.deepEqual(failures.map((c) => `${c.kind} ${c.sample}: ${c.problem}`), []);
+      });
+    }
+  });
+
+  it('the harness refuses a rule without a hit sample, a miss sample or a reference', () => {
+    const dir = tmpdir();
+    const file = path.join(dir, 'lonely.json');
+    fs.writeFileSync(file, JSON.stringify({
+      id: 'lonely', title: 't', kind: 'environment', meaning: 'm', advice: 'a',
+      match: { any_frames: ['some_function'] }, references: [{ title: 'r' }], samples: { hit: [], miss: [] },
+    }));
+    const cases = checkRule(loadRuleFile(file, dir), set, dir);
+    assert.deepEqual(cases.filter((c) => !c.ok).map((c) => c.problem), ['has no hit sample', 'has no miss sample']);
+  });
+
+  it('a hit sample may match another rule only if the rule supersedes it', () => {
+    const dir = tmpdir();
+    fs.copyFileSync(path.join(ROOT, 'samples/seed/centos7-java-rwsem.messages'), path.join(dir, 'java.log'));
+    fs.copyFileSync(path.join(ROOT, 'samples/seed/alios7-ps-cmdline.dmesg'), path.join(dir, 'ps.log'));
+    const spec = (supersedes: string[]): string => JSON.stringify({
+      id: 'do-exit-rwsem', title: 't', kind: 'environment', meaning: 'm', advice: 'a', supersedes,
+      match: { culprit: ['do_exit'] }, references: [{ title: 'r' }], samples: { hit: ['java.log'], miss: ['ps.log'] },
+    });
+    fs.writeFileSync(path.join(dir, 'do-exit-rwsem.json'), spec([]));
+    const loose = loadRuleDir(dir, dir)[0];
+    const both = ruleSet([...set.rules, loose]);
+    const problems = checkRule(loose, both, dir).filter((c) => !c.ok).map((c) => c.problem);
+    assert.deepEqual(problems, ['report java:181134 also matches rhel7-rwsem-missed-wakeup (add it to "supersedes" if this rule refines it)']);
+    fs.writeFileSync(path.join(dir, 'do-exit-rwsem.json'), spec(['rhel7-rwsem-missed-wakeup']));
+    const declared = loadRuleDir(dir, dir)[0];
+    assert.deepEqual(checkRule(declared, ruleSet([...set.rules, declared]), dir).filter((c) => !c.ok), []);
+    const [a] = scanText(sample('seed/centos7-java-rwsem.messages'), { rules: ruleSet([...set.rules, declared]) });
+    assert.deepEqual(a.matches.map((m) => m.rule).slice(0, 2), ['do-exit-rwsem', 'rhel7-rwsem-missed-wakeup'], 'supersedes ranks first');
+  });
+});
+
+describe('rule files that are wrong', () => {
+  const good = {
+    id: 'x', title: 't', kind: 'environment', meaning: 'm', advice: 'a', match: { any_frames: ['f'] },
+    references: [{ title: 'r' }], samples: { hit: [], miss: [] },
+  };
+  const cases: [string, Record<string, unknown> | string, RegExp][] = [
+    ['not JSON', '{ "id": ', /not valid JSON/],
+    ['id differs from the file name', { ...good, id: 'y' }, /"id" is "y" but the file is named x\.json/],
+    ['no reference', { ...good, references: [] }, /needs at least one reference/],
+    ['bad kind', { ...good, kind: 'bug' }, /"kind" must be "kernel-bug" or "environment"/],
+    ['a match that matches everything', { ...good, match: { task_names: ['*'] } }, /would match every report/],
+    ['a bad log pattern', { ...good, match: { log_patterns: [{ needle: 'x', pattern: '(unclosed' }] } }, /log_patterns\[0\]: bad pattern/],
+    ['an unknown key', { ...good, match: { any_frame: ['f'] } }, /unknown key "any_frame"/],
+    ['bad versions', { ...good, versions: { upstream: { fixed: 5 } } }, /versions\.upstream\.fixed must be a version/],
+  ];
+  for (const [what, content, msg] of cases) {
+    it(`${what}: one line naming the file, exit 2`, () => {
+      const dir = tmpdir();
+      fs.writeFileSync(path.join(dir, 'x.json'), typeof content === 'string' ? content : JSON.stringify(content));
+      assert.throws(() => loadRuleDir(dir, dir), (e: unknown) => e instanceof RuleFileError && msg.test(e.message));
+      const r = cli(['--rules', dir, '--no-db', 'samples/seed/centos7-java-rwsem.messages']);
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr.split('\n').length, 2);
+      assert.ok(r.stderr.startsWith(`klogscan: ${path.join(dir, 'x.json')}: `), r.stderr);
+      assert.match(r.stderr, msg);
+    });
+  }
+});
+
+describe('user rules', () => {
+  function userRule(dir: string, id: string, extra: Record<string, unknown> = {}): void {
+    fs.copyFileSync(path.join(ROOT, 'samples/seed/centos7-java-rwsem.messages'), path.join(dir, 'java.log'));
+    fs.copyFileSync(path.join(ROOT, 'samples/seed/alios7-ps-cmdline.dmesg'), path.join(dir, 'ps.log'));
+    fs.writeFileSync(path.join(dir, `${id}.json`), JSON.stringify({
+      id, title: 'Our own: java dying under an rwsem', kind: 'environment', meaning: 'm', advice: 'call the java team',
+      match: { culprit: ['do_exit'], task_names: ['java'] }, references: [{ title: 'runbook 12' }],
+      supersedes: ['rhel7-rwsem-missed-wakeup'], samples: { hit: ['java.log'], miss: ['ps.log'] }, ...extra,
+    }));
+  }
+
+  it('--rules DIR adds rules; rules list, show and test see them', () => {
+    const dir = tmpdir();
+    userRule(dir, 'java-exit');
+    const r = cli(['--json', '--no-db', '--rules', dir, 'samples/seed/centos7-java-rwsem.messages']);
+    assert.deepEqual((r.json[0].matches as { rule: string }[]).map((m) => m.rule), ['java-exit', 'rhel7-rwsem-missed-wakeup']);
+    assert.match(cli(['rules', 'list', '--rules', dir]).stdout, /^java-exit +environment +Our own/m);
+    assert.match(cli(['rules', 'show', 'java-exit', '--rules', dir]).stdout, /advice: call the java team/);
+    const t = cli(['rules', 'test', dir]);
+    assert.equal(t.status, 0, t.stdout);
+    assert.equal(t.stdout, '5 passed, 0 failed (1 rule)\n');
+  });
+
+  it('rules test DIR fails (exit 1) and says why when a user rule misses its sample', () => {
+    const dir = tmpdir();
+    userRule(dir, 'java-exit', { match: { culprit: ['do_fork'] } });
+    const t = cli(['rules', 'test', dir]);
+    assert.equal(t.status, 1);
+    assert.match(t.stdout, /^FAIL java-exit hit java\.log: the rule does not match \(signatures: hung task in do_exit \(rwsem read\)\)$/m);
+  });
+
+  it('a user rule with a built-in id replaces it; /etc/klogscan/rules.d is read too', () => {
+    const dir = tmpdir();
+    userRule(dir, 'rhel7-rwsem-missed-wakeup', { supersedes: [] });
+    const r = cli(['--json', '--no-db', 'samples/seed/centos7-java-rwsem.messages'], { env: { KLOGSCAN_RULES_D: dir } });
+    const m = r.json[0].matches as { rule: string; title: string }[];
+    assert.equal(m.length, 1);
+    assert.equal(m[0].title, 'Our own: java dying under an rwsem');
+  });
+});
+
+describe('kernel releases and verdicts', () => {
+  it('compares RPM versions the way rpm does', () => {
+    for (const [a, b, want] of [
+      ['3.10.0-957.12.1.el7', '3.10.0-957.12.1.el7', 0], ['3.10.0-957.10.1.el7', '3.10.0-957.12.1.el7', -1],
+      ['3.10.0-1160.el7', '3.10.0-957.12.1.el7', 1], ['3.10.0-862.14.4.el7', '3.10.0-957.el7', -1],
+      ['1.0~rc1', '1.0', -1], ['1.0a', '1.0', 1], ['1.0', '1.0.1', -1], ['2.0', '10.0', -1], ['1.05', '1.5', 0],
+    ] as const) {
+      assert.equal(Math.sign(a.includes('-') ? rpmCompare(a, b) : rpmvercmp(a, b)), want, `${a} vs ${b}`);
+    }
+  });
+
+  it('sorts releases into their streams', () => {
+    const s = (r: string, pkg: string | null = null): string => {
+      const k = parseRelease(r, pkg)!;
+      return `${k.stream} ${k.base.join('.')}${k.exactSublevel ? '' : '~'}`;
+    };
+    assert.equal(s('3.10.0-957.12.1.el7.x86_64'), 'rhel7 3.10.0~');
+    assert.equal(s('4.18.0-372.9.1.el8_6.x86_64'), 'rhel8 4.18.0~');
+    assert.equal(s('5.4.17-2136.300.7.el8uek.x86_64'), 'uek 5.4.17~');
+    assert.equal(s('4.15.0-112-generic'), 'ubuntu 4.15.0~');
+    assert.equal(s('4.19.0-6-amd64'), 'debian 4.19.0~');
+    assert.equal(s('4.19.0-6-amd64', '4.19.67-2+deb10u2'), 'debian 4.19.67');
+    assert.equal(s('5.14.21-150400.24.18-default'), 'suse 5.14.21');
+    assert.equal(s('4.9.79-009.ali3000.alios7.x86_64'), 'upstream 4.9.79');
+    assert.equal(s('6.5.6-300.fc39.x86_64'), 'upstream 6.5.6');
+    assert.equal(s('6.8.1-arch1-1'), 'upstream 6.8.1');
+    assert.equal(s('6.16-rc6+unreleased-arm64-cknow'), 'upstream 6.16.0~');
+  });
+
+  it('judges each stream by its own bounds', () => {
+    const rwsem = rules().byId.get('rhel7-rwsem-missed-wakeup')!;
+    const cmdline = rules().byId.get('proc-cmdline-mmap-sem')!;
+    const v = (r: typeof rwsem, k: string | null, pkg: string | null = null): string => versionVerdict(r, k, pkg).verdict;
+    assert.equal(v(rwsem, '3.10.0-862.el7.x86_64'), 'affected');
+    assert.equal(v(rwsem, '3.10.0-957.12.1.el7.x86_64'), 'fixed');
+    assert.equal(v(rwsem, null), 'unknown');
+    assert.equal(v(cmdline, '4.9.79'), 'affected', 'no 4.9 stable fix: affected');
+    assert.equal(v(cmdline, '4.19.62'), 'affected');
+    assert.equal(v(cmdline, '4.19.63'), 'fixed', 'the 4.19 stable fix');
+    assert.equal(v(cmdline, '5.4.0-42-generic'), 'fixed', 'a later series carries the mainline fix');
+    assert.equal(v(cmdline, '4.19.0-6-amd64'), 'unknown', 'Debian hides the sublevel');
+    assert.equal(v(cmdline, '4.19.0-6-amd64', '4.19.67-2+deb10u2'), 'fixed', 'unless the package version tells it');
+    assert.equal(v(cmdline, '4.15.0-112-generic'), 'unknown', 'a distribution kernel: backports not known');
+    assert.equal(versionVerdict(rules().byId.get('nfs-server-not-responding')!, '5.4.0').verdict, 'affected', 'environment: no kernel is immune');
+  });
+
+  it('says why: the reason names the fix that applies', () => {
+    const cmdline = rules().byId.get('proc-cmdline-mmap-sem')!;
+    const got = versionVerdict(cmdline, '4.19.62');
+    assert.equal(got.fixed_in, '4.19.63');
+    assert.match(got.reason, /older than the 4\.19 fix 4\.19\.63/);
+    assert.match(versionVerdict(cmdline, '5.10.1').reason, /signature of a fixed bug, a regression or a different cause/);
+  });
+});
