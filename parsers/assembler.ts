@@ -15,6 +15,7 @@
  * Pure and synchronous: no I/O, no clock.
  */
 import { decodeLine, type DecodeContext, type LineFormat } from './formats/index.js';
+import { surelyNotKernel } from './formats/syslog.js';
 import { BlockedStateSection, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
 import { HEADER_NEEDLE, HungTaskBuilder, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
 import type { TaskReport, KernelLine } from './record.js';
@@ -82,6 +83,8 @@ export class Assembler {
   private readonly maxOpen: number;
   private readonly format: LineFormat | undefined;
   private readonly onBoot: ((b: BootEvent) => void) | undefined;
+  /** Lines of other programs in a syslog file are dismissed without decoding. */
+  private readonly quickReject: boolean;
   private readonly open = new Map<string, Open>();
   private readonly hosts = new Map<string | null, HostState>();
   private counter = 0;
@@ -100,6 +103,7 @@ export class Assembler {
     this.maxOpen = opts.maxOpen ?? 1024;
     this.format = opts.format;
     this.onBoot = opts.onBoot;
+    this.quickReject = !opts.format || opts.format.name === 'syslog';
     this.needles = [HEADER_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, JSON_BYTES_NEEDLE, ...this.contextNeedles];
   }
 
@@ -116,7 +120,7 @@ export class Assembler {
 
   push(raw: string, pos: SourcePosition): void {
     if (this.open.size === 0 && !this.hasNeedle(raw)) return;
-    const line = decodeLine(raw, this.ctx, this.format);
+    const line = this.quickReject && surelyNotKernel(raw) ? null : decodeLine(raw, this.ctx, this.format);
     this.counter++;
     if (this.open.size > 0 && (this.counter & 63) === 0) this.closeStale();
     if (!line || !line.kernel) return;

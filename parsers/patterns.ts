@@ -3,13 +3,49 @@
  * `compile()`/`build()` from here) with XRegExp, in free-spacing mode with comments, from shared
  * named parts such as {{FUNC}} and {{ADDR}} that are written once.
  *
- * XRegExp is used only at start-up. `compile()` turns its output into a plain native RegExp
- * (with native named groups restored), because XRegExp.exec is 2-3x slower per line than
- * RegExp.prototype.exec and the hot path runs these patterns millions of times.
+ * XRegExp is used only to translate patterns. `compile()` turns its output into a plain native
+ * RegExp (with native named groups restored), because XRegExp.exec is 2-3x slower per line than
+ * RegExp.prototype.exec and the hot path runs these patterns millions of times. Loading XRegExp
+ * itself takes 50 ms, a tenth of the time a gigabyte scan is allowed, so the build stores every
+ * translation in dist/patterns.json (`npm run build` runs src/build-patterns.ts) and XRegExp is
+ * loaded only for a pattern missing there (a user's rule, a pattern changed without a build).
  *
  * This module does not match anything itself and holds no state besides the compiled patterns.
  */
-import XRegExp from 'xregexp';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+
+type XRegExpFn = typeof import('xregexp');
+
+let xregexp: XRegExpFn | null = null;
+function X(): XRegExpFn {
+  if (!xregexp) {
+    const mod = createRequire(import.meta.url)('xregexp') as XRegExpFn & { default?: XRegExpFn };
+    xregexp = mod.default ?? mod;
+  }
+  return xregexp;
+}
+
+/** Translations known from the build: key (flags, pattern) -> native source and flags. */
+const CACHE_FILE = new URL('../patterns.json', import.meta.url);
+const cache: Record<string, [string, string]> = (() => {
+  if (process.env.KLOGSCAN_PATTERNS_BUILD === '1') return {};
+  try {
+    return JSON.parse(fs.readFileSync(CACHE_FILE, 'utf8')) as Record<string, [string, string]>;
+  } catch {
+    return {};
+  }
+})();
+/** Translations made in this process (the build writes them out). */
+export const translated: Record<string, [string, string]> = {};
+
+function cached(key: string, make: () => RegExp): RegExp {
+  const hit = cache[key];
+  if (hit) return new RegExp(hit[0], hit[1]);
+  const re = make();
+  translated[key] = [re.source, re.flags];
+  return re;
+}
 
 /** Shared sub-patterns, substituted by name as {{NAME}} in `build()`. */
 export const PARTS: Record<string, string> = {
@@ -73,7 +109,7 @@ function toNative(x: RegExp, flags: string): RegExp {
  */
 export function compile(pattern: string, flags = ''): RegExp {
   const xflags = flags.includes('x') ? flags : flags + 'x';
-  return toNative(XRegExp(pattern, xflags), xflags);
+  return cached(`c\0${xflags}\0${pattern}`, () => toNative(X()(pattern, xflags), xflags));
 }
 
 /**
@@ -82,9 +118,12 @@ export function compile(pattern: string, flags = ''): RegExp {
  */
 export function build(pattern: string, flags = '', extra: Record<string, string> = {}): RegExp {
   const xflags = flags.includes('x') ? flags : flags + 'x';
-  const subs: Record<string, RegExp> = {};
-  for (const [k, v] of Object.entries({ ...PARTS, ...extra })) subs[k] = XRegExp(v, 'x');
-  return toNative(XRegExp.build(pattern, subs, xflags), xflags);
+  const parts = { ...PARTS, ...extra };
+  return cached(`b\0${xflags}\0${pattern}\0${JSON.stringify(parts)}`, () => {
+    const subs: Record<string, RegExp> = {};
+    for (const [k, v] of Object.entries(parts)) subs[k] = X()(v, 'x');
+    return toNative(X().build(pattern, subs, xflags), xflags);
+  });
 }
 
 /**
@@ -92,5 +131,5 @@ export function build(pattern: string, flags = '', extra: Record<string, string>
  * pattern starts with the inline flag `(?x)`. Throws XRegExp's SyntaxError on a bad pattern.
  */
 export function compileUser(pattern: string, flags = ''): RegExp {
-  return toNative(XRegExp(pattern, flags), flags);
+  return cached(`u\0${flags}\0${pattern}`, () => toNative(X()(pattern, flags), flags));
 }

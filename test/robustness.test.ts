@@ -173,3 +173,25 @@ describe('skipping idle input gives exactly the same reports', () => {
     assert.equal(summary(run(text, 97, false)), summary(all));
   });
 });
+
+describe('the parallel scan of a large file gives exactly the sequential result', () => {
+  it('in reports, lines, sources and summary; also without a final newline', function () {
+    this.timeout(120000);
+    const dir = tmpdir();
+    const file = path.join(dir, 'messages');
+    let text = '';
+    generate(6 << 20, (s) => { text += s; }, { seed: 3 });
+    // Dense episodes make the part boundaries fall inside reports; no newline at the very end.
+    const dense = text.split('\n').flatMap((l, i) => (i % 900 === 0 ? [JAVA.trimEnd(), l] : [l])).join('\n').trimEnd();
+    fs.writeFileSync(file, dense);
+    const run = (threads: string): string => {
+      const r = cli(['--json', '--no-db', file], { env: { KLOGSCAN_THREADS: threads, KLOGSCAN_PARALLEL_MIN: '1024' } });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    const one = run('1');
+    assert.ok(JSON.parse(one.trim().split('\n').at(-1)!).reports > 50);
+    assert.equal(run('3'), one);
+    assert.equal(run('2'), one);
+  });
+});

@@ -65,12 +65,38 @@ function dropSep(msg: string): string {
   return msg.charCodeAt(0) === 32 ? msg.slice(1) : msg;
 }
 
-/** Places a month/day/time without a year at or before the reference time (+1 day of skew). */
+/**
+ * Places a month/day/time without a year at or before the reference time (+1 day of skew).
+ * The start of each local hour is remembered: building a local-time Date per line is slow.
+ */
 export function yearless(ctx: DecodeContext, mon: number, day: number, h: number, m: number, s: number, ms: number): number {
-  const ref = new Date(ctx.referenceTime);
-  let t = new Date(ref.getFullYear(), mon, day, h, m, s, ms).getTime();
-  if (t > ctx.referenceTime + 86400000) t = new Date(ref.getFullYear() - 1, mon, day, h, m, s, ms).getTime();
-  return t;
+  const key = ((mon * 32 + day) * 24 + h) * 2;
+  let memo = hourMemo.get(ctx);
+  if (!memo || memo.ref !== ctx.referenceTime) {
+    memo = { ref: ctx.referenceTime, hours: new Map() };
+    hourMemo.set(ctx, memo);
+  }
+  let hour = memo.hours.get(key);
+  if (hour === undefined) {
+    const year = new Date(ctx.referenceTime).getFullYear();
+    hour = new Date(year, mon, day, h).getTime();
+    if (hour > ctx.referenceTime + 86400000) hour = new Date(year - 1, mon, day, h).getTime();
+    memo.hours.set(key, hour);
+  }
+  return hour + m * 60000 + s * 1000 + ms;
+}
+
+const hourMemo = new WeakMap<DecodeContext, { ref: number; hours: Map<number, number> }>();
+
+/**
+ * True when a BSD syslog line certainly holds no kernel message: no kernel-ish tag anywhere and
+ * no printk prefix (` [`, ` <`) that a tag-less forwarded console line would start with. Lines of
+ * other programs are most of /var/log/messages; they are dismissed without decoding.
+ */
+export function surelyNotKernel(raw: string): boolean {
+  return raw.length > 16 && raw.charCodeAt(3) === 32 && raw.charCodeAt(9) === 58 && raw.charCodeAt(12) === 58
+    && !raw.includes('kern') && !raw.includes('vmunix') && !raw.includes('klogd')
+    && !raw.includes(' [') && !raw.includes(' <');
 }
 
 /** Builds the KernelLine for a decoded `host tag: message` triple. */

@@ -140,6 +140,7 @@ export async function scanCommand(args: string[], help: string, version: string)
         }
         bytes += info.bytes;
         read++;
+        if (info.lines !== undefined) lines += info.lines - ((feeder as ChunkFeeder | null)?.lineNo ?? 0);
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
         process.stderr.write(`klogscan: ${safe(e.message)}\n`);

@@ -9,6 +9,7 @@
  * never buffered); a trailing CR is removed; invalid UTF-8 becomes U+FFFD. `offset` is the exact
  * byte position after the last complete line, which follow mode stores as its read position.
  */
+import { needleScanner, type NeedleScanner } from './needle-scan.js';
 
 export interface LineSink {
   /** Substrings that make a line worth handing over while the sink is idle. */
@@ -21,38 +22,6 @@ export interface LineSink {
 
 export const DEFAULT_MAX_LINE = 64 * 1024;
 
-/** Finds the next needle occurrence at or after `from` in one chunk, remembering later hits. */
-class NeedleCursor {
-  /** Per needle: its next known position, -1 when it does not occur again, -2 before the first search. */
-  private readonly next: number[];
-  constructor(private readonly buf: Buffer, private readonly needles: readonly Buffer[]) {
-    this.next = needles.map(() => -2);
-  }
-
-  /** Position of the nearest needle at or after `from` and before `end`, or -1. */
-  find(from: number, end: number): number {
-    let best = -1;
-    for (let i = 0; i < this.needles.length; i++) {
-      let p = this.next[i];
-      if (p === -2 || (p !== -1 && p < from)) {
-        p = this.buf.indexOf(this.needles[i], from);
-        this.next[i] = p;
-      }
-      if (p !== -1 && p < end && (best === -1 || p < best)) best = p;
-    }
-    return best;
-  }
-}
-
-function countNewlines(buf: Buffer, from: number, end: number): number {
-  let n = 0;
-  let p = from;
-  while ((p = buf.indexOf(10, p)) !== -1 && p < end) {
-    n++;
-    p++;
-  }
-  return n;
-}
 
 function decode(buf: Buffer, start: number, end: number, maxLine: number): string {
   let e = end;
@@ -69,13 +38,13 @@ export class ChunkFeeder {
   private pending: Buffer[] = [];
   private pendingLength = 0;
   private pendingDropped = false;
-  private readonly needleBufs: Buffer[];
+  private readonly scanner: NeedleScanner;
 
   /** The last complete line seen (journal JSON: where its __CURSOR is read from). */
   lastLine: string | null = null;
 
-  constructor(private readonly sink: LineSink, private readonly maxLine = DEFAULT_MAX_LINE, startOffset = 0, startLine = 0) {
-    this.needleBufs = sink.needles.map((n) => Buffer.from(n, 'utf8'));
+  constructor(readonly sink: LineSink, private readonly maxLine = DEFAULT_MAX_LINE, startOffset = 0, startLine = 0) {
+    this.scanner = needleScanner(sink.needles);
     this.offset = startOffset;
     this.lineNo = startLine;
   }
@@ -142,20 +111,24 @@ export class ChunkFeeder {
   /** Lines [from, end) of a chunk; `end` is just past a newline. */
   private region(buf: Buffer, from: number, end: number): void {
     let pos = from;
-    let cursor: NeedleCursor | null = null;
+    let loaded = false;
+    const scanner = this.scanner;
     while (pos < end) {
       if (this.sink.idle()) {
-        cursor ??= new NeedleCursor(buf, this.needleBufs);
-        const hit = cursor.find(pos, end);
+        if (!loaded) {
+          scanner.load(buf);
+          loaded = true;
+        }
+        const hit = scanner.find(pos, end);
         if (hit === -1) {
-          this.lineNo += countNewlines(buf, pos, end);
+          this.lineNo += scanner.countNewlines(pos, end);
           this.offset += end - pos;
           return;
         }
         const after = buf.lastIndexOf(10, hit) + 1;
         const lineStart = after > pos ? after : pos;
         if (lineStart > pos) {
-          this.lineNo += countNewlines(buf, pos, lineStart);
+          this.lineNo += scanner.countNewlines(pos, lineStart);
           this.offset += lineStart - pos;
         }
         const nl = buf.indexOf(10, hit);
@@ -173,6 +146,19 @@ export class ChunkFeeder {
         pos = nl + 1;
       }
     }
+  }
+
+  /**
+   * Jumps to a line start at `offset`, with `lineNo` lines before it, dropping any held-back
+   * partial line (the parallel file scan uses this to go from one candidate line to the next).
+   */
+  seek(offset: number, lineNo: number): void {
+    this.pending = [];
+    this.pendingLength = 0;
+    this.pendingDropped = false;
+    this.pendingTotal = 0;
+    this.offset = offset;
+    this.lineNo = lineNo;
   }
 
   /** End of input: a last line without a newline still counts. */

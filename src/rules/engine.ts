@@ -173,8 +173,32 @@ function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; inde
 
 const VERDICT_RANK: Record<Verdict, number> = { affected: 0, unknown: 1, fixed: 2 };
 
+/**
+ * The same problem is reported again and again (every khungtaskd pass, every host of a fleet):
+ * results are remembered per rule set for everything matching looks at, so a repeat costs one
+ * lookup. Bounded: the memo is cleared when it grows past MEMO_MAX entries.
+ */
+const MEMO_MAX = 4096;
+const memos = new WeakMap<RuleSet, Map<string, RuleMatch[]>>();
+
 export function matchRules(set: RuleSet, a: Analyzable, culprit: Culprit): RuleMatch[] {
   const norms = reliableTaskFrames(a.frames).map((u) => ({ norm: u.norm, index: u.index }));
+  const key = [a.task, a.kernel ?? '', a.kernelPackage ?? '', culprit.fn ?? '', culprit.primitive ?? '', culprit.index,
+    norms.map((n) => `${n.index}:${n.norm}`).join(','), ...a.context].join('\u0000');
+  let memo = memos.get(set);
+  if (!memo) {
+    memo = new Map();
+    memos.set(set, memo);
+  }
+  const known = memo.get(key);
+  if (known) return known.map((m) => ({ ...m }));
+  const result = matchUncached(set, a, norms, culprit);
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(key, result);
+  return result.map((m) => ({ ...m }));
+}
+
+function matchUncached(set: RuleSet, a: Analyzable, norms: { norm: string; index: number }[], culprit: Culprit): RuleMatch[] {
   const found: (RuleMatch & { r: Rule })[] = [];
   for (const r of set.rules) {
     let best: BlockResult | null = null;
