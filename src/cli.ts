@@ -13,6 +13,7 @@ import { safe } from './output/term.js';
 import { RuleFileError } from './rules/loader.js';
 import { out, UsageError } from './commands/common.js';
 import { historyCommand, showCommand, statsCommand } from './commands/history.js';
+import { psCommand } from './commands/ps.js';
 import { rulesCommand } from './commands/rules.js';
 import { scanCommand } from './commands/scan.js';
 
@@ -33,6 +34,7 @@ Usage:
   klogscan history [filters]          incidents, newest first
   klogscan show ID                    one incident: reports, traces, who waits for whom, causes
   klogscan stats [--by KEY]           counts by fingerprint (default), rule, host or kernel
+  klogscan ps [--all] [--cmdline]     tasks in D state from /proc: stacks, causes, who waits (ps --help)
   klogscan rules list                 the rule database
   klogscan rules show ID              one rule: meaning, advice, fixes, references
   klogscan rules test [DIR]           run the hit/miss samples of the rules (DIR: user rules)
@@ -80,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'history': return await historyCommand(rest, HELP);
       case 'show': return await showCommand(rest, HELP);
       case 'stats': return await statsCommand(rest, HELP);
+      case 'ps': return await psCommand(rest);
       default: return await scanCommand(argv, HELP, VERSION);
     }
   } catch (e) {

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { reportJson, type ReportJson } from './output/json.js';
 import { analyzeIncident, INCIDENT_GAP_MS, INCIDENT_GAP_UPTIME, type IncidentMember, type WaitEdge } from './incidents.js';
+import type { Frame } from '../parsers/record.js';
 import type { AnalyzedReport } from './scan.js';
 
 export class StoreError extends Error {
@@ -111,6 +112,8 @@ const MIGRATIONS: string[] = [
     recorded INTEGER NOT NULL
   ) STRICT;
   CREATE INDEX reports_identity ON reports (host_id, pid, task);
+  CREATE INDEX reports_host_time ON reports (host_id, time);
+  CREATE INDEX reports_host_uptime ON reports (host_id, uptime);
   CREATE INDEX reports_incident ON reports (incident_id);
   CREATE INDEX reports_fingerprint ON reports (fingerprint);
   CREATE TABLE frames (
@@ -123,9 +126,10 @@ const MIGRATIONS: string[] = [
     module TEXT,
     unreliable INTEGER NOT NULL,
     context TEXT NOT NULL,
+    inline INTEGER NOT NULL,
+    source TEXT,
     PRIMARY KEY (report_id, stack, idx)
-  ) STRICT;
-  CREATE INDEX frames_fn ON frames (fn);
+  ) STRICT, WITHOUT ROWID;
   CREATE TABLE matches (
     report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
     rank INTEGER NOT NULL,
@@ -255,6 +259,10 @@ export class Store {
   private readonly db: Database.Database;
   private inTx = false;
   private pending = 0;
+  /** Incidents whose span, counts and root cause are recomputed once, at commit. */
+  private readonly dirty = new Set<number>();
+  private readonly hostIds = new Map<string, number>();
+  private readonly sourceIds = new Map<string, number>();
   private readonly stmts = new Map<string, Database.Statement>();
 
   private constructor(db: Database.Database, readonly file: string) {
@@ -356,22 +364,34 @@ export class Store {
   /** Commits the open batch (reports and any read position saved with them). */
   commit(): void {
     if (!this.inTx) return;
-    this.guard(() => this.db.exec('COMMIT'));
+    this.guard(() => {
+      for (const id of this.dirty) this.refreshIncident(id);
+      this.dirty.clear();
+      this.db.exec('COMMIT');
+    });
     this.inTx = false;
     this.pending = 0;
   }
 
   private host(name: string | null): number {
     const key = hostKey(name);
-    const row = this.stmt('SELECT id FROM hosts WHERE key = ?').get(key) as { id: number } | undefined;
-    if (row) return row.id;
-    return Number(this.stmt('INSERT INTO hosts (key, name) VALUES (?, ?)').run(key, name ?? '').lastInsertRowid);
+    let id = this.hostIds.get(key);
+    if (id === undefined) {
+      const row = this.stmt('SELECT id FROM hosts WHERE key = ?').get(key) as { id: number } | undefined;
+      id = row ? row.id : Number(this.stmt('INSERT INTO hosts (key, name) VALUES (?, ?)').run(key, name ?? '').lastInsertRowid);
+      this.hostIds.set(key, id);
+    }
+    return id;
   }
 
   private source(name: string): number {
-    const row = this.stmt('SELECT id FROM sources WHERE name = ?').get(name) as { id: number } | undefined;
-    if (row) return row.id;
-    return Number(this.stmt('INSERT INTO sources (name, updated) VALUES (?, ?)').run(name, Date.now()).lastInsertRowid);
+    let id = this.sourceIds.get(name);
+    if (id === undefined) {
+      const row = this.stmt('SELECT id FROM sources WHERE name = ?').get(name) as { id: number } | undefined;
+      id = row ? row.id : Number(this.stmt('INSERT INTO sources (name, updated) VALUES (?, ?)').run(name, Date.now()).lastInsertRowid);
+      this.sourceIds.set(name, id);
+    }
+    return id;
   }
 
   /** A boot of a host seen in the log (banner, journal boot id), for the kernel timeline. */
@@ -385,10 +405,13 @@ export class Store {
     });
   }
 
-  /** Stores one analysed report; returns its id, its incident and whether it was known already. */
-  record(a: AnalyzedReport): RecordResult {
+  /**
+   * Stores one analysed report; returns its id, its incident and whether it was known already.
+   * `json`: the report's NDJSON object when the caller made it already (its incident is set here).
+   */
+  record(a: AnalyzedReport, json?: ReportJson): RecordResult {
     this.begin();
-    const res = this.guard(() => this.recordInTx(a));
+    const res = this.guard(() => this.recordInTx(a, json));
     if (++this.pending >= 1000) this.commit();
     return res;
   }
@@ -407,7 +430,7 @@ export class Store {
     ) as { id: number; nframes: number; truncated: number; incident_id: number } | undefined;
   }
 
-  private recordInTx(a: AnalyzedReport): RecordResult {
+  private recordInTx(a: AnalyzedReport, made?: ReportJson): RecordResult {
     const r = a.report;
     const hostId = this.host(r.host);
     const sourceId = this.source(r.source.name);
@@ -418,7 +441,7 @@ export class Store {
       const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes);
       if (better) {
         this.writeDetails(same.id, a, true);
-        this.refreshIncident(same.incident_id);
+        this.dirty.add(same.incident_id);
       }
       a.incident = same.incident_id;
       return { report: same.id, incident: same.incident_id, duplicate: true };
@@ -427,7 +450,7 @@ export class Store {
     const scope = scopeSource === null ? 'host' : `source:${sourceId}`;
     const incident = this.findIncident(hostId, scope, bootKey, a) ?? this.newIncident(hostId, scope, bootKey, a);
     const best = a.matches[0];
-    const json = reportJson({ ...a, incident });
+    const json = storedJson(made ? { ...made, incident } : reportJson({ ...a, incident }));
     const id = Number(this.stmt(`INSERT INTO reports (incident_id, host_id, boot_key, kind, time, uptime, task, pid,
         blocked_seconds, state, kernel, log_kernel, tainted, signature, fingerprint, culprit, wait, best_rule,
         best_verdict, best_kind, best_role, owner_task, owner_pid, owner_lock, nframes, truncated, source_id,
@@ -437,11 +460,11 @@ export class Store {
       r.logKernel, r.tainted, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
       a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
       r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, r.frames.length,
-      r.truncated ? 1 : 0, sourceId, r.source.line, r.lines.join('\n'), JSON.stringify(json), Date.now(),
+      r.truncated ? 1 : 0, sourceId, r.source.line, r.lines.join('\n'), json, Date.now(),
     ).lastInsertRowid);
     this.writeDetails(id, a, false);
     if (bootKey) this.recordBoot(r.host, bootKey, r.logKernel, r.time);
-    this.refreshIncident(incident);
+    this.dirty.add(incident);
     a.incident = incident;
     return { report: id, incident, duplicate: false };
   }
@@ -457,15 +480,37 @@ export class Store {
         best_rule = ?, best_verdict = ?, best_kind = ?, best_role = ?, raw = ?, json = ? WHERE id = ?`).run(
         r.frames.length, r.truncated ? 1 : 0, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
         a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
-        r.lines.join('\n'), JSON.stringify(reportJson(a)), id);
+        r.lines.join('\n'), storedJson(reportJson(a)), id);
     }
-    const frame = this.stmt(`INSERT INTO frames (report_id, stack, idx, fn, offset, size, module, unreliable, context)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    r.frames.forEach((f, i) => frame.run(id, 'task', i, f.fn, f.offset, f.size, f.module, f.unreliable ? 1 : 0, f.context));
-    r.blocker?.ownerFrames.forEach((f, i) => frame.run(id, 'owner', i, f.fn, f.offset, f.size, f.module, f.unreliable ? 1 : 0, f.context));
+    this.insertFrames(id, 'task', r.frames);
+    if (r.blocker) this.insertFrames(id, 'owner', r.blocker.ownerFrames);
     const match = this.stmt(`INSERT INTO matches (report_id, rank, rule, verdict, fixed_in, kind, role, reason)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     a.matches.forEach((m, i) => match.run(id, i, m.rule, m.verdict, m.fixed_in, m.kind, m.role, m.reason));
+  }
+
+  /** Statements inserting 1..16 frames at once: one call per report, not one per frame. */
+  private readonly frameInserts: Database.Statement[] = [];
+
+  private insertFrames(id: number, stack: string, frames: readonly Frame[]): void {
+    for (let i = 0; i < frames.length; i += 16) {
+      const n = Math.min(16, frames.length - i);
+      let ins = this.frameInserts[n];
+      if (!ins) {
+        ins = this.db.prepare(`INSERT INTO frames (report_id, stack, idx, fn, offset, size, module, unreliable, context, inline, source)
+          VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
+        this.frameInserts[n] = ins;
+      }
+      const args: unknown[] = new Array(n * 11);
+      for (let k = 0; k < n; k++) {
+        const f = frames[i + k];
+        const o = k * 11;
+        args[o] = id; args[o + 1] = stack; args[o + 2] = i + k; args[o + 3] = f.fn; args[o + 4] = f.offset;
+        args[o + 5] = f.size; args[o + 6] = f.module; args[o + 7] = f.unreliable ? 1 : 0; args[o + 8] = f.context;
+        args[o + 9] = f.inline ? 1 : 0; args[o + 10] = f.source ?? null;
+      }
+      ins.run(...args);
+    }
   }
 
   private findIncident(hostId: number, scope: string, bootKey: string | null, a: AnalyzedReport): number | null {
@@ -480,12 +525,20 @@ export class Store {
       const inc = this.stmt('SELECT scope FROM incidents WHERE id = ?').get(sameTask.incident_id) as { scope: string };
       if (inc.scope === scope) return sameTask.incident_id;
     }
-    const row = this.stmt(`SELECT id FROM incidents WHERE host_id = ? AND scope = ?
-        AND (? IS NULL OR boot_key IS NULL OR boot_key = ?)
-        AND ((first_time IS NOT NULL AND ? IS NOT NULL AND ? BETWEEN first_time - ${INCIDENT_GAP_MS} AND last_time + ${INCIDENT_GAP_MS})
-          OR (first_uptime IS NOT NULL AND ? IS NOT NULL AND ? BETWEEN first_uptime - ${INCIDENT_GAP_UPTIME} AND last_uptime + ${INCIDENT_GAP_UPTIME})
-          OR (first_time IS NULL AND first_uptime IS NULL AND ? IS NULL AND ? IS NULL))
-      ORDER BY id DESC LIMIT 1`).get(hostId, scope, bootKey, bootKey, r.time, r.time, r.uptime, r.uptime, r.time, r.uptime) as { id: number } | undefined;
+    // Spans are refreshed at commit: the incidents of this batch are compared by their reports.
+    let row: { id: number } | undefined;
+    if (r.time !== null) {
+      row = this.stmt(`SELECT r.incident_id AS id FROM reports r JOIN incidents i ON i.id = r.incident_id
+        WHERE r.host_id = ? AND r.time BETWEEN ? AND ? AND (? IS NULL OR r.boot_key IS NULL OR r.boot_key = ?) AND i.scope = ?
+        ORDER BY abs(r.time - ?) LIMIT 1`).get(hostId, r.time - INCIDENT_GAP_MS, r.time + INCIDENT_GAP_MS, bootKey, bootKey, scope, r.time) as { id: number } | undefined;
+    } else if (r.uptime !== null) {
+      row = this.stmt(`SELECT r.incident_id AS id FROM reports r JOIN incidents i ON i.id = r.incident_id
+        WHERE r.host_id = ? AND r.time IS NULL AND r.uptime BETWEEN ? AND ? AND i.scope = ?
+        ORDER BY abs(r.uptime - ?) LIMIT 1`).get(hostId, r.uptime - INCIDENT_GAP_UPTIME, r.uptime + INCIDENT_GAP_UPTIME, scope, r.uptime) as { id: number } | undefined;
+    } else {
+      row = this.stmt(`SELECT r.incident_id AS id FROM reports r JOIN incidents i ON i.id = r.incident_id
+        WHERE r.host_id = ? AND r.time IS NULL AND r.uptime IS NULL AND i.scope = ? ORDER BY r.id DESC LIMIT 1`).get(hostId, scope) as { id: number } | undefined;
+    }
     return row?.id ?? null;
   }
 
@@ -532,6 +585,24 @@ export class Store {
         kind = ?, signature = ?, fingerprint = ?, root_report = ?, root_rule = ?, root_verdict = ?, kernel = ?, updated = ?
       WHERE id = ?`).run(span.ft, span.lt, span.fu, span.lu, span.n, an.tasks, an.root.kind, an.root.signature,
       an.root.fingerprint, an.root.id, an.root.rule, an.root.verdict, kernel.kernel, Date.now(), incident);
+  }
+
+  /** A stored report object with its frames put back from the frames table. */
+  private loadedJson(id: number, json: string): ReportJson {
+    const o = JSON.parse(json) as ReportJson & { blocker: { owner_frames?: Frame[] } | null };
+    const rows = this.stmt('SELECT stack, fn, offset, size, module, unreliable, context, inline, source FROM frames WHERE report_id = ? ORDER BY stack, idx').all(id) as Row[];
+    const frame = (x: Row): Frame => {
+      const f: Frame = {
+        fn: x.fn as string, offset: x.offset as string | null, size: x.size as string | null, module: x.module as string | null,
+        unreliable: x.unreliable === 1, context: x.context as Frame['context'],
+      };
+      if (x.inline === 1) f.inline = true;
+      if (x.source !== null) f.source = x.source as string;
+      return f;
+    };
+    o.frames = rows.filter((x) => x.stack === 'task').map(frame);
+    if (o.blocker) o.blocker.owner_frames = rows.filter((x) => x.stack === 'owner').map(frame);
+    return o;
   }
 
   // ---- follow mode read positions -------------------------------------------------------------
@@ -602,7 +673,7 @@ export class Store {
       const x = this.stmt('SELECT i.*, h.name AS host FROM incidents i JOIN hosts h ON h.id = i.host_id WHERE i.id = ?').get(id) as Row | undefined;
       if (!x) return null;
       const rows = this.stmt('SELECT id, json, raw FROM reports WHERE incident_id = ? ORDER BY coalesce(time, 0), coalesce(uptime, 0), id').all(id) as Row[];
-      const reports = rows.map((r) => ({ ...(JSON.parse(r.json as string) as ReportJson), incident: id, id: r.id as number, raw: r.raw as string }));
+      const reports = rows.map((r) => ({ ...this.loadedJson(r.id as number, r.json as string), incident: id, id: r.id as number, raw: r.raw as string }));
       const { members, locks } = this.members(id);
       const an = analyzeIncident(members, locks);
       return { incident: this.incidentRow(x), reports, edges: an.edges, groups: an.groups, root_report: an.root.id };
@@ -648,16 +719,36 @@ export class Store {
   private probableFix(fingerprint: string): string | null {
     const seen = this.db.prepare(`SELECT host_id, max(coalesce(time, 0)) AS last FROM reports WHERE fingerprint = ? GROUP BY host_id`).all(fingerprint) as { host_id: number; last: number }[];
     const withIt = new Set((this.db.prepare('SELECT DISTINCT kernel FROM reports WHERE fingerprint = ? AND kernel IS NOT NULL').all(fingerprint) as { kernel: string }[]).map((r) => r.kernel));
+    if (withIt.size === 0) return null;
+    const newest = [...withIt].sort(compareReleases).at(-1)!;
     const later = new Set<string>();
     for (const s of seen) {
       if (!s.last) continue;
-      const rows = this.db.prepare(`SELECT kernel FROM boots WHERE host_id = ? AND kernel IS NOT NULL AND first_seen > ?
-          UNION SELECT kernel FROM reports WHERE host_id = ? AND kernel IS NOT NULL AND time > ?`).all(s.host_id, s.last, s.host_id, s.last) as { kernel: string }[];
-      for (const r of rows) if (!withIt.has(r.kernel)) later.add(r.kernel);
+      // The host's kernel timeline after the last sighting: from boot banners and later reports.
+      const timeline = this.db.prepare(`SELECT kernel, first_seen AS t FROM boots WHERE host_id = ? AND kernel IS NOT NULL AND first_seen > ?
+          UNION ALL SELECT kernel, time AS t FROM reports WHERE host_id = ? AND kernel IS NOT NULL AND time > ? ORDER BY t`).all(s.host_id, s.last, s.host_id, s.last) as { kernel: string; t: number }[];
+      for (const [i, r] of timeline.entries()) {
+        // A newer release the fingerprint never showed on, after which the host never went back
+        // to a release that had it (a host switching back and forth proves nothing).
+        if (withIt.has(r.kernel) || compareReleases(r.kernel, newest) <= 0) continue;
+        if (timeline.slice(i + 1).some((x) => withIt.has(x.kernel))) continue;
+        later.add(r.kernel);
+      }
     }
     const list = [...later].sort(compareReleases);
     return list[0] ?? null;
   }
+}
+
+/** The JSON kept with a report: everything but the frames, which the frames table holds. */
+function storedJson(o: ReportJson): string {
+  const { frames: _frames, ...rest } = o;
+  const b = rest.blocker as { owner_frames?: unknown } | null;
+  if (b) {
+    const { owner_frames: _owner, ...blocker } = b;
+    return JSON.stringify({ ...rest, blocker });
+  }
+  return JSON.stringify(rest);
 }
 
 /** Orders kernel releases for "probable fix": numeric segments numerically. */

@@ -53,14 +53,15 @@ export function setupScan(v: ScanValues, opts: { onlyNew?: boolean } = {}): Scan
   const stored = { fresh: 0, duplicates: 0, incidents: new Set<number>() };
   let first = true;
   const onReport = (a: AnalyzedReport): void => {
+    const json = reportJson(a);
     if (store) {
-      const res = store.record(a);
+      const res = store.record(a, json);
+      json.incident = res.incident;
       if (res.duplicate) stored.duplicates++;
       else stored.fresh++;
       stored.incidents.add(res.incident);
       if (res.duplicate && opts.onlyNew) return;
     }
-    const json = reportJson(a);
     if (v.json) {
       out.write(jsonLine(json) + '\n');
     } else {
@@ -72,6 +73,52 @@ export function setupScan(v: ScanValues, opts: { onlyNew?: boolean } = {}): Scan
     onBoot: (b) => store.recordBoot(b.host, b.bootKey, b.kernel, b.time),
   } : undefined);
   return { scanner, store, stored };
+}
+
+/**
+ * A progress line on stderr for runs that take more than a second, only when stderr is a
+ * terminal (never in a pipe or a log file), rewritten in place and erased at the end.
+ */
+class Progress {
+  private readonly tty = process.stderr.isTTY === true;
+  private readonly start = Date.now();
+  private timer: NodeJS.Timeout | null = null;
+  private shown = false;
+  private name = '';
+  private size: number | null = null;
+  private bytes = 0;
+  private total = 0;
+
+  input(name: string, size: number | null): void {
+    this.name = name;
+    this.size = size;
+    this.bytes = 0;
+    if (this.tty && !this.timer) {
+      this.timer = setInterval(() => this.draw(), 250);
+      this.timer.unref();
+    }
+  }
+
+  add(n: number): void {
+    this.bytes += n;
+    this.total += n;
+  }
+
+  private draw(): void {
+    const secs = (Date.now() - this.start) / 1000;
+    if (secs < 1) return;
+    const mib = (x: number): string => (x / 1048576).toFixed(0);
+    const of = this.size ? ` of ${mib(this.size)} MiB (${Math.min(100, (100 * this.bytes) / this.size).toFixed(0)}%)` : ' MiB';
+    const rate = (this.total / 1048576 / secs).toFixed(0);
+    process.stderr.write(`\r\x1b[Kklogscan: ${safe(this.name)}: ${mib(this.bytes)}${of}, ${rate} MiB/s`);
+    this.shown = true;
+  }
+
+  done(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.shown) process.stderr.write('\r\x1b[K');
+  }
 }
 
 export async function scanCommand(args: string[], help: string, version: string): Promise<number> {
@@ -103,6 +150,7 @@ export async function scanCommand(args: string[], help: string, version: string)
     process.stderr.write('klogscan: reading kernel messages from the terminal; end with Ctrl-D (klogscan --help for more)\n');
   }
   const started = process.hrtime.bigint();
+  const progress = new Progress();
   let status = 0;
   let lines = 0;
   let bytes = 0;
@@ -121,9 +169,10 @@ export async function scanCommand(args: string[], help: string, version: string)
       try {
         const info = await readInput(name, (info) => {
           scanner.beginSource(info.name, year !== null ? new Date(year, 11, 31, 23, 59, 59).getTime() : info.referenceTime);
+          progress.input(info.name, info.size);
           feeder = new ChunkFeeder(scanner);
           return feeder;
-        }, undefined, {
+        }, (n) => progress.add(n), {
           idleMs: 500,
           onIdle: () => {
             scanner.flush();
@@ -153,6 +202,7 @@ export async function scanCommand(args: string[], help: string, version: string)
       }
     }
   } finally {
+    progress.done();
     signals.dispose();
     store?.close();
   }

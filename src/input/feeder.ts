@@ -131,21 +131,21 @@ export class ChunkFeeder {
           this.lineNo += scanner.countNewlines(pos, lineStart);
           this.offset += lineStart - pos;
         }
-        const nl = buf.indexOf(10, hit);
-        const lineOffset = this.offset;
-        this.lineNo++;
-        this.offset += nl + 1 - lineStart;
-        this.sink.line(decode(buf, lineStart, nl, this.maxLine), this.lineNo, lineOffset);
-        pos = nl + 1;
+        pos = this.handOver(buf, lineStart);
       } else {
-        const nl = buf.indexOf(10, pos);
-        const start = this.offset;
-        this.lineNo++;
-        this.offset += nl + 1 - pos;
-        this.sink.line(decode(buf, pos, nl, this.maxLine), this.lineNo, start);
-        pos = nl + 1;
+        pos = this.handOver(buf, pos);
       }
     }
+  }
+
+  /** Gives the sink the line starting at `start` of a chunk; returns where the next one starts. */
+  private handOver(buf: Buffer, start: number): number {
+    const nl = buf.indexOf(10, start);
+    const lineOffset = this.offset;
+    this.lineNo++;
+    this.offset += nl + 1 - start;
+    this.sink.line(decode(buf, start, nl, this.maxLine), this.lineNo, lineOffset);
+    return nl + 1;
   }
 
   /**

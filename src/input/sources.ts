@@ -38,6 +38,8 @@ export interface InputInfo {
   /** Modification time of a file (ms), or now for stdin: the reference for year-less dates. */
   referenceTime: number;
   bytes: number;
+  /** Size of a file in bytes (the compressed size for gzip), null for stdin. */
+  size: number | null;
   /** Lines read (set when the lines were counted elsewhere than in the feeder). */
   lines?: number;
 }
@@ -99,7 +101,7 @@ export async function readInput(
   stream: StreamOptions = {},
 ): Promise<InputInfo> {
   if (name === '-') {
-    const info: InputInfo = { name: '-', referenceTime: Date.now(), bytes: 0 };
+    const info: InputInfo = { name: '-', referenceTime: Date.now(), bytes: 0, size: null };
     const feeder = makeFeeder(info);
     try {
       await drainWithIdle(process.stdin, feeder, (n) => { info.bytes += n; onBytes(n); }, stream);
@@ -119,7 +121,7 @@ export async function readInput(
   try {
     const st = await fh.stat();
     if (st.isDirectory()) throw new InputError(`cannot read ${name}: is a directory`);
-    const info: InputInfo = { name, referenceTime: st.mtimeMs || Date.now(), bytes: 0 };
+    const info: InputInfo = { name, referenceTime: st.mtimeMs || Date.now(), bytes: 0, size: st.size };
     const magic = Buffer.alloc(2);
     const { bytesRead } = await fh.read(magic, 0, 2, 0);
     const feeder = makeFeeder(info);
