@@ -17,7 +17,8 @@
 import { decodeLine, type DecodeContext, type LineFormat } from './formats/index.js';
 import { surelyNotKernel } from './formats/syslog.js';
 import { BlockedStateSection, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
-import { HEADER_NEEDLE, HungTaskBuilder, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
+import { parseFrameLine } from './frame.js';
+import { HEADER_NEEDLE, HungTaskBuilder, parseBlocker, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
 import type { TaskReport, KernelLine } from './record.js';
 
 export const BANNER_NEEDLE = 'Linux version ';
@@ -25,6 +26,9 @@ export const BANNER_NEEDLE = 'Linux version ';
 export const JSON_BYTES_NEEDLE = '"MESSAGE":[';
 
 const BANNER = /^Linux version (\d+\.\d+\S*)/;
+/** The start of a header cut short: the name and pid are there, the rest is on the next line. */
+const HEADER_START_NEEDLE = 'INFO: task ';
+const HEADER_START = /INFO: task .*:\d+ (?:b(?:l(?:o(?:c(?:k(?:e(?:d)?)?)?)?)?)?|c(?:a(?:n(?:'(?:t)?)?)?)?)?\s*(?:for|in|I\/O|wait|die|more|than|\d+|\s)*\s*$/;
 
 /** A boot seen in the log: a `Linux version` banner. */
 export interface BootEvent {
@@ -59,6 +63,12 @@ interface Open {
   banner: { kernel: string; bootId: string | null } | null;
   /** Where what is open began: a read position saved before it would lose it. */
   start: SourcePosition;
+  /**
+   * A line of the stream that did not fit, in the middle of a trace. If frames of the trace
+   * follow it was a stray line (a message of another subsystem, a typo in a paste, stress/43) and
+   * the report goes on; otherwise the report ended before it and it is handled as a line of its own.
+   */
+  held: { raw: string; text: string; line: KernelLine; pos: SourcePosition } | null;
 }
 
 interface HostState {
@@ -104,13 +114,19 @@ export class Assembler {
     this.format = opts.format;
     this.onBoot = opts.onBoot;
     this.quickReject = !opts.format || opts.format.name === 'syslog';
-    this.needles = [HEADER_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, JSON_BYTES_NEEDLE, ...this.contextNeedles];
+    this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, JSON_BYTES_NEEDLE, ...this.contextNeedles];
   }
 
   /** Number of reports still open: while it is 0, lines without needles may be skipped. */
   get openCount(): number {
-    return this.open.size;
+    return this.open.size + this.partials.size;
   }
+
+  /**
+   * A header a mail client broke in two (`... blocked for more than 120 ` / `seconds.`,
+   * stress/51, 55, 57): its first part waits for the next line of its stream.
+   */
+  private readonly partials = new Map<string, { text: string; raw: string; joins: number; line: KernelLine }>();
 
   /** True when the line could matter while no report is open. */
   hasNeedle(raw: string): boolean {
@@ -119,22 +135,56 @@ export class Assembler {
   }
 
   push(raw: string, pos: SourcePosition): void {
-    if (this.open.size === 0 && !this.hasNeedle(raw)) return;
-    const line = this.quickReject && surelyNotKernel(raw) ? null : decodeLine(raw, this.ctx, this.format);
+    if (this.open.size === 0 && this.partials.size === 0 && !this.hasNeedle(raw)) return;
+    let line = this.quickReject && surelyNotKernel(raw) ? null : decodeLine(raw, this.ctx, this.format);
     this.counter++;
     if (this.open.size > 0 && (this.counter & 63) === 0) this.closeStale();
     if (!line || !line.kernel) return;
     this.decoded++;
     // An empty message (a blank line in a paste, printk("\n")) neither continues nor ends a report.
     if (line.text.trim().length === 0) return;
-    const key = line.caller === null ? (line.host ?? '') : `${line.host ?? ''}\u0000${line.caller}`;
-    const text = line.text;
+    let key = line.caller === null ? (line.host ?? '') : `${line.host ?? ''}\u0000${line.caller}`;
+    let text = line.text;
+
+    // The rest of a wrapped syslog line carries no prefix: it belongs to the one header waiting.
+    let partialKey = key;
+    if (!this.partials.has(key) && line.format === 'bare' && this.partials.size === 1) partialKey = [...this.partials.keys()][0];
+    const partial = this.partials.get(partialKey);
+    if (partial) {
+      this.partials.delete(partialKey);
+      key = partialKey;
+      const joined = `${partial.text.trimEnd()} ${text.trim()}`;
+      if (parseHeader(joined) || (partial.joins < 2 && HEADER_START.test(joined) && !parseBlocker(joined))) {
+        text = joined;
+        raw = `${partial.raw}\n${raw}`;
+        if (!parseHeader(text)) {
+          this.partials.set(key, { text, raw, joins: partial.joins + 1, line: partial.line });
+          return;
+        }
+        line = partial.line;
+      }
+    } else if (text.includes(HEADER_START_NEEDLE) && HEADER_START.test(text) && !parseHeader(text) && !parseBlocker(text)) {
+      this.partials.set(key, { text, raw, joins: 0, line });
+      return;
+    }
 
     const header = parseHeader(text);
     const section = header ? null : parseSection(text);
     const current = this.open.get(key);
     if (current && !header && !section) {
-      if (current.builder.push(text, raw, line, pos) === 'taken') {
+      const held = current.held;
+      // After a held line only more frames say the trace goes on; anything else ends it there.
+      const goesOn = held ? (parseFrameLine(text)?.frames.length ?? 0) > 0 : true;
+      if (goesOn && current.builder.push(text, raw, line, pos) === 'taken') {
+        current.lastSeen = this.counter;
+        if (held) {
+          current.held = null;
+          current.builder.absorb(held.raw);
+        }
+        return;
+      }
+      if (!held && current.builder.midTrace()) {
+        current.held = { raw, text, line, pos };
         current.lastSeen = this.counter;
         return;
       }
@@ -142,7 +192,17 @@ export class Assembler {
     } else if (current) {
       this.finish(key, current);
     }
+    this.start(key, line, text, raw, pos, header, section);
+  }
 
+  /** A decoded line that continues no report: it may start one, or tell something about its host. */
+  private route(key: string, line: KernelLine, text: string, raw: string, pos: SourcePosition): void {
+    const header = parseHeader(text);
+    this.start(key, line, text, raw, pos, header, header ? null : parseSection(text));
+  }
+
+  private start(key: string, line: KernelLine, text: string, raw: string, pos: SourcePosition,
+    header: ReturnType<typeof parseHeader>, section: ReturnType<typeof parseSection>): void {
     if (header || section) {
       const h = this.hosts.get(line.host);
       const open: Open = {
@@ -151,6 +211,7 @@ export class Assembler {
         lastSeen: this.counter,
         banner: h?.kernel ? { kernel: h.kernel, bootId: h.bootId } : null,
         start: pos,
+        held: null,
       };
       open.builder = header
         ? new HungTaskBuilder(header, line, raw, { name: pos.name, line: pos.line })
@@ -208,6 +269,9 @@ export class Assembler {
   private finish(key: string, o: Open): void {
     this.open.delete(key);
     for (const r of o.builder.finish()) this.complete(r, o);
+    const held = o.held;
+    o.held = null;
+    if (held) this.route(key, held.line, held.text, held.raw, held.pos);
   }
 
   /** Adds what the stream knew (boot banner release, context lines) and hands the report on. */
@@ -248,6 +312,7 @@ export class Assembler {
 
   /** Finishes every open report (end of input, or an idle stream in follow mode). */
   flush(): void {
+    this.partials.clear();
     for (const [key, o] of [...this.open]) this.finish(key, o);
   }
 }

@@ -55,6 +55,18 @@ export class BlockedStateSection implements Builder {
     return 'ended';
   }
 
+  midTrace(): boolean {
+    return this.current?.midTrace() ?? false;
+  }
+
+  get lastWasFrame(): boolean {
+    return this.current?.lastWasFrame ?? false;
+  }
+
+  absorb(raw: string): void {
+    this.current?.absorb(raw);
+  }
+
   private close(): void {
     if (this.current) this.emit(this.current.finishOne());
     this.current = null;

@@ -49,6 +49,7 @@ const MARKER = compile(String.raw`^ < {1,2} [/\#]? [A-Z]{2,8} > {1,2}`);
 // the kernel had no symbol for it), then module, source location and unwinder marks.
 const SYMBOL = build(String.raw`
   ^ (?<q> \? \s+ )?
+    (?: : (?<pmod> [\w\-]+ ) : )?                                              # 2.6.18: ':jbd:log_wait_commit+0xa3/0xf5'
     (?: (?<fn> \.? {{FUNC}} ) \+ (?<off> {{HEX}} ) / (?<size> {{HEX}} )
       | (?<addr> 0x [0-9a-fA-F]+ ) )
     (?: \s+ \[ (?<mod> [\w\-]+ ) (?: \s+ [0-9a-fA-F]{16,64} )? \] )?      # [module] or [module buildid]
@@ -65,7 +66,8 @@ const DECODED = build(String.raw`
   ^ (?<q> \? \s+ )? (?<fn> {{FUNC}} ) \s \( (?<src> [^()]*? : \d+ [^()]* ) \) (?: \s+ (?<mod> [\w\-]+ ) )? \s* $`);
 
 // `[<ffffffff816a94c9>] ` (most architectures) and powerpc's `[c0000000ffc0fb90] [c000000000016a3c] `.
-const X86_ADDR = build(String.raw`^ \[< {{ADDR}} >\] \s+`);
+// A web page may have eaten `<ffffffff...>` as an HTML tag, leaving `[] ` (stress/54).
+const X86_ADDR = build(String.raw`^ \[ (?: < {{ADDR}} > )? \] \s+`);
 const PPC_ADDR = compile(String.raw`^ \[ [0-9a-fA-F]{8,16} \] \s+ \[ [0-9a-fA-F]{8,16} \] \s+`);
 
 // ARM: `[<807762c0>] (__schedule) from [<80776938>] (schedule+0x50/0xa8)`; old kernels print an
@@ -89,7 +91,7 @@ function symbol(s: string, unreliable: boolean): ParsedFrame | null {
     fn,
     offset: g.off ?? null,
     size: g.size ?? null,
-    module: g.mod ?? null,
+    module: g.mod ?? g.pmod ?? null,
     unreliable: unreliable || g.q !== undefined || g.mark === 'unreliable',
   };
   if (g.src) f.source = g.src;

@@ -48,10 +48,11 @@ const TASK_NEW = compile(String.raw`
 // 2.6-4.x: `%-15.15s %c` then (thread pc | "running [task]") free-stack pid ppid flags; 2.6.18
 // ends with sibling pids and (NOTLB)/(L-TLB) instead of flags.
 const TASK_OLD = compile(String.raw`
-  ^ \s* (?<comm> .{1,15}? ) \s+ (?<state> [RSDTtXZPIWKNx?] ) \s+
-    (?: [0-9a-fA-F]{8} \s+ | [0-9a-fA-F]{16} \s+ | running (?: \s+ task )? \s+ )?
+  ^ \s* (?<comm> .{1,15}? ) \s+ (?<state> [RSDTtXZPIWKNx?] )
+    \s* (?: [0-9a-fA-F]{8} \s+ | [0-9a-fA-F]{16} \s+ | running (?: \s+ task )? \s+ )?   # a 5-digit free stack follows the state unspaced (ppc64 4.15)
     \d+ \s+ (?<pid> \d+ ) \s+ (?<ppid> \d+ )
-    (?: \s+ (?<flags> 0x[0-9a-fA-F]+ ) | \s+ (?: \d+ \s+ )* \( (?: NOTLB | L-TLB ) \) )? \s* $`);
+    (?: (?: \s+ \d+ )* \s+ (?<flags> 0x[0-9a-fA-F]+ )                                   # CloudLinux prints its LVE id before the flags
+      | \s+ (?: \d+ \s+ )* \( (?: NOTLB | L-TLB ) \) )? \s* $`);
 
 // Raw stack words printed by old kernels between the task line and the trace (`Stack:` and
 // MIPS's `Stack : ...` with a `...` continuation, samples/eras/mips-*.log).
@@ -67,7 +68,9 @@ const ARM_DUMP = compile(String.raw`^ \s* (?: Exception \s stack \( .* \) | [0-9
 const REGISTERS = compile(String.raw`
   ^ \s* (?: RIP | RSP | RAX | RBX | RCX | RDX | RSI | RDI | RBP | R\d{1,2} | EIP | ESP | EAX | EBX | ECX
           | EDX | ESI | EDI | EBP | EFLAGS | ORIG_RAX | FS | GS | CS | DS | ES | SS | CR[0-4] | DR[0-7]
-          | Code | pc | lr | sp | x\d{1,2} | NIP | MSR | LR | CTR | XER | GPR\d\d ) \s* :`);
+          | Code | pc | lr | sp | x\d{1,2} | NIP | MSR | LR | CTR | XER | GPR\d\d
+          | r\d{1,2} | fp | ip )        # ARM prints r10:... r4:... under each frame pair (stress/02)
+    \s* :`);
 
 // 6.15+ blocker lines. Mutex: `is blocked on a mutex likely owned by task Y:M.`; semaphore:
 // `blocked on a semaphore likely last held by task Y:M`; rw-semaphore: `<reader> blocked on an
@@ -80,7 +83,9 @@ const BLOCKER = compile(String.raw`
         (?: \s < (?<oas> reader|writer ) > )? ) \.? \s* $`);
 
 const WORKQUEUE = /^\s*Workqueue:\s*(.+?)\s*$/;
-const TASK_FRAGMENT = /^\s*(?:(?:task|state|stack|pid|tgid|ppid|task_flags|flags):\s*\S+\s*)+$/;
+const TASK_FRAGMENT = /^\s*(?:\d+\s+)?(?:(?:task|state|stack|pid|tgid|ppid|task_flags|flags):\s*\S*\s*)+$/;
+// Pieces of the first lines that a mail client wrapped: `"echo 0 > ` and `Tainted: G     U `.
+const WRAPPED_PIECE = /^\s*(?:"echo 0 >|Tainted: [A-Z\s-]*$)/;
 const CALL_TRACE = /^\s*(?:Call [Tt]race|Backtrace):?\s*$/;
 
 export const SUPPRESSED_NEEDLE = 'Future hung task reports are suppressed';
@@ -91,12 +96,16 @@ const TRACE_BOTTOM = new RegExp('^(?:' + [
   String.raw`entry_SYSCALL\w*`, String.raw`entry_SYSENTER\w*`, String.raw`entry_INT80\w*`, String.raw`\w*system_call\w*`,
   'syscall_call', String.raw`sysenter_\w+`, String.raw`ia32_sysenter\w*`, 'int_signal', 'int_ret_from_sys_call',
   'ret_fast_syscall', 'ret_from_syscall', String.raw`el0t?_\w+`, 'ret_to_user', 'syscall_exit', 'do_syscall_64',
-  'child_rip', 'kernel_thread_helper', 'kernel_thread',
+  'child_rip', 'kernel_thread_helper', 'kernel_thread', 'kernel_thread_exit', 'gs_change', 'work_pending',
+  'error_code', String.raw`ptregs_\w+`,
   String.raw`_*do_fast_syscall_32`, 'handle_exception', 'ret_from_exception', 'handle_syscall',
   'start_kernel', String.raw`secondary_startup\w*`, 'cpu_startup_entry', 'rest_init',
 ].join('|') + ')$');
 
 /** Lines that belong to a task block whatever its state: frames, markers, trace header, stack words, registers. */
+/** The last frame of a complete 5.x+ trace (the ones with <TASK> markers). */
+const TASK_BOTTOM = /^(?:entry_SYSCALL\w*|entry_SYSENTER\w*|entry_INT80\w*|\w*ret_from_fork\w*|el0t?_\w+|ret_to_user)$/;
+
 export function isTaskBodyLine(text: string): boolean {
   return parseFrameLine(text) !== null || CALL_TRACE.test(text) || STACK_WORDS.test(text) || ARM_DUMP.test(text)
     || REGISTERS.test(text) || WORKQUEUE.test(text);
@@ -208,6 +217,12 @@ export interface Builder {
   push(text: string, raw: string, line: KernelLine, pos: { name: string; line: number }): LineVerdict;
   /** Finishes and returns the reports still being built. */
   finish(): TaskReport[];
+  /** In the middle of a trace: one stray line may be followed by more frames of it. */
+  midTrace(): boolean;
+  /** The last line taken was a frame. */
+  readonly lastWasFrame: boolean;
+  /** Keeps a stray line that more frames of the trace followed. */
+  absorb(raw: string): void;
 }
 
 /** Builds one report from its first line onwards (the header, or a sysrq-w task line). */
@@ -217,6 +232,7 @@ export class HungTaskBuilder implements Builder {
   private owner: FrameCollector | null = null;
   private sawTrace = false;
   private sawEnd = false;
+  private sawTaskMarker = false;
   private sawUserRegs = false;
 
   constructor(header: ReportStart, line: KernelLine, raw: string, source: { name: string; line: number }) {
@@ -251,9 +267,18 @@ export class HungTaskBuilder implements Builder {
     };
   }
 
+  lastWasFrame = false;
+
+  midTrace(): boolean {
+    const task = this.report.frames;
+    if (!this.sawTrace || this.sawEnd || this.sawUserRegs || task.length === 0) return false;
+    return !TRACE_BOTTOM.test(task[task.length - 1].fn.replace(/^\./, ''));
+  }
+
   /** Offers the next line of the same stream. 'ended' means the line is not part of this report. */
   push(text: string, raw: string): LineVerdict {
     const r = this.report;
+    this.lastWasFrame = false;
     const verdict = this.classify(text);
     if (verdict === 'ended') return verdict;
     if (r.lines.length < LIMITS.lines) r.lines.push(clip(raw));
@@ -265,8 +290,10 @@ export class HungTaskBuilder implements Builder {
     const collector = this.owner ?? this.main;
     const fl = parseFrameLine(text);
     if (fl) {
+      this.lastWasFrame = fl.frames.length > 0;
       collector.add(fl.markers, fl.frames);
       if (fl.markers.includes('</TASK>')) this.sawEnd = true;
+      if (fl.markers.includes('<TASK>')) this.sawTaskMarker = true;
       if (fl.frames.length > 0) this.sawTrace = true;
       return 'taken';
     }
@@ -285,7 +312,10 @@ export class HungTaskBuilder implements Builder {
       }
       return 'taken';
     }
-    if (text.includes('hung_task_timeout_secs') || text.includes('Blocked by coredump')) return 'taken';
+    // "disables this message." alone: the echo line wrapped by a mail client. `Sched_ext:` follows
+    // the task line when a BPF scheduler runs (6.12+).
+    if (text.includes('hung_task_timeout_secs') || text.includes('Blocked by coredump')
+      || /^\s*disables this message\.\s*$/.test(text) || /^\s*Sched_ext: /.test(text)) return 'taken';
     if (REGISTERS.test(text)) {
       if (/^\s*RIP:\s*0033:/.test(text)) this.sawUserRegs = true;
       return 'taken';
@@ -294,7 +324,7 @@ export class HungTaskBuilder implements Builder {
     const task = parseTaskLine(text);
     if (task) return this.takeTask(task);
     // A task line broken in two by a mail client or a narrow console: keep the pieces.
-    if (!this.sawTrace && TASK_FRAGMENT.test(text)) return 'taken';
+    if (!this.sawTrace && (TASK_FRAGMENT.test(text) || WRAPPED_PIECE.test(text))) return 'taken';
     const wq = WORKQUEUE.exec(text);
     if (wq) {
       if (!this.owner) r.workqueue = wq[1];
@@ -345,11 +375,28 @@ export class HungTaskBuilder implements Builder {
   finishOne(): TaskReport {
     const r = this.report;
     const frames = r.frames;
-    if (this.sawTrace && !this.sawEnd && !this.sawUserRegs) {
-      const last = [...frames].reverse().find((f) => !f.unreliable && f.context === 'task');
-      r.truncated = !last || !TRACE_BOTTOM.test(last.fn.replace(/^\./, ''));
+    if (this.sawTaskMarker && !this.sawEnd) {
+      // <TASK> opened and never closed: cut, unless it got as far as the entry from user space or
+      // the start of the thread (only the register lines after it are missing).
+      const last = [...frames].reverse().find((f) => f.context === 'task' && !f.unreliable);
+      r.truncated = !last || !TASK_BOTTOM.test(last.fn);
+    } else if (this.sawTrace && !this.sawEnd && !this.sawUserRegs) {
+      const task = frames.filter((f) => f.context === 'task');
+      const reliable = task.filter((f) => !f.unreliable);
+      // The bottom frame may carry a `?` (2.6 i386, all-`?` traces): the last two frames count.
+      const tail = (reliable.length > 0 ? [...reliable.slice(-1), ...task.slice(-2)] : task.slice(-2));
+      r.truncated = !tail.some((f) => TRACE_BOTTOM.test(f.fn.replace(/^\./, '')));
     }
     return r;
+  }
+
+  /** Stray lines absorbed inside the trace (an unrelated message, a typo in a paste). */
+  strays = 0;
+
+  /** Records a stray line that more frames followed. */
+  absorb(raw: string): void {
+    this.strays++;
+    if (this.report.lines.length < LIMITS.lines) this.report.lines.splice(this.report.lines.length - 1, 0, clip(raw));
   }
 }
 

@@ -75,7 +75,12 @@ export function reliableTaskFrames(frames: readonly Frame[]): { frame: Frame; in
 }
 
 export function findCulprit(frames: readonly Frame[]): Culprit {
-  const usable = reliableTaskFrames(frames);
+  let usable = reliableTaskFrames(frames);
+  // A sleeping task's stack starts in the scheduler: anything printed above the first scheduler
+  // or wait frame is a stale word of the stack (2.6 traces carry no `?`: stress/35), and in an
+  // all-`?` trace the same holds for the guesses above the first wait.
+  const firstWait = usable.findIndex((u) => { const c = classify(u.norm); return c === 'scheduler' || c === 'primitive'; });
+  if (firstWait > 0) usable = usable.slice(firstWait);
   let primitiveRank = Infinity;
   let primitive: string | null = null;
   let fallback: (typeof usable)[number] | null = null;
@@ -93,6 +98,15 @@ export function findCulprit(frames: readonly Frame[]): Culprit {
       }
     }
     if (cls !== 'scheduler' && fallback === null) fallback = u;
+  }
+  // Nothing specific among the reliable frames (a trace cut after the wait): a `?` frame below
+  // the last reliable one may still name the caller.
+  const lastReliable = usable.length > 0 ? usable[usable.length - 1].index : -1;
+  for (let i = lastReliable + 1; i < frames.length; i++) {
+    const f = frames[i];
+    if (f.context !== 'task') continue;
+    const norm = normalizeFn(f.fn);
+    if (classify(norm) === 'other') return { fn: norm, module: f.module, primitive, index: i };
   }
   // Nothing specific: name the innermost frame past the scheduler (often the primitive itself).
   if (fallback) return { fn: fallback.norm, module: fallback.frame.module, primitive, index: fallback.index };

@@ -16,7 +16,9 @@ export const SCHEDULER: readonly string[] = [
   'schedule_preempt_disabled', 'schedule_hrtimeout*', 'schedule_idle', 'preempt_schedule*',
   '_cond_resched', '__cond_resched*', 'freezable_schedule*', 'context_switch', '__switch_to',
   '__switch_to_asm', 'finish_task_switch', 'switch_to', 'resume', '_switch', '__switch_to_aux',
-  'ret_from_switch', '__schedule_loop',
+  'ret_from_switch', '__schedule_loop', 'should_resched',
+  // 2.6.18 x86_64: the label inside schedule() that traces of that era show (stress/54).
+  'thread_return',
 ];
 
 /**
@@ -42,6 +44,11 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
     ],
   },
   {
+    // 2.6.3x-3.x: the slow path shared by readers and writers; the caller frame says which.
+    label: 'rwsem',
+    names: ['rwsem_down_failed_common', '__rwsem_down_failed_common', 'rwsem_down_failed_common*'],
+  },
+  {
     label: 'percpu rwsem',
     names: ['percpu_down_read*', 'percpu_down_write', '__percpu_down_read*', 'percpu_rwsem_wait*', 'percpu_rwsem_down_read'],
   },
@@ -50,6 +57,7 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
     names: [
       'mutex_lock', 'mutex_lock_nested', 'mutex_lock_killable*', 'mutex_lock_interruptible*',
       'mutex_lock_io*', '__mutex_lock*', '_mutex_lock', 'rt_mutex_*', '__rt_mutex_*', 'rtlock_slowlock*',
+      'mutex_spin_on_owner', 'mutex_optimistic_spin',
     ],
   },
   {
@@ -96,6 +104,19 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
     ],
   },
   {
+    // Solaris-style condition variables of the SPL (ZFS on Linux): ZFS waits sleep here, and the
+    // ZFS function above names the wait (zio_wait, txg_wait_synced, dmu_tx_wait...).
+    label: 'cv wait',
+    names: [
+      'cv_wait_common', '__cv_wait', '__cv_wait_io', '__cv_wait_idle', '__cv_wait_sig', '__cv_wait_io_sig',
+      '__cv_timedwait*', 'cv_timedwait_common', 'cv_timedwait_hires_common', '__cv_broadcast',
+    ],
+  },
+  {
+    label: 'sleep',
+    names: ['usleep_range*', 'msleep', 'msleep_interruptible', 'ssleep', 'schedule_timeout_*sleep*'],
+  },
+  {
     label: 'socket lock',
     names: ['__lock_sock', 'lock_sock_nested', 'lock_sock'],
   },
@@ -115,11 +136,16 @@ export const ENTRY: readonly string[] = [
   'ret_from_fork*', 'ret_from_kernel_thread', 'kthread', 'worker_thread', 'process_one_work', 'process_scheduled_works',
   'smpboot_thread_fn', 'ret_fast_syscall', 'el0_svc*', 'el0t_64_sync*', 'el0_sync*', 'el0_da', 'el1_*',
   'invoke_syscall', 'do_el0_svc', 'el0_svc_common*', 'ret_to_user',
-  'x64_sys_call', 'do_syscall_x64', 'do_int80_syscall_32', 'child_rip', 'kernel_thread_helper', 'run_workqueue', 'ret_from_syscall', 'system_call_exception', 'handle_exception',
+  'x64_sys_call', 'do_syscall_x64', 'do_int80_syscall_32', 'child_rip', 'kernel_thread_helper', 'run_workqueue',
+  'thread_generic_wrapper', 'taskq_thread', 'kernel_thread_exit', 'gs_change', 'work_pending', 'ret_from_syscall', 'system_call_exception', 'handle_exception',
 ];
 
 /** Stale helpers that appear as real frames in some traces but never name the hang. */
 export const INCIDENTAL: readonly string[] = [
   'prepare_to_wait*', 'finish_wait', 'autoremove_wake_function', 'wake_bit_function', 'wait_woken',
   'woken_wake_function', 'add_wait_queue*', 'remove_wait_queue', '__refrigerator',
+  // 2.6.18 lock-section stubs (`.text.lock.mutex`): a mutex wait, named by its caller.
+  'text.lock.*',
+  // Wake-up helpers: stale words in `?` traces, never what a task waits in.
+  'wake_up_bit', 'wake_up_*', '__wake_up*', 'default_wake_function', 'try_to_wake_up', 'wake_up_process',
 ];

@@ -3,10 +3,14 @@
  * indented or quoted with `> `. Quote markers are removed; printk prefixes that survived the
  * paste (`> [ 12.345678] ...`) are decoded. Every line is accepted, so this format comes last.
  */
+import { journal } from './journal.js';
 import { stripPrintk } from './printk.js';
 import { kernelLine, type LineFormat } from './types.js';
 
 const QUOTE = /^(?:[ \t]*>)+ ?/;
+// A paste with line numbers in front (`162 [  843.072392] INFO: ...`, an editor or a pager did
+// it), or a CI runner's clock (`12:53:09 [  245.528313] kernel: ...`, stress/41).
+const LINE_NUMBER = /^\s*(?:\d+|\d\d:\d\d:\d\d(?:\.\d+)?)\s+(?=\[\s*\d+\.\d*\])/;
 // A syslog line whose timestamp a paste or a log shipper dropped: `kernel: msg`, `host kernel: msg`.
 const KERNEL_TAG = /^\s*(?:([\w.-]+) )?kernel: ?/;
 
@@ -19,11 +23,18 @@ export const bare: LineFormat = {
     '> INFO: task java:181134 blocked for more than 120 seconds.',
     'kernel: [<ffffffff816a94c9>] schedule+0x29/0x70',
   ],
-  decode(line) {
+  decode(line, ctx) {
     let text = line;
     if (text.includes('>')) {
       const q = QUOTE.exec(text);
       if (q) text = text.slice(q[0].length);
+    }
+    const ln = LINE_NUMBER.exec(text);
+    if (ln) {
+      // What follows may be a whole journal or dmesg line: decode it as such.
+      const inner = journal.decode(text.slice(ln[0].length), ctx);
+      if (inner) return { ...inner, format: 'bare' };
+      text = text.slice(ln[0].length);
     }
     let host: string | null = null;
     if (text.includes('kernel:')) {

@@ -33,7 +33,8 @@ function candidates(c0: number): readonly LineFormat[] {
   if (c0 === 60 /* < */) return [rfc5424, syslog, dmesg];
   if (c0 === 91 /* [ */) return [journal, dmesg];
   if (c0 >= 65 && c0 <= 90) return [syslog, journal];
-  if (c0 >= 97 && c0 <= 122) return [dmesg];
+  if (c0 >= 97 && c0 <= 122) return [dmesg, syslog];
+  if (c0 >= 0xc0) return [syslog];
   return [];
 }
 

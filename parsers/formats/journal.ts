@@ -13,7 +13,8 @@ import type { LineFormat } from './types.js';
 // colon (`[ 12.3] usb 2-1: reset ...`, `[ 12.3] CIFS VFS: ...`), so the program must be `kernel` or
 // `name[pid]` as journalctl prints other programs; anything else is dmesg.
 const PROGRAM = String.raw`(?: kernel | [\w.@\-]+ \[ \d+ \] ) :`;
-const MONO = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d+ ) (?: \s* < [^>]* > )? \] \s (?= \S+ \s ${PROGRAM} )`);
+// journalctl --no-hostname drops the host: `[  245.528573] kernel: msg` (formats/journal-monotonic-*).
+const MONO = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d+ ) (?: \s* < [^>]* > )? \] \s (?= (?: \S+ \s )? ${PROGRAM} )`);
 const UNIX = compile(String.raw`^ (?<secs> \d{9,11} \. \d{1,9} ) \s (?= \S+ \s \S+ : )`);
 const FULL = compile(String.raw`
   ^ [A-Z][a-z]{2} \s (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) \s (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d )
@@ -24,6 +25,7 @@ export const journal: LineFormat = {
   description: 'journalctl -o short-monotonic, short-delta, short-unix and short-full',
   samples: [
     '[ 6141.921740] app-prod-17 kernel: INFO: task java:181134 blocked for more than 120 seconds.',
+    '[  245.528573] kernel: INFO: task khugepaged:136 blocked for more than 122 seconds.',
     '1548758467.123456 app-prod-17 kernel: Call Trace:',
     'Tue 2019-01-29 10:41:07 UTC app-prod-17 kernel: Call Trace:',
   ],

@@ -31,7 +31,8 @@ const DMESG_X = compile(String.raw`
 
 // printk time, optionally with dmesg -d's delta: `[ 1234.567890]`, `[ 1234.567890 <    0.000123>]`.
 // Some reporters cut the fraction off (`[  240.]`, samples/eras/mips-*.log).
-const UPTIME = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d* ) (?: \s* < [^>]* > )? \]`);
+// Android/Qualcomm kernels add the wall clock: `[   79.822894 / 05-03 18:11:50.340]` (stress/15).
+const UPTIME = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d* ) (?: \s* < [^>]* > )? (?: \s / \s [\d\-:.\x20]+ )? \]`);
 
 // printk caller id right after the time (CONFIG_PRINTK_CALLER): `[  T140]`, `[    C3]`.
 const CALLER = compile(String.raw`^ \[ \s* (?<id> [TC] \d+ ) \]`);
@@ -76,7 +77,7 @@ for (const names of [
 // A few full or alternative spellings that glibc uses for %b.
 Object.assign(MONTHS, { 'mär': 2, 'märz': 2, 'juni': 5, 'juli': 6, 'févr': 1, 'fév': 1, 'янв.': 0, 'мар.': 2 });
 
-function monthOf(names: string): number | null {
+export function monthOf(names: string): number | null {
   const cjk = /(\d{1,2})\s*(?:月|월)/.exec(names);
   if (cjk) return Number(cjk[1]) - 1;
   // %a comes before %b, and some weekday abbreviations are month names elsewhere (French "mar.").

@@ -9,16 +9,18 @@
  */
 import { compile } from '../patterns.js';
 import type { KernelLine } from '../record.js';
-import { fracMs, stripPrintk, zoneMinutes } from './printk.js';
+import { fracMs, monthOf, stripPrintk, zoneMinutes } from './printk.js';
 import { kernelLine, type DecodeContext, type LineFormat } from './types.js';
 
 const MONTH_INDEX: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
 };
 
+// The month in English, or as strftime %b writes it in another locale (`Dez`, `janv.`, `июл`:
+// journalctl and rsyslog under LANG=de_DE..., stress/57); unknown names are not syslog.
 const BSD = compile(String.raw`
   ^ (?: < \d{1,3} > )?
-    (?<mon> Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec ) \s{1,2} (?<day> \d{1,2} ) \s
+    (?<mon> [A-Za-z\u00C0-\u024F\u0400-\u04FF]{3,5} \.? ) \s{1,2} (?<day> \d{1,2} ) \s
     (?<h> \d\d ) : (?<m> \d\d ) : (?<s> \d\d ) (?: \. (?<frac> \d+ ) )? \s+`);
 
 const ISO = compile(String.raw`
@@ -42,6 +44,9 @@ export function splitHostTag(rest: string): { host: string | null; tag: string; 
   }
   let i = sp + 1;
   while (rest.charCodeAt(i) === 32) i++;
+  // BusyBox syslogd and some templates put facility.level between the host and the tag.
+  const fl = FACILITY_LEVEL.exec(rest.slice(i));
+  if (fl) i += fl[0].length;
   const colon = rest.indexOf(':', i);
   const tagToken = colon < 0 ? '' : rest.slice(i, colon);
   if (tagToken.length === 0 || tagToken.includes(' ') || tagToken.startsWith('[')) {
@@ -52,6 +57,8 @@ export function splitHostTag(rest: string): { host: string | null; tag: string; 
   }
   return { host: first, tag: stripPid(tagToken), msg: dropSep(rest.slice(colon + 1)) };
 }
+
+const FACILITY_LEVEL = /^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) +/;
 
 /** A message that starts with a printk time or level: kernel text even without a `kernel:` tag. */
 const PRINTK_START = /^(?:<\d{1,3}>)?\[\s*\d+\.\d*\]/;
@@ -121,8 +128,11 @@ export const syslog: LineFormat = {
     '2019-01-29T10:41:07+0000 app-prod-17 kernel: Call Trace:',
     '2021-03-16 11:30:24.753 kernel: INFO: task iw:467 blocked for more than 122 seconds.',
     'Aug 30 05:34:55 10.20.22.1 [139221.203949][  T817] INFO: task pppd:6009 blocked for more than 122 seconds.',
+    'Sep 13 14:34:10 ccgx user.err kernel: [43500.179242] INFO: task vedirect-dbus:1339 blocked for more than 120 seconds.',
     '<4>Jan 29 10:41:07 app-prod-17 kernel: Call Trace:',
     'Jan 29 10:41:08 app-prod-17 sshd[4242]: Accepted publickey for deploy',
+    'Dez 21 10:22:08 abreu kernel: INFO: task systemd-journal:386 blocked for more than 120 seconds.',
+    'janv. 29 10:41:07 app-prod-17 kernel: Call Trace:',
   ],
   decode(line, ctx) {
     const c0 = line.charCodeAt(0);
@@ -146,7 +156,9 @@ export const syslog: LineFormat = {
       m = BSD.exec(line);
       if (!m?.groups) return null;
       const g = m.groups;
-      time = yearless(ctx, MONTH_INDEX[g.mon], +g.day, +g.h, +g.m, +g.s, fracMs(g.frac));
+      const mon = MONTH_INDEX[g.mon] ?? monthOf(g.mon);
+      if (mon === undefined || mon === null) return null;
+      time = yearless(ctx, mon, +g.day, +g.h, +g.m, +g.s, fracMs(g.frac));
     }
     const ht = splitHostTag(line.slice(m[0].length));
     if (!ht) return null;

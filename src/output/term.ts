@@ -36,7 +36,10 @@ export function painter(stream: NodeJS.WriteStream | { isTTY?: boolean }, force?
   else if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') on = false;
   else if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') on = true;
   else on = stream.isTTY === true && process.env.TERM !== 'dumb';
-  const p = ((style: Style | Style[], text: string) => (on ? styleText(style, text) : text)) as Painter;
+  // Whether to colour is decided above (--color, NO_COLOR, FORCE_COLOR, a terminal); Node's own
+  // stream check would undo --color on a pipe.
+  const opts = { validateStream: false } as unknown as undefined;
+  const p = ((style: Style | Style[], text: string) => (on ? styleText(style, text, opts) : text)) as Painter;
   p.enabled = on;
   return p;
 }
