@@ -1,6 +1,7 @@
 // Hostile and broken input: klogscan must neither crash, hang, lose or duplicate a report.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { generate } from '../bench/generate.js';
@@ -127,6 +128,48 @@ describe('robustness', () => {
     assert.equal(r.status, 0);
     assert.equal(r.stdout.split('\n').length, 4);
     assert.equal(r.stderr, '');
+  });
+
+  it('waits for a slow reader of its output instead of buffering it, and loses nothing', async function () {
+    this.timeout(60000);
+    const rchar = (pid: number): number => Number(/^rchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1]);
+    if (!fs.existsSync('/proc/self/io')) this.skip();
+    const file = path.join(tmpdir(), 'many.log');
+    const n = 20000;
+    fs.writeFileSync(file, JAVA.repeat(n)); // 38 MB in, 52 MB of NDJSON out
+    // `klogscan FILE | slow-reader`: what the reader has not taken must not pile up in memory.
+    const child = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" --json --no-db "${file}" | cat`], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KLOGSCAN_THREADS: '1' },
+    });
+    child.stdout.pause();
+    const klogscanPid = async (): Promise<number> => {
+      for (;;) {
+        for (const t of fs.readdirSync(`/proc/${child.pid}/task`)) {
+          for (const pid of fs.readFileSync(`/proc/${child.pid}/task/${t}/children`, 'utf8').trim().split(/\s+/)) {
+            if (pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(BIN)) return Number(pid);
+          }
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const pid = await klogscanPid();
+    // Nobody reads: once the pipes are full klogscan must stop reading its input.
+    let last = -1;
+    for (let still = 0; still < 5;) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = rchar(pid);
+      still = now === last ? still + 1 : 0;
+      last = now;
+    }
+    assert.ok(last < fs.statSync(file).size / 4, `read ${last} bytes of ${fs.statSync(file).size} with nobody reading its output`);
+    let text = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { text += d; });
+    child.stdout.resume();
+    const [code] = await once(child, 'close') as [number];
+    assert.equal(code, 0);
+    const lines = text.trimEnd().split('\n');
+    assert.equal(lines.length, n + 1);
+    assert.equal(JSON.parse(lines.at(-1)!).reports, n);
   });
 });
 

@@ -33,6 +33,28 @@ export const out = {
   write(s: string): void {
     if (!this.closed) process.stdout.write(s);
   },
+  /**
+   * A promise while written output is still held in memory beyond the stream's buffer size,
+   * null otherwise. Readers wait on it between chunks. Node writes to pipes and files synchronously
+   * but releases each write only on a later tick, so a reader that never yields would keep the
+   * output of everything it read in memory; it also covers a consumer that really is slow (an
+   * asynchronous stdout). Resolves as well when the consumer goes away.
+   */
+  room(): Promise<void> | null {
+    const w = process.stdout;
+    if (this.closed || w.destroyed || !w.writableNeedDrain) return null;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        w.off('drain', done);
+        w.off('close', done);
+        w.off('error', done);
+        resolve();
+      };
+      w.on('drain', done);
+      w.on('close', done);
+      w.on('error', done);
+    });
+  },
 };
 
 export function paintFor(v: { color?: boolean; 'no-color'?: boolean }): Painter {

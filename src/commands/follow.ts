@@ -61,7 +61,10 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
       if (got > 0) lastData = now;
       else if (!scanner.idle() && now - lastData >= IDLE_MS) scanner.flush();
       save();
-      await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), signals.stopped]);
+      // A slow reader of our output: wait for it rather than buffer without bound.
+      const room = out.room();
+      if (room) await Promise.race([room, signals.stopped]);
+      else await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), signals.stopped]);
     }
     // Finish the current batch: what is in the files now, then every open report.
     follower.poll(Date.now());

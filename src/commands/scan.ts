@@ -182,6 +182,7 @@ export async function scanCommand(args: string[], help: string, version: string)
           onChunk: () => store?.commit(),
           stop: signals.stopped,
           shouldStop: signals.isStopped,
+          outputRoom: () => out.room(),
         });
         if (name === '-') {
           scanner.flush();

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ChunkFeeder, DEFAULT_MAX_LINE, type LineSink } from './feeder.js';
+import type { StreamOptions } from './sources.js';
 
 /** Files smaller than this are read sequentially: starting workers would cost more than it saves. */
 export function parallelMinimum(): number {
@@ -57,8 +58,9 @@ export async function scanFileParallel(
   sink: LineSink,
   threads: number,
   onBytes: (n: number) => void,
-  shouldStop?: () => boolean,
+  pace: StreamOptions = {},
 ): Promise<{ lines: number }> {
+  const { shouldStop, outputRoom } = pace;
   // Main part: about 0.35 of a worker's share (it decodes and analyses; workers only search).
   const workersN = threads - 1;
   const mainShare = 0.35 / (0.35 + workersN);
@@ -129,7 +131,9 @@ export async function scanFileParallel(
     // The first part, read here like any file while the workers search theirs.
     const first = bounds[1];
     for (let pos = 0, i = 1; pos < first; i++) {
-      if (i % 32 === 0) await new Promise((r) => setImmediate(r));
+      const room = outputRoom?.();
+      if (room) await room;
+      else if (i % 32 === 0) await new Promise((r) => setImmediate(r));
       if (shouldStop?.()) return { lines: feeder.lineNo };
       const n = fs.readSync(fd, buf, 0, Math.min(buf.length, first - pos), pos);
       if (n <= 0) break;
@@ -154,6 +158,8 @@ export async function scanFileParallel(
           i += 2;
           if (offset < position) continue;
           pump(offset, base + line - 1);
+          const room = outputRoom?.();
+          if (room) await room;
         }
         if (part.error) throw part.error;
         if (part.done && i >= part.hits.length) break;

@@ -4,7 +4,6 @@
  * InputError with a one-line message; the caller goes on with the next input.
  */
 import fs from 'node:fs';
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { ChunkFeeder } from './feeder.js';
@@ -44,12 +43,14 @@ export interface InputInfo {
   lines?: number;
 }
 
-async function drain(stream: Readable, feeder: ChunkFeeder, onBytes: (n: number) => void, shouldStop?: () => boolean): Promise<void> {
+async function drain(stream: Readable, feeder: ChunkFeeder, onBytes: (n: number) => void, opts: StreamOptions): Promise<void> {
   for await (const chunk of stream) {
-    if (shouldStop?.()) break;
+    if (opts.shouldStop?.()) break;
     const b = chunk as Buffer;
     onBytes(b.length);
     feeder.push(b);
+    const room = opts.outputRoom?.();
+    if (room) await room;
   }
 }
 
@@ -63,6 +64,8 @@ export interface StreamOptions {
   stop?: Promise<void>;
   /** Checked between chunks of files: true ends the read early. */
   shouldStop?: () => boolean;
+  /** Between chunks: a promise to wait on before reading more (the output is backed up). */
+  outputRoom?: () => Promise<void> | null;
 }
 
 function drainWithIdle(stream: Readable, feeder: ChunkFeeder, onBytes: (n: number) => void, opts: StreamOptions): Promise<void> {
@@ -82,6 +85,11 @@ function drainWithIdle(stream: Readable, feeder: ChunkFeeder, onBytes: (n: numbe
       feeder.push(chunk);
       opts.onChunk?.();
       arm();
+      const room = opts.outputRoom?.();
+      if (room) {
+        stream.pause();
+        void room.then(() => stream.resume());
+      }
     };
     stream.on('data', onData);
     stream.once('end', done);
@@ -131,7 +139,7 @@ export async function readInput(
       raw.on('data', (c: string | Buffer) => { info.bytes += c.length; onBytes(c.length); });
       raw.pipe(gunzip);
       try {
-        await drain(gunzip, feeder, () => {}, stream.shouldStop);
+        await drain(gunzip, feeder, () => {}, stream);
       } catch (e) {
         feeder.end();
         throw new InputError(`${name}: ${describeError(e)}`);
@@ -147,14 +155,16 @@ export async function readInput(
       const { lines } = await scanFileParallel(name, fh.fd, st.size, feeder.sink, threads, (n) => {
         info.bytes += n;
         onBytes(n);
-      }, stream.shouldStop);
+      }, stream);
       info.lines = lines;
       return info;
     }
     const buf = Buffer.allocUnsafe(CHUNK_SIZE);
     let pos = 0;
     for (let i = 1; ; i++) {
-      if (i % 32 === 0) await new Promise((r) => setImmediate(r));
+      const room = stream.outputRoom?.();
+      if (room) await room;
+      else if (i % 32 === 0) await new Promise((r) => setImmediate(r));
       if (stream.shouldStop?.()) break;
       let n: number;
       try {
@@ -174,10 +184,4 @@ export async function readInput(
   } finally {
     await fh.close().catch(() => {});
   }
-}
-
-/** Resolves when the stream has flushed, or immediately when its consumer is gone. */
-export async function flushed(stream: NodeJS.WritableStream): Promise<void> {
-  const w = stream as NodeJS.WritableStream & { writableNeedDrain?: boolean; destroyed?: boolean };
-  if (w.writableNeedDrain && !w.destroyed) await once(w as unknown as NodeJS.EventEmitter, 'drain');
 }
