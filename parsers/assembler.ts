@@ -28,7 +28,19 @@ export const JSON_BYTES_NEEDLE = '"MESSAGE":[';
 const BANNER = /^Linux version (\d+\.\d+\S*)/;
 /** The start of a header cut short: the name and pid are there, the rest is on the next line. */
 const HEADER_START_NEEDLE = 'INFO: task ';
-const HEADER_START = /INFO: task .*:\d+ (?:b(?:l(?:o(?:c(?:k(?:e(?:d)?)?)?)?)?)?|c(?:a(?:n(?:'(?:t)?)?)?)?)?\s*(?:for|in|I\/O|wait|die|more|than|\d+|\s)*\s*$/;
+/** What may follow `NAME:PID ` in a cut header: the first words of the rest, every word whole but the first. */
+const HEADER_CUT_TAIL = /:\d+ (?:b(?:l(?:o(?:c(?:k(?:e(?:d)?)?)?)?)?)?|c(?:a(?:n(?:'(?:t)?)?)?)?)?(?:\s+(?:for|in|I\/O|wait|die|more|than|\d+))*\s*$/;
+
+/**
+ * `INFO: task NAME:PID` followed by nothing but the first words of the rest. Only the last 64
+ * characters can hold that tail, so long hostile lines cost no more than short ones.
+ */
+function headerCutShort(text: string): boolean {
+  const at = text.indexOf(HEADER_START_NEEDLE);
+  if (at < 0) return false;
+  const from = Math.max(at + HEADER_START_NEEDLE.length, text.length - 64);
+  return HEADER_CUT_TAIL.test(text.slice(from));
+}
 
 /** A boot seen in the log: a `Linux version` banner. */
 export interface BootEvent {
@@ -154,7 +166,7 @@ export class Assembler {
       this.partials.delete(partialKey);
       key = partialKey;
       const joined = `${partial.text.trimEnd()} ${text.trim()}`;
-      if (parseHeader(joined) || (partial.joins < 2 && HEADER_START.test(joined) && !parseBlocker(joined))) {
+      if (parseHeader(joined) || (partial.joins < 2 && headerCutShort(joined) && !parseBlocker(joined))) {
         text = joined;
         raw = `${partial.raw}\n${raw}`;
         if (!parseHeader(text)) {
@@ -163,7 +175,7 @@ export class Assembler {
         }
         line = partial.line;
       }
-    } else if (text.includes(HEADER_START_NEEDLE) && HEADER_START.test(text) && !parseHeader(text) && !parseBlocker(text)) {
+    } else if (headerCutShort(text) && !parseHeader(text) && !parseBlocker(text)) {
       this.partials.set(key, { text, raw, joins: 0, line });
       return;
     }

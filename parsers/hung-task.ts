@@ -34,13 +34,16 @@ export const HEADER = compile(String.raw`
 export const HEADER_NEEDLE = ' for more than ';
 
 // `Tainted: G        W   E     4.19.0-6-amd64 #1 Debian 4.19.67-2+deb10u2` / `Not tainted 6.8.1-arch1-1 #1`.
+// Flags are blank-separated runs without digits: no two parts of the pattern can take the same
+// blanks, so every line is matched in linear time (see "pathological lines" in the tests).
 const TAINTED = compile(String.raw`
-  ^ \s* (?: Not \s tainted | Tainted: \s (?<flags> [^0-9]*? ) ) \s* (?<release> \d+ \. \d+ [^\s]* )
+  ^ \s* (?: Not \s tainted \s+ | Tainted: \s+ (?<flags> (?: [^0-9\s]+ \s+ )* ) ) (?<release> \d+ \. \d+ [^\s]* )
     (?: \s+ \# (?<build> \S+ ) (?: \s+ (?<rest> .* ) )? )? \s* $`);
 
 // 5.x/6.x: `task:df state:D stack:    0 pid:1177107 tgid:1177107 ppid:  6953 task_flags:0x400000 flags:0x00004224`.
+// The comm is printed with %-15.15s: at most 15 characters.
 const TASK_NEW = compile(String.raw`
-  ^ \s* task: (?<comm> .*? ) \s+ state: (?<state> \S+ ) (?: \s+ running \s task )?   # state:R adds "running task"
+  ^ \s* task: (?<comm> .{0,15}? ) \s+ state: (?<state> \S+ ) (?: \s+ running \s task )?   # state:R adds "running task"
     (?: \s+ stack: \s* \d+ )?
     \s+ pid: \s* (?<pid> \d+ ) (?: \s+ tgid: \s* (?<tgid> \d+ ) )? \s+ ppid: \s* (?<ppid> \d+ )
     (?: \s+ task_flags: \s* 0x[0-9a-fA-F]+ )? (?: \s+ flags: \s* (?<flags> 0x[0-9a-fA-F]+ ) )? \s* $`);
@@ -48,7 +51,7 @@ const TASK_NEW = compile(String.raw`
 // 2.6-4.x: `%-15.15s %c` then (thread pc | "running [task]") free-stack pid ppid flags; 2.6.18
 // ends with sibling pids and (NOTLB)/(L-TLB) instead of flags.
 const TASK_OLD = compile(String.raw`
-  ^ \s* (?<comm> .{1,15}? ) \s+ (?<state> [RSDTtXZPIWKNx?] )
+  ^ \s* (?<comm> \S .{0,14}? ) \s+ (?<state> [RSDTtXZPIWKNx?] )
     \s* (?: [0-9a-fA-F]{8} \s+ | [0-9a-fA-F]{16} \s+ | running (?: \s+ task )? \s+ )?   # a 5-digit free stack follows the state unspaced (ppc64 4.15)
     \d+ \s+ (?<pid> \d+ ) \s+ (?<ppid> \d+ )
     (?: (?: \s+ \d+ )* \s+ (?<flags> 0x[0-9a-fA-F]+ )                                   # CloudLinux prints its LVE id before the flags

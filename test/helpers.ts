@@ -64,6 +64,7 @@ export function cli(args: string[], opts: { input?: string | Buffer; env?: Recor
     encoding: 'utf8',
     cwd: opts.cwd ?? ROOT,
     timeout: opts.timeout ?? 60000,
+    killSignal: 'SIGKILL',
     maxBuffer: 256 * 1024 * 1024,
     env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', KLOGSCAN_RULES_D: '/nonexistent/klogscan-rules.d', KLOGSCAN_DB: scratchDb, ...opts.env },
   });
