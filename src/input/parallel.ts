@@ -108,11 +108,14 @@ export async function scanFileParallel(
   let position = 0;
   let base = 0;
   /** Feeds from `offset` (a line start) while a report is open, in growing reads. */
-  const pump = (offset: number, lineNo: number): void => {
+  const pump = async (offset: number, lineNo: number): Promise<void> => {
     feeder.seek(offset, lineNo);
     let pos = offset;
     let want = 16 * 1024;
     do {
+      // Dense reports keep the sink busy for the rest of the file: let the output drain.
+      const room = outputRoom?.();
+      if (room) await room;
       const n = fs.readSync(fd, buf, 0, Math.min(want, buf.length, size - pos), pos);
       if (n <= 0) break;
       pos += n;
@@ -147,7 +150,7 @@ export async function scanFileParallel(
       feeder.end();
       return { lines: feeder.lineNo };
     }
-    if (!sink.idle()) pump(first, base);
+    if (!sink.idle()) await pump(first, base);
     for (const part of parts) {
       let i = 0;
       for (;;) {
@@ -157,9 +160,7 @@ export async function scanFileParallel(
           const line = part.hits[i + 1];
           i += 2;
           if (offset < position) continue;
-          pump(offset, base + line - 1);
-          const room = outputRoom?.();
-          if (room) await room;
+          await pump(offset, base + line - 1);
         }
         if (part.error) throw part.error;
         if (part.done && i >= part.hits.length) break;
@@ -169,7 +170,7 @@ export async function scanFileParallel(
     }
     // A last line without a newline is held back by the workers: give it its chance.
     const tail = lineStartOfLast(fd, size);
-    if (tail < size && tail >= position) pump(tail, base);
+    if (tail < size && tail >= position) await pump(tail, base);
     return { lines: base + (tail < size ? 1 : 0) };
   } finally {
     for (const w of workers) void w.terminate();
