@@ -63,7 +63,9 @@ const INLINE = build(String.raw`^ (?<fn> {{FUNC}} ) \s+ (?<src> [\w./+\-]+ : \d+
 // scripts/decode_stacktrace.sh output (LKP, kernel test robot): `__schedule (kernel/sched/core.c:5354 ...) [module]`,
 // the offset replaced by source lines (samples/eras/lkp-6.16-*.log).
 const DECODED = build(String.raw`
-  ^ (?<q> \? \s+ )? (?<fn> {{FUNC}} ) \s \( (?<src> [^()]*? : \d+ [^()]* ) \) (?: \s+ (?<mod> [\w\-]+ ) )? \s* $`);
+  ^ (?<q> \? \s+ )? (?<fn> {{FUNC}} ) \s \( (?<src> [^()]* ) \) (?: \s+ (?<mod> [\w\-]+ ) )? \s* $`);
+/** The source of a decoded frame names a line; checked apart (a lazy `[^()]*? : \d+` was quadratic). */
+const SOURCE_LINE = /:\d/;
 
 // `[<ffffffff816a94c9>] ` (most architectures) and powerpc's `[c0000000ffc0fb90] [c000000000016a3c] `.
 // A web page may have eaten `<ffffffff...>` as an HTML tag, leaving `[] ` (stress/54).
@@ -157,7 +159,7 @@ export function parseFrameLine(text: string): FrameLine | null {
     return { markers, frames: [{ fn: m.groups.fn, offset: null, size: null, module: null, unreliable: false, inline: true, source: m.groups.src }] };
   }
   m = DECODED.exec(s);
-  if (m?.groups) {
+  if (m?.groups && SOURCE_LINE.test(m.groups.src)) {
     const g = m.groups;
     return { markers, frames: [{ fn: g.fn, offset: null, size: null, module: g.mod ?? null, unreliable: g.q !== undefined, source: g.src.trim() }] };
   }

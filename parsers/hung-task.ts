@@ -86,7 +86,25 @@ const BLOCKER = compile(String.raw`
         (?: \s < (?<oas> reader|writer ) > )? ) \.? \s* $`);
 
 const WORKQUEUE = /^\s*Workqueue:\s*(.+?)\s*$/;
-const TASK_FRAGMENT = /^\s*(?:\d+\s+)?(?:(?:task|state|stack|pid|tgid|ppid|task_flags|flags):\s*\S*\s*)+$/;
+const FRAGMENT_KEY = /^(?:task|state|stack|pid|tgid|ppid|task_flags|flags):/;
+
+/**
+ * A piece of a 5.x/6.x task line (`stack:0 pid:181134 ppid:1`, maybe after a free-stack count):
+ * `key:value` words, or `key:` followed by its value. Checked word by word: the pattern this
+ * replaces (`(?:key:\s*\S*\s*)+`) could read `task:` as a key or as a value, and a line of
+ * repeated `task: ` took minutes.
+ */
+export function isTaskFragment(text: string): boolean {
+  const words = text.trim().split(/\s+/);
+  let i = words.length > 1 && /^\d+$/.test(words[0]) ? 1 : 0;
+  if (i >= words.length || !FRAGMENT_KEY.test(words[i])) return false;
+  for (; i < words.length; i++) {
+    if (!FRAGMENT_KEY.test(words[i])) return false;
+    // `stack:    0`: the value is the next word.
+    if (words[i].endsWith(':') && i + 1 < words.length && !FRAGMENT_KEY.test(words[i + 1])) i++;
+  }
+  return true;
+}
 // Pieces of the first lines that a mail client wrapped: `"echo 0 > ` and `Tainted: G     U `.
 const WRAPPED_PIECE = /^\s*(?:"echo 0 >|Tainted: [A-Z\s-]*$)/;
 const CALL_TRACE = /^\s*(?:Call [Tt]race|Backtrace):?\s*$/;
@@ -327,7 +345,7 @@ export class HungTaskBuilder implements Builder {
     const task = parseTaskLine(text);
     if (task) return this.takeTask(task);
     // A task line broken in two by a mail client or a narrow console: keep the pieces.
-    if (!this.sawTrace && (TASK_FRAGMENT.test(text) || WRAPPED_PIECE.test(text))) return 'taken';
+    if (!this.sawTrace && (isTaskFragment(text) || WRAPPED_PIECE.test(text))) return 'taken';
     const wq = WORKQUEUE.exec(text);
     if (wq) {
       if (!this.owner) r.workqueue = wq[1];

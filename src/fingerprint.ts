@@ -11,13 +11,25 @@ import { ENTRY, INCIDENTAL, SCHEDULER, WAIT_PRIMITIVES } from './frame-classes.j
 // Compiler clone suffixes (gcc: .isra.N .constprop.N .part.N .cold .localalias; clang: .llvm.N),
 // possibly stacked (`.constprop.0.isra.0`); `__pfx_` padding symbols (6.2+ with CFI/call depth
 // tracking); the leading dot of powerpc64 ELFv1 symbols.
-const SUFFIX = /(?:\.(?:isra|constprop|part|cold|llvm|lto_priv|localalias|clone|prop)(?:\.\d+)*)+$/;
+const CLONE_SUFFIXES = new Set(['isra', 'constprop', 'part', 'cold', 'llvm', 'lto_priv', 'localalias', 'clone', 'prop']);
+const DIGITS = /^\d+$/;
 
 export function normalizeFn(fn: string): string {
   let s = fn;
   if (s.charCodeAt(0) === 46 /* . */) s = s.slice(1);
   if (s.startsWith('__pfx_')) s = s.slice(6);
-  return s.replace(SUFFIX, '');
+  if (!s.includes('.')) return s;
+  // From the right: `.NAME` optionally followed by `.N` parts, as long as NAME is a clone suffix.
+  // (A regex anchored at the end tried every dot as a start: quadratic on a hostile symbol.)
+  const parts = s.split('.');
+  let keep = parts.length;
+  for (;;) {
+    let k = keep;
+    while (k > 1 && DIGITS.test(parts[k - 1])) k--;
+    if (k > 1 && CLONE_SUFFIXES.has(parts[k - 1])) keep = k - 1;
+    else break;
+  }
+  return keep === parts.length ? s : parts.slice(0, keep).join('.');
 }
 
 function listRegex(names: readonly string[]): RegExp {

@@ -178,24 +178,30 @@ describe('pathological lines', () => {
   // quadratic or cubic on long runs of those characters: one 64 KiB line of blanks once took
   // hours. Scanning these must stay linear: with such a pattern back, this test runs into its
   // time-out (each line alone would take seconds to hours) instead of finishing in a second.
-  it('32 KiB runs of blanks and separators, behind every line prefix, inside reports', function () {
+  it('16 KiB runs of blanks and separators, behind every line prefix, before and inside traces', function () {
     this.timeout(60000);
-    const prefixes = ['', 'Jan 29 10:41:07 h1 kernel: ', 'Jan 29 10:41:07 h1 kernel: [  12.345678] ',
-      '<6>1 2019-01-29T10:41:07Z h1 kernel - - - ', '6,1234,5678,-;', '[Tue Jan 29 10:41:07 2019] ',
-      '[2019-01-29 10:41:07] ', 'kern  :err   : '];
+    const prefixes = ['', 'Jan 29 10:41:07 h1 kernel: [  12.345678] ', '<6>1 2019-01-29T10:41:07Z h1 kernel - - - ',
+      '6,1234,5678,-;', '[Tue Jan 29 10:41:07 2019] '];
     const starts = ['', '[', '[<', 'task:', 'Tainted: ', 'java ', ' ? ', 'INFO: task x:1 ', 'blocked on a ',
-      '{"MESSAGE":[', 'x D ', '#0: '];
-    const fills = [' ', '\t', ' ?', ': ', '0 ', ' [', ':1 ', '+0x1/0x2 '];
+      '{"MESSAGE":[', 'x D ', '#0: ', 'f (', ' a', 'INFO: task a:1 '];
+    const fills = [' ', '\t', ' ?', ': ', '0 ', ' [', ':1 ', '+0x1/0x2 ', ':1', '.isra', 'task: ', '1'];
+    const tails = [' for more than x)', 'x+0x1/0x2', '!x y'];
     const header = ['INFO: task java:181134 blocked for more than 120 seconds.', '      Not tainted 3.10.0-862.el7.x86_64 #1',
-      'java            D ffff8c7d3fd5a0c0     0 181134      1 0x00000080', 'Call Trace:', ' [<ffffffff8bb67c49>] schedule+0x29/0x70'];
+      'java            D ffff8c7d3fd5a0c0     0 181134      1 0x00000080'];
+    const trace = ['Call Trace:', ' [<ffffffff8bb67c49>] schedule+0x29/0x70'];
     let text = '';
     let cases = 0;
     for (const p of prefixes) {
       for (const st of starts) {
         for (const f of fills) {
-          const fill = f.repeat(Math.floor((32 * 1024) / f.length));
-          text += header.map((l) => p + l + '\n').join('') + p + st + fill + ' for more than x)\n';
-          cases++;
+          const fill = f.repeat(Math.floor((16 * 1024) / f.length));
+          for (const tail of tails) {
+            // Before the trace (where wrapped task lines are pieced together) and inside it.
+            for (const lead of [header, [...header, ...trace]]) {
+              text += lead.map((l) => p + l + '\n').join('') + p + st + fill + tail + '\n';
+              cases++;
+            }
+          }
         }
       }
     }
@@ -206,7 +212,7 @@ describe('pathological lines', () => {
     assert.equal(r.status, 0, `klogscan did not finish in 45 s (${r.stderr})`);
     const reports = r.json.filter((j) => j.type === 'report');
     assert.equal(reports.length, cases);
-    assert.ok(reports.every((j) => j.task === 'java' && (j.frames as { fn: string }[])[0]?.fn === 'schedule'));
+    assert.ok(reports.every((j) => j.task === 'java'));
   });
 });
 
