@@ -18,12 +18,15 @@ import { decodeLine, type DecodeContext, type LineFormat } from './formats/index
 import { surelyNotKernel } from './formats/syslog.js';
 import { BlockedStateSection, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
 import { parseFrameLine } from './frame.js';
-import { HEADER_NEEDLE, HungTaskBuilder, parseBlocker, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
+import { HEADER_NEEDLE, HungTaskBuilder, LIMITS, parseBlocker, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
 import type { TaskReport, KernelLine } from './record.js';
 
 export const BANNER_NEEDLE = 'Linux version ';
-/** journald writes MESSAGE as an array of byte values when it is not printable UTF-8. */
-export const JSON_BYTES_NEEDLE = '"MESSAGE":[';
+/**
+ * journald writes MESSAGE as an array of byte values when it is not printable UTF-8; older
+ * journalctl versions space their JSON (`"MESSAGE" : [`), other JSON writers `"MESSAGE": [`.
+ */
+export const JSON_BYTES_NEEDLES = ['"MESSAGE":[', '"MESSAGE" : [', '"MESSAGE": ['];
 
 const BANNER = /^Linux version (\d+\.\d+\S*)/;
 /** The start of a header cut short: the name and pid are there, the rest is on the next line. */
@@ -86,9 +89,13 @@ interface Open {
 interface HostState {
   kernel: string | null;
   bootId: string | null;
-  /** Recent evidence lines, oldest first, with the needle that kept each. */
-  context: { needle: string; text: string }[];
 }
+
+/** Recent evidence lines of a host, oldest first, with the needle that kept each. */
+type Evidence = { needle: string; text: string }[];
+
+/** A kmsg record flagged `c`: the first piece of a line whose `+` pieces follow. */
+interface PendingPiece { line: KernelLine; text: string; raw: string; pos: SourcePosition }
 
 /**
  * Evidence kept per host and needle: a line that repeats every second (`unregister_netdevice:
@@ -96,6 +103,12 @@ interface HostState {
  * another rule needs.
  */
 const CONTEXT_PER_NEEDLE = 4;
+/** Evidence lines are cut to this length: rules look for words near their start. */
+const CONTEXT_LINE = 512;
+/** Hosts whose evidence is kept (the most recently active ones): bounds memory on huge fleets. */
+const CONTEXT_HOSTS = 2048;
+/** A cut-short header waits this many lines for its rest, then is dropped. */
+const PARTIAL_LINES = 256;
 
 export class Assembler {
   /** Every substring that can make a line matter while no report is open. */
@@ -109,6 +122,9 @@ export class Assembler {
   private readonly quickReject: boolean;
   private readonly open = new Map<string, Open>();
   private readonly hosts = new Map<string | null, HostState>();
+  /** Evidence per host, in order of last use (a Map keeps insertion order: re-inserted on use). */
+  private readonly evidence = new Map<string | null, Evidence>();
+  private readonly pieces = new Map<string, PendingPiece>();
   private counter = 0;
   /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
   readonly suppressed = new Set<string | null>();
@@ -122,23 +138,23 @@ export class Assembler {
   ) {
     this.contextNeedles = opts.contextNeedles ?? [];
     this.gapLines = opts.gapLines ?? 1000;
-    this.maxOpen = opts.maxOpen ?? 1024;
+    this.maxOpen = opts.maxOpen ?? 8192;
     this.format = opts.format;
     this.onBoot = opts.onBoot;
     this.quickReject = !opts.format || opts.format.name === 'syslog';
-    this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, JSON_BYTES_NEEDLE, ...this.contextNeedles];
+    this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles];
   }
 
   /** Number of reports still open: while it is 0, lines without needles may be skipped. */
   get openCount(): number {
-    return this.open.size + this.partials.size;
+    return this.open.size + this.partials.size + this.pieces.size;
   }
 
   /**
    * A header a mail client broke in two (`... blocked for more than 120 ` / `seconds.`,
    * stress/51, 55, 57): its first part waits for the next line of its stream.
    */
-  private readonly partials = new Map<string, { text: string; raw: string; joins: number; line: KernelLine }>();
+  private readonly partials = new Map<string, { text: string; raw: string; joins: number; line: KernelLine; since: number }>();
 
   /** True when the line could matter while no report is open. */
   hasNeedle(raw: string): boolean {
@@ -147,16 +163,41 @@ export class Assembler {
   }
 
   push(raw: string, pos: SourcePosition): void {
-    if (this.open.size === 0 && this.partials.size === 0 && !this.hasNeedle(raw)) return;
-    let line = this.quickReject && surelyNotKernel(raw) ? null : decodeLine(raw, this.ctx, this.format);
+    if (this.openCount === 0 && !this.hasNeedle(raw)) return;
+    const line = this.quickReject && surelyNotKernel(raw) ? null : decodeLine(raw, this.ctx, this.format);
     this.counter++;
-    if (this.open.size > 0 && (this.counter & 63) === 0) this.closeStale();
+    if (this.openCount > 0 && (this.counter & 63) === 0) this.closeStale();
     if (!line || !line.kernel) return;
     this.decoded++;
+    const key = line.caller === null ? (line.host ?? '') : `${line.host ?? ''}\u0000${line.caller}`;
+    // kmsg pieces of one line (kernels before 4.9 could not always merge KERN_CONT output).
+    const piece = this.pieces.get(key);
+    if (line.piece === 'more' && piece) {
+      piece.text += line.text;
+      piece.raw += `\n${raw}`;
+      return;
+    }
+    if (piece) {
+      this.pieces.delete(key);
+      this.take(piece.line, key, piece.text, piece.raw, piece.pos);
+    }
+    if (line.piece === 'first') {
+      this.pieces.set(key, { line, text: line.text, raw, pos });
+      return;
+    }
+    this.take(line, key, line.text, raw, pos);
+  }
+
+  /** A whole kernel message of stream `key`. */
+  private take(first: KernelLine, stream: string, whole: string, raw: string, pos: SourcePosition): void {
+    let line = first;
+    let key = stream;
+    let text = whole;
     // An empty message (a blank line in a paste, printk("\n")) neither continues nor ends a report.
-    if (line.text.trim().length === 0) return;
-    let key = line.caller === null ? (line.host ?? '') : `${line.host ?? ''}\u0000${line.caller}`;
-    let text = line.text;
+    if (whole.trim().length === 0) return;
+    // The kernel never prints a line this long (printk's limit is 1024 bytes): not a kernel
+    // message, whatever it looks like, and no grammar has to read it.
+    if (whole.length > LIMITS.lineLength) return;
 
     // The rest of a wrapped syslog line carries no prefix: it belongs to the one header waiting.
     let partialKey = key;
@@ -170,13 +211,13 @@ export class Assembler {
         text = joined;
         raw = `${partial.raw}\n${raw}`;
         if (!parseHeader(text)) {
-          this.partials.set(key, { text, raw, joins: partial.joins + 1, line: partial.line });
+          this.partials.set(key, { text, raw, joins: partial.joins + 1, line: partial.line, since: partial.since });
           return;
         }
         line = partial.line;
       }
     } else if (headerCutShort(text) && !parseHeader(text) && !parseBlocker(text)) {
-      this.partials.set(key, { text, raw, joins: 0, line });
+      this.partials.set(key, { text, raw, joins: 0, line, since: this.counter });
       return;
     }
 
@@ -229,7 +270,7 @@ export class Assembler {
         ? new HungTaskBuilder(header, line, raw, { name: pos.name, line: pos.line })
         : new BlockedStateSection(section!, (r) => this.complete(r, open));
       this.open.set(key, open);
-      if (this.open.size > this.maxOpen) this.closeOldest();
+      if (this.open.size > this.maxOpen) this.closeOldest(key);
       return;
     }
     this.observe(line, text);
@@ -243,7 +284,7 @@ export class Assembler {
         const h = this.host(line.host);
         h.kernel = m[1];
         h.bootId = line.bootId;
-        h.context.length = 0;
+        this.evidence.delete(line.host);
         if (this.onBoot) {
           const t = line.time;
           const start = t === null ? null : t / 1000 - (line.uptime ?? 0);
@@ -259,8 +300,13 @@ export class Assembler {
     }
     for (const n of this.contextNeedles) {
       if (text.includes(n)) {
-        const c = this.host(line.host).context;
-        c.push({ needle: n, text: text.trim() });
+        let c = this.evidence.get(line.host);
+        if (c) this.evidence.delete(line.host);
+        else c = [];
+        this.evidence.set(line.host, c);
+        if (this.evidence.size > CONTEXT_HOSTS) this.evidence.delete(this.evidence.keys().next().value as string | null);
+        const t = text.trim();
+        c.push({ needle: n, text: t.length > CONTEXT_LINE ? t.slice(0, CONTEXT_LINE) : t });
         let same = 0;
         for (const e of c) if (e.needle === n) same++;
         if (same > CONTEXT_PER_NEEDLE) c.splice(c.findIndex((e) => e.needle === n), 1);
@@ -272,15 +318,19 @@ export class Assembler {
   private host(name: string | null): HostState {
     let h = this.hosts.get(name);
     if (!h) {
-      h = { kernel: null, bootId: null, context: [] };
+      h = { kernel: null, bootId: null };
       this.hosts.set(name, h);
     }
     return h;
   }
 
-  private finish(key: string, o: Open): void {
+  /** `forced`: ended only because too many reports were open, not by anything in its stream. */
+  private finish(key: string, o: Open, forced = false): void {
     this.open.delete(key);
-    for (const r of o.builder.finish()) this.complete(r, o);
+    for (const r of o.builder.finish()) {
+      if (forced && r.frames.length === 0) r.truncated = true;
+      this.complete(r, o);
+    }
     const held = o.held;
     o.held = null;
     if (held) this.route(key, held.line, held.text, held.raw, held.pos);
@@ -294,22 +344,28 @@ export class Assembler {
       r.logKernel = b.kernel;
       r.kernelSource = 'banner';
     }
-    const h = this.hosts.get(o.host);
-    if (h) r.context = h.context.map((e) => e.text);
+    const ev = this.evidence.get(o.host);
+    if (ev) r.context = ev.map((e) => e.text);
     if (r.suppressesFurther) this.suppressed.add(r.host);
     this.emit(r);
   }
 
   private closeStale(): void {
+    // Silence is counted in lines of all streams: with N streams interleaved line by line, each
+    // is heard from only every N lines, so the allowance grows with the reports open.
+    const gap = this.gapLines + 4 * this.open.size;
     for (const [key, o] of this.open) {
-      if (this.counter - o.lastSeen > this.gapLines) this.finish(key, o);
+      if (this.counter - o.lastSeen > gap) this.finish(key, o);
+    }
+    for (const [key, p] of this.partials) {
+      if (this.counter - p.since > PARTIAL_LINES) this.partials.delete(key);
     }
   }
 
-  private closeOldest(): void {
+  private closeOldest(except: string): void {
     let oldest: [string, Open] | null = null;
-    for (const e of this.open) if (!oldest || e[1].lastSeen < oldest[1].lastSeen) oldest = e;
-    if (oldest) this.finish(oldest[0], oldest[1]);
+    for (const e of this.open) if (e[0] !== except && (!oldest || e[1].lastSeen < oldest[1].lastSeen)) oldest = e;
+    if (oldest) this.finish(oldest[0], oldest[1], true);
   }
 
   /** The earliest start of anything still open for an input (null: nothing open there). */
@@ -324,6 +380,10 @@ export class Assembler {
 
   /** Finishes every open report (end of input, or an idle stream in follow mode). */
   flush(): void {
+    for (const [key, p] of [...this.pieces]) {
+      this.pieces.delete(key);
+      this.take(p.line, key, p.text, p.raw, p.pos);
+    }
     this.partials.clear();
     for (const [key, o] of [...this.open]) this.finish(key, o);
   }

@@ -69,7 +69,8 @@ const SOURCE_LINE = /:\d/;
 
 // `[<ffffffff816a94c9>] ` (most architectures) and powerpc's `[c0000000ffc0fb90] [c000000000016a3c] `.
 // A web page may have eaten `<ffffffff...>` as an HTML tag, leaving `[] ` (stress/54).
-const X86_ADDR = build(String.raw`^ \[ (?: < {{ADDR}} > )? \] \s+`);
+// No blank after it where kmsg pieces (`c`/`+` records) were joined back together.
+const X86_ADDR = build(String.raw`^ \[ (?: < {{ADDR}} > )? \] \s*`);
 const PPC_ADDR = compile(String.raw`^ \[ [0-9a-fA-F]{8,16} \] \s+ \[ [0-9a-fA-F]{8,16} \] \s+`);
 
 // ARM: `[<807762c0>] (__schedule) from [<80776938>] (schedule+0x50/0xa8)`; old kernels print an

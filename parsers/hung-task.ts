@@ -23,11 +23,12 @@ import type { Blocker, Frame, FrameContext, HungTaskVerb, KernelLine, ReportKind
 // The header. The task name may hold colons, spaces and parentheses, so the pid is the last
 // `:digits` before the verb (`kworker/u8:102:403349`). A name with an embedded newline splits
 // the header over two lines; the second half still matches without the `INFO: task ` part,
-// which parseHeader() removes from the name when it is there.
+// which parseHeader() removes from the name when it is there. Names are set by the task itself
+// and may hold any character: journal JSON and kmsg carry a CR, LF or U+2028 in them raw.
 export const HEADER = compile(String.raw`
-  ^ (?<task> .*? ) : (?<pid> \d+ ) \s
+  ^ (?<task> [\s\S]*? ) : (?<pid> \d+ ) \s
   (?<verb> blocked | blocked \s in \s I/O \s wait | can't \s die ) \s for \s more \s than \s
-  (?<secs> \d+ ) \s? (?: seconds? | s ) \.? (?: \s .* )? $   # a Huawei kernel prints "120 s."; pagers append junk
+  (?<secs> \d+ ) \s? (?: seconds? | s ) \.? (?: \s [\s\S]* )? $   # a Huawei kernel prints "120 s."; pagers append junk
 `);
 
 // The needle every header variant contains; a line without it can never open a report.
@@ -43,7 +44,7 @@ const TAINTED = compile(String.raw`
 // 5.x/6.x: `task:df state:D stack:    0 pid:1177107 tgid:1177107 ppid:  6953 task_flags:0x400000 flags:0x00004224`.
 // The comm is printed with %-15.15s: at most 15 characters.
 const TASK_NEW = compile(String.raw`
-  ^ \s* task: (?<comm> .{0,15}? ) \s+ state: (?<state> \S+ ) (?: \s+ running \s task )?   # state:R adds "running task"
+  ^ \s* task: (?<comm> [\s\S]{0,15}? ) \s+ state: (?<state> \S+ ) (?: \s+ running \s task )?   # state:R adds "running task"
     (?: \s+ stack: \s* \d+ )?
     \s+ pid: \s* (?<pid> \d+ ) (?: \s+ tgid: \s* (?<tgid> \d+ ) )? \s+ ppid: \s* (?<ppid> \d+ )
     (?: \s+ task_flags: \s* 0x[0-9a-fA-F]+ )? (?: \s+ flags: \s* (?<flags> 0x[0-9a-fA-F]+ ) )? \s* $`);
@@ -51,7 +52,7 @@ const TASK_NEW = compile(String.raw`
 // 2.6-4.x: `%-15.15s %c` then (thread pc | "running [task]") free-stack pid ppid flags; 2.6.18
 // ends with sibling pids and (NOTLB)/(L-TLB) instead of flags.
 const TASK_OLD = compile(String.raw`
-  ^ \s* (?<comm> \S .{0,14}? ) \s+ (?<state> [RSDTtXZPIWKNx?] )
+  ^ \s* (?<comm> \S [\s\S]{0,14}? ) \s+ (?<state> [RSDTtXZPIWKNx?] )
     \s* (?: [0-9a-fA-F]{8} \s+ | [0-9a-fA-F]{16} \s+ | running (?: \s+ task )? \s+ )?   # a 5-digit free stack follows the state unspaced (ppc64 4.15)
     \d+ \s+ (?<pid> \d+ ) \s+ (?<ppid> \d+ )
     (?: (?: \s+ \d+ )* \s+ (?<flags> 0x[0-9a-fA-F]+ )                                   # CloudLinux prints its LVE id before the flags
@@ -64,7 +65,8 @@ const STACK_WORDS = compile(String.raw`
     (?: (?: [0-9a-fA-F]{8} | [0-9a-fA-F]{16} ) (?: \s+ (?: [0-9a-fA-F]{8} | [0-9a-fA-F]{16} ) )* | \.\.\. ) \s* $`);
 
 // ARM exception stack dumps: `Exception stack(0xc0b01f40 to 0xc0b01f88)` and `1f40: 00000001 ...`.
-const ARM_DUMP = compile(String.raw`^ \s* (?: Exception \s stack \( .* \) | [0-9a-f]{4}: (?: \s [0-9a-f]{8} | \s [ ]{8} )+ ) \s* $`);
+// (At most a few blanks may end it: a free run of blanks after the repeated group was quadratic.)
+const ARM_DUMP = compile(String.raw`^ \s* (?: Exception \s stack \( .* \) | [0-9a-f]{4}: (?: \s [0-9a-f]{8} | \s [ ]{8} )+ ) \s{0,8} $`);
 
 // Register and code lines of the user-space frame printed after a trace (x86 5.x+), and of
 // older kernels' register dumps: part of the report, never frames.
@@ -79,10 +81,10 @@ const REGISTERS = compile(String.raw`
 // `blocked on a semaphore likely last held by task Y:M`; rw-semaphore: `<reader> blocked on an
 // rw-semaphore likely owned by task Y:M <writer>`; and the `..., but the owner is not found.` forms.
 const BLOCKER = compile(String.raw`
-  ^ \s* INFO: \s task \s (?<task> .*? ) : (?<pid> \d+ ) \s (?: < (?<as> reader|writer ) > \s )?
+  ^ \s* INFO: \s task \s (?<task> [\s\S]*? ) : (?<pid> \d+ ) \s (?: < (?<as> reader|writer ) > \s )?
     (?: is \s )? blocked \s on \s an? \s (?<lock> mutex | semaphore | rw-semaphore )
     (?: ,? \s but \s the \s (?: owner | last \s holder ) \s is \s not \s found
-      | \s likely \s (?: owned | last \s held ) \s by \s task \s (?<owner> .*? ) : (?<opid> \d+ )
+      | \s likely \s (?: owned | last \s held ) \s by \s task \s (?<owner> [\s\S]*? ) : (?<opid> \d+ )
         (?: \s < (?<oas> reader|writer ) > )? ) \.? \s* $`);
 
 const WORKQUEUE = /^\s*Workqueue:\s*(.+?)\s*$/;
@@ -132,16 +134,28 @@ export function isTaskBodyLine(text: string): boolean {
     || REGISTERS.test(text) || WORKQUEUE.test(text);
 }
 
+/**
+ * A pid or count as printed: null when it is beyond what a kernel prints (pids stop at 2^22,
+ * and the store keeps 64-bit integers), so a forged 20-digit value cannot poison anything.
+ */
+function count(digits: string | undefined): number | null {
+  if (digits === undefined || digits.length > 15) return null;
+  return Number(digits);
+}
+
 export function parseHeader(text: string): ReportStart | null {
   if (!text.includes(HEADER_NEEDLE)) return null;
   const m = HEADER.exec(text);
   if (!m?.groups) return null;
+  const pid = count(m.groups.pid);
+  const secs = count(m.groups.secs);
+  if (pid === null || pid > 0xffffffff || secs === null) return null;
   const v = m.groups.verb;
   let task = m.groups.task;
   const info = task.indexOf('INFO: task ');
   if (info >= 0) task = task.slice(info + 11);
   const verb: HungTaskVerb = v === 'blocked' ? 'blocked' : v.startsWith("can't") ? "can't die" : 'blocked in I/O wait';
-  return { kind: 'hung_task', task, pid: Number(m.groups.pid), blockedSeconds: Number(m.groups.secs), verb };
+  return { kind: 'hung_task', task, pid, blockedSeconds: secs, verb };
 }
 
 export interface TaintedLine { release: string; tainted: string | null; pkg: string | null }
@@ -162,19 +176,20 @@ export function parseTainted(text: string): TaintedLine | null {
 
 export function parseTaskLine(text: string): TaskInfo | null {
   let m = TASK_NEW.exec(text);
+  let comm: string;
   if (m?.groups) {
-    const g = m.groups;
-    return {
-      comm: g.comm, state: g.state, pid: Number(g.pid), tgid: g.tgid ? Number(g.tgid) : null,
-      ppid: Number(g.ppid), flags: g.flags ?? null,
-    };
+    comm = m.groups.comm;
+  } else {
+    m = TASK_OLD.exec(text);
+    if (!m?.groups) return null;
+    comm = m.groups.comm.trim();
   }
-  m = TASK_OLD.exec(text);
-  if (m?.groups) {
-    const g = m.groups;
-    return { comm: g.comm.trim(), state: g.state, pid: Number(g.pid), tgid: null, ppid: Number(g.ppid), flags: g.flags ?? null };
-  }
-  return null;
+  const g = m.groups!;
+  const pid = count(g.pid);
+  const ppid = count(g.ppid);
+  const tgid = g.tgid === undefined ? null : count(g.tgid);
+  if (pid === null || ppid === null || (g.tgid !== undefined && tgid === null)) return null;
+  return { comm, state: g.state, pid, tgid, ppid, flags: g.flags ?? null };
 }
 
 export function parseBlocker(text: string): Blocker | null {
@@ -182,12 +197,15 @@ export function parseBlocker(text: string): Blocker | null {
   const m = BLOCKER.exec(text);
   if (!m?.groups) return null;
   const g = m.groups;
+  const pid = count(g.pid);
+  const opid = count(g.opid);
+  if (pid === null || (g.owner !== undefined && opid === null)) return null;
   return {
-    task: { task: g.task, pid: Number(g.pid) },
+    task: { task: g.task, pid },
     lock: g.lock,
     as: g.as ?? null,
     ownerAs: g.oas ?? null,
-    owner: g.owner !== undefined ? { task: g.owner, pid: Number(g.opid) } : null,
+    owner: g.owner !== undefined ? { task: g.owner, pid: opid! } : null,
     ownerTask: null,
     ownerFrames: [],
   };

@@ -26,6 +26,8 @@ export interface KernelLine {
   kernel: boolean;
   /** Name of the format module that decoded the line. */
   format: string;
+  /** kmsg records flagged `c` (first piece of a line) and `+` (a further piece). */
+  piece?: 'first' | 'more';
 }
 
 /** Where a frame ran: the task's own stack, or an interrupt/exception stack printed inside it. */

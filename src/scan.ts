@@ -119,7 +119,7 @@ export class Scanner implements LineSink {
     c.reports++;
     c.kinds[r.kind] = (c.kinds[r.kind] ?? 0) + 1;
     if (r.truncated) c.truncated++;
-    if (r.frames.length === 0) c.headerOnly++;
+    if (r.frames.length === 0 && !r.truncated) c.headerOnly++;
     if (a.matches.length > 0) c.matched++;
     c.hosts.add(r.host);
     this.onReport(a);

@@ -183,7 +183,7 @@ describe('pathological lines', () => {
     const prefixes = ['', 'Jan 29 10:41:07 h1 kernel: [  12.345678] ', '<6>1 2019-01-29T10:41:07Z h1 kernel - - - ',
       '6,1234,5678,-;', '[Tue Jan 29 10:41:07 2019] '];
     const starts = ['', '[', '[<', 'task:', 'Tainted: ', 'java ', ' ? ', 'INFO: task x:1 ', 'blocked on a ',
-      '{"MESSAGE":[', 'x D ', '#0: ', 'f (', ' a', 'INFO: task a:1 '];
+      '{"MESSAGE":[', 'x D ', '#0: ', 'f (', ' a', 'INFO: task a:1 ', '1f40:'];
     const fills = [' ', '\t', ' ?', ': ', '0 ', ' [', ':1 ', '+0x1/0x2 ', ':1', '.isra', 'task: ', '1'];
     const tails = [' for more than x)', 'x+0x1/0x2', '!x y'];
     const header = ['INFO: task java:181134 blocked for more than 120 seconds.', '      Not tainted 3.10.0-862.el7.x86_64 #1',

@@ -16,8 +16,12 @@ function str(v: JournalValue | undefined): string | null {
   if (Array.isArray(v) && v.length > 0 && v.every((b) => typeof b === 'number')) {
     return Buffer.from(v as number[]).toString('utf8');
   }
-  // A field that occurs more than once in an entry comes as an array of values: take the first.
-  if (Array.isArray(v) && v.length > 0) return str(v[0]);
+  // A field that occurs more than once in an entry comes as an array of values: take the first
+  // (one level only; journald nests no deeper, and a forged deep nesting must not recurse).
+  if (Array.isArray(v) && v.length > 0 && !Array.isArray(v[0])) return str(v[0]);
+  if (Array.isArray(v) && v.length > 0 && Array.isArray(v[0]) && v[0].length > 0 && v[0].every((b) => typeof b === 'number')) {
+    return Buffer.from(v[0] as number[]).toString('utf8');
+  }
   return null;
 }
 

@@ -36,6 +36,8 @@ export const kmsg: LineFormat = {
       kernel: Number(g.prio) < 8,
       uptime: Number(g.usec) / 1e6,
       caller: g.caller ?? null,
+      // `c`: the first piece of a line the kernel could not merge; `+`: the pieces after it.
+      ...(g.flags === 'c' ? { piece: 'first' as const } : g.flags === '+' ? { piece: 'more' as const } : {}),
     });
   },
 };

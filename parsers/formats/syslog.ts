@@ -85,9 +85,16 @@ export function yearless(ctx: DecodeContext, mon: number, day: number, h: number
   }
   let hour = memo.hours.get(key);
   if (hour === undefined) {
-    const year = new Date(ctx.referenceTime).getFullYear();
+    let year = new Date(ctx.referenceTime).getFullYear();
+    // Feb 29 exists only in leap years: the latest one at or before the reference.
+    const fits = (y: number): boolean => mon !== 1 || day !== 29 || new Date(y, 1, 29).getMonth() === 1;
+    while (!fits(year)) year--;
     hour = new Date(year, mon, day, h).getTime();
-    if (hour > ctx.referenceTime + 86400000) hour = new Date(year - 1, mon, day, h).getTime();
+    if (hour > ctx.referenceTime + 86400000) {
+      year--;
+      while (!fits(year)) year--;
+      hour = new Date(year, mon, day, h).getTime();
+    }
     memo.hours.set(key, hour);
   }
   return hour + m * 60000 + s * 1000 + ms;
