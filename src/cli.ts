@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import { FORMATS } from '../parsers/formats/index.js';
-import { InputError } from './input/sources.js';
+import { describeError, InputError } from './input/sources.js';
 import { safe } from './output/term.js';
 import { RuleFileError } from './rules/loader.js';
 import { out, UsageError } from './commands/common.js';
@@ -66,14 +66,66 @@ History filters: --since 7d|DATE  --until DATE  --host H  --rule ID  --kind K
 Exit status: 0 done, 1 rules test failed, 2 usage error, unreadable input or database.
 `;
 
-export async function main(argv: string[]): Promise<number> {
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') {
-      out.closed = true;
-      return;
+/** The subcommands: a lone word that is no file but close to one of them is a typo, not an input. */
+const COMMANDS = ['rules', 'history', 'show', 'stats', 'ps'];
+
+/** Edit distance with transpositions (optimal string alignment): `histroy` is one step from `history`. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
-    throw e;
+  }
+  return d[a.length][b.length];
+}
+
+/** The subcommand `word` was probably meant to be, when it is not a path that exists. */
+export function commandTypo(word: string | undefined): string | null {
+  if (!word || word.startsWith('-') || /[/.]/.test(word) || word.length > 12 || fs.existsSync(word)) return null;
+  const w = word.toLowerCase();
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const c of COMMANDS) {
+    const d = distance(w, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  // One slip for short names (`p` is not `ps`), two for longer ones.
+  return bestDistance <= (best!.length < 5 ? 1 : 2) && w.length > 1 ? best : null;
+}
+
+/**
+ * A failed write to stdout ends the run: a reader that went away (EPIPE) quietly, anything else
+ * (a full disk, an I/O error) with one line and exit 2. Failing to write to stderr as well must
+ * neither crash nor change that.
+ */
+let outputFailed = false;
+
+function watchOutput(): void {
+  process.stderr.on('error', () => {});
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    out.closed = true;
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED' || outputFailed) return;
+    outputFailed = true;
+    process.stderr.write(`klogscan: cannot write output: ${safe(describeError(e))}\n`);
+    // The error may come after main() has returned its status.
+    process.exitCode = 2;
   });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  watchOutput();
+  const code = await run(argv);
+  return outputFailed ? 2 : code;
+}
+
+async function run(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     const [cmd, ...rest] = argv;
@@ -83,7 +135,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'show': return await showCommand(rest, HELP);
       case 'stats': return await statsCommand(rest, HELP);
       case 'ps': return await psCommand(rest);
-      default: return await scanCommand(argv, HELP, VERSION);
+      default: {
+        // Before anything is opened: `klogscan histroy` would otherwise create the default database.
+        const meant = commandTypo(cmd);
+        if (meant) throw new UsageError(`unknown command '${cmd}'; did you mean ${meant}? (see klogscan --help)`);
+        return await scanCommand(argv, HELP, VERSION);
+      }
     }
   } catch (e) {
     if (isUserError(e)) {

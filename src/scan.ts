@@ -89,6 +89,11 @@ export class Scanner implements LineSink {
     this.assembler.flush();
   }
 
+  /** Moves the reference for year-less dates on (a stream is dated when it is read). */
+  setReferenceTime(referenceTime: number): void {
+    this.ctx.referenceTime = referenceTime;
+  }
+
   /** Finishes every open report now (end of input or an idle stream). */
   flush(): void {
     this.assembler.flush();

@@ -18,12 +18,14 @@ interface Seen { pid: number; at: number }
 class Follow {
   readonly child: ChildProcess;
   readonly seen: Seen[] = [];
+  /** Every object printed, reports and the summary. */
+  readonly objects: { type: string }[] = [];
   stderr = '';
   private buf = '';
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], env: Record<string, string>, opts: { stdin?: boolean } = {}) {
-    this.child = spawn(process.execPath, [BIN, '--json', ...args], {
+  constructor(args: string[], env: Record<string, string>, opts: { stdin?: boolean; node?: string[] } = {}) {
+    this.child = spawn(process.execPath, [...(opts.node ?? []), BIN, '--json', ...args], {
       env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', KLOGSCAN_RULES_D: '/nonexistent', ...env },
       stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
@@ -34,6 +36,7 @@ class Follow {
         const line = this.buf.slice(0, nl);
         this.buf = this.buf.slice(nl + 1);
         const o = JSON.parse(line) as { type: string; pid?: number };
+        this.objects.push(o);
         if (o.type === 'report') this.seen.push({ pid: o.pid!, at: Date.now() });
       }
     });
@@ -164,7 +167,7 @@ describe('follow mode (-f)', function () {
   it('follows delete+recreate, and a file that does not exist yet', async () => {
     f = new Follow(['-f', log], env);
     await started();
-    assert.match(f.stderr, /waiting for .*messages to appear/);
+    assert.match(f.stderr, /waiting for .*messages: it does not exist yet/);
     fs.writeFileSync(log, report(30));
     await f.waitFor(30);
     fs.unlinkSync(log);
@@ -217,6 +220,79 @@ describe('follow mode (-f)', function () {
     assert.equal(await f.stop('SIGTERM'), 0);
     assert.ok(f.pids().includes(60));
     assert.deepEqual(storedPids(env.KLOGSCAN_DB), [60]);
+    // The NDJSON contract: the last line of a run is the summary, in follow mode too.
+    const last = f.objects.at(-1) as { type: string; reports: number; inputs: number; lines: number; stored: { new: number } };
+    assert.equal(last.type, 'summary');
+    assert.equal(last.reports, 1);
+    assert.equal(last.inputs, 1);
+    assert.equal(last.lines, report(60).split('\n').length - 1);
+    assert.equal(last.stored.new, 1);
+  });
+
+  it('a followed name that is a directory is waited for, and followed once it is a file', async () => {
+    fs.mkdirSync(log);
+    f = new Follow(['-f', log], env);
+    await started();
+    assert.match(f.stderr, /waiting for .*messages: it is a directory/);
+    assert.equal(f.child.exitCode, null, 'still running');
+    fs.rmdirSync(log);
+    fs.writeFileSync(log, report(80));
+    await f.waitFor(80);
+    // And the other way round: the file is replaced by a directory, then by a file again.
+    fs.unlinkSync(log);
+    fs.mkdirSync(log);
+    await sleep(400);
+    fs.rmdirSync(log);
+    fs.writeFileSync(log, report(81));
+    await f.waitFor(81);
+    assert.equal(await f.stop(), 0);
+    assert.equal(f.stderr.match(/it is a directory/g)?.length, 2, 'said once each time, not at every poll');
+  });
+
+  it('dates year-less syslog lines by the clock when they are read, not when klogscan started', async () => {
+    // klogscan starts with its clock two days behind, as if it had been running for two days.
+    // The seed report is written dated "now": it is this year's, not last year's.
+    const hook = path.join(dir, 'clock.mjs');
+    fs.writeFileSync(hook, `const real = Date.now; const t0 = real(); Date.now = () => { const t = real(); return t - t0 < 1500 ? t - 2 * 86400000 : t; };\n`);
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env, { node: ['--import', hook] });
+    await sleep(2000);
+    const now = new Date();
+    const month = now.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+    const stamp = `${month} ${String(now.getUTCDate()).padStart(2, ' ')} ${now.toISOString().slice(11, 19)}`;
+    fs.appendFileSync(log, report(90).replace(/^Jan 29 \d\d:\d\d:\d\d/gm, stamp));
+    await f.waitFor(90);
+    assert.equal(await f.stop(), 0);
+    const r = cli(['history', '--since', '1d', '--db', env.KLOGSCAN_DB, '--json']);
+    assert.equal(r.json.length, 1, r.stdout);
+    assert.equal(String(r.json[0].first_seen).slice(0, 4), String(now.getUTCFullYear()));
+  });
+
+  it('kill -9 while a report begun before a rotation is still open: read again from the old file', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    const text = report(95);
+    const cut = text.indexOf('\n', 700) + 1;
+    fs.appendFileSync(log, text.slice(0, cut));
+    fs.renameSync(log, `${log}.1`);
+    // The writer reopens: other hosts' lines keep the stream busy (no idle flush) for longer
+    // than the old file is drained, then klogscan dies before the report is complete.
+    fs.writeFileSync(log, '');
+    for (let i = 0; i < 16; i++) {
+      fs.appendFileSync(log, `Jan 29 10:41:3${i % 10} other-host sshd[7]: session ${i}\n`);
+      await sleep(100);
+    }
+    await f.stop('SIGKILL');
+    assert.deepEqual(f.pids(), []);
+    fs.appendFileSync(log, text.slice(cut));
+    f = new Follow(['-f', log], env);
+    await f.waitFor(95);
+    assert.equal(await f.stop(), 0);
+    const r = cli(['show', '1', '--db', env.KLOGSCAN_DB, '--json']);
+    const rep = r.json.find((o) => o.pid === 95)!;
+    assert.equal((rep.frames as unknown[]).length, 15, 'the whole trace, from both files');
+    assert.equal(rep.truncated, false);
   });
 
   it('a stream on stdin that stays open: each report is printed after a short pause', async () => {

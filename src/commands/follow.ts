@@ -8,10 +8,11 @@
  * `klogscan --print-cursor` prints the journal cursor stored for stdin, for
  * `journalctl -k -o json -f --after-cursor=CURSOR | klogscan`.
  */
+import fs from 'node:fs';
 import { Follower } from '../input/follow.js';
 import { safe } from '../output/term.js';
 import { journalCursor, onStopSignals, openStore, out, UsageError } from './common.js';
-import { setupScan, type ScanValues } from './scan.js';
+import { newTotals, setupScan, writeSummary, type ScanValues } from './scan.js';
 
 /** How often followed files are polled, and how long a pause finishes the open reports. */
 export const POLL_MS = 100;
@@ -32,7 +33,21 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
   }
   if (files.includes('-')) throw new UsageError('follow either files or stdin (-), not both');
   if (v.year !== undefined) throw new UsageError('--year is for scanning old files, not for following live ones');
-  const { scanner, store } = setupScan(v, { onlyNew: true });
+  for (const f of files) {
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.statSync(f);
+    } catch {
+      // not there yet: waited for
+    }
+    if (st && !st.isFile() && !st.isDirectory()) {
+      throw new UsageError(`cannot follow ${f}: it is not a regular file; read a pipe or device without -f (klogscan ${f})`);
+    }
+  }
+  const setup = setupScan(v, { onlyNew: true });
+  const { scanner, store } = setup;
+  const totals = newTotals();
+  totals.inputs = files.length;
   const log = (m: string): void => { process.stderr.write(`klogscan: ${safe(m)}\n`); };
   const follower = new Follower(files, scanner, (name) => store?.getPosition(name) ?? null, { fromStart: v['from-start'] === true, log });
   scanner.beginSource(follower.names[0], Date.now());
@@ -56,7 +71,10 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
   try {
     while (!signals.isStopped() && !out.closed) {
       const now = Date.now();
+      // Lines are dated as they are read: a year-less syslog date is the latest one not after now.
+      scanner.setReferenceTime(now);
       const got = follower.poll(now, recheck);
+      totals.bytes += got;
       recheck = false;
       if (got > 0) lastData = now;
       else if (!scanner.idle() && now - lastData >= IDLE_MS) scanner.flush();
@@ -67,15 +85,22 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
       else await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), signals.stopped]);
     }
     // Finish the current batch: what is in the files now, then every open report.
-    follower.poll(Date.now());
+    totals.bytes += follower.poll(Date.now());
     scanner.flush();
     save();
+  } catch (e) {
+    totals.errors++;
+    totals.lines = follower.lines;
+    if (!out.closed) writeSummary(v, setup, totals);
+    throw e;
   } finally {
     signals.dispose();
     process.off('SIGHUP', onHup);
     follower.close();
     store?.close();
   }
+  totals.lines = follower.lines;
+  if (!out.closed) writeSummary(v, setup, totals);
   return 0;
 }
 

@@ -3,7 +3,7 @@
  * Text for people, `--json` (one object per line) for scripts.
  */
 import { jsonLine, safe, type Painter } from '../output/term.js';
-import { formatTime, renderReport, VERDICT_STYLE, wrap } from '../output/text.js';
+import { fixText, formatTime, referenceText, renderReport, VERDICT_STYLE, wrap } from '../output/text.js';
 import type { RuleSet } from '../rules/loader.js';
 import type { IncidentRow, StatsBy } from '../store.js';
 import { COMMON_OPTIONS, openStore, out, paintFor, parse, parseWhen, positiveInt, ruleSet, UsageError } from './common.js';
@@ -17,7 +17,7 @@ function when(i: IncidentRow): string {
 
 function verdictText(paint: Painter, rule: string | null, verdict: string | null): string {
   if (!rule) return paint('gray', 'no known cause');
-  return `${rule} (${paint(VERDICT_STYLE[verdict as keyof typeof VERDICT_STYLE] ?? 'yellow', verdict ?? 'unknown')})`;
+  return `${safe(rule)} (${paint(VERDICT_STYLE[verdict as keyof typeof VERDICT_STYLE] ?? 'yellow', verdict ?? 'unknown')})`;
 }
 
 function incidentJson(i: IncidentRow): Record<string, unknown> {
@@ -95,13 +95,13 @@ function renderShow(d: NonNullable<ReturnType<ReturnType<typeof openStore>['inci
     const best = root.matches[0];
     if (best) {
       const rule = rules.byId.get(best.rule);
-      lines.push(`  ${paint('bold', 'root cause')} ${best.rule}  ${paint(['bold', VERDICT_STYLE[best.verdict as keyof typeof VERDICT_STYLE] ?? 'yellow'], best.verdict.toUpperCase())}${best.fixed_in ? `   fixed in ${best.fixed_in}` : ''}`);
-      lines.push(`    ${wrap(best.title, 92, '    ')}`);
+      lines.push(`  ${paint('bold', 'root cause')} ${safe(best.rule)}  ${paint(['bold', VERDICT_STYLE[best.verdict as keyof typeof VERDICT_STYLE] ?? 'yellow'], best.verdict.toUpperCase())}${best.fixed_in ? `   fixed in ${safe(best.fixed_in)}` : ''}`);
+      lines.push(`    ${wrap(safe(best.title), 92, '    ')}`);
       if (rule) {
-        lines.push(`    ${paint('bold', 'meaning')}: ${wrap(rule.spec.meaning, 90, '      ')}`);
-        lines.push(`    ${paint('bold', 'advice')}: ${wrap(rule.spec.advice, 90, '      ')}`);
-        for (const f of rule.spec.fixes ?? []) lines.push(`    fix: ${f.commit ? f.commit.slice(0, 12) + ' ' : ''}${f.title}${f.release ? ` (${f.release})` : ''}`);
-        for (const ref of rule.spec.references) lines.push(`    see: ${typeof ref === 'string' ? ref : `${ref.title}${ref.url ? ` <${ref.url}>` : ''}`}`);
+        lines.push(`    ${paint('bold', 'meaning')}: ${wrap(safe(rule.spec.meaning), 90, '      ')}`);
+        lines.push(`    ${paint('bold', 'advice')}: ${wrap(safe(rule.spec.advice), 90, '      ')}`);
+        for (const f of rule.spec.fixes ?? []) lines.push(`    fix: ${safe(fixText(f))}`);
+        for (const ref of rule.spec.references) lines.push(`    see: ${safe(referenceText(ref))}`);
       }
     } else {
       lines.push(`  ${paint('bold', 'root cause')} no known rule matches`);
@@ -115,7 +115,7 @@ function renderShow(d: NonNullable<ReturnType<ReturnType<typeof openStore>['inci
     };
     for (const e of d.edges) {
       const w = d.reports.find((x) => x.id === e.waiter)!;
-      lines.push(`    ${safe(w.task)}:${w.pid} waits for ${name(e.holder, e.holderTask, e.holderPid)}  (${e.how}${e.lock ? `, ${e.lock}` : ''})`);
+      lines.push(`    ${safe(w.task)}:${w.pid} waits for ${name(e.holder, e.holderTask, e.holderPid)}  (${safe(`${e.how}${e.lock ? `, ${e.lock}` : ''}`)})`);
     }
   }
   for (const g of d.groups) {

@@ -1,6 +1,6 @@
 /** `klogscan rules list | show ID | test [DIR]`: the rule database and its harness. */
-import { jsonLine } from '../output/term.js';
-import { wrap } from '../output/text.js';
+import { jsonLine, safe } from '../output/term.js';
+import { fixText, referenceText, wrap } from '../output/text.js';
 import { checkRule } from '../rules/harness.js';
 import { loadRuleDir, loadRules, ruleSet as makeSet } from '../rules/loader.js';
 import { COMMON_OPTIONS, out, paintFor, parse, ruleSet, UsageError } from './common.js';
@@ -13,12 +13,15 @@ export async function rulesCommand(args: string[], help: string): Promise<number
     return 0;
   }
   if (!sub) throw new UsageError('rules needs a command: list, show ID or test [DIR]');
+  const most = { list: 0, show: 1, test: 1 }[sub];
+  if (most === undefined) throw new UsageError(`unknown rules command "${sub}": list, show ID or test [DIR]`);
+  if (rest.length > most) throw new UsageError(`rules ${sub} takes ${most === 0 ? 'no arguments' : 'one argument'}, not "${rest.slice(most).join(' ')}"`);
   const paint = paintFor(v);
   if (sub === 'list') {
     const set = ruleSet(v.rules);
     for (const r of set.rules) {
       if (v.json) out.write(jsonLine({ type: 'rule', id: r.spec.id, kind: r.spec.kind, title: r.spec.title, origin: r.origin }) + '\n');
-      else out.write(`${paint('bold', r.spec.id.padEnd(40))} ${r.spec.kind.padEnd(11)} ${r.spec.title}\n`);
+      else out.write(`${paint('bold', safe(r.spec.id).padEnd(40))} ${safe(r.spec.kind).padEnd(11)} ${safe(r.spec.title)}\n`);
     }
     return 0;
   }
@@ -33,25 +36,25 @@ export async function rulesCommand(args: string[], help: string): Promise<number
     }
     const s = r.spec;
     const lines = [
-      `${paint('bold', s.id)}  (${s.kind}${s.role === 'victim' ? ', the reported task is a victim' : ''})`,
-      s.title,
+      `${paint('bold', safe(s.id))}  (${safe(s.kind)}${s.role === 'victim' ? ', the reported task is a victim' : ''})`,
+      safe(s.title),
       '',
-      `${paint('bold', 'meaning')}: ${wrap(s.meaning, 96, '  ')}`,
-      `${paint('bold', 'advice')}: ${wrap(s.advice, 96, '  ')}`,
+      `${paint('bold', 'meaning')}: ${wrap(safe(s.meaning), 96, '  ')}`,
+      `${paint('bold', 'advice')}: ${wrap(safe(s.advice), 96, '  ')}`,
     ];
     if (s.versions) {
       lines.push(`${paint('bold', 'versions')}:`);
       for (const [stream, b] of Object.entries(s.versions)) {
         const fixed = Array.isArray(b.fixed) ? b.fixed.join(', ') : (b.fixed ?? 'no fix known');
-        lines.push(`  ${stream}: ${b.introduced ? `introduced ${b.introduced}, ` : ''}fixed ${fixed}${b.note ? ` (${b.note})` : ''}`);
+        lines.push(safe(`  ${stream}: ${b.introduced ? `introduced ${b.introduced}, ` : ''}fixed ${fixed}${b.note ? ` (${b.note})` : ''}`));
       }
     }
     if (s.fixes?.length) {
       lines.push(`${paint('bold', 'fixes')}:`);
-      for (const f of s.fixes) lines.push(`  ${f.commit ? f.commit.slice(0, 12) + ' ' : ''}${f.title}${f.release ? ` (${f.release})` : ''}`);
+      for (const f of s.fixes) lines.push(`  ${safe(fixText(f))}`);
     }
     lines.push(`${paint('bold', 'references')}:`);
-    for (const ref of s.references) lines.push(`  ${typeof ref === 'string' ? ref : `${ref.title}${ref.url ? ` <${ref.url}>` : ''}`}`);
+    for (const ref of s.references) lines.push(`  ${safe(referenceText(ref))}`);
     out.write(lines.join('\n') + '\n');
     return 0;
   }
@@ -60,6 +63,8 @@ export async function rulesCommand(args: string[], help: string): Promise<number
     // The tested rules run together with the built-in ones, as in a scan.
     const base = loadRules(v.rules ?? []);
     const tested = dir ? loadRuleDir(dir, dir) : base.rules;
+    // Nothing to test is a mistake (a wrong directory), not a pass.
+    if (tested.length === 0) throw new UsageError(`no rule files in ${dir ?? 'the rule database'}`);
     const set = dir ? makeSet([...base.rules, ...tested]) : base;
     let failed = 0;
     let passed = 0;
@@ -68,7 +73,7 @@ export async function rulesCommand(args: string[], help: string): Promise<number
         if (c.ok) passed++;
         else failed++;
         if (v.json) out.write(jsonLine({ type: 'case', ...c }) + '\n');
-        else if (!c.ok) out.write(`${paint('red', 'FAIL')} ${c.rule} ${c.kind}${c.sample ? ` ${c.sample}` : ''}: ${c.problem}\n`);
+        else if (!c.ok) out.write(`${paint('red', 'FAIL')} ${safe(`${c.rule} ${c.kind}${c.sample ? ` ${c.sample}` : ''}: ${c.problem}`)}\n`);
       }
     }
     if (!v.json) out.write(`${passed} passed, ${failed} failed (${tested.length} rule${tested.length === 1 ? '' : 's'})\n`);

@@ -32,13 +32,17 @@ export interface ScanSetup {
   stored: { fresh: number; duplicates: number; incidents: Set<number> };
 }
 
+export interface SetupOptions {
+  /** Print only reports the store did not know yet (follow mode never repeats one). */
+  onlyNew?: boolean;
+  /** The name a report's input is shown and stored under, from the name the scanner was given. */
+  sourceName?: (name: string) => string;
+}
+
 export type ScanValues = ReturnType<typeof parse<typeof SCAN_OPTIONS>>['values'];
 
-/**
- * Validates scan options and builds the scanner with its sinks (shared by scan and follow).
- * `onlyNew`: print only reports the store did not know yet (follow mode never repeats one).
- */
-export function setupScan(v: ScanValues, opts: { onlyNew?: boolean } = {}): ScanSetup {
+/** Validates scan options and builds the scanner with its sinks (shared by scan and follow). */
+export function setupScan(v: ScanValues, opts: SetupOptions = {}): ScanSetup {
   const format = v.format !== undefined ? formatByName(v.format) : undefined;
   if (v.format !== undefined && !format) {
     throw new UsageError(`unknown format "${v.format}"; formats: ${FORMATS.map((f) => f.name).join(', ')}`);
@@ -53,6 +57,7 @@ export function setupScan(v: ScanValues, opts: { onlyNew?: boolean } = {}): Scan
   const stored = { fresh: 0, duplicates: 0, incidents: new Set<number>() };
   let first = true;
   const onReport = (a: AnalyzedReport): void => {
+    if (opts.sourceName) a.report.source = { ...a.report.source, name: opts.sourceName(a.report.source.name) };
     const json = reportJson(a);
     if (store) {
       const res = store.record(a, json);
@@ -121,6 +126,80 @@ class Progress {
   }
 }
 
+/** What a run read, for --stats and the summary. */
+export interface RunTotals {
+  /** Inputs read (files, stdin; followed names). */
+  inputs: number;
+  /** Inputs that could not be read, and an error that ended the run. */
+  errors: number;
+  lines: number;
+  /** Bytes of log text (decompressed). */
+  bytes: number;
+  /** Bytes of gzip data, null when no input was gzip. */
+  compressed: number | null;
+  started: bigint;
+}
+
+export function newTotals(): RunTotals {
+  return { inputs: 0, errors: 0, lines: 0, bytes: 0, compressed: null, started: process.hrtime.bigint() };
+}
+
+/**
+ * The end of a run, scan or follow: --stats on stderr, then the summary, which is the last line
+ * of --json output (SPEC), also when an error ends the run after reports were printed.
+ */
+export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): void {
+  const { scanner, store, stored } = setup;
+  const c = scanner.counts;
+  const suppressed = [...scanner.suppressed];
+  if (v.stats) {
+    const secs = Number(process.hrtime.bigint() - t.started) / 1e9;
+    const mb = t.bytes / 1048576;
+    const gz = t.compressed !== null ? ` (${(t.compressed / 1048576).toFixed(1)} MiB of gzip)` : '';
+    const rss = process.resourceUsage().maxRSS / 1024;
+    process.stderr.write(`klogscan: stats: ${secs.toFixed(3)} s, ${mb.toFixed(1)} MiB${gz}, ${(mb / Math.max(secs, 1e-9)).toFixed(1)} MiB/s, ${t.lines} lines, peak RSS ${rss.toFixed(1)} MiB\n`);
+  }
+  if (v.json) {
+    out.write(jsonLine({
+      type: 'summary',
+      reports: c.reports,
+      kinds: c.kinds,
+      hosts: c.hosts.size,
+      matched: c.matched,
+      truncated: c.truncated,
+      header_only: c.headerOnly,
+      suppressed_hosts: suppressed,
+      inputs: t.inputs,
+      errors: t.errors,
+      lines: t.lines,
+      bytes: t.bytes,
+      compressed_bytes: t.compressed,
+      stored: store ? { db: store.file, new: stored.fresh, duplicates: stored.duplicates, incidents: stored.incidents.size } : null,
+    }) + '\n');
+    return;
+  }
+  const paint = paintFor(v);
+  const hung = c.kinds.hung_task ?? 0;
+  const blocked = c.kinds.blocked_state ?? 0;
+  const parts = [`${hung} hung-task report${hung === 1 ? '' : 's'}`];
+  if (blocked) parts.push(`${blocked} blocked task${blocked === 1 ? '' : 's'} in sysrq-w dumps`);
+  parts.push(`${c.hosts.size} host${c.hosts.size === 1 ? '' : 's'}`, `${c.matched} with a known cause`);
+  if (c.truncated) parts.push(`${c.truncated} cut short`);
+  if (c.headerOnly) parts.push(`${c.headerOnly} without a trace`);
+  const where = `${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${t.lines} line${t.lines === 1 ? '' : 's'}`;
+  out.write(`${c.reports > 0 ? '\n' : ''}${paint('bold', 'summary')}: ${parts.join(', ')} (${where}${t.errors ? `, ${t.errors} unreadable` : ''})\n`);
+  if (store) {
+    const inc = stored.incidents.size;
+    out.write(`${paint('bold', 'stored')}: ${stored.fresh} new report${stored.fresh === 1 ? '' : 's'}${stored.duplicates ? `, ${stored.duplicates} already known` : ''}, ${inc} incident${inc === 1 ? '' : 's'}, in ${safe(store.file)} (klogscan history)\n`);
+  }
+  if (suppressed.length > 0) {
+    out.write(`${paint('yellow', 'note')}: the kernel suppressed further hung-task reports on ${suppressed.map((h) => (h === null ? 'this host' : safe(h))).join(', ')} (sysctl kernel.hung_task_warnings): later hangs are invisible in the log\n`);
+  }
+  if (c.headerOnly > 0) {
+    out.write(`${paint('yellow', 'note')}: ${c.headerOnly} report${c.headerOnly === 1 ? ' has' : 's have'} no call trace: the log was probably filtered by priority (the trace is KERN_INFO); widen the filter to see the cause\n`);
+  }
+}
+
 export async function scanCommand(args: string[], help: string, version: string): Promise<number> {
   const { values: v, positionals } = parse(args, SCAN_OPTIONS);
   if (v.help) {
@@ -136,43 +215,44 @@ export async function scanCommand(args: string[], help: string, version: string)
     if (!/^\d{4}$/.test(v.year)) throw new UsageError(`--year takes a four-digit year, not "${v.year}"`);
     year = Number(v.year);
   }
+  if (v['from-start'] && !v.follow) throw new UsageError('--from-start is for follow mode: klogscan -f --from-start FILE...');
+  // A second `-` would wait on a stream that has ended.
+  if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
   // -f on stdin is an ordinary read: a stream that pauses has its open reports finished anyway.
   const stdinOnly = positionals.length === 0 || (positionals.length === 1 && positionals[0] === '-');
-  if (v['print-cursor'] || ((v.follow || v['from-start']) && !stdinOnly)) {
+  if (v['print-cursor'] || (v.follow && !stdinOnly)) {
     const { followCommand } = await import('./follow.js');
     return followCommand(v, positionals);
   }
-  const { scanner, store, stored } = setupScan(v);
-  const paint = paintFor(v);
+  const setup = setupScan(v);
+  const { scanner, store } = setup;
   const inputs = positionals.length > 0 ? positionals : ['-'];
   const signals = onStopSignals();
   if (inputs.includes('-') && process.stdin.isTTY) {
     process.stderr.write('klogscan: reading kernel messages from the terminal; end with Ctrl-D (klogscan --help for more)\n');
   }
-  const started = process.hrtime.bigint();
+  const totals = newTotals();
   const progress = new Progress();
   let status = 0;
-  let lines = 0;
-  let bytes = 0;
-  let read = 0;
-  const errors: string[] = [];
+  let stdinFeeder: ChunkFeeder | null = null;
+  // A journal JSON stream on stdin: its cursor is stored while no report is open (--print-cursor).
+  const saveCursor = (): void => {
+    const cursor = journalCursor(stdinFeeder?.lastLine ?? null);
+    if (store && cursor && scanner.idle()) store.savePosition('-', { device: null, inode: null, offset: 0, line: 0, headHash: null, cursor });
+  };
   try {
     for (const name of inputs) {
-      if (out.closed) break;
-      if (signals.isStopped()) break;
+      if (out.closed || signals.isStopped()) break;
       let feeder: ChunkFeeder | null = null;
-      // A stream may never end (journalctl -f): reports are finished and stored when it pauses.
-      const saveCursor = (): void => {
-        const cursor = journalCursor((feeder as ChunkFeeder | null)?.lastLine ?? null);
-        if (store && cursor && scanner.idle()) store.savePosition('-', { device: null, inode: null, offset: 0, line: 0, headHash: null, cursor });
-      };
       try {
         const info = await readInput(name, (info) => {
           scanner.beginSource(info.name, year !== null ? new Date(year, 11, 31, 23, 59, 59).getTime() : info.referenceTime);
           progress.input(info.name, info.size);
           feeder = new ChunkFeeder(scanner);
+          if (name === '-') stdinFeeder = feeder;
           return feeder;
         }, (n) => progress.add(n), {
+          // A stream may never end (journalctl -f): reports are finished and stored when it pauses.
           idleMs: 500,
           onIdle: () => {
             scanner.flush();
@@ -180,77 +260,41 @@ export async function scanCommand(args: string[], help: string, version: string)
             store?.commit();
           },
           onChunk: () => store?.commit(),
+          beforeChunk: year === null ? () => scanner.setReferenceTime(Date.now()) : undefined,
           stop: signals.stopped,
-          shouldStop: signals.isStopped,
+          shouldStop: () => signals.isStopped() || out.closed,
           outputRoom: () => out.room(),
+          warn: (m) => process.stderr.write(`klogscan: ${safe(m)}\n`),
         });
-        if (name === '-') {
-          scanner.flush();
-          saveCursor();
-        }
-        bytes += info.bytes;
-        read++;
-        if (info.lines !== undefined) lines += info.lines - ((feeder as ChunkFeeder | null)?.lineNo ?? 0);
+        totals.bytes += info.bytes;
+        if (info.compressed !== null) totals.compressed = (totals.compressed ?? 0) + info.compressed;
+        totals.inputs++;
+        if (info.lines !== undefined) totals.lines += info.lines - ((feeder as ChunkFeeder | null)?.lineNo ?? 0);
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
         process.stderr.write(`klogscan: ${safe(e.message)}\n`);
-        errors.push(e.message);
+        totals.errors++;
         status = 2;
       } finally {
-        scanner.endSource();
-        lines += (feeder as ChunkFeeder | null)?.lineNo ?? 0;
-        store?.commit();
+        totals.lines += (feeder as ChunkFeeder | null)?.lineNo ?? 0;
       }
+      // Reports stay open from one input to the next: `klogscan messages-20190129 messages` has
+      // the report that the rotation cut in two whole. The end of the run finishes them.
+      store?.commit();
     }
+    scanner.flush();
+    saveCursor();
+    store?.commit();
+  } catch (e) {
+    progress.done();
+    totals.errors++;
+    if (!out.closed) writeSummary(v, setup, totals);
+    throw e;
   } finally {
     progress.done();
     signals.dispose();
     store?.close();
   }
-  const c = scanner.counts;
-  const suppressed = [...scanner.suppressed];
-  if (v.stats) {
-    const secs = Number(process.hrtime.bigint() - started) / 1e9;
-    const mb = bytes / 1048576;
-    const rss = process.resourceUsage().maxRSS / 1024;
-    process.stderr.write(`klogscan: stats: ${secs.toFixed(3)} s, ${mb.toFixed(1)} MiB, ${(mb / Math.max(secs, 1e-9)).toFixed(1)} MiB/s, ${lines} lines, peak RSS ${rss.toFixed(1)} MiB\n`);
-  }
-  if (v.json) {
-    out.write(jsonLine({
-      type: 'summary',
-      reports: c.reports,
-      kinds: c.kinds,
-      hosts: c.hosts.size,
-      matched: c.matched,
-      truncated: c.truncated,
-      header_only: c.headerOnly,
-      suppressed_hosts: suppressed,
-      inputs: read,
-      errors: errors.length,
-      lines,
-      bytes,
-      stored: store ? { db: store.file, new: stored.fresh, duplicates: stored.duplicates, incidents: stored.incidents.size } : null,
-    }) + '\n');
-    return status;
-  }
-  const hung = c.kinds.hung_task ?? 0;
-  const blocked = c.kinds.blocked_state ?? 0;
-  const parts = [`${hung} hung-task report${hung === 1 ? '' : 's'}`];
-  if (blocked) parts.push(`${blocked} blocked task${blocked === 1 ? '' : 's'} in sysrq-w dumps`);
-  parts.push(`${c.hosts.size} host${c.hosts.size === 1 ? '' : 's'}`, `${c.matched} with a known cause`);
-  if (c.truncated) parts.push(`${c.truncated} cut short`);
-  if (c.headerOnly) parts.push(`${c.headerOnly} without a trace`);
-  const where = `${read} input${read === 1 ? '' : 's'}, ${lines} line${lines === 1 ? '' : 's'}`;
-  out.write(`${c.reports > 0 ? '\n' : ''}${paint('bold', 'summary')}: ${parts.join(', ')} (${where}${errors.length ? `, ${errors.length} unreadable` : ''})\n`);
-  if (store) {
-    const inc = stored.incidents.size;
-    out.write(`${paint('bold', 'stored')}: ${stored.fresh} new report${stored.fresh === 1 ? '' : 's'}${stored.duplicates ? `, ${stored.duplicates} already known` : ''}, ${inc} incident${inc === 1 ? '' : 's'}, in ${safe(store.file)} (klogscan history)\n`);
-  }
-  if (suppressed.length > 0) {
-    out.write(`${paint('yellow', 'note')}: the kernel suppressed further hung-task reports on ${suppressed.map((h) => (h === null ? 'this host' : safe(h))).join(', ')} (sysctl kernel.hung_task_warnings): later hangs are invisible in the log\n`);
-  }
-  if (c.headerOnly > 0) {
-    out.write(`${paint('yellow', 'note')}: ${c.headerOnly} report${c.headerOnly === 1 ? ' has' : 's have'} no call trace: the log was probably filtered by priority (the trace is KERN_INFO); widen the filter to see the cause\n`);
-  }
+  writeSummary(v, setup, totals);
   return status;
 }

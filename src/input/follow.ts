@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ChunkFeeder, type LineSink } from './feeder.js';
+import { describeError } from './sources.js';
 
 export interface Position {
   device: number | null;
@@ -35,6 +36,32 @@ export interface FollowSink extends LineSink {
 }
 
 const HASH_SPAN = 256;
+
+/** Why a name cannot be followed right now, in a user's words. */
+function openProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'it does not exist yet';
+  return describeError(e);
+}
+
+/**
+ * Opens `name` if it is a regular file. Anything else (a directory, a FIFO, a device) and any
+ * error (gone between stat and open, no permission, no descriptors left) is a reason to wait, not
+ * to fail: a log directory being set up, or a rotation in progress, settles by itself. The open
+ * is non-blocking, so that a FIFO put in a log's place cannot stall the poll loop.
+ */
+function openRegular(name: string): { fd: number; st: fs.Stats } | { problem: string } {
+  let fd: number;
+  try {
+    fd = fs.openSync(name, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    return { problem: openProblem(e) };
+  }
+  const st = fs.fstatSync(fd);
+  if (st.isFile()) return { fd, st };
+  fs.closeSync(fd);
+  return { problem: st.isDirectory() ? 'it is a directory' : 'it is not a regular file' };
+}
 const READ_CAP = 64 << 20;
 
 /**
@@ -72,6 +99,8 @@ interface Followed {
   draining: { h: Handle; until: number }[];
   lastSize: number;
   lastMtime: number;
+  /** Why the name could not be opened last time: said once, not at every poll. */
+  problem: string | null;
 }
 
 export interface FollowerOptions {
@@ -86,6 +115,8 @@ export class Follower {
   private readonly buf = Buffer.allocUnsafe(1 << 20);
   private readonly drainMs: number;
   private readonly log: (msg: string) => void;
+  /** Complete lines read so far, all files together (for the summary). */
+  lines = 0;
 
   constructor(
     names: string[],
@@ -93,7 +124,7 @@ export class Follower {
     private readonly stored: (name: string) => Position | null,
     private readonly opts: FollowerOptions,
   ) {
-    this.files = names.map((n) => ({ name: path.resolve(n), current: null, draining: [], lastSize: -1, lastMtime: -1 }));
+    this.files = names.map((n) => ({ name: path.resolve(n), current: null, draining: [], lastSize: -1, lastMtime: -1, problem: null }));
     this.drainMs = opts.drainMs ?? 1000;
     this.log = opts.log ?? (() => {});
   }
@@ -111,15 +142,22 @@ export class Follower {
     for (const f of this.files) this.openFirst(f);
   }
 
-  private openFirst(f: Followed): void {
-    let fd: number;
-    try {
-      fd = fs.openSync(f.name, 'r');
-    } catch {
-      this.log(`waiting for ${f.name} to appear`);
-      return;
+  /** Opens the name if it is a regular file; otherwise says once why it is waited for. */
+  private open(f: Followed): { fd: number; st: fs.Stats } | null {
+    const o = openRegular(f.name);
+    if ('fd' in o) {
+      f.problem = null;
+      return o;
     }
-    const st = fs.fstatSync(fd);
+    if (o.problem !== f.problem) this.log(`waiting for ${f.name}: ${o.problem}`);
+    f.problem = o.problem;
+    return null;
+  }
+
+  private openFirst(f: Followed): void {
+    const o = this.open(f);
+    if (!o) return;
+    const { fd, st } = o;
     const pos = this.stored(f.name);
     if (pos && pos.device === st.dev && pos.inode === st.ino && st.size >= pos.offset && hashBefore(fd, pos.offset) === pos.headHash) {
       f.current = this.handle(fd, st, pos.offset, pos.line, f.name);
@@ -159,9 +197,13 @@ export class Follower {
     for (const e of entries) {
       const p = path.join(dir, e);
       try {
-        const st = fs.statSync(p);
-        if (st.dev !== pos.device || st.ino !== pos.inode || st.size < pos.offset) continue;
-        const fd = fs.openSync(p, 'r');
+        const o = openRegular(p);
+        if (!('fd' in o)) continue;
+        const { fd, st } = o;
+        if (st.dev !== pos.device || st.ino !== pos.inode || st.size < pos.offset) {
+          fs.closeSync(fd);
+          continue;
+        }
         if (hashBefore(fd, pos.offset) !== pos.headHash) {
           fs.closeSync(fd);
           continue;
@@ -184,7 +226,9 @@ export class Follower {
       if (n <= 0) break;
       h.readPos += n;
       total += n;
+      const before = h.feeder.lineNo;
       h.feeder.push(n === this.buf.length ? this.buf : this.buf.subarray(0, n));
+      this.lines += h.feeder.lineNo - before;
     }
     if (total > 0) h.readHash = hashBefore(h.fd, h.readPos);
     return total;
@@ -207,7 +251,8 @@ export class Follower {
       // Old files first: their lines were written before the new file's.
       for (const d of [...f.draining]) {
         total += this.drain(d.h);
-        if (now >= d.until) {
+        // A report that began in the old file keeps it (and the saved position) until it is complete.
+        if (now >= d.until && this.sink.earliestOpen(d.h.source) === null) {
           this.retire(d.h);
           f.draining.splice(f.draining.indexOf(d), 1);
         }
@@ -223,13 +268,9 @@ export class Follower {
 
   /** A file that did not exist (or went away) and is back: it is all new data. */
   private openFirstAppeared(f: Followed): void {
-    let fd: number;
-    try {
-      fd = fs.openSync(f.name, 'r');
-    } catch {
-      return;
-    }
-    const st = fs.fstatSync(fd);
+    const o = this.open(f);
+    if (!o) return;
+    const { fd, st } = o;
     this.log(`${f.name} appeared: following it from the start`);
     f.current = this.handle(fd, st, 0, 0, f.name);
     f.lastSize = -1;
@@ -253,9 +294,12 @@ export class Follower {
       f.draining.push({ h, until: now + this.drainMs });
       // The old file is read first, on this very round.
       this.drain(h);
-      const fd = fs.openSync(f.name, 'r');
-      f.current = this.handle(fd, fs.fstatSync(fd), 0, 0, f.name);
+      f.current = null;
       f.lastSize = -1;
+      // The new name may be gone again or be no file; then it is waited for like a missing one.
+      const o = this.open(f);
+      if (!o) return;
+      f.current = this.handle(o.fd, o.st, 0, 0, f.name);
       this.log(`${f.name} was rotated: following the new file`);
       return;
     }
@@ -274,11 +318,16 @@ export class Follower {
     }
   }
 
-  /** Positions to store: never past the start of a report still open, never inside a line. */
+  /**
+   * Positions to store: never past the start of a report still open, never inside a line. While
+   * a report that began in a rotated-away file is open, the position stays in that file: after a
+   * kill -9 the restart finds it by its inode (findRotated) and reads the report again from its
+   * start, then the new file from its start (its reports are known to the store, not repeated).
+   */
   positions(): { name: string; pos: Position }[] {
     const out: { name: string; pos: Position }[] = [];
     for (const f of this.files) {
-      const h = f.current;
+      const h = f.draining.map((d) => d.h).find((d) => this.sink.earliestOpen(d.source) !== null) ?? f.current;
       if (!h) continue;
       const open = this.sink.earliestOpen(h.source);
       const offset = open && open.offset < h.feeder.offset ? open.offset : h.feeder.offset;

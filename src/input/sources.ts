@@ -1,12 +1,15 @@
 /**
  * Opening inputs: files (plain or gzip, recognised by their magic bytes, not their name), `-` and
- * stdin. Each input is read in large chunks into a ChunkFeeder. Errors a user can act on become
- * InputError with a one-line message; the caller goes on with the next input.
+ * stdin, and streams named like files (`klogscan <(cmd)`, /dev/stdin, a FIFO, a device). Each input
+ * is read in large chunks into a ChunkFeeder. Errors a user can act on become InputError with a
+ * one-line message; the caller goes on with the next input.
  */
 import fs from 'node:fs';
-import type { Readable } from 'node:stream';
-import zlib from 'node:zlib';
+import net from 'node:net';
+import { Readable } from 'node:stream';
+import tty from 'node:tty';
 import type { ChunkFeeder } from './feeder.js';
+import { gunzipMembers } from './gunzip.js';
 import { parallelMinimum, scanFileParallel, threadCount } from './parallel.js';
 
 export const CHUNK_SIZE = 1 << 20;
@@ -21,7 +24,10 @@ const REASONS: Record<string, string> = {
   ENOTDIR: 'a part of the path is not a directory',
   ELOOP: 'too many symbolic links',
   EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
   EIO: 'input/output error',
+  ENOSPC: 'no space left on device',
+  ENXIO: 'no such device or address (a socket?)',
 };
 
 export function describeError(e: unknown): string {
@@ -34,23 +40,50 @@ export function describeError(e: unknown): string {
 
 export interface InputInfo {
   name: string;
-  /** Modification time of a file (ms), or now for stdin: the reference for year-less dates. */
+  /**
+   * Modification time of a file (ms), or now for a stream: the reference for year-less dates.
+   * Streams move it on as they are read (StreamOptions.beforeChunk).
+   */
   referenceTime: number;
+  /** Bytes of log text read (decompressed, for gzip). */
   bytes: number;
-  /** Size of a file in bytes (the compressed size for gzip), null for stdin. */
+  /** Bytes of gzip data read, null when the input is not gzip. */
+  compressed: number | null;
+  /** Size of a file in bytes (the compressed size for gzip), null for streams. */
   size: number | null;
   /** Lines read (set when the lines were counted elsewhere than in the feeder). */
   lines?: number;
 }
 
-async function drain(stream: Readable, feeder: ChunkFeeder, onBytes: (n: number) => void, opts: StreamOptions): Promise<void> {
-  for await (const chunk of stream) {
-    if (opts.shouldStop?.()) break;
-    const b = chunk as Buffer;
-    onBytes(b.length);
-    feeder.push(b);
-    const room = opts.outputRoom?.();
-    if (room) await room;
+
+/**
+ * An error of the input itself (a read, the gzip data), as opposed to one of the pipeline it feeds
+ * (the store, say), which must not be reported as an unreadable input.
+ */
+class InputFailure extends Error {
+  constructor(readonly reason: unknown) {
+    super(describeError(reason));
+  }
+}
+
+async function drain(chunks: AsyncIterable<Buffer>, feeder: ChunkFeeder, onBytes: (n: number) => void, opts: StreamOptions): Promise<void> {
+  const it = chunks[Symbol.asyncIterator]();
+  try {
+    while (!opts.shouldStop?.()) {
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        throw new InputFailure(e);
+      }
+      if (r.done) return;
+      onBytes(r.value.length);
+      feeder.push(r.value);
+      const room = opts.outputRoom?.();
+      if (room) await room;
+    }
+  } finally {
+    await it.return?.();
   }
 }
 
@@ -60,27 +93,51 @@ export interface StreamOptions {
   onIdle?: () => void;
   /** Called after every chunk has been fed. */
   onChunk?: () => void;
+  /**
+   * Called before each chunk of a stream (stdin, a pipe) is fed: its lines are being read now, so
+   * it is the reference for their year-less dates, however long the stream has been running.
+   */
+  beforeChunk?: () => void;
   /** Resolves the read early (SIGTERM): what was read so far is kept. */
   stop?: Promise<void>;
-  /** Checked between chunks of files: true ends the read early. */
+  /** Checked between chunks: true ends the read early (a stop signal, a reader that went away). */
   shouldStop?: () => boolean;
   /** Between chunks: a promise to wait on before reading more (the output is backed up). */
   outputRoom?: () => Promise<void> | null;
+  /** A problem that leaves the input readable (bytes after the gzip data): one line for the user. */
+  warn?: (message: string) => void;
 }
 
 function drainWithIdle(stream: Readable, feeder: ChunkFeeder, onBytes: (n: number) => void, opts: StreamOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | null = null;
-    const arm = (): void => {
-      if (timer) clearTimeout(timer);
-      if (opts.onIdle) timer = setTimeout(opts.onIdle, opts.idleMs ?? 500);
-    };
-    const done = (): void => {
+    let settled = false;
+    const settle = (e?: unknown): void => {
+      if (settled) return;
+      settled = true;
       if (timer) clearTimeout(timer);
       stream.off('data', onData);
-      resolve();
+      if (e === undefined) resolve();
+      else reject(e);
     };
-    const onData = (chunk: Buffer): void => {
+    // The pipeline runs inside these callbacks: what it throws (the store failing) ends the read.
+    const guard = (f: () => void) => (): void => {
+      try {
+        f();
+      } catch (e) {
+        settle(e);
+      }
+    };
+    const arm = (): void => {
+      if (timer) clearTimeout(timer);
+      if (opts.onIdle) timer = setTimeout(guard(opts.onIdle), opts.idleMs ?? 500);
+    };
+    const onData = (chunk: Buffer): void => guard(() => {
+      if (opts.shouldStop?.()) {
+        settle();
+        return;
+      }
+      opts.beforeChunk?.();
       onBytes(chunk.length);
       feeder.push(chunk);
       opts.onChunk?.();
@@ -90,15 +147,98 @@ function drainWithIdle(stream: Readable, feeder: ChunkFeeder, onBytes: (n: numbe
         stream.pause();
         void room.then(() => stream.resume());
       }
-    };
+    })();
     stream.on('data', onData);
-    stream.once('end', done);
-    stream.once('error', (e) => {
-      if (timer) clearTimeout(timer);
-      reject(e);
-    });
-    opts.stop?.then(done, done);
+    stream.once('end', () => settle());
+    stream.once('error', (e) => settle(new InputFailure(e)));
+    opts.stop?.then(() => settle(), () => settle());
   });
+}
+
+/**
+ * Waits for the first bytes of a stream (whether it is gzip) and leaves them in it. Null when the
+ * stream ends first, or the run is stopped first: a FIFO nobody writes to waits for ever.
+ */
+function firstBytes(stream: Readable, stop?: Promise<void>): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const finish = (b: Buffer | null, e?: unknown): void => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', finish);
+      if (e) reject(e);
+      else resolve(b);
+    };
+    const onReadable = (): void => {
+      const b = stream.read() as Buffer | null;
+      if (b === null) return;
+      stream.unshift(b);
+      finish(b);
+    };
+    const onEnd = (): void => finish(null);
+    stream.on('readable', onReadable);
+    stream.once('end', onEnd);
+    stream.once('error', (e) => finish(null, new InputFailure(e)));
+    stop?.then(onEnd, onEnd);
+  });
+}
+
+function isGzip(b: Buffer): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/** The chunks of `source`, counted on the way (compressed bytes, for --stats and progress). */
+async function* counted(source: AsyncIterable<Buffer>, count: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const c of source) {
+    count(c.length);
+    yield c;
+  }
+}
+
+function gunzip(name: string, source: AsyncIterable<Buffer>, info: InputInfo, onCompressed: (n: number) => void, opts: StreamOptions): AsyncGenerator<Buffer> {
+  info.compressed = 0;
+  return gunzipMembers(counted(source, (n) => {
+    info.compressed! += n;
+    onCompressed(n);
+  }), () => opts.warn?.(`${name}: trailing garbage ignored (after the gzip data)`));
+}
+
+/**
+ * stdin, a pipe or a device: read as it comes, gzip recognised by its first bytes, the open
+ * reports finished whenever it pauses. The stream is destroyed at the end: a writer that keeps a
+ * pipe open (`tail -f x | klogscan`) must not keep klogscan alive after SIGTERM.
+ */
+async function readStream(stream: Readable, name: string, what: string, makeFeeder: (info: InputInfo) => ChunkFeeder,
+  onBytes: (n: number) => void, opts: StreamOptions): Promise<InputInfo> {
+  const info: InputInfo = { name, referenceTime: Date.now(), bytes: 0, compressed: null, size: null };
+  const feeder = makeFeeder(info);
+  let data = stream;
+  try {
+    const first = await firstBytes(stream, opts.stop);
+    if (first && isGzip(first)) data = Readable.from(gunzip(name, stream, info, () => {}, opts), { objectMode: false });
+    if (first) await drainWithIdle(data, feeder, (n) => { info.bytes += n; onBytes(n); }, opts);
+  } catch (e) {
+    if (e instanceof InputFailure) throw new InputError(`cannot read ${what}: ${e.message}`);
+    throw e;
+  } finally {
+    feeder.end();
+    data.destroy();
+    stream.destroy();
+  }
+  return info;
+}
+
+function openAsync(name: string, flags: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(name, flags, (e, fd) => (e ? reject(e) : resolve(fd))));
+}
+
+/** A stream over a pipe, socket or character device, which cannot be read at positions. Takes `fd` over. */
+async function deviceStream(name: string, fd: number, st: fs.Stats): Promise<Readable> {
+  if (st.isFIFO() || st.isSocket()) return new net.Socket({ fd, readable: true, writable: false });
+  if (tty.isatty(fd)) return new tty.ReadStream(fd);
+  // Other devices get a blocking descriptor: /dev/kmsg answers a non-blocking read with EAGAIN.
+  const blocking = await openAsync(name, fs.constants.O_RDONLY);
+  fs.closeSync(fd);
+  return fs.createReadStream(name, { fd: blocking, highWaterMark: CHUNK_SIZE });
 }
 
 /** Reads a whole input into the feeder. `makeFeeder` is called once the input is open. */
@@ -108,51 +248,61 @@ export async function readInput(
   onBytes: (n: number) => void = () => {},
   stream: StreamOptions = {},
 ): Promise<InputInfo> {
-  if (name === '-') {
-    const info: InputInfo = { name: '-', referenceTime: Date.now(), bytes: 0, size: null };
-    const feeder = makeFeeder(info);
+  // Names of klogscan's own stdin: opened again they fail when stdin is a socket (ENXIO), as it
+  // is under systemd or a parent that talks over a socket pair; read as `-`, they always work.
+  if (name === '-' || name === '/dev/stdin' || name === '/dev/fd/0' || name === '/proc/self/fd/0') {
+    // Node reads a directory on fd 0 as an empty stream.
+    let dir = false;
     try {
-      await drainWithIdle(process.stdin, feeder, (n) => { info.bytes += n; onBytes(n); }, stream);
-    } catch (e) {
-      feeder.end();
-      throw new InputError(`cannot read standard input: ${describeError(e)}`);
+      dir = fs.fstatSync(0).isDirectory();
+    } catch {
+      // no stdin at all: Node gives an empty stream
     }
-    feeder.end();
-    return info;
+    if (dir) throw new InputError('cannot read standard input: is a directory');
+    return readStream(process.stdin, name, 'standard input', makeFeeder, onBytes, stream);
   }
-  let fh: fs.promises.FileHandle;
+  let fd: number;
   try {
-    fh = await fs.promises.open(name, 'r');
+    // Non-blocking: opening a FIFO nobody writes to would wait for a writer in a thread that no
+    // signal can stop. On regular files the flag changes nothing.
+    fd = await openAsync(name, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
     throw new InputError(`cannot read ${name}: ${describeError(e)}`);
   }
+  /** Closed here unless a stream took the descriptor over (it closes it after its last read). */
+  let owned = true;
   try {
-    const st = await fh.stat();
+    const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw new InputError(`cannot read ${name}: is a directory`);
-    const info: InputInfo = { name, referenceTime: st.mtimeMs || Date.now(), bytes: 0, size: st.size };
+    if (!st.isFile()) {
+      const s = await deviceStream(name, fd, st);
+      owned = false;
+      return await readStream(s, name, name, makeFeeder, onBytes, stream);
+    }
+    const info: InputInfo = { name, referenceTime: st.mtimeMs || Date.now(), bytes: 0, compressed: null, size: st.size };
     const magic = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(magic, 0, 2, 0);
+    const bytesRead = fs.readSync(fd, magic, 0, 2, 0);
     const feeder = makeFeeder(info);
-    if (bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
-      const gunzip = zlib.createGunzip();
-      const raw = fh.createReadStream({ start: 0, highWaterMark: CHUNK_SIZE, autoClose: false });
-      raw.on('data', (c: string | Buffer) => { info.bytes += c.length; onBytes(c.length); });
-      raw.pipe(gunzip);
+    if (isGzip(magic.subarray(0, bytesRead))) {
+      owned = false;
+      const raw = fs.createReadStream(name, { fd, start: 0, highWaterMark: CHUNK_SIZE });
       try {
-        await drain(gunzip, feeder, () => {}, stream);
+        await drain(gunzip(name, raw, info, onBytes, stream), feeder, (n) => { info.bytes += n; }, stream);
       } catch (e) {
+        if (e instanceof InputFailure) throw new InputError(`${name}: ${e.message}`);
+        throw e;
+      } finally {
         feeder.end();
-        throw new InputError(`${name}: ${describeError(e)}`);
+        raw.destroy();
       }
-      feeder.end();
       return info;
     }
     // Plain files are read synchronously: from the page cache a read is a copy, and a trip through
     // the thread pool per chunk costs more than the copy. The loop yields now and then so that
-    // signals and output keep flowing.
+    // signals, output and a reader that went away (| head) are noticed.
     const threads = threadCount();
     if (st.size >= parallelMinimum() && threads >= 2) {
-      const { lines } = await scanFileParallel(name, fh.fd, st.size, feeder.sink, threads, (n) => {
+      const { lines } = await scanFileParallel(name, fd, st.size, feeder.sink, threads, (n) => {
         info.bytes += n;
         onBytes(n);
       }, stream);
@@ -168,7 +318,7 @@ export async function readInput(
       if (stream.shouldStop?.()) break;
       let n: number;
       try {
-        n = fs.readSync(fh.fd, buf, 0, CHUNK_SIZE, pos);
+        n = fs.readSync(fd, buf, 0, CHUNK_SIZE, pos);
       } catch (e) {
         feeder.end();
         throw new InputError(`cannot read ${name}: ${describeError(e)}`);
@@ -182,6 +332,6 @@ export async function readInput(
     feeder.end();
     return info;
   } finally {
-    await fh.close().catch(() => {});
+    if (owned) fs.closeSync(fd);
   }
 }

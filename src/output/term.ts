@@ -1,13 +1,15 @@
 /**
  * Terminal safety and style. Log text is untrusted: `safe()` escapes every control character
- * (C0, DEL, C1, and the line/paragraph separators) as \xNN or \uNNNN before it reaches a terminal,
+ * (C0, DEL, C1, the line/paragraph separators and the bidi controls) as \xNN or \uNNNN before it reaches a terminal,
  * so an escape sequence hidden in a task name cannot move the cursor or retitle the window.
  * Colours come from util.styleText, only on a terminal, never under NO_COLOR.
  */
 import { styleText } from 'node:util';
 
+// Also the invisible direction marks and overrides (U+061C, U+200E/F, U+202A-202E, U+2066-2069):
+// a task name holding U+202E would show the rest of the line reversed.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 export function safe(s: string): string {
   return s.replace(CONTROL, (c) => {

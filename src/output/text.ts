@@ -8,6 +8,7 @@
 import type { Frame } from '../../parsers/record.js';
 import { classify, normalizeFn } from '../fingerprint.js';
 import type { RuleSet } from '../rules/loader.js';
+import type { FixRef, Reference } from '../rules/types.js';
 import { isoTime, type ReportJson } from './json.js';
 import { safe, type Painter } from './term.js';
 
@@ -99,15 +100,15 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   const best = r.matches[0];
   if (best) {
     const rule = rules.byId.get(best.rule);
-    const fix = best.fixed_in ? `   fixed in ${best.fixed_in}` : '';
+    const fix = best.fixed_in ? `   fixed in ${safe(best.fixed_in)}` : '';
     const verdict = best.verdict as keyof typeof VERDICT_STYLE;
-    out.push(`  cause ${paint('bold', best.rule)}  ${paint(['bold', VERDICT_STYLE[verdict] ?? 'yellow'], verdict.toUpperCase())}${fix}`);
-    out.push(`        ${wrap(best.title, 90, '        ')}`);
-    out.push(`        ${paint('gray', wrap(best.reason, 90, '        '))}`);
+    out.push(`  cause ${paint('bold', safe(best.rule))}  ${paint(['bold', VERDICT_STYLE[verdict] ?? 'yellow'], verdict.toUpperCase())}${fix}`);
+    out.push(`        ${wrap(safe(best.title), 90, '        ')}`);
+    out.push(`        ${paint('gray', wrap(safe(best.reason), 90, '        '))}`);
     if (best.role === 'victim') out.push(`        ${paint('yellow', 'this task is a victim: it waits for another task, which is the one to look at')}`);
-    if (rule) out.push(`  advice ${wrap(rule.spec.advice, 90, '         ')}`);
+    if (rule) out.push(`  advice ${wrap(safe(rule.spec.advice), 90, '         ')}`);
     const others = r.matches.slice(1);
-    if (others.length > 0) out.push(`  also ${others.map((m) => `${m.rule} (${m.verdict})`).join(', ')}`);
+    if (others.length > 0) out.push(`  also ${others.map((m) => `${safe(m.rule)} (${m.verdict})`).join(', ')}`);
   } else {
     out.push(`  cause ${paint('yellow', 'no known rule matches')} (the signature above is still stable across hosts)`);
   }
@@ -135,4 +136,14 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   }
   out.push(`  ${paint('gray', `source ${safe(r.source.name)}:${r.source.line}${r.incident !== null ? `   incident ${r.incident}` : ''}`)}`);
   return out.join('\n');
+}
+
+/** A rule's fix as one line: commit, title, release. */
+export function fixText(f: FixRef): string {
+  return `${f.commit ? f.commit.slice(0, 12) + ' ' : ''}${f.title}${f.release ? ` (${f.release})` : ''}`;
+}
+
+/** A rule's reference as one line: title and address. */
+export function referenceText(ref: Reference | string): string {
+  return typeof ref === 'string' ? ref : `${ref.title}${ref.url ? ` <${ref.url}>` : ''}`;
 }
