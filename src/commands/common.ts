@@ -23,7 +23,10 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: s
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    // Node's messages run over several lines; an error is one line (a newline would be escaped).
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '')
+      .replace(/^Option '(--?[\w-]+)' argument is ambiguous\..*$/s, "option '$1' needs a value; for a value that starts with a dash write $1=VALUE")
+      .replace(/\s*\n\s*/g, ' ');
     throw new UsageError(`${msg.replace(/^Unknown option/, 'unknown option')} (see klogscan --help)`);
   }
 }
@@ -78,9 +81,13 @@ export function parseWhen(s: string, flag: string, now = Date.now()): number {
     const unit = { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 }[rel[2] as 's' | 'm' | 'h' | 'd' | 'w'];
     return now - Number(rel[1]) * unit;
   }
-  if (/^\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?$/.test(s.trim())) {
+  const date = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?$/.exec(s.trim());
+  if (date) {
+    // Date.parse rolls 2019-02-30 over to March 2: a day or time that does not exist is an error.
+    const [y, mo, d, h, mi, sec] = date.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+    const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
     const t = Date.parse(s.trim().replace(' ', 'T'));
-    if (!Number.isNaN(t)) return t;
+    if (mo >= 1 && mo <= 12 && d >= 1 && d <= days && h <= 23 && mi <= 59 && sec <= 59 && !Number.isNaN(t)) return t;
   }
   throw new UsageError(`${flag} takes a duration (7d, 24h, 30m) or a date (2019-01-29, 2019-01-29T10:41), not "${s}"`);
 }
@@ -117,6 +124,8 @@ export function journalCursor(line: string | null): string | null {
 }
 
 export function positiveInt(s: string, flag: string): number {
-  if (!/^\d+$/.test(s) || Number(s) < 1) throw new UsageError(`${flag} takes a positive number, not "${s}"`);
+  if (!/^\d+$/.test(s) || Number(s) < 1 || !Number.isSafeInteger(Number(s))) {
+    throw new UsageError(`${flag} takes a positive number up to ${Number.MAX_SAFE_INTEGER}, not "${s}"`);
+  }
   return Number(s);
 }
