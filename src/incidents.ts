@@ -41,44 +41,87 @@ export interface WaitEdge {
   lock: string | null;
 }
 
+/** At most this many edges are listed for an incident (`edges_total` says how many there are). */
+export const MAX_EDGES = 200;
+
 export interface IncidentAnalysis {
   root: IncidentMember;
+  /** The first MAX_EDGES edges. */
   edges: WaitEdge[];
-  /** Reports sharing a fingerprint: tasks blocked in the same place behind one cause. */
-  groups: { fingerprint: string; signature: string; reports: number[] }[];
+  edgesTotal: number;
   tasks: number;
 }
 
+/** One member per task (task name and pid), the latest report of each: edges link tasks, not reports. */
+export function perTask(members: readonly IncidentMember[]): IncidentMember[] {
+  const byTask = new Map<string, IncidentMember>();
+  for (const m of members) {
+    const k = `${m.task}\0${m.pid}`;
+    const had = byTask.get(k);
+    if (!had || m.id > had.id) byTask.set(k, m);
+  }
+  return [...byTask.values()];
+}
+
 /**
- * Who waits for whom. Blocker lines give exact edges. A report whose best rule calls it a victim
- * (a /proc reader stuck on another process's mmap_sem) waits for the reports of the incident that
- * are not victims themselves: in the seed, ps and cat wait for java in do_exit.
+ * Who waits for whom, among tasks (callers pass one member per task, see perTask). Blocker lines
+ * give exact edges. A task whose best rule calls it a victim (a /proc reader stuck on another
+ * process's mmap_sem) waits for the tasks of the incident that are not victims themselves: in the
+ * seed, ps and cat wait for java in do_exit. That is victims x culprits edges, so they are counted
+ * rather than listed beyond `cap`, and the root cause never needs the list (rootOf).
  */
-export function waitEdges(members: readonly IncidentMember[], locks: ReadonlyMap<number, string | null> = new Map()): WaitEdge[] {
-  const edges: WaitEdge[] = [];
+function edgeSets(members: readonly IncidentMember[]) {
   const byPid = new Map<number, IncidentMember>();
   for (const m of members) byPid.set(m.pid, m);
+  const blocked = new Map<number, IncidentMember | null>();
   for (const m of members) {
-    if (m.ownerPid !== null && m.ownerPid !== m.pid) {
-      const holder = byPid.get(m.ownerPid) ?? null;
-      edges.push({ waiter: m.id, holder: holder?.id ?? null, holderTask: m.ownerTask, holderPid: m.ownerPid, how: 'blocker line', lock: locks.get(m.id) ?? null });
-    }
+    if (m.ownerPid !== null && m.ownerPid !== m.pid) blocked.set(m.id, byPid.get(m.ownerPid) ?? null);
   }
-  const culprits = members.filter((m) => m.role !== 'victim' && !edges.some((e) => e.waiter === m.id));
+  const culprits = members.filter((m) => m.role !== 'victim' && !blocked.has(m.id));
+  const victims = members.filter((m) => m.role === 'victim' && !blocked.has(m.id));
+  const count = (list: readonly IncidentMember[]): Map<number, number> => {
+    const n = new Map<number, number>();
+    for (const m of list) n.set(m.pid, (n.get(m.pid) ?? 0) + 1);
+    return n;
+  };
+  return { blocked, culprits, victims, culpritPids: count(culprits), victimPids: count(victims) };
+}
+
+export function waitEdges(members: readonly IncidentMember[], locks: ReadonlyMap<number, string | null> = new Map(), cap = MAX_EDGES): { edges: WaitEdge[]; total: number } {
+  const { blocked, culprits, victims, culpritPids } = edgeSets(members);
+  const edges: WaitEdge[] = [];
+  let total = 0;
   for (const m of members) {
-    if (m.role !== 'victim' || edges.some((e) => e.waiter === m.id)) continue;
+    if (!blocked.has(m.id)) continue;
+    const holder = blocked.get(m.id)!;
+    total++;
+    if (edges.length < cap) edges.push({ waiter: m.id, holder: holder?.id ?? null, holderTask: m.ownerTask, holderPid: m.ownerPid, how: 'blocker line', lock: locks.get(m.id) ?? null });
+  }
+  for (const m of victims) {
+    total += culprits.length - (culpritPids.get(m.pid) ?? 0);
     for (const c of culprits) {
+      if (edges.length >= cap) break;
       if (c.pid === m.pid) continue;
       edges.push({ waiter: m.id, holder: c.id, holderTask: c.task, holderPid: c.pid, how: 'victim rule', lock: null });
     }
   }
-  return edges;
+  return { edges, total };
 }
 
-/** The task most likely at the root of the episode. */
-export function rootOf(members: readonly IncidentMember[], edges: readonly WaitEdge[]): IncidentMember {
-  const waiting = new Set(edges.filter((e) => e.holder !== null).map((e) => e.waiter));
-  const held = new Set(edges.map((e) => e.holder).filter((h): h is number => h !== null));
+/** The task most likely at the root of the episode; linear in the number of tasks. */
+export function rootOf(members: readonly IncidentMember[]): IncidentMember {
+  const { blocked, culprits, victims, culpritPids, victimPids } = edgeSets(members);
+  const waiting = new Set<number>();
+  const held = new Set<number>();
+  for (const [waiter, holder] of blocked) {
+    if (holder) {
+      waiting.add(waiter);
+      held.add(holder.id);
+    }
+  }
+  // A culprit is waited for when some victim has another pid, and a victim waits when some culprit does.
+  for (const c of culprits) if (victims.length - (victimPids.get(c.pid) ?? 0) > 0) held.add(c.id);
+  for (const v of victims) if (culprits.length - (culpritPids.get(v.pid) ?? 0) > 0) waiting.add(v.id);
   const score = (m: IncidentMember): number[] => [
     held.has(m.id) && !waiting.has(m.id) ? 1 : 0, // others wait for it and it waits for no reported task
     m.role === 'victim' || waiting.has(m.id) ? 0 : 1,
@@ -103,15 +146,9 @@ export function rootOf(members: readonly IncidentMember[], edges: readonly WaitE
   return best;
 }
 
+/** Root, edges (capped) and task count of an incident, from its reports or from one member per task. */
 export function analyzeIncident(members: readonly IncidentMember[], locks?: ReadonlyMap<number, string | null>): IncidentAnalysis {
-  const edges = waitEdges(members, locks);
-  const root = rootOf(members, edges);
-  const byFp = new Map<string, { fingerprint: string; signature: string; reports: number[] }>();
-  for (const m of members) {
-    const g = byFp.get(m.fingerprint) ?? { fingerprint: m.fingerprint, signature: m.signature, reports: [] };
-    g.reports.push(m.id);
-    byFp.set(m.fingerprint, g);
-  }
-  const tasks = new Set(members.map((m) => `${m.task}\0${m.pid}`)).size;
-  return { root, edges, groups: [...byFp.values()].filter((g) => g.reports.length > 1), tasks };
+  const tasks = perTask(members);
+  const { edges, total } = waitEdges(tasks, locks);
+  return { root: rootOf(tasks), edges, edgesTotal: total, tasks: tasks.length };
 }

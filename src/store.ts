@@ -9,20 +9,54 @@
  * host (first label of the name, lower case), the kind, task name, pid and blocked seconds, and a
  * time within 60 s (wall clock) or an uptime within 60 s when both copies carry one. The trace is
  * not part of it: one source may have lost lines that another kept, and the copy with the more
- * complete trace replaces the other.
+ * complete trace replaces the other. A report with neither time nor uptime also keeps the line it
+ * started on in the same source, so two copies in one timestamp-less file are two reports.
+ *
+ * Errors: each report is written inside a SAVEPOINT, and any error rolls back the batch, so a
+ * half-written report, or the reports before it whose read position was not saved, is never
+ * committed. Only the success path commits (close() rolls back), and the first error is the one
+ * reported. A batch is committed every COMMIT_REPORTS reports and at the latest COMMIT_MS after it
+ * began, so no run holds the write lock for long; SQLITE_BUSY when a batch begins (or commits) is
+ * a StoreError with `busy` set, after which the store is unchanged and the call can be retried.
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { reportJson, type ReportJson } from './output/json.js';
-import { analyzeIncident, INCIDENT_GAP_MS, INCIDENT_GAP_UPTIME, type IncidentMember, type WaitEdge } from './incidents.js';
+import { INCIDENT_GAP_MS, INCIDENT_GAP_UPTIME, rootOf, waitEdges, type IncidentMember, type WaitEdge } from './incidents.js';
 import type { Frame } from '../parsers/record.js';
 import type { AnalyzedReport } from './scan.js';
 
 export class StoreError extends Error {
   readonly userFacing = true;
+  /** SQLITE_BUSY where nothing was lost: the same call can be retried later. */
+  readonly busy: boolean;
+  constructor(message: string, opts: { busy?: boolean } = {}) {
+    super(message);
+    this.busy = opts.busy === true;
+  }
 }
+
+// `file:` URIs are only needed for the immutable read-only fallback (Store.open); every other path
+// is passed absolute, so it is never taken for a URI. better-sqlite3 reads this once, when its
+// addon loads at the first open.
+process.env.SQLITE_USE_URI = '1';
+
+/** A batch is committed after this many reports, or this long after it began. */
+const COMMIT_REPORTS = 1000;
+const COMMIT_MS = 250;
+
+/**
+ * An incident is closed to new reports once it spans this long or holds this many reports: a
+ * storm that goes on for days is a series of incidents, each small enough to analyse and show.
+ */
+export const INCIDENT_MAX_SPAN_MS = 6 * 3600 * 1000;
+export const INCIDENT_MAX_SPAN_UPTIME = 6 * 3600;
+export const INCIDENT_MAX_REPORTS = 5000;
+
+/** Two estimates of a boot time (wall clock minus uptime) this close are the same boot. */
+const BOOT_TOLERANCE = 120;
 
 /** Same-report tolerance in ms and in seconds of uptime. */
 const SAME_MS = 60_000;
@@ -143,6 +177,25 @@ const MIGRATIONS: string[] = [
   ) STRICT;
   CREATE INDEX matches_rule ON matches (rule);
   `,
+  // 2: incidents keep their distinct tasks (one representative report each), so their root cause
+  // is recomputed over tasks rather than over every report; boot times are numbers compared with
+  // a tolerance instead of keys rounded to the minute.
+  `
+  CREATE TABLE incident_tasks (
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    task TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    PRIMARY KEY (incident_id, task, pid)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO incident_tasks (incident_id, task, pid, report_id)
+    SELECT incident_id, task, pid, max(id) FROM reports GROUP BY incident_id, task, pid;
+  ALTER TABLE reports ADD COLUMN boot_time REAL;
+  ALTER TABLE incidents ADD COLUMN boot_time REAL;
+  UPDATE reports SET boot_time = CAST(substr(boot_key, 2) AS INTEGER) * 60 WHERE boot_key GLOB 't[0-9]*';
+  UPDATE incidents SET boot_time = CAST(substr(boot_key, 2) AS INTEGER) * 60 WHERE boot_key GLOB 't[0-9]*';
+  CREATE INDEX incidents_uptime ON incidents (host_id, scope, last_uptime);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -164,20 +217,31 @@ export function defaultDbPath(): string {
   return path.join(data, 'klogscan', 'klogscan.db');
 }
 
+/** One line for an SQLite error; extended codes (SQLITE_READONLY_DIRECTORY, SQLITE_IOERR_WRITE, ...) by their primary code. */
 function describeSqlite(e: unknown, file: string): string {
   const err = e as { code?: string; message?: string };
-  switch (err.code) {
+  const primary = err.code?.split('_').slice(0, 2).join('_');
+  const why = err.message ? ` (${err.message})` : '';
+  switch (primary) {
     case 'SQLITE_NOTADB': return `${file} is not a klogscan database (not an SQLite file)`;
-    case 'SQLITE_CORRUPT': return `${file} is corrupt (${err.message}); move it aside and start a new one`;
+    case 'SQLITE_CORRUPT': return `${file} is corrupt${why}; move it aside and start a new one`;
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED': return `${file} is locked by another process (another klogscan?); try again when it is done`;
-    case 'SQLITE_READONLY': return `${file} is read-only for this user; use --db to pick another database`;
-    case 'SQLITE_CANTOPEN': return `cannot open ${file}`;
-    case 'SQLITE_FULL': return `no space left for ${file}`;
-    case 'SQLITE_IOERR': return `input/output error on ${file}`;
-    case 'SQLITE_PERM': return `permission denied on ${file}`;
+    case 'SQLITE_READONLY': return `${file} is read-only for this user${why}; use --db to pick another database`;
+    case 'SQLITE_CANTOPEN': return `cannot open ${file}${why}`;
+    case 'SQLITE_FULL': return `no space left for ${file}${why}`;
+    case 'SQLITE_IOERR': return `input/output error on ${file}${why}`;
+    case 'SQLITE_PERM': return `permission denied on ${file}${why}`;
     default: return `${file}: ${err.message ?? String(e)}`;
   }
+}
+
+function isSqlite(e: unknown): boolean {
+  return (e as { code?: unknown }).code !== undefined && String((e as { code?: unknown }).code).startsWith('SQLITE_');
+}
+
+function isBusy(e: unknown): boolean {
+  return /^SQLITE_(BUSY|LOCKED)(_|$)/.test(String((e as { code?: unknown }).code));
 }
 
 export interface OpenOptions {
@@ -223,7 +287,9 @@ export interface IncidentRow {
 export interface IncidentDetail {
   incident: IncidentRow;
   reports: (ReportJson & { id: number; raw: string })[];
+  /** Who waits for whom between tasks: the first MAX_EDGES of `edges_total`. */
   edges: WaitEdge[];
+  edges_total: number;
   groups: { fingerprint: string; signature: string; reports: number[] }[];
   root_report: number | null;
 }
@@ -258,12 +324,19 @@ export function hostKey(name: string | null): string {
 export class Store {
   private readonly db: Database.Database;
   private inTx = false;
+  private txStarted = 0;
   private pending = 0;
-  /** Incidents whose span, counts and root cause are recomputed once, at commit. */
+  /** Commits a batch COMMIT_MS after it began even when no report follows (a long quiet read). */
+  private timer: NodeJS.Timeout | null = null;
+  /** An error of a commit made by the timer, reported by the next call. */
+  private failed: StoreError | null = null;
+  /** Incidents whose root cause is recomputed once, at commit (spans and counts are kept per insert). */
   private readonly dirty = new Set<number>();
   private readonly hostIds = new Map<string, number>();
   private readonly sourceIds = new Map<string, number>();
   private readonly stmts = new Map<string, Database.Statement>();
+  /** Host-less input read from stdin is scoped to this run: see source(). */
+  private readonly stdinRun = `- (stdin ${new Date().toISOString()} pid ${process.pid})`;
 
   private constructor(db: Database.Database, readonly file: string) {
     this.db = db;
@@ -282,24 +355,38 @@ export class Store {
     if (opts.readonly && !fs.existsSync(file)) {
       throw new StoreError(`no database at ${file} yet: scan some logs first (klogscan FILE), or pass --db`);
     }
-    let db: Database.Database;
     const existed = fs.existsSync(file) && fs.statSync(file).size > 0;
+    const readonly = opts.readonly === true;
+    const attempt = (name: string): Store => {
+      let db: Database.Database;
+      try {
+        db = new Database(name, { readonly, fileMustExist: readonly, timeout: 5000 });
+      } catch (e) {
+        throw Object.assign(new StoreError(describeSqlite(e, file)), { cause: e });
+      }
+      const store = new Store(db, file);
+      try {
+        // Logs can hold sensitive data: a new (or still empty) database is private to its owner.
+        if (!readonly && (!existed || fs.statSync(file).size === 0)) fs.chmodSync(file, 0o600);
+        store.prepare(readonly);
+      } catch (e) {
+        db.close();
+        if (e instanceof StoreError) throw e;
+        throw Object.assign(new StoreError(describeSqlite(e, file)), { cause: e });
+      }
+      return store;
+    };
     try {
-      db = new Database(file, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true, timeout: 5000 });
+      return attempt(path.resolve(file));
     } catch (e) {
-      throw new StoreError(describeSqlite(e, file));
+      // A reader who may read the file but not write its directory cannot create the WAL index
+      // (-shm) next to it: read it as an immutable file instead. Queries see what was committed
+      // and checkpointed; a writer that is running at that moment holds the directory anyway.
+      const code = String(((e as Error).cause as { code?: string } | undefined)?.code ?? '');
+      if (!readonly || !/^SQLITE_(READONLY|CANTOPEN|PERM)/.test(code)) throw e;
+      const uri = 'file:' + path.resolve(file).split('/').map(encodeURIComponent).join('/') + '?immutable=1';
+      return attempt(uri);
     }
-    const store = new Store(db, file);
-    try {
-      // Logs can hold sensitive data: a new (or still empty) database is private to its owner.
-      if (!existed || fs.statSync(file).size === 0) fs.chmodSync(file, 0o600);
-      store.prepare(opts.readonly === true);
-    } catch (e) {
-      db.close();
-      if (e instanceof StoreError) throw e;
-      throw new StoreError(describeSqlite(e, file));
-    }
-    return store;
   }
 
   /** Checks the schema version, migrates a writable database, sets the pragmas. */
@@ -342,33 +429,109 @@ export class Store {
       return fn();
     } catch (e) {
       if (e instanceof StoreError) throw e;
-      if ((e as { code?: string }).code?.startsWith('SQLITE_')) throw new StoreError(describeSqlite(e, this.file));
+      if (isSqlite(e)) throw Object.assign(new StoreError(describeSqlite(e, this.file)), { cause: e });
       throw e;
     }
   }
 
+  /**
+   * Runs a write of the open batch. Any error rolls the whole batch back (SQLite may have done so
+   * already: SQLITE_FULL, SQLITE_IOERR) and is rethrown as it was, so it is the one reported.
+   */
+  private write<T>(fn: () => T): T {
+    this.check();
+    this.begin();
+    try {
+      return this.guard(fn);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+  }
+
+  /** Reports the failure of a commit the timer made, once. */
+  private check(): void {
+    const f = this.failed;
+    if (f) {
+      this.failed = null;
+      throw f;
+    }
+  }
+
+  /** Rolls back the open batch, if any; what was cached about rows of it is forgotten too. */
+  abort(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    try {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } catch {
+      // the connection is gone or the transaction already ended: nothing is left to undo
+    }
+    this.inTx = false;
+    this.pending = 0;
+    this.dirty.clear();
+    this.hostIds.clear();
+    this.sourceIds.clear();
+  }
+
+  /** Closes the database. A batch still open was not committed by its caller: it is rolled back. */
   close(): void {
-    if (this.inTx) this.commit();
+    this.abort();
     this.db.close();
   }
 
   // ---- writing -------------------------------------------------------------------------------
 
   private begin(): void {
-    if (!this.inTx) {
-      this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
-      this.inTx = true;
+    if (this.inTx) return;
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      if (!isSqlite(e)) throw e;
+      // Nothing was written: another writer holding the lock is worth waiting for (busy).
+      throw Object.assign(new StoreError(describeSqlite(e, this.file), { busy: isBusy(e) }), { cause: e });
+    }
+    this.inTx = true;
+    this.txStarted = Date.now();
+    this.timer = setTimeout(() => this.commitByTimer(), COMMIT_MS);
+    this.timer.unref();
+  }
+
+  private commitByTimer(): void {
+    this.timer = null;
+    try {
+      this.commit();
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+      if (e.busy && this.inTx) {
+        this.timer = setTimeout(() => this.commitByTimer(), COMMIT_MS);
+        this.timer.unref();
+      } else {
+        this.failed ??= e;
+      }
     }
   }
 
-  /** Commits the open batch (reports and any read position saved with them). */
+  /**
+   * Commits the open batch (reports and any read position saved with them). SQLITE_BUSY on COMMIT
+   * leaves the batch open for a later commit (a StoreError with `busy`); any other error rolls it
+   * back.
+   */
   commit(): void {
+    this.check();
     if (!this.inTx) return;
-    this.guard(() => {
+    try {
       for (const id of this.dirty) this.refreshIncident(id);
-      this.dirty.clear();
       this.db.exec('COMMIT');
-    });
+    } catch (e) {
+      if (isBusy(e) && this.db.inTransaction) throw Object.assign(new StoreError(describeSqlite(e, this.file), { busy: true }), { cause: e });
+      this.abort();
+      if (isSqlite(e)) throw Object.assign(new StoreError(describeSqlite(e, this.file)), { cause: e });
+      throw e;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.dirty.clear();
     this.inTx = false;
     this.pending = 0;
   }
@@ -384,6 +547,7 @@ export class Store {
     return id;
   }
 
+  /** The sources row of a name as given (follow mode's read positions). */
   private source(name: string): number {
     let id = this.sourceIds.get(name);
     if (id === undefined) {
@@ -394,15 +558,41 @@ export class Store {
     return id;
   }
 
+  /**
+   * The source a report came from. A file is named by its real path, so `f.log`, `./f.log` and
+   * `/abs/f.log` are one source (a rotated or vanished file keeps its absolute name). Each run of
+   * stdin is a source of its own: host-less dmesg of two machines piped one after the other must
+   * not be deduplicated against each other or merged into one incident.
+   */
+  private reportSource(name: string): number {
+    const cached = this.sourceIds.get(`\0${name}`);
+    if (cached !== undefined) return cached;
+    let key: string;
+    if (name === '-') key = this.stdinRun;
+    else {
+      try {
+        key = fs.realpathSync(name);
+      } catch {
+        key = path.resolve(name);
+      }
+    }
+    const id = this.source(key);
+    this.sourceIds.set(`\0${name}`, id);
+    return id;
+  }
+
   /** A boot of a host seen in the log (banner, journal boot id), for the kernel timeline. */
   recordBoot(host: string | null, bootKey: string, kernel: string | null, time: number | null): void {
-    this.begin();
-    this.guard(() => {
+    this.write(() => this.bootRow(host, bootKey, kernel, time));
+  }
+
+  private bootRow(host: string | null, bootKey: string, kernel: string | null, time: number | null): void {
+    {
       const hostId = this.host(host);
       this.stmt(`INSERT INTO boots (host_id, boot_key, kernel, first_seen) VALUES (?, ?, ?, ?)
         ON CONFLICT (host_id, boot_key) DO UPDATE SET kernel = coalesce(excluded.kernel, kernel),
         first_seen = coalesce(min(first_seen, excluded.first_seen), first_seen, excluded.first_seen)`).run(hostId, bootKey, kernel, time);
-    });
+    }
   }
 
   /**
@@ -410,33 +600,59 @@ export class Store {
    * `json`: the report's NDJSON object when the caller made it already (its incident is set here).
    */
   record(a: AnalyzedReport, json?: ReportJson): RecordResult {
-    this.begin();
-    const res = this.guard(() => this.recordInTx(a, json));
-    if (++this.pending >= 1000) this.commit();
+    const res = this.write(() => {
+      this.db.exec('SAVEPOINT report');
+      try {
+        const r = this.recordInTx(a, json);
+        this.db.exec('RELEASE report');
+        return r;
+      } catch (e) {
+        // Undo this report at once, whatever happens to the batch (write() rolls that back too).
+        if (this.db.inTransaction) {
+          try {
+            this.db.exec('ROLLBACK TO report');
+            this.db.exec('RELEASE report');
+          } catch {
+            // the transaction is gone already
+          }
+        }
+        throw e;
+      }
+    });
+    if (++this.pending >= COMMIT_REPORTS || Date.now() - this.txStarted >= COMMIT_MS) {
+      try {
+        this.commit();
+      } catch (e) {
+        // The report is in the batch, which stays open: the timer or the caller commits it later.
+        if (!(e instanceof StoreError && e.busy)) throw e;
+      }
+    }
     return res;
   }
 
-  private findSame(hostId: number, scopeSource: number | null, a: AnalyzedReport): { id: number; nframes: number; truncated: number; incident_id: number } | undefined {
+  private findSame(hostId: number, scopeSource: number | null, sourceId: number, a: AnalyzedReport): { id: number; nframes: number; truncated: number; incident_id: number } | undefined {
     const r = a.report;
+    // Without time or uptime, two copies of a report in one file are only told apart by where they
+    // are: the line is part of the identity within a source (not across sources, which may differ).
     return this.stmt(`SELECT id, nframes, truncated, incident_id FROM reports
       WHERE host_id = ? AND pid = ? AND task = ? AND kind = ? AND blocked_seconds IS ?
         AND (? IS NULL OR source_id = ?)
         AND ((time IS NOT NULL AND ? IS NOT NULL AND abs(time - ?) <= ${SAME_MS})
           OR (uptime IS NOT NULL AND ? IS NOT NULL AND abs(uptime - ?) <= ${SAME_UPTIME})
-          OR (time IS NULL AND uptime IS NULL AND ? IS NULL AND ? IS NULL))
+          OR (time IS NULL AND uptime IS NULL AND ? IS NULL AND ? IS NULL AND (source_id <> ? OR source_line = ?)))
       ORDER BY id LIMIT 1`).get(
       hostId, r.pid, r.task, r.kind, r.blockedSeconds, scopeSource, scopeSource,
-      r.time, r.time, r.uptime, r.uptime, r.time, r.uptime,
+      r.time, r.time, r.uptime, r.uptime, r.time, r.uptime, sourceId, r.source.line,
     ) as { id: number; nframes: number; truncated: number; incident_id: number } | undefined;
   }
 
   private recordInTx(a: AnalyzedReport, made?: ReportJson): RecordResult {
     const r = a.report;
     const hostId = this.host(r.host);
-    const sourceId = this.source(r.source.name);
+    const sourceId = this.reportSource(r.source.name);
     // Without a host name, two logs cannot be told apart as machines: keep them per source.
     const scopeSource = r.host ? null : sourceId;
-    const same = this.findSame(hostId, scopeSource, a);
+    const same = this.findSame(hostId, scopeSource, sourceId, a);
     if (same) {
       const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes);
       if (better) {
@@ -447,23 +663,33 @@ export class Store {
       return { report: same.id, incident: same.incident_id, duplicate: true };
     }
     const bootKey = bootKeyOf(a);
+    const bootTime = bootTimeOf(a);
     const scope = scopeSource === null ? 'host' : `source:${sourceId}`;
-    const incident = this.findIncident(hostId, scope, bootKey, a) ?? this.newIncident(hostId, scope, bootKey, a);
+    const incident = this.findIncident(hostId, scope, bootKey, bootTime, a) ?? this.newIncident(hostId, scope, bootKey, bootTime, a);
     const best = a.matches[0];
     const json = storedJson(made ? { ...made, incident } : reportJson({ ...a, incident }));
-    const id = Number(this.stmt(`INSERT INTO reports (incident_id, host_id, boot_key, kind, time, uptime, task, pid,
+    const id = Number(this.stmt(`INSERT INTO reports (incident_id, host_id, boot_key, boot_time, kind, time, uptime, task, pid,
         blocked_seconds, state, kernel, log_kernel, tainted, signature, fingerprint, culprit, wait, best_rule,
         best_verdict, best_kind, best_role, owner_task, owner_pid, owner_lock, nframes, truncated, source_id,
         source_line, raw, json, recorded)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      incident, hostId, bootKey, r.kind, r.time, r.uptime, r.task, r.pid, r.blockedSeconds, r.state, r.kernel,
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      incident, hostId, bootKey, bootTime, r.kind, r.time, r.uptime, r.task, r.pid, r.blockedSeconds, r.state, r.kernel,
       r.logKernel, r.tainted, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
       a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
       r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, r.frames.length,
       r.truncated ? 1 : 0, sourceId, r.source.line, r.lines.join('\n'), json, Date.now(),
     ).lastInsertRowid);
     this.writeDetails(id, a, false);
-    if (bootKey) this.recordBoot(r.host, bootKey, r.logKernel, r.time);
+    if (bootKey) this.bootRow(r.host, bootKey, r.logKernel, r.time);
+    // The incident's span and counts follow each insert; its distinct tasks are kept with their
+    // latest report, over which the root cause is recomputed once per batch.
+    const known = this.stmt('SELECT 1 AS x FROM incident_tasks WHERE incident_id = ? AND task = ? AND pid = ?').get(incident, r.task, r.pid);
+    this.stmt(`INSERT INTO incident_tasks (incident_id, task, pid, report_id) VALUES (?, ?, ?, ?)
+      ON CONFLICT (incident_id, task, pid) DO UPDATE SET report_id = excluded.report_id`).run(incident, r.task, r.pid, id);
+    this.stmt(`UPDATE incidents SET first_time = coalesce(min(first_time, @t), first_time, @t), last_time = coalesce(max(last_time, @t), last_time, @t),
+        first_uptime = coalesce(min(first_uptime, @u), first_uptime, @u), last_uptime = coalesce(max(last_uptime, @u), last_uptime, @u),
+        boot_time = coalesce(boot_time, @bt), reports = reports + 1, tasks = tasks + @fresh, updated = @now WHERE id = @id`).run(
+      { t: r.time, u: r.uptime, bt: bootTime, fresh: known ? 0 : 1, now: Date.now(), id: incident });
     this.dirty.add(incident);
     a.incident = incident;
     return { report: id, incident, duplicate: false };
@@ -513,44 +739,58 @@ export class Store {
     }
   }
 
-  private findIncident(hostId: number, scope: string, bootKey: string | null, a: AnalyzedReport): number | null {
+  /**
+   * The open incident a new report belongs to. Incidents keep their span per insert, so this looks
+   * at incidents, not at their reports: a report within INCIDENT_GAP of an incident's span, in the
+   * same boot, joins it, unless the incident is full (INCIDENT_MAX_*); then a newer one is used or
+   * made. The same task reported again joins its incident even after a longer gap (within a day).
+   */
+  private findIncident(hostId: number, scope: string, bootKey: string | null, bootTime: number | null, a: AnalyzedReport): number | null {
     const r = a.report;
-    // The same task still hung belongs to its episode, however long it lasts.
-    const sameTask = this.stmt(`SELECT incident_id FROM reports WHERE host_id = ? AND pid = ? AND task = ?
-        AND (? IS NULL OR boot_key IS NULL OR boot_key = ?)
-        AND ((time IS NOT NULL AND ? IS NOT NULL AND abs(time - ?) <= 86400000)
-          OR (uptime IS NOT NULL AND ? IS NOT NULL AND abs(uptime - ?) <= 86400))
-      ORDER BY id DESC LIMIT 1`).get(hostId, r.pid, r.task, bootKey, bootKey, r.time, r.time, r.uptime, r.uptime) as { incident_id: number } | undefined;
-    if (sameTask) {
-      const inc = this.stmt('SELECT scope FROM incidents WHERE id = ?').get(sameTask.incident_id) as { scope: string };
-      if (inc.scope === scope) return sameTask.incident_id;
-    }
-    // Spans are refreshed at commit: the incidents of this batch are compared by their reports.
+    const t = r.time;
+    const u = r.uptime;
+    // Same boot: no boot known on either side, the same key (journal boot id), or boot times that
+    // agree within the tolerance (syslog and printk times drift by seconds).
+    const boot = `(@bk IS NULL OR i.boot_key IS NULL OR i.boot_key = @bk OR abs(i.boot_time - @bt) <= ${BOOT_TOLERANCE})`;
+    const open = `i.reports < ${INCIDENT_MAX_REPORTS}
+      AND (@t IS NULL OR i.first_time IS NULL OR max(i.last_time, @t) - min(i.first_time, @t) <= ${INCIDENT_MAX_SPAN_MS})
+      AND (@u IS NULL OR i.first_uptime IS NULL OR max(i.last_uptime, @u) - min(i.first_uptime, @u) <= ${INCIDENT_MAX_SPAN_UPTIME})`;
+    const args = { bk: bootKey, bt: bootTime, t, u, host: hostId, scope };
+    // The same task still hung belongs to its episode, however long it lasts (up to the bounds).
+    const sameTask = this.stmt(`SELECT r.incident_id AS id FROM reports r JOIN incidents i ON i.id = r.incident_id
+      WHERE r.host_id = @host AND r.pid = @pid AND r.task = @task AND i.scope = @scope AND ${boot} AND ${open}
+        AND ((r.time IS NOT NULL AND @t IS NOT NULL AND abs(r.time - @t) <= 86400000)
+          OR (r.uptime IS NOT NULL AND @u IS NOT NULL AND abs(r.uptime - @u) <= 86400))
+      ORDER BY r.id DESC LIMIT 1`).get({ ...args, pid: r.pid, task: r.task }) as { id: number } | undefined;
+    if (sameTask) return sameTask.id;
     let row: { id: number } | undefined;
-    if (r.time !== null) {
-      row = this.stmt(`SELECT r.incident_id AS id FROM reports r JOIN incidents i ON i.id = r.incident_id
-        WHERE r.host_id = ? AND r.time BETWEEN ? AND ? AND (? IS NULL OR r.boot_key IS NULL OR r.boot_key = ?) AND i.scope = ?
-        ORDER BY abs(r.time - ?) LIMIT 1`).get(hostId, r.time - INCIDENT_GAP_MS, r.time + INCIDENT_GAP_MS, bootKey, bootKey, scope, r.time) as { id: number } | undefined;
-    } else if (r.uptime !== null) {
-      row = this.stmt(`SELECT r.incident_id AS id FROM reports r JOIN incidents i ON i.id = r.incident_id
-        WHERE r.host_id = ? AND r.time IS NULL AND r.uptime BETWEEN ? AND ? AND i.scope = ?
-        ORDER BY abs(r.uptime - ?) LIMIT 1`).get(hostId, r.uptime - INCIDENT_GAP_UPTIME, r.uptime + INCIDENT_GAP_UPTIME, scope, r.uptime) as { id: number } | undefined;
+    if (t !== null) {
+      row = this.stmt(`SELECT i.id FROM incidents i WHERE i.host_id = @host AND i.scope = @scope AND i.last_time >= @t - ${INCIDENT_GAP_MS}
+          AND i.first_time <= @t + ${INCIDENT_GAP_MS} AND ${boot} AND ${open}
+        ORDER BY i.last_time DESC, i.id DESC LIMIT 1`).get(args) as { id: number } | undefined;
+    } else if (u !== null) {
+      row = this.stmt(`SELECT i.id FROM incidents i WHERE i.host_id = @host AND i.scope = @scope AND i.first_time IS NULL
+          AND i.last_uptime >= @u - ${INCIDENT_GAP_UPTIME} AND i.first_uptime <= @u + ${INCIDENT_GAP_UPTIME} AND ${boot} AND ${open}
+        ORDER BY i.last_uptime DESC, i.id DESC LIMIT 1`).get(args) as { id: number } | undefined;
     } else {
-      row = this.stmt(`SELECT r.incident_id AS id FROM reports r JOIN incidents i ON i.id = r.incident_id
-        WHERE r.host_id = ? AND r.time IS NULL AND r.uptime IS NULL AND i.scope = ? ORDER BY r.id DESC LIMIT 1`).get(hostId, scope) as { id: number } | undefined;
+      row = this.stmt(`SELECT i.id FROM incidents i WHERE i.host_id = @host AND i.scope = @scope AND i.first_time IS NULL
+          AND i.first_uptime IS NULL AND ${boot} AND ${open}
+        ORDER BY i.id DESC LIMIT 1`).get(args) as { id: number } | undefined;
     }
     return row?.id ?? null;
   }
 
-  private newIncident(hostId: number, scope: string, bootKey: string | null, a: AnalyzedReport): number {
+  private newIncident(hostId: number, scope: string, bootKey: string | null, bootTime: number | null, a: AnalyzedReport): number {
     const now = Date.now();
-    return Number(this.stmt(`INSERT INTO incidents (host_id, scope, boot_key, kind, recorded, updated)
-      VALUES (?, ?, ?, ?, ?, ?)`).run(hostId, scope, bootKey, a.report.kind, now, now).lastInsertRowid);
+    return Number(this.stmt(`INSERT INTO incidents (host_id, scope, boot_key, boot_time, kind, recorded, updated)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(hostId, scope, bootKey, bootTime, a.report.kind, now, now).lastInsertRowid);
   }
 
+  /** The incident's distinct tasks, each by its latest report: what who-waits-for-whom and the root cause look at. */
   private members(incident: number): { members: IncidentMember[]; locks: Map<number, string | null> } {
-    const rows = this.stmt(`SELECT id, task, pid, kind, blocked_seconds, signature, fingerprint, best_rule, best_verdict,
-        best_kind, best_role, owner_task, owner_pid, owner_lock FROM reports WHERE incident_id = ? ORDER BY id`).all(incident) as Row[];
+    const rows = this.stmt(`SELECT r.id, r.task, r.pid, r.kind, r.blocked_seconds, r.signature, r.fingerprint, r.best_rule, r.best_verdict,
+        r.best_kind, r.best_role, r.owner_task, r.owner_pid, r.owner_lock
+      FROM incident_tasks t JOIN reports r ON r.id = t.report_id WHERE t.incident_id = ? ORDER BY r.id`).all(incident) as Row[];
     const locks = new Map<number, string | null>();
     const members = rows.map((x) => {
       locks.set(x.id as number, x.owner_lock as string | null);
@@ -573,18 +813,15 @@ export class Store {
     return { members, locks };
   }
 
-  /** Recomputes an incident's span, counts and root cause from its reports. */
+  /** Recomputes an incident's root cause over its distinct tasks (span and counts are kept per insert). */
   private refreshIncident(incident: number): void {
-    const { members, locks } = this.members(incident);
+    const { members } = this.members(incident);
     if (members.length === 0) return;
-    const an = analyzeIncident(members, locks);
-    const span = this.stmt(`SELECT min(time) AS ft, max(time) AS lt, min(uptime) AS fu, max(uptime) AS lu, count(*) AS n
-      FROM reports WHERE incident_id = ?`).get(incident) as { ft: number | null; lt: number | null; fu: number | null; lu: number | null; n: number };
-    const kernel = this.stmt('SELECT kernel FROM reports WHERE id = ?').get(an.root.id) as { kernel: string | null };
-    this.stmt(`UPDATE incidents SET first_time = ?, last_time = ?, first_uptime = ?, last_uptime = ?, reports = ?, tasks = ?,
-        kind = ?, signature = ?, fingerprint = ?, root_report = ?, root_rule = ?, root_verdict = ?, kernel = ?, updated = ?
-      WHERE id = ?`).run(span.ft, span.lt, span.fu, span.lu, span.n, an.tasks, an.root.kind, an.root.signature,
-      an.root.fingerprint, an.root.id, an.root.rule, an.root.verdict, kernel.kernel, Date.now(), incident);
+    const root = rootOf(members);
+    const kernel = this.stmt('SELECT kernel FROM reports WHERE id = ?').get(root.id) as { kernel: string | null };
+    this.stmt(`UPDATE incidents SET tasks = ?, kind = ?, signature = ?, fingerprint = ?, root_report = ?, root_rule = ?, root_verdict = ?,
+        kernel = ?, updated = ? WHERE id = ?`).run(members.length, root.kind, root.signature, root.fingerprint, root.id, root.rule,
+      root.verdict, kernel.kernel, Date.now(), incident);
   }
 
   /** A stored report object with its frames put back from the frames table. */
@@ -618,8 +855,7 @@ export class Store {
 
   /** Saves a read position in the current batch: it commits together with the reports before it. */
   savePosition(name: string, pos: { device: number | null; inode: number | null; offset: number; line: number; headHash: string | null; cursor?: string | null }): void {
-    this.begin();
-    this.guard(() => {
+    this.write(() => {
       this.source(name);
       this.stmt(`UPDATE sources SET device = ?, inode = ?, offset = ?, line = ?, head_hash = ?, cursor = coalesce(?, cursor), updated = ?
         WHERE name = ?`).run(pos.device, pos.inode, pos.offset, pos.line, pos.headHash, pos.cursor ?? null, Date.now(), name);
@@ -656,7 +892,11 @@ export class Store {
     if (f.until !== undefined) { where.push(`coalesce(i.first_time, i.recorded) <= ?`); args.push(f.until); }
     if (f.host !== undefined) { where.push('(h.key = ? OR h.name = ?)'); args.push(hostKey(f.host), f.host); }
     if (f.kind !== undefined) { where.push('EXISTS (SELECT 1 FROM reports r WHERE r.incident_id = i.id AND r.kind = ?)'); args.push(f.kind); }
-    if (f.fingerprint !== undefined) { where.push('EXISTS (SELECT 1 FROM reports r WHERE r.incident_id = i.id AND r.fingerprint LIKE ?)'); args.push(`${f.fingerprint}%`); }
+    if (f.fingerprint !== undefined) {
+      // A prefix, compared as text: LIKE would take % and _ in it as wildcards.
+      where.push('EXISTS (SELECT 1 FROM reports r WHERE r.incident_id = i.id AND substr(r.fingerprint, 1, length(?)) = ?)');
+      args.push(f.fingerprint, f.fingerprint);
+    }
     if (f.rule !== undefined) {
       where.push('EXISTS (SELECT 1 FROM reports r JOIN matches m ON m.report_id = r.id WHERE r.incident_id = i.id AND m.rule = ?)');
       args.push(f.rule);
@@ -672,11 +912,24 @@ export class Store {
     return this.guard(() => {
       const x = this.stmt('SELECT i.*, h.name AS host FROM incidents i JOIN hosts h ON h.id = i.host_id WHERE i.id = ?').get(id) as Row | undefined;
       if (!x) return null;
-      const rows = this.stmt('SELECT id, json, raw FROM reports WHERE incident_id = ? ORDER BY coalesce(time, 0), coalesce(uptime, 0), id').all(id) as Row[];
+      const rows = this.stmt(`SELECT id, json, raw, fingerprint, signature FROM reports WHERE incident_id = ?
+        ORDER BY coalesce(time, 0), coalesce(uptime, 0), id`).all(id) as Row[];
       const reports = rows.map((r) => ({ ...this.loadedJson(r.id as number, r.json as string), incident: id, id: r.id as number, raw: r.raw as string }));
+      // Reports sharing a fingerprint: tasks blocked in the same place behind one cause.
+      const byFp = new Map<string, { fingerprint: string; signature: string; reports: number[] }>();
+      for (const r of [...rows].sort((p, q) => (p.id as number) - (q.id as number))) {
+        const fp = r.fingerprint as string;
+        let g = byFp.get(fp);
+        if (!g) byFp.set(fp, g = { fingerprint: fp, signature: r.signature as string, reports: [] });
+        g.reports.push(r.id as number);
+      }
       const { members, locks } = this.members(id);
-      const an = analyzeIncident(members, locks);
-      return { incident: this.incidentRow(x), reports, edges: an.edges, groups: an.groups, root_report: an.root.id };
+      const { edges, total } = waitEdges(members, locks);
+      const root = members.length > 0 ? rootOf(members).id : null;
+      return {
+        incident: this.incidentRow(x), reports, edges, edges_total: total,
+        groups: [...byFp.values()].filter((g) => g.reports.length > 1), root_report: root,
+      };
     });
   }
 
@@ -691,7 +944,7 @@ export class Store {
       const k = keyExpr[by];
       const rows = this.db.prepare(`SELECT ${k} AS key, count(*) AS reports, count(DISTINCT r.incident_id) AS incidents,
           count(DISTINCT r.host_id) AS hosts, min(r.time) AS first, max(r.time) AS last,
-          group_concat(DISTINCT r.kernel) AS kernels, max(r.signature) AS signature
+          json_group_array(DISTINCT r.kernel) AS kernels, max(r.signature) AS signature
         FROM reports r JOIN hosts h ON h.id = r.host_id GROUP BY ${k} ORDER BY reports DESC, key`).all() as Row[];
       return rows.map((x) => {
         const row: StatsRow = {
@@ -701,7 +954,8 @@ export class Store {
           hosts: x.hosts as number,
           first_seen: iso(x.first),
           last_seen: iso(x.last),
-          kernels: x.kernels ? (x.kernels as string).split(',').sort() : [],
+          // A JSON array: a release may hold any character, a comma too.
+          kernels: (JSON.parse(x.kernels as string) as (string | null)[]).filter((k): k is string => k !== null).sort(),
         };
         if (by === 'fingerprint') {
           row.signature = x.signature as string | null;
@@ -767,7 +1021,17 @@ function compareReleases(a: string, b: string): number {
   return 0;
 }
 
-/** journald's boot id, or the boot time (wall clock minus uptime, to the minute) when both are known. */
+/** The estimated boot time in seconds since the epoch (wall clock minus uptime), when both are known. */
+export function bootTimeOf(a: AnalyzedReport): number | null {
+  const r = a.report;
+  return r.time !== null && r.uptime !== null ? Math.round(r.time / 1000 - r.uptime) : null;
+}
+
+/**
+ * journald's boot id, or the boot time (wall clock minus uptime, to the minute) when both are known:
+ * a label for the boots table. Whether two reports are of one boot is decided on bootTimeOf() with a
+ * tolerance, since the minute can flip between two reports of one boot.
+ */
 export function bootKeyOf(a: AnalyzedReport): string | null {
   const r = a.report;
   if (r.bootId) return r.bootId;

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { Follower } from '../input/follow.js';
 import { safe } from '../output/term.js';
 import { journalCursor, onStopSignals, openStore, out, UsageError } from './common.js';
+import { StoreError } from '../store.js';
 import { newTotals, setupScan, writeSummary, type ScanValues } from './scan.js';
 
 /** How often followed files are polled, and how long a pause finishes the open reports. */
@@ -45,7 +46,7 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
     }
   }
   const setup = setupScan(v, { onlyNew: true });
-  const { scanner, store } = setup;
+  const { scanner, store, waiting, retry } = setup;
   const totals = newTotals();
   totals.inputs = files.length;
   const log = (m: string): void => { process.stderr.write(`klogscan: ${safe(m)}\n`); };
@@ -58,15 +59,34 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
   process.on('SIGHUP', onHup);
   let lastData = Date.now();
   let lastSaved = '';
+  let locked = false;
   const save = (): void => {
     if (!store) return;
-    const positions = follower.positions();
-    const key = JSON.stringify(positions);
-    if (key !== lastSaved) {
-      for (const p of positions) store.savePosition(p.name, p.pos);
-      lastSaved = key;
+    // Another writer may hold the database longer than the busy timeout (a big one-off scan):
+    // the reports wait in memory and the read positions are not saved ahead of them; both are
+    // retried at the next poll. A stop while it is locked loses nothing: the positions were not saved.
+    const held = (): void => {
+      if (!locked) log(`${store.file} is locked by another process: keeping ${waiting()} pending write(s) in memory and retrying at each poll`);
+      locked = true;
+    };
+    if (waiting() > 0) held();
+    try {
+      if (retry()) {
+        const positions = follower.positions();
+        const key = JSON.stringify(positions);
+        if (key !== lastSaved) {
+          for (const p of positions) store.savePosition(p.name, p.pos);
+          lastSaved = key;
+        }
+        store.commit();
+        if (locked) log(`${store.file} is writable again: stored what waited`);
+        locked = false;
+        return;
+      }
+    } catch (e) {
+      if (!(e instanceof StoreError && e.busy)) throw e;
     }
-    store.commit();
+    held();
   };
   try {
     while (!signals.isStopped() && !out.closed) {

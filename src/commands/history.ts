@@ -89,7 +89,9 @@ function renderShow(d: NonNullable<ReturnType<ReturnType<typeof openStore>['inci
   const lines: string[] = [];
   lines.push(`${paint('bold', `incident #${i.id}`)}  ${safe(i.host ?? '-')}  ${when(i)}${i.first_seen && i.last_seen && i.first_seen !== i.last_seen ? ` (from ${formatTime(i.first_seen)})` : ''}`);
   lines.push(`  ${i.reports} report${i.reports === 1 ? '' : 's'} of ${i.tasks} task${i.tasks === 1 ? '' : 's'}, kernel ${safe(i.kernel ?? 'unknown')}`);
-  const root = d.reports.find((r) => r.id === d.root_report);
+  // Reports by id: edges name them, and an incident can hold thousands.
+  const byId = new Map(d.reports.map((r) => [r.id, r]));
+  const root = d.root_report === null ? undefined : byId.get(d.root_report);
   if (root) {
     lines.push(`  ${paint('bold', 'look at')} ${safe(root.task)}:${root.pid}: ${safe(root.signature)}`);
     const best = root.matches[0];
@@ -110,13 +112,14 @@ function renderShow(d: NonNullable<ReturnType<ReturnType<typeof openStore>['inci
   if (d.edges.length > 0) {
     lines.push(`  ${paint('bold', 'who waits for whom')}:`);
     const name = (id: number | null, task: string | null, pid: number | null): string => {
-      const r = d.reports.find((x) => x.id === id);
+      const r = id === null ? undefined : byId.get(id);
       return r ? `${safe(r.task)}:${r.pid}` : `${safe(task ?? '?')}:${pid ?? '?'} (not reported)`;
     };
     for (const e of d.edges) {
-      const w = d.reports.find((x) => x.id === e.waiter)!;
+      const w = byId.get(e.waiter)!;
       lines.push(`    ${safe(w.task)}:${w.pid} waits for ${name(e.holder, e.holderTask, e.holderPid)}  (${safe(`${e.how}${e.lock ? `, ${e.lock}` : ''}`)})`);
     }
+    if (d.edges_total > d.edges.length) lines.push(`    ... and ${d.edges_total - d.edges.length} more`);
   }
   for (const g of d.groups) {
     lines.push(`  ${g.reports.length} reports share ${safe(g.signature)}`);
@@ -145,7 +148,7 @@ export async function showCommand(args: string[], help: string): Promise<number>
     const d = store.incident(id);
     if (!d) throw new UsageError(`no incident #${id} in ${store.file} (see klogscan history)`);
     if (v.json) {
-      out.write(jsonLine({ ...incidentJson(d.incident), root_report: d.root_report, edges: d.edges, groups: d.groups }) + '\n');
+      out.write(jsonLine({ ...incidentJson(d.incident), root_report: d.root_report, edges: d.edges, edges_total: d.edges_total, groups: d.groups }) + '\n');
       for (const r of d.reports) out.write(jsonLine({ ...r, raw: r.raw.split('\n') }) + '\n');
     } else {
       out.write(renderShow(d, ruleSet(v.rules), paintFor(v)));

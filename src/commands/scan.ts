@@ -9,7 +9,7 @@ import { reportJson } from '../output/json.js';
 import { jsonLine, safe } from '../output/term.js';
 import { renderReport } from '../output/text.js';
 import { Scanner, type AnalyzedReport } from '../scan.js';
-import type { Store } from '../store.js';
+import { StoreError, type Store } from '../store.js';
 import { COMMON_OPTIONS, journalCursor, onStopSignals, openStore, out, paintFor, parse, ruleSet, UsageError } from './common.js';
 
 export const SCAN_OPTIONS = {
@@ -30,6 +30,9 @@ export interface ScanSetup {
   scanner: Scanner;
   store: Store | null;
   stored: { fresh: number; duplicates: number; incidents: Set<number> };
+  /** Writes held back while the database was locked (follow mode), and a retry: true once all are done. */
+  waiting: () => number;
+  retry: () => boolean;
 }
 
 export interface SetupOptions {
@@ -56,17 +59,7 @@ export function setupScan(v: ScanValues, opts: SetupOptions = {}): ScanSetup {
   const paint = paintFor(v);
   const stored = { fresh: 0, duplicates: 0, incidents: new Set<number>() };
   let first = true;
-  const onReport = (a: AnalyzedReport): void => {
-    if (opts.sourceName) a.report.source = { ...a.report.source, name: opts.sourceName(a.report.source.name) };
-    const json = reportJson(a);
-    if (store) {
-      const res = store.record(a, json);
-      json.incident = res.incident;
-      if (res.duplicate) stored.duplicates++;
-      else stored.fresh++;
-      stored.incidents.add(res.incident);
-      if (res.duplicate && opts.onlyNew) return;
-    }
+  const print = (json: ReturnType<typeof reportJson>): void => {
     if (v.json) {
       out.write(jsonLine(json) + '\n');
     } else {
@@ -74,10 +67,49 @@ export function setupScan(v: ScanValues, opts: SetupOptions = {}): ScanSetup {
       first = false;
     }
   };
+  // Follow mode outlives other writers: while the database stays locked beyond the busy timeout,
+  // its writes wait here in order (a locked begin wrote nothing) and the next poll retries them.
+  const waiting: (() => void)[] = [];
+  const write = (op: () => void): void => {
+    if (waiting.length === 0) {
+      try {
+        op();
+        return;
+      } catch (e) {
+        if (!opts.onlyNew || !(e instanceof StoreError && e.busy)) throw e;
+      }
+    }
+    waiting.push(op);
+  };
+  const retry = (): boolean => {
+    while (waiting.length > 0) {
+      try {
+        waiting[0]();
+      } catch (e) {
+        if (e instanceof StoreError && e.busy) return false;
+        throw e;
+      }
+      waiting.shift();
+    }
+    return true;
+  };
+  const onReport = (a: AnalyzedReport): void => {
+    if (opts.sourceName) a.report.source = { ...a.report.source, name: opts.sourceName(a.report.source.name) };
+    const json = reportJson(a);
+    if (!store) return print(json);
+    write(() => {
+      const res = store.record(a, json);
+      json.incident = res.incident;
+      if (res.duplicate) stored.duplicates++;
+      else stored.fresh++;
+      stored.incidents.add(res.incident);
+      if (!res.duplicate || !opts.onlyNew) print(json);
+    });
+  };
   const scanner = new Scanner({ rules, kernel: v.kernel ?? null, format }, onReport, store ? {
-    onBoot: (b) => store.recordBoot(b.host, b.bootKey, b.kernel, b.time),
+    onBoot: (b) => write(() => store.recordBoot(b.host, b.bootKey, b.kernel, b.time)),
   } : undefined);
-  return { scanner, store, stored };
+  return { scanner, store, stored, waiting: () => waiting.length, retry };
 }
 
 /**

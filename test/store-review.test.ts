@@ -1,0 +1,280 @@
+// The store under failure, load and odd inputs: transactions on errors, linear storing and show,
+// other writers holding the lock, source identity, boot tolerance, read-only readers, query options.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Store } from '../src/store.js';
+import { BIN, cli, sample, scanText, tmpdir } from './helpers.js';
+
+const JAVA = 'samples/seed/centos7-java-rwsem.messages';
+const BARE = sample('formats/seed-java.bare.log');
+
+function count(file: string, sql: string): number {
+  const d = new Database(file, { readonly: true });
+  try {
+    return (d.prepare(sql).get() as { n: number }).n;
+  } finally {
+    d.close();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+const EXIT = ['schedule+0x29/0x70', 'rwsem_down_read_failed+0x10d/0x1a0', 'down_read+0x20/0x40', 'do_exit+0x189/0xa40', 'int_signal+0x12/0x17'];
+const CMDLINE = ['schedule+0x36/0x80', 'rwsem_down_read_failed+0xf0/0x150', 'call_rwsem_down_read_failed+0x18/0x30', 'down_read+0x20/0x40',
+  'proc_pid_cmdline_read+0xd9/0x4e0', '__vfs_read+0x37/0x150', 'vfs_read+0x96/0x130', 'SyS_read+0x55/0xc0'];
+
+/** A syslog hung-task report of host h, `secs` seconds after 2019-01-01 00:00:00. */
+function report(h: string, secs: number, task: string, pid: number, frames: string[]): string[] {
+  const d = new Date(Date.UTC(2019, 0, 1) + secs * 1000);
+  const stamp = `Jan ${String(d.getUTCDate()).padStart(2)} ${d.toISOString().slice(11, 19)}`;
+  return [`${stamp} ${h} kernel: INFO: task ${task}:${pid} blocked for more than 120 seconds.`, ...frames.map((f) => `${stamp} ${h} kernel:  ${f}`)];
+}
+
+/** n java reports in do_exit interleaved with n ps readers of /proc/PID/cmdline, 5 s apart. */
+function victims(n: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < 2 * n; i++) lines.push(...report('web01', i * 5, i % 2 ? 'ps' : 'java', 1000 + i, i % 2 ? CMDLINE : EXIT));
+  return lines.join('\n') + '\n';
+}
+
+function write(dir: string, name: string, text: string): string {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, text);
+  return f;
+}
+
+describe('store: errors roll back, never commit half a report', () => {
+  it('a failing INSERT leaves no report, no empty incident, and exit 2 with that error', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    assert.equal(cli(['--db', db, 'samples/formats/seed-java.dmesg.log']).status, 0);
+    const d = new Database(db);
+    d.exec('ALTER TABLE frames DROP COLUMN inline');
+    d.close();
+    const r = cli(['--db', db, JAVA]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /has no column named inline/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 1, 'the half-written report is rolled back');
+    assert.equal(count(db, 'SELECT count(*) AS n FROM incidents'), 1, 'and so is its incident');
+  });
+
+  it('disk full: the first error (SQLITE_FULL) is reported, the store stays consistent and closes cleanly', () => {
+    const dir = tmpdir();
+    const file = path.join(dir, 'k.db');
+    const lines: string[] = [];
+    for (let i = 0; i < 400; i++) lines.push(...report('h1', i * 2, 'java', 5000 + i, EXIT));
+    const reports = scanText(lines.join('\n') + '\n');
+    const store = Store.open(file, { createDir: false });
+    store.record(reports[0]);
+    store.commit();
+    // No room for more than a few pages: SQLite fails with SQLITE_FULL somewhere in a batch.
+    const db = (store as unknown as { db: Database.Database }).db;
+    db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 6}`);
+    let error: Error | null = null;
+    try {
+      for (const a of reports.slice(1)) store.record(a);
+      store.commit();
+    } catch (e) {
+      error = e as Error;
+    }
+    assert.ok(error, 'the database filled up');
+    assert.match(error.message, /^no space left for .*k\.db \(database or disk is full\)$/);
+    assert.doesNotThrow(() => store.close(), 'close() commits nothing after an error, so it cannot fail with another one');
+    const stored = count(file, 'SELECT count(*) AS n FROM reports');
+    assert.ok(stored >= 1);
+    assert.equal(count(file, 'SELECT count(*) AS n FROM reports r WHERE nframes <> (SELECT count(*) FROM frames f WHERE f.report_id = r.id)'), 0);
+    assert.equal(count(file, 'SELECT sum(reports) AS n FROM incidents'), stored);
+  });
+
+  it('extended SQLite codes are mapped by their primary code: one clear line', () => {
+    const r = cli(['--db', '/dev/null', JAVA]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^klogscan: (input\/output error on|cannot open|\/dev\/null is not a klogscan database)/);
+    assert.doesNotMatch(r.stderr, /^klogscan: \/dev\/null: /);
+  });
+});
+
+describe('store: linear in the number of reports', function () {
+  this.timeout(60000);
+
+  it('stores and shows 2000 victims waiting for 2000 culprits in seconds; edges are per task and capped', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const log = write(dir, 'victims.log', victims(2000));
+    let t = Date.now();
+    const r = cli(['--db', db, '--year', '2019', log], { timeout: 40000 });
+    assert.equal(r.status, 0, r.stderr);
+    const storeMs = Date.now() - t;
+    assert.ok(storeMs < 15000, `storing took ${storeMs} ms`);
+    t = Date.now();
+    const [inc, ...reports] = cli(['show', '1', '--db', db, '--json'], { timeout: 40000 }).json;
+    const showMs = Date.now() - t;
+    assert.ok(showMs < 10000, `show took ${showMs} ms`);
+    assert.equal(reports.length, 4000);
+    assert.equal(inc.edges_total, 2000 * 2000);
+    assert.equal((inc.edges as unknown[]).length, 200);
+    assert.equal(reports.find((x) => x.id === inc.root_report)!.task, 'java');
+    const text = cli(['show', '1', '--db', db], { timeout: 40000 }).stdout;
+    assert.match(text, /\.\.\. and 3999800 more/);
+  });
+
+  it('bounds an incident: a storm longer than 6 hours is a series of incidents', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const lines: string[] = [];
+    // One report every 10 minutes for 13 hours: each within the 15-minute gap of the one before.
+    for (let i = 0; i <= 78; i++) lines.push(...report('h1', i * 600, 'java', 100 + i, EXIT));
+    cli(['--db', db, '--year', '2019', write(dir, 'storm.log', lines.join('\n') + '\n')]);
+    const h = cli(['history', '--db', db, '--json']).json;
+    assert.deepEqual(h.map((i) => i.reports), [5, 37, 37]);
+    for (const i of h) assert.ok(Date.parse(i.last_seen as string) - Date.parse(i.first_seen as string) <= 6 * 3600e3);
+  });
+});
+
+describe('store: other writers', function () {
+  this.timeout(60000);
+
+  it('a batch is committed within a moment even when no report follows, so the write lock is not kept', async () => {
+    const file = path.join(tmpdir(), 'k.db');
+    const store = Store.open(file, { createDir: false });
+    const [a] = scanText(sample('seed/centos7-java-rwsem.messages'));
+    store.record(a);
+    await sleep(600);
+    const other = new Database(file, { timeout: 0 });
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      other.exec('ROLLBACK');
+    } finally {
+      other.close();
+      store.close();
+    }
+    assert.equal(count(file, 'SELECT count(*) AS n FROM reports'), 1);
+  });
+
+  it('follow mode keeps working while another connection holds the write lock beyond the busy timeout', async () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const log = write(dir, 'messages', '');
+    const child = spawn(process.execPath, [BIN, '-f', '--json', '--db', db, log], {
+      env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', KLOGSCAN_RULES_D: '/nonexistent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    try {
+      await sleep(1000);
+      const holder = new Database(db);
+      holder.exec('BEGIN IMMEDIATE');
+      fs.appendFileSync(log, sample('seed/centos7-java-rwsem.messages'));
+      await sleep(7000);
+      assert.equal(child.exitCode, null, `follow exited: ${stderr}`);
+      holder.exec('ROLLBACK');
+      holder.close();
+      fs.appendFileSync(log, sample('seed/centos7-java-rwsem.messages').replace(/181134/g, '181135').replace(/10:41/g, '10:45'));
+      for (let i = 0; i < 100 && !stdout.includes('181135'); i++) await sleep(100);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, stderr);
+    assert.match(stderr, /is locked by another process: keeping/);
+    const pids = stdout.trim().split('\n').map((l) => JSON.parse(l) as { pid: number }).map((o) => o.pid);
+    assert.deepEqual(pids, [181134, 181135]);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 2);
+  });
+});
+
+describe('store: which reports are one', () => {
+  it('a file is one source however its path is spelled', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    write(dir, 'nohost.log', sample('formats/seed-java.dmesg.log'));
+    const news = ['nohost.log', './nohost.log', path.join(dir, 'nohost.log')].map((f) => cli(['--db', db, '--json', f], { cwd: dir }).json.at(-1)!.stored);
+    assert.deepEqual(news.map((s) => (s as { new: number }).new), [1, 0, 0]);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM incidents'), 1);
+  });
+
+  it('host-less dmesg of three machines piped one after another: three reports, three incidents', () => {
+    const db = path.join(tmpdir(), 'k.db');
+    const text = sample('formats/seed-java.dmesg.log');
+    const up = /^\[\s*(\d+)\.\d+\]/m.exec(text)![1];
+    for (const u of ['6141', '6170', '6400']) {
+      const r = cli(['--db', db, '--json'], { input: text.replaceAll(`${up}.`, `${u}.`) });
+      assert.equal((r.json.at(-1)!.stored as { new: number }).new, 1, r.stderr);
+    }
+    assert.equal(count(db, 'SELECT count(*) AS n FROM incidents'), 3);
+  });
+
+  it('a timestamp-less file with the same report twice keeps both; scanning it again adds nothing', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const f = write(dir, 'twice.log', `${BARE}some other message\n${BARE}`);
+    assert.deepEqual(cli(['--db', db, '--json', f]).json.at(-1)!.stored, { db, new: 2, duplicates: 0, incidents: 1 });
+    assert.deepEqual(cli(['--db', db, '--json', f]).json.at(-1)!.stored, { db, new: 0, duplicates: 2, incidents: 1 });
+  });
+
+  it('one boot whose estimated boot time falls on both sides of a minute is one incident', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const lines = [
+      ...EXIT.map((f, i) => `Jan 29 10:17:09 h1 kernel: [ 1000.000000] ${i === 0 ? 'INFO: task java:1 blocked for more than 120 seconds.\nJan 29 10:17:09 h1 kernel: [ 1000.000000] Call Trace:\nJan 29 10:17:09 h1 kernel: [ 1000.000000] ' : ''} ${f}`),
+      ...EXIT.map((f, i) => `Jan 29 10:19:11 h1 kernel: [ 1120.500000] ${i === 0 ? 'INFO: task cat:2 blocked for more than 120 seconds.\nJan 29 10:19:11 h1 kernel: [ 1120.500000] Call Trace:\nJan 29 10:19:11 h1 kernel: [ 1120.500000] ' : ''} ${f}`),
+    ];
+    cli(['--db', db, '--year', '2019', write(dir, 'bootjit.log', lines.join('\n') + '\n')]);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 2);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM incidents'), 1);
+  });
+});
+
+describe('store: queries', () => {
+  it('work for a reader who may read the database but not write its directory', function () {
+    if (process.getuid?.() !== 0) this.skip();
+    const dir = tmpdir();
+    fs.chmodSync(dir, 0o755);
+    const db = path.join(dir, 'ro.db');
+    cli(['--db', db, JAVA]);
+    fs.chmodSync(db, 0o644);
+    const nobody = 65534;
+    const r = spawnSync(process.execPath, [BIN, 'history', '--db', db, '--json'], { encoding: 'utf8', uid: nobody, gid: nobody, env: { ...process.env, TZ: 'UTC' }, cwd: '/' });
+    if (r.error || /EACCES|permission denied/i.test(r.stderr) && !/klogscan:/.test(r.stderr)) this.skip();
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n').length, 1);
+    for (const args of [['show', '1'], ['stats']]) {
+      assert.equal(spawnSync(process.execPath, [BIN, ...args, '--db', db], { encoding: 'utf8', uid: nobody, gid: nobody, cwd: '/' }).status, 0);
+    }
+  });
+
+  it('reject a --limit beyond safe integers, dates that do not exist, and say so on one line', () => {
+    const db = path.join(tmpdir(), 'k.db');
+    cli(['--db', db, JAVA]);
+    const big = cli(['history', '--db', db, '--limit', '99999999999999999999']);
+    assert.equal(big.status, 2);
+    assert.match(big.stderr, /--limit takes a positive number/);
+    const feb30 = cli(['history', '--db', db, '--since', '2019-02-30']);
+    assert.equal(feb30.status, 2);
+    assert.match(feb30.stderr, /--since takes a duration/);
+    assert.equal(cli(['history', '--db', db, '--since', '2020-02-29']).status, 0, 'a leap day exists');
+    const neg = cli(['history', '--db', db, '--limit', '-1']);
+    assert.equal(neg.status, 2);
+    assert.doesNotMatch(neg.stderr, /\\x0a/);
+    assert.equal(neg.stderr.trim().split('\n').length, 1);
+  });
+
+  it('--fingerprint is a prefix, not a LIKE pattern; stats keep a kernel release with a comma whole', () => {
+    const db = path.join(tmpdir(), 'k.db');
+    cli(['--db', db, '--kernel', '3.10.0-693,custom.el7', JAVA]);
+    assert.equal(cli(['history', '--db', db, '--json']).json.length, 1);
+    assert.equal(cli(['history', '--db', db, '--json', '--fingerprint', '%']).json.length, 0);
+    assert.equal(cli(['history', '--db', db, '--json', '--fingerprint', '_']).json.length, 0);
+    const s = cli(['stats', '--db', db, '--json']).json;
+    assert.deepEqual(s[0].kernels, ['3.10.0-693,custom.el7']);
+  });
+});
