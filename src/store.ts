@@ -646,13 +646,33 @@ export class Store {
     ) as { id: number; nframes: number; truncated: number; incident_id: number } | undefined;
   }
 
+  /**
+   * A host-less report read from stdin in an earlier run: `dmesg | klogscan` run again on the same
+   * machine must add nothing, while dmesg of other machines piped one after another must not be
+   * taken for it. The ring buffer prints a record with the same time every time it is read, to the
+   * microsecond, so only an exact printk (or wall) time makes two stdin runs' reports one;
+   * another machine's report of the same task has another time.
+   */
+  private findSameStdin(hostId: number, a: AnalyzedReport): { id: number; nframes: number; truncated: number; incident_id: number } | undefined {
+    const r = a.report;
+    if (r.time === null && r.uptime === null) return undefined;
+    return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id FROM reports r JOIN sources s ON s.id = r.source_id
+      WHERE r.host_id = ? AND r.pid = ? AND r.task = ? AND r.kind = ? AND r.blocked_seconds IS ?
+        AND substr(s.name, 1, 9) = '- (stdin '
+        AND ((r.uptime IS NOT NULL AND ? IS NOT NULL AND abs(r.uptime - ?) < 0.0005)
+          OR (? IS NULL AND r.uptime IS NULL AND r.time IS NOT NULL AND ? IS NOT NULL AND r.time = ?))
+      ORDER BY r.id LIMIT 1`).get(
+      hostId, r.pid, r.task, r.kind, r.blockedSeconds, r.uptime, r.uptime, r.uptime, r.time, r.time,
+    ) as { id: number; nframes: number; truncated: number; incident_id: number } | undefined;
+  }
+
   private recordInTx(a: AnalyzedReport, made?: ReportJson): RecordResult {
     const r = a.report;
     const hostId = this.host(r.host);
     const sourceId = this.reportSource(r.source.name);
     // Without a host name, two logs cannot be told apart as machines: keep them per source.
     const scopeSource = r.host ? null : sourceId;
-    const same = this.findSame(hostId, scopeSource, sourceId, a);
+    const same = this.findSame(hostId, scopeSource, sourceId, a) ?? (r.host === null && r.source.name === '-' ? this.findSameStdin(hostId, a) : undefined);
     if (same) {
       const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes);
       if (better) {

@@ -186,7 +186,7 @@ describe('store: other writers', function () {
     }
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /is locked by another process: keeping/);
-    const pids = stdout.trim().split('\n').map((l) => JSON.parse(l) as { pid: number }).map((o) => o.pid);
+    const pids = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; pid: number }).filter((o) => o.type === 'report').map((o) => o.pid);
     assert.deepEqual(pids, [181134, 181135]);
     assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 2);
   });
@@ -211,6 +211,10 @@ describe('store: which reports are one', () => {
       assert.equal((r.json.at(-1)!.stored as { new: number }).new, 1, r.stderr);
     }
     assert.equal(count(db, 'SELECT count(*) AS n FROM incidents'), 3);
+    // The same machine's dmesg piped again (a cron job, a second look) adds nothing.
+    const again = cli(['--db', db, '--json'], { input: text.replaceAll(`${up}.`, '6170.') });
+    assert.deepEqual(again.json.at(-1)!.stored, { db, new: 0, duplicates: 1, incidents: 1 });
+    assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 3);
   });
 
   it('a timestamp-less file with the same report twice keeps both; scanning it again adds nothing', () => {
