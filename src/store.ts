@@ -600,25 +600,9 @@ export class Store {
    * `json`: the report's NDJSON object when the caller made it already (its incident is set here).
    */
   record(a: AnalyzedReport, json?: ReportJson): RecordResult {
-    const res = this.write(() => {
-      this.db.exec('SAVEPOINT report');
-      try {
-        const r = this.recordInTx(a, json);
-        this.db.exec('RELEASE report');
-        return r;
-      } catch (e) {
-        // Undo this report at once, whatever happens to the batch (write() rolls that back too).
-        if (this.db.inTransaction) {
-          try {
-            this.db.exec('ROLLBACK TO report');
-            this.db.exec('RELEASE report');
-          } catch {
-            // the transaction is gone already
-          }
-        }
-        throw e;
-      }
-    });
+    // No savepoint per report: any error in it rolls the whole batch back (write()), so a half
+    // written report can never be committed, and a savepoint would cost two statements a report.
+    const res = this.write(() => this.recordInTx(a, json));
     if (++this.pending >= COMMIT_REPORTS || Date.now() - this.txStarted >= COMMIT_MS) {
       try {
         this.commit();
