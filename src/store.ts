@@ -19,7 +19,8 @@
  * began, so no run holds the write lock for long; SQLITE_BUSY when a batch begins (or commits) is
  * a StoreError with `busy` set, after which the store is unchanged and the call can be retried.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +43,13 @@ export class StoreError extends Error {
 // is passed absolute, so it is never taken for a URI. better-sqlite3 reads this once, when its
 // addon loads at the first open.
 process.env.SQLITE_USE_URI = '1';
+
+/** better-sqlite3, loaded at the first open: `--no-db` runs and `ps` do not pay for the addon. */
+let sqlite: typeof Database | null = null;
+function openDatabase(name: string, options: Database.Options): Database.Database {
+  sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return new sqlite(name, options);
+}
 
 /** A batch is committed after this many reports, or this long after it began. */
 const COMMIT_REPORTS = 1000;
@@ -360,7 +368,7 @@ export class Store {
     const attempt = (name: string): Store => {
       let db: Database.Database;
       try {
-        db = new Database(name, { readonly, fileMustExist: readonly, timeout: 5000 });
+        db = openDatabase(name, { readonly, fileMustExist: readonly, timeout: 5000 });
       } catch (e) {
         throw Object.assign(new StoreError(describeSqlite(e, file)), { cause: e });
       }

@@ -249,30 +249,51 @@ function tables(needles: readonly Needle[], sample: Buffer): Uint8Array {
   for (let i = 0; i < sample.length; i++) freq[sample[i]]++;
   for (let c = 0; c < 256; c++) freq[c] = (freq[c] + 1) / (sample.length + 256);
   const buckets: Needle[][] = Array.from({ length: 8 }, () => []);
-  const chance = (list: readonly Needle[]): number => {
-    if (list.length === 0) return 0;
+  // A bucket as bit masks: per anchor byte, the low and the high nibbles its needles have there.
+  const masks = (list: readonly Needle[]): Uint16Array => {
+    const m = new Uint16Array(2 * POSITIONS);
+    for (const n of list) {
+      for (let j = 0; j < POSITIONS; j++) {
+        const c = n.bytes[n.anchor + j];
+        m[2 * j] |= 1 << (c & 15);
+        m[2 * j + 1] |= 1 << (c >> 4);
+      }
+    }
+    return m;
+  };
+  /** Chance that a random position of the log passes these masks at every anchor byte. */
+  const chance = (m: Uint16Array): number => {
+    if (m[0] === 0) return 0;
     let p = 1;
     for (let j = 0; j < POSITIONS; j++) {
-      const lo = new Set(list.map((n) => n.bytes[n.anchor + j] & 15));
-      const hi = new Set(list.map((n) => n.bytes[n.anchor + j] >> 4));
+      const lo = m[2 * j];
+      const hi = m[2 * j + 1];
       let pj = 0;
-      for (let c = 0; c < 256; c++) if (lo.has(c & 15) && hi.has(c >> 4)) pj += freq[c];
+      for (let c = 0; c < 256; c++) if ((lo >> (c & 15)) & (hi >> (c >> 4)) & 1) pj += freq[c];
       p *= pj;
     }
     return p;
   };
+  const bucketMasks = buckets.map((b) => masks(b));
+  const bucketChance = bucketMasks.map((m) => chance(m));
   const order = [...needles].sort((a, b) => a.word - b.word);
   for (const n of order) {
+    const own = masks([n]);
     let bi = 0;
     let cost = Infinity;
-    buckets.forEach((b, i) => {
-      const c = chance([...b, n]) - chance(b);
+    let bestMasks = own;
+    bucketMasks.forEach((m, i) => {
+      const merged = m.map((x, k) => x | own[k]);
+      const c = chance(merged) - bucketChance[i];
       if (c < cost) {
         cost = c;
         bi = i;
+        bestMasks = merged;
       }
     });
     buckets[bi].push(n);
+    bucketMasks[bi] = bestMasks;
+    bucketChance[bi] = chance(bestMasks);
   }
   const t = new Uint8Array(32 * POSITIONS);
   buckets.forEach((b, i) => {
