@@ -343,8 +343,13 @@ export class Store {
   private readonly hostIds = new Map<string, number>();
   private readonly sourceIds = new Map<string, number>();
   private readonly stmts = new Map<string, Database.Statement>();
-  /** Host-less input read from stdin is scoped to this run: see source(). */
-  private readonly stdinRun = `- (stdin ${new Date().toISOString()} pid ${process.pid})`;
+  /** Streams are sources of their own in each run: see reportSource(). */
+  private readonly runStarted = new Date().toISOString();
+  /**
+   * A stream source found to repeat records of an earlier run (the same machine's dmesg read
+   * again) takes that run's incident scope, so its new reports join the same episode.
+   */
+  private readonly streamScopes = new Map<number, string>();
 
   private constructor(db: Database.Database, readonly file: string) {
     this.db = db;
@@ -482,6 +487,11 @@ export class Store {
     this.sourceIds.clear();
   }
 
+  /** How long a write waits for another writer's lock before it fails as busy. */
+  busyTimeout(ms: number): void {
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(ms))}`);
+  }
+
   /** Closes the database. A batch still open was not committed by its caller: it is rolled back. */
   close(): void {
     this.abort();
@@ -568,23 +578,29 @@ export class Store {
 
   /**
    * The source a report came from. A file is named by its real path, so `f.log`, `./f.log` and
-   * `/abs/f.log` are one source (a rotated or vanished file keeps its absolute name). Each run of
-   * stdin is a source of its own: host-less dmesg of two machines piped one after the other must
-   * not be deduplicated against each other or merged into one incident.
+   * `/abs/f.log` are one source (a rotated or vanished file keeps its absolute name). A stream
+   * (stdin, a FIFO, `<(cmd)`) is a source of its own in each run: host-less dmesg of two machines
+   * piped one after the other must not be deduplicated against each other or merged into one
+   * incident (findSameStream() recognises the same machine's records read again).
    */
   private reportSource(name: string): number {
     const cached = this.sourceIds.get(`\0${name}`);
     if (cached !== undefined) return cached;
-    let key: string;
-    if (name === '-') key = this.stdinRun;
-    else {
+    let id: number;
+    if (isStreamName(name)) {
+      id = this.source(`${name} (${name === '-' ? 'stdin' : 'stream'} ${this.runStarted} pid ${process.pid})`);
+    } else {
+      let key: string;
       try {
         key = fs.realpathSync(name);
       } catch {
         key = path.resolve(name);
       }
+      // Databases of schema 1 named files as they were typed: a re-scan under the same spelling
+      // finds its old row instead of storing every report again.
+      const legacy = key === name ? undefined : this.stmt('SELECT id FROM sources WHERE name = ?').get(name) as { id: number } | undefined;
+      id = legacy && !this.stmt('SELECT 1 AS x FROM sources WHERE name = ?').get(key) ? legacy.id : this.source(key);
     }
-    const id = this.source(key);
     this.sourceIds.set(`\0${name}`, id);
     return id;
   }
@@ -622,7 +638,7 @@ export class Store {
     return res;
   }
 
-  private findSame(hostId: number, scopeSource: number | null, sourceId: number, a: AnalyzedReport): { id: number; nframes: number; truncated: number; incident_id: number } | undefined {
+  private findSame(hostId: number, scopeSource: number | null, sourceId: number, a: AnalyzedReport): SameRow | undefined {
     const r = a.report;
     // Without time or uptime, two copies of a report in one file are only told apart by where they
     // are: the line is part of the identity within a source (not across sources, which may differ).
@@ -635,27 +651,29 @@ export class Store {
       ORDER BY id LIMIT 1`).get(
       hostId, r.pid, r.task, r.kind, r.blockedSeconds, scopeSource, scopeSource,
       r.time, r.time, r.uptime, r.uptime, r.time, r.uptime, sourceId, r.source.line,
-    ) as { id: number; nframes: number; truncated: number; incident_id: number } | undefined;
+    ) as SameRow | undefined;
   }
 
   /**
-   * A host-less report read from stdin in an earlier run: `dmesg | klogscan` run again on the same
-   * machine must add nothing, while dmesg of other machines piped one after another must not be
-   * taken for it. The ring buffer prints a record with the same time every time it is read, to the
-   * microsecond, so only an exact printk (or wall) time makes two stdin runs' reports one;
-   * another machine's report of the same task has another time.
+   * A host-less report read from a stream in an earlier run: `dmesg | klogscan` run again on the
+   * same machine must add nothing, while dmesg of other machines piped one after another must not
+   * be taken for it. The ring buffer prints a record with the same printk time every time it is
+   * read, to the microsecond, so an equal uptime makes two runs' reports one; another machine's
+   * report of the same task has another. `dmesg -T` derives its wall times anew at each call, at
+   * second precision, so those may differ by a second.
    */
-  private findSameStdin(hostId: number, a: AnalyzedReport): { id: number; nframes: number; truncated: number; incident_id: number } | undefined {
+  private findSameStream(hostId: number, a: AnalyzedReport): (SameRow & { scope: string }) | undefined {
     const r = a.report;
     if (r.time === null && r.uptime === null) return undefined;
-    return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id FROM reports r JOIN sources s ON s.id = r.source_id
+    return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id, i.scope FROM reports r
+        JOIN sources s ON s.id = r.source_id JOIN incidents i ON i.id = r.incident_id
       WHERE r.host_id = ? AND r.pid = ? AND r.task = ? AND r.kind = ? AND r.blocked_seconds IS ?
-        AND substr(s.name, 1, 9) = '- (stdin '
+        AND (s.name = '-' OR instr(s.name, ' (stdin ') > 0 OR instr(s.name, ' (stream ') > 0)
         AND ((r.uptime IS NOT NULL AND ? IS NOT NULL AND abs(r.uptime - ?) < 0.0005)
-          OR (? IS NULL AND r.uptime IS NULL AND r.time IS NOT NULL AND ? IS NOT NULL AND r.time = ?))
+          OR (? IS NULL AND r.uptime IS NULL AND r.time IS NOT NULL AND ? IS NOT NULL AND abs(r.time - ?) <= 1000))
       ORDER BY r.id LIMIT 1`).get(
       hostId, r.pid, r.task, r.kind, r.blockedSeconds, r.uptime, r.uptime, r.uptime, r.time, r.time,
-    ) as { id: number; nframes: number; truncated: number; incident_id: number } | undefined;
+    ) as (SameRow & { scope: string }) | undefined;
   }
 
   private recordInTx(a: AnalyzedReport, made?: ReportJson): RecordResult {
@@ -664,7 +682,12 @@ export class Store {
     const sourceId = this.reportSource(r.source.name);
     // Without a host name, two logs cannot be told apart as machines: keep them per source.
     const scopeSource = r.host ? null : sourceId;
-    const same = this.findSame(hostId, scopeSource, sourceId, a) ?? (r.host === null && r.source.name === '-' ? this.findSameStdin(hostId, a) : undefined);
+    let same: SameRow | undefined = this.findSame(hostId, scopeSource, sourceId, a);
+    if (!same && r.host === null && isStreamName(r.source.name)) {
+      const earlier = this.findSameStream(hostId, a);
+      if (earlier && !this.streamScopes.has(sourceId)) this.streamScopes.set(sourceId, earlier.scope);
+      same = earlier;
+    }
     if (same) {
       const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes);
       if (better) {
@@ -676,7 +699,7 @@ export class Store {
     }
     const bootKey = bootKeyOf(a);
     const bootTime = bootTimeOf(a);
-    const scope = scopeSource === null ? 'host' : `source:${sourceId}`;
+    const scope = scopeSource === null ? 'host' : (this.streamScopes.get(sourceId) ?? `source:${sourceId}`);
     const incident = this.findIncident(hostId, scope, bootKey, bootTime, a) ?? this.newIncident(hostId, scope, bootKey, bootTime, a);
     const best = a.matches[0];
     const json = storedJson(made ? { ...made, incident } : reportJson({ ...a, incident }));
@@ -714,11 +737,17 @@ export class Store {
       this.stmt('DELETE FROM frames WHERE report_id = ?').run(id);
       this.stmt('DELETE FROM matches WHERE report_id = ?').run(id);
       const best = a.matches[0];
+      // What the more complete copy knows replaces what the other lacked (the Tainted line, the
+      // task line, the blocker line may all be among the lines it lost).
       this.stmt(`UPDATE reports SET nframes = ?, truncated = ?, signature = ?, fingerprint = ?, culprit = ?, wait = ?,
-        best_rule = ?, best_verdict = ?, best_kind = ?, best_role = ?, raw = ?, json = ? WHERE id = ?`).run(
+        best_rule = ?, best_verdict = ?, best_kind = ?, best_role = ?, raw = ?, json = ?,
+        state = coalesce(?, state), kernel = coalesce(?, kernel), log_kernel = coalesce(?, log_kernel),
+        tainted = coalesce(?, tainted), owner_task = coalesce(?, owner_task), owner_pid = coalesce(?, owner_pid),
+        owner_lock = coalesce(?, owner_lock) WHERE id = ?`).run(
         r.frames.length, r.truncated ? 1 : 0, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
         a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
-        r.lines.join('\n'), storedJson(reportJson(a)), id);
+        r.lines.join('\n'), storedJson(reportJson(a)), r.state, r.kernel, r.logKernel, r.tainted,
+        r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, id);
     }
     this.insertFrames(id, 'task', r.frames);
     if (r.blocker) this.insertFrames(id, 'owner', r.blocker.ownerFrames);
@@ -1049,4 +1078,35 @@ export function bootKeyOf(a: AnalyzedReport): string | null {
   if (r.bootId) return r.bootId;
   if (r.time !== null && r.uptime !== null) return `t${Math.round((r.time / 1000 - r.uptime) / 60)}`;
   return null;
+}
+
+/** A stored report that may be the same as a new one. */
+interface SameRow {
+  id: number;
+  nframes: number;
+  truncated: number;
+  incident_id: number;
+}
+
+const streamNames = new Map<string, boolean>();
+
+/**
+ * Whether an input name is a stream rather than a file: stdin, /dev/stdin and /dev/fd/N, a
+ * process substitution (`<(cmd)`, /proc/self/fd/N), a FIFO, a socket or a device. A stream has no
+ * identity across runs; a file does (its real path).
+ */
+export function isStreamName(name: string): boolean {
+  let v = streamNames.get(name);
+  if (v === undefined) {
+    if (name === '-' || /^\/(?:dev\/(?:stdin|fd\/)|proc\/(?:self|\d+)\/fd\/)/.test(name)) v = true;
+    else {
+      try {
+        v = !fs.statSync(name).isFile();
+      } catch {
+        v = false;
+      }
+    }
+    streamNames.set(name, v);
+  }
+  return v;
 }

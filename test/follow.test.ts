@@ -275,6 +275,12 @@ describe('follow mode (-f)', function () {
     const text = report(95);
     const cut = text.indexOf('\n', 700) + 1;
     fs.appendFileSync(log, text.slice(0, cut));
+    // Read under the live name first (other hosts' lines keep the report from an idle flush)...
+    for (let i = 0; i < 4; i++) {
+      await sleep(100);
+      fs.appendFileSync(log, `Jan 29 10:41:2${i} other-host sshd[7]: before ${i}\n`);
+    }
+    // ...then rotated away while it is open.
     fs.renameSync(log, `${log}.1`);
     // The writer reopens: other hosts' lines keep the stream busy (no idle flush) for longer
     // than the old file is drained, then klogscan dies before the report is complete.

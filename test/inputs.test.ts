@@ -179,3 +179,19 @@ describe('inputs', function () {
     }
   });
 });
+
+describe('gzip edge cases', () => {
+  it('a header whose file name never ends is an error at once; NUL padding then one stray byte is trailing garbage', () => {
+    const dir = tmpdir('klogscan-gz-');
+    const header = Buffer.from([0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 3]);
+    fs.writeFileSync(path.join(dir, 'name.gz'), Buffer.concat([header, Buffer.alloc(8 << 20, 0x41)]));
+    const r = cli(['--no-db', 'name.gz'], { cwd: dir, timeout: 20000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /name\.gz: not valid gzip data \(header field too long\)/);
+    fs.writeFileSync(path.join(dir, 'pad.gz'), Buffer.concat([zlib.gzipSync(JAVA), Buffer.alloc(5), Buffer.from('X')]));
+    const p = cli(['--no-db', '--json', 'pad.gz'], { cwd: dir });
+    assert.equal(p.status, 0, p.stderr);
+    assert.match(p.stderr, /trailing garbage ignored/);
+    assert.equal(p.json.filter((o) => o.type === 'report').length, 1);
+  });
+});

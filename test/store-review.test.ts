@@ -282,3 +282,114 @@ describe('store: queries', () => {
     assert.deepEqual(s[0].kernels, ['3.10.0-693,custom.el7']);
   });
 });
+
+describe('store: second review', function () {
+  this.timeout(60000);
+
+  it('a more complete copy brings what the first lacked: kernel, state, blocker owner', () => {
+    const dir = tmpdir();
+    const full = sample('eras/6x-blocker-rwsem-dmesg-T.log').replace(/^\[\w{3} (\w{3}) (\d\d) (\d\d:\d\d:\d\d) 2025\]/gm, '$1 $2 $3 h1 kernel:');
+    const db = path.join(dir, 'k.db');
+    // First only the header line (a log filtered by priority), then the whole report.
+    cli(['--db', db, '--year', '2025', write(dir, 'hdr.log', full.split('\n')[0] + '\n')]);
+    cli(['--db', db, '--year', '2025', write(dir, 'full.log', full)]);
+    const fresh = path.join(dir, 'fresh.db');
+    cli(['--db', fresh, '--year', '2025', path.join(dir, 'full.log')]);
+    const cols = 'SELECT kernel, state, tainted, owner_task, owner_pid, owner_lock, nframes FROM reports ORDER BY id';
+    const rows = (f: string): unknown[] => {
+      const d = new Database(f, { readonly: true });
+      try {
+        return d.prepare(cols).all();
+      } finally {
+        d.close();
+      }
+    };
+    assert.deepEqual(rows(db), rows(fresh));
+    const owner = rows(db)[0] as { owner_task: string | null; kernel: string | null };
+    assert.ok(owner.owner_task && owner.kernel, JSON.stringify(owner));
+  });
+
+  it('re-scanning a file stored by an older schema under the name as typed adds nothing', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    write(dir, 'nohost.log', sample('formats/seed-java.dmesg.log'));
+    cli(['--db', db, 'nohost.log'], { cwd: dir });
+    // Schema 1 kept the path as it was typed.
+    const d = new Database(db);
+    d.prepare("UPDATE sources SET name = 'nohost.log' WHERE name LIKE '%nohost.log'").run();
+    d.close();
+    const again = cli(['--db', db, '--json', 'nohost.log'], { cwd: dir });
+    assert.deepEqual(again.json.at(-1)!.stored, { db, new: 0, duplicates: 1, incidents: 1 });
+  });
+
+  it('a FIFO or <(cmd) is a stream: other machines apart, the same machine read again adds nothing', async () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const text = sample('formats/seed-java.dmesg.log');
+    const up = /^\[\s*(\d+)\.\d+\]/m.exec(text)![1];
+    const fifo = path.join(dir, 'p');
+    spawnSync('mkfifo', [fifo]);
+    const viaFifo = async (input: string): Promise<Record<string, unknown>> => {
+      const child = spawn(process.execPath, [BIN, '--db', db, '--json', fifo], { env: { ...process.env, NO_COLOR: '1' } });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+      fs.writeFileSync(fifo, input);
+      await new Promise((r) => child.on('exit', r));
+      return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    };
+    assert.equal(((await viaFifo(text)).stored as { new: number }).new, 1);
+    // Another machine, the same kernel thread pid, a minute later: a report of its own.
+    assert.equal(((await viaFifo(text.replaceAll(`${up}.`, `${Number(up) + 60}.`))).stored as { new: number }).new, 1);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM incidents'), 2);
+    // The first machine again, through <(cmd): nothing new.
+    const bash = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" --db "${db}" --json <(cat "${write(dir, 'a.log', text)}")`], { encoding: 'utf8' });
+    assert.deepEqual((JSON.parse(bash.stdout.trim().split('\n').at(-1)!) as { stored: unknown }).stored, { db, new: 0, duplicates: 1, incidents: 1 });
+  });
+
+  it('a stream that repeats an earlier run joins that run\'s incident with its new reports', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const first = sample('formats/seed-java.dmesg.log');
+    const up = Number(/^\[\s*(\d+)\.\d+\]/m.exec(first)![1]);
+    // Later, the same ring buffer holds the old report and the same task again at 240 s.
+    const later = first + first.replaceAll(`${up}.`, `${up + 120}.`).replace('more than 120 seconds', 'more than 240 seconds');
+    cli(['--db', db], { input: first });
+    const r = cli(['--db', db, '--json'], { input: later });
+    assert.deepEqual(r.json.at(-1)!.stored, { db, new: 1, duplicates: 1, incidents: 1 });
+    assert.equal(count(db, 'SELECT count(*) AS n FROM incidents'), 1);
+    // dmesg -T derives wall times anew at each call: a second's difference is the same record.
+    const t = sample('formats/seed-java.dmesg-T.log');
+    const db2 = path.join(dir, 't.db');
+    cli(['--db', db2], { input: t });
+    const shifted = t.replace(/(\d\d:\d\d:)(\d\d)( \d{4}\])/g, (_m, a: string, s: string, b: string) => `${a}${String((Number(s) + 1) % 60).padStart(2, '0')}${b}`);
+    assert.notEqual(shifted, t);
+    assert.equal((cli(['--db', db2, '--json'], { input: shifted }).json.at(-1)!.stored as { new: number }).new, 0);
+  });
+
+  it('follow mode stopped while another writer still holds the database says what is not stored, exit 2', async () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    cli(['--db', db, JAVA]);
+    const log = write(dir, 'messages', '');
+    const holder = new Database(db);
+    holder.exec('BEGIN IMMEDIATE');
+    const child = spawn(process.execPath, [BIN, '-f', '--json', '--db', db, log], { env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    try {
+      await sleep(800);
+      fs.appendFileSync(log, sample('seed/centos7-java-rwsem.messages').replace(/181134/g, '5'));
+      await sleep(1500);
+      const t0 = Date.now();
+      child.kill('SIGTERM');
+      assert.equal(await exited, 2);
+      assert.ok(Date.now() - t0 < 14000);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    assert.match(stderr, /is locked by another process: keeping what is read in memory/);
+    assert.match(stderr, /stayed locked by another process: what was read since the last stored position is not stored \(no position was ever stored: restart with -f --from-start/);
+  });
+});

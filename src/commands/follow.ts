@@ -18,6 +18,8 @@ import { newTotals, setupScan, writeSummary, type ScanValues } from './scan.js';
 /** How often followed files are polled, and how long a pause finishes the open reports. */
 export const POLL_MS = 100;
 export const IDLE_MS = 500;
+/** How long a stop waits for a database that another writer holds. */
+const STOP_WAIT_MS = 10_000;
 
 export async function followCommand(v: ScanValues, files: string[]): Promise<number> {
   if (v['print-cursor']) {
@@ -52,6 +54,8 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
   const log = (m: string): void => { process.stderr.write(`klogscan: ${safe(m)}\n`); };
   const follower = new Follower(files, scanner, (name) => store?.getPosition(name) ?? null, { fromStart: v['from-start'] === true, log });
   scanner.beginSource(follower.names[0], Date.now());
+  // A poll must not stall on another writer for the busy timeout: waits are short and retried.
+  store?.busyTimeout(POLL_MS);
   follower.start();
   const signals = onStopSignals();
   let recheck = false;
@@ -60,13 +64,14 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
   let lastData = Date.now();
   let lastSaved = '';
   let locked = false;
+  let savedOnce = false;
   const save = (): void => {
     if (!store) return;
     // Another writer may hold the database longer than the busy timeout (a big one-off scan):
     // the reports wait in memory and the read positions are not saved ahead of them; both are
     // retried at the next poll. A stop while it is locked loses nothing: the positions were not saved.
     const held = (): void => {
-      if (!locked) log(`${store.file} is locked by another process: keeping ${waiting()} pending write(s) in memory and retrying at each poll`);
+      if (!locked) log(`${store.file} is locked by another process: keeping what is read in memory (unsaved read positions) and retrying at each poll`);
       locked = true;
     };
     if (waiting() > 0) held();
@@ -79,6 +84,7 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
           lastSaved = key;
         }
         store.commit();
+        savedOnce = true;
         if (locked) log(`${store.file} is writable again: stored what waited`);
         locked = false;
         return;
@@ -89,6 +95,8 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
     held();
   };
   try {
+    // The starting positions first: a restart after a kill -9 resumes from them, whatever was read.
+    save();
     while (!signals.isStopped() && !out.closed) {
       const now = Date.now();
       // Lines are dated as they are read: a year-less syslog date is the latest one not after now.
@@ -108,6 +116,16 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
     totals.bytes += follower.poll(Date.now());
     scanner.flush();
     save();
+    if (store && locked) {
+      // Stopping while another writer holds the database: wait for it a while longer.
+      store.busyTimeout(STOP_WAIT_MS);
+      save();
+      if (locked) {
+        throw new StoreError(`${store.file} stayed locked by another process: what was read since the last stored position is not stored (${savedOnce
+          ? 'a restart reads it again from there'
+          : 'no position was ever stored: restart with -f --from-start to read the files again'})`);
+      }
+    }
   } catch (e) {
     totals.errors++;
     totals.lines = follower.lines;

@@ -89,6 +89,11 @@ interface Handle {
   feeder: ChunkFeeder;
   /** Source name its lines are reported under. */
   source: string;
+  /**
+   * Where a report still open when the file was rotated away began (in this file): it was read
+   * under the followed name, so the saved position must stay here until it is complete.
+   */
+  pinned: { line: number; offset: number } | null;
 }
 
 interface Followed {
@@ -134,7 +139,7 @@ export class Follower {
   }
 
   private handle(fd: number, st: fs.Stats, offset: number, line: number, source: string): Handle {
-    return { fd, dev: st.dev, ino: st.ino, readPos: offset, readHash: hashBefore(fd, offset), feeder: new ChunkFeeder(this.sink, undefined, offset, line), source };
+    return { fd, dev: st.dev, ino: st.ino, readPos: offset, readHash: hashBefore(fd, offset), feeder: new ChunkFeeder(this.sink, undefined, offset, line), source, pinned: null };
   }
 
   /** Opens every name at its stored position, at its end (first run) or at 0 (--from-start). */
@@ -252,7 +257,7 @@ export class Follower {
       for (const d of [...f.draining]) {
         total += this.drain(d.h);
         // A report that began in the old file keeps it (and the saved position) until it is complete.
-        if (now >= d.until && this.sink.earliestOpen(d.h.source) === null) {
+        if (now >= d.until && !this.holdsOpen(f, d.h)) {
           this.retire(d.h);
           f.draining.splice(f.draining.indexOf(d), 1);
         }
@@ -276,6 +281,22 @@ export class Follower {
     f.lastSize = -1;
   }
 
+  /** The current file was renamed or replaced: what it still gets is read as the rotated file's. */
+  private rotateAway(f: Followed, h: Handle): void {
+    // Nothing of the new file has been read yet: a report open under the name began in this one.
+    const open = this.sink.earliestOpen(f.name);
+    h.pinned = open && open.offset < h.feeder.offset ? open : null;
+    h.source = `${f.name} (rotated)`;
+  }
+
+  /** Whether a rotated-away file still holds the start of a report that is open. */
+  private holdsOpen(f: Followed, h: Handle): boolean {
+    // A pinned report is open until nothing is open under the name any more (reports begun in the
+    // new file keep it pinned a little longer, which only means re-reading a little more).
+    if (h.pinned && this.sink.earliestOpen(f.name) === null) h.pinned = null;
+    return h.pinned !== null || this.sink.earliestOpen(h.source) !== null;
+  }
+
   private checkName(f: Followed, now: number, force: boolean): void {
     const h = f.current;
     if (!h) return;
@@ -284,13 +305,13 @@ export class Follower {
       st = fs.statSync(f.name);
     } catch {
       // Renamed away or deleted: keep reading the old file for a moment, then wait for the name.
-      h.source = `${f.name} (rotated)`;
+      this.rotateAway(f, h);
       f.draining.push({ h, until: now + this.drainMs });
       f.current = null;
       return;
     }
     if (st.dev !== h.dev || st.ino !== h.ino) {
-      h.source = `${f.name} (rotated)`;
+      this.rotateAway(f, h);
       f.draining.push({ h, until: now + this.drainMs });
       // The old file is read first, on this very round.
       this.drain(h);
@@ -327,9 +348,10 @@ export class Follower {
   positions(): { name: string; pos: Position }[] {
     const out: { name: string; pos: Position }[] = [];
     for (const f of this.files) {
-      const h = f.draining.map((d) => d.h).find((d) => this.sink.earliestOpen(d.source) !== null) ?? f.current;
+      const held = f.draining.map((d) => d.h).find((d) => this.holdsOpen(f, d));
+      const h = held ?? f.current;
       if (!h) continue;
-      const open = this.sink.earliestOpen(h.source);
+      const open = held?.pinned ?? this.sink.earliestOpen(h.source);
       const offset = open && open.offset < h.feeder.offset ? open.offset : h.feeder.offset;
       const line = open && open.offset < h.feeder.offset ? open.line - 1 : h.feeder.lineNo;
       out.push({ name: f.name, pos: { device: h.dev, inode: h.ino, offset, line, headHash: hashBefore(h.fd, offset) } });

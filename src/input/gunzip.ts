@@ -12,6 +12,8 @@
 import zlib from 'node:zlib';
 
 const EMPTY = Buffer.alloc(0);
+/** Longest file name or comment accepted in a member header. */
+const MAX_FIELD = 64 * 1024;
 
 /** Carries zlib's error codes, so that describeError() words it like any zlib error. */
 function gzipError(code: 'Z_DATA_ERROR' | 'Z_BUF_ERROR', message: string): Error {
@@ -33,11 +35,16 @@ function headerLength(b: Buffer): number {
     if (b.length < p + 2) return 0;
     p += 2 + b.readUInt16LE(p);
   }
-  // File name, then comment: each ends with a NUL.
+  // File name, then comment: each ends with a NUL. gzip(1) writes a name of at most a path's
+  // length; one that does not end within MAX_FIELD bytes is no gzip header (and must not make
+  // klogscan hold and search the rest of the input).
   for (const bit of [8, 16]) {
     if (!(flags & bit)) continue;
     const nul = b.indexOf(0, p);
-    if (nul < 0) return 0;
+    if (nul < 0) {
+      if (b.length - p > MAX_FIELD) throw gzipError('Z_DATA_ERROR', 'header field too long');
+      return 0;
+    }
     p = nul + 1;
   }
   if (flags & 2) p += 2;
@@ -78,7 +85,9 @@ export async function* gunzipMembers(input: AsyncIterable<Buffer>, onGarbage: ()
           if (!(await more())) throw gzipError('Z_BUF_ERROR', 'unexpected end of file');
         }
       } catch (e) {
-        if (members === 0 || (e as { code?: string }).code !== 'Z_DATA_ERROR') throw e;
+        // After a complete member, whatever is not another member (bytes that are no header, or
+        // too few to be one) is trailing garbage, as gzip(1) says.
+        if (members === 0) throw e;
         onGarbage();
         return;
       }
