@@ -378,6 +378,19 @@ export class Assembler {
     return best;
   }
 
+  /** Where each report still open for an input began (the objects themselves: see isOpen). */
+  openStarts(name: string): SourcePosition[] {
+    const out: SourcePosition[] = [];
+    for (const o of this.open.values()) if (o.start.name === name && o.start.offset !== undefined) out.push(o.start);
+    return out;
+  }
+
+  /** Whether the report that began at `start` (an object from openStarts) is still open. */
+  isOpen(start: SourcePosition): boolean {
+    for (const o of this.open.values()) if (o.start === start) return true;
+    return false;
+  }
+
   /** Finishes every open report (end of input, or an idle stream in follow mode). */
   flush(): void {
     for (const [key, p] of [...this.pieces]) {

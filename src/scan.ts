@@ -3,7 +3,7 @@
  * fallback (--kernel) -> fingerprint and signature -> rule matches with verdicts -> the caller's
  * callback. The Scanner is the LineSink the input feeder drives; it does no I/O itself.
  */
-import { Assembler, type BootEvent } from '../parsers/assembler.js';
+import { Assembler, type BootEvent, type SourcePosition } from '../parsers/assembler.js';
 import type { DecodeContext, LineFormat } from '../parsers/formats/index.js';
 import type { TaskReport } from '../parsers/record.js';
 import { identify, type Identity } from './fingerprint.js';
@@ -111,6 +111,16 @@ export class Scanner implements LineSink {
   earliestOpen(name: string): { line: number; offset: number } | null {
     const p = this.assembler.earliestOpen(name);
     return p && p.offset !== undefined ? { line: p.line, offset: p.offset } : null;
+  }
+
+  /** Where each report still open in an input began; pass one to isOpen() later. */
+  openStarts(name: string): readonly { line: number; offset?: number }[] {
+    return this.assembler.openStarts(name);
+  }
+
+  /** Whether the report that began at `start` (from openStarts) is still open. */
+  isOpen(start: { line: number; offset?: number }): boolean {
+    return this.assembler.isOpen(start as SourcePosition);
   }
 
   /** The input lines are attributed to from now on (follow mode switches between files). */

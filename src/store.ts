@@ -598,7 +598,9 @@ export class Store {
       }
       // Databases of schema 1 named files as they were typed: a re-scan under the same spelling
       // finds its old row instead of storing every report again.
-      const legacy = key === name ? undefined : this.stmt('SELECT id FROM sources WHERE name = ?').get(name) as { id: number } | undefined;
+      // (A row that only holds follow mode's read position, named by the path as given, is not one.)
+      const legacy = key === name ? undefined
+        : this.stmt('SELECT s.id FROM sources s WHERE s.name = ? AND EXISTS (SELECT 1 FROM reports r WHERE r.source_id = s.id)').get(name) as { id: number } | undefined;
       id = legacy && !this.stmt('SELECT 1 AS x FROM sources WHERE name = ?').get(key) ? legacy.id : this.source(key);
     }
     this.sourceIds.set(`\0${name}`, id);
@@ -659,21 +661,19 @@ export class Store {
    * same machine must add nothing, while dmesg of other machines piped one after another must not
    * be taken for it. The ring buffer prints a record with the same printk time every time it is
    * read, to the microsecond, so an equal uptime makes two runs' reports one; another machine's
-   * report of the same task has another. `dmesg -T` derives its wall times anew at each call, at
-   * second precision, so those may differ by a second.
+   * report of the same task has another. Wall times alone (`dmesg -T`) are no such proof: they are
+   * derived anew at each call, to the second, and identical machines hit by one storage stall
+   * report the same kernel thread in the same second; such reports are stored again.
    */
   private findSameStream(hostId: number, a: AnalyzedReport): (SameRow & { scope: string }) | undefined {
     const r = a.report;
-    if (r.time === null && r.uptime === null) return undefined;
+    if (r.uptime === null) return undefined;
     return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id, i.scope FROM reports r
         JOIN sources s ON s.id = r.source_id JOIN incidents i ON i.id = r.incident_id
       WHERE r.host_id = ? AND r.pid = ? AND r.task = ? AND r.kind = ? AND r.blocked_seconds IS ?
         AND (s.name = '-' OR instr(s.name, ' (stdin ') > 0 OR instr(s.name, ' (stream ') > 0)
-        AND ((r.uptime IS NOT NULL AND ? IS NOT NULL AND abs(r.uptime - ?) < 0.0005)
-          OR (? IS NULL AND r.uptime IS NULL AND r.time IS NOT NULL AND ? IS NOT NULL AND abs(r.time - ?) <= 1000))
-      ORDER BY r.id LIMIT 1`).get(
-      hostId, r.pid, r.task, r.kind, r.blockedSeconds, r.uptime, r.uptime, r.uptime, r.time, r.time,
-    ) as (SameRow & { scope: string }) | undefined;
+        AND r.uptime IS NOT NULL AND abs(r.uptime - ?) < 0.0005
+      ORDER BY r.id LIMIT 1`).get(hostId, r.pid, r.task, r.kind, r.blockedSeconds, r.uptime) as (SameRow & { scope: string }) | undefined;
   }
 
   private recordInTx(a: AnalyzedReport, made?: ReportJson): RecordResult {

@@ -301,6 +301,81 @@ describe('follow mode (-f)', function () {
     assert.equal(rep.truncated, false);
   });
 
+  it('reports rotated in the middle, back to back: each stored whole, rotated files let go, after kill -9 too', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    const cut = (pid: number): [string, string] => {
+      const t = report(pid);
+      const at = t.indexOf('\n', 700) + 1;
+      return [t.slice(0, at), t.slice(at)];
+    };
+    const logFds = (): number => fs.readdirSync(`/proc/${f!.child.pid}/fd`).filter((x) => {
+      try {
+        return fs.readlinkSync(`/proc/${f!.child.pid}/fd/${x}`).includes('messages');
+      } catch {
+        return false;
+      }
+    }).length;
+    let pid = 200;
+    fs.appendFileSync(log, cut(pid)[0]);
+    for (let r = 1; r <= 5; r++) {
+      // Rotated while a report is open; the writer puts its rest and the next one's start in the new file.
+      fs.renameSync(log, `${log}.${r}`);
+      fs.writeFileSync(log, '');
+      await sleep(150);
+      fs.appendFileSync(log, cut(pid)[1]);
+      pid++;
+      fs.appendFileSync(log, cut(pid)[0]);
+      for (let i = 0; i < 3; i++) {
+        await sleep(100);
+        fs.appendFileSync(log, `Jan 29 10:41:30 other sshd[7]: line ${i}\n`);
+      }
+    }
+    assert.ok(logFds() <= 3, `rotated files are let go once their reports are complete (${logFds()} open)`);
+    await f.stop('SIGKILL');
+    fs.appendFileSync(log, cut(pid)[1]);
+    f = new Follow(['-f', log], env);
+    await f.waitFor(pid);
+    assert.equal(await f.stop(), 0);
+    const r = cli(['history', '--db', env.KLOGSCAN_DB, '--json']);
+    const shown = r.json.flatMap((i) => cli(['show', String(i.id), '--db', env.KLOGSCAN_DB, '--json']).json.slice(1));
+    assert.deepEqual(shown.map((o) => o.pid).sort(), [200, 201, 202, 203, 204, 205]);
+    for (const o of shown) assert.equal((o.frames as unknown[]).length, 15, `report ${o.pid as number}`);
+  });
+
+  it('a rotation between the lines of a report after a quiet spell does not cut it short', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    for (let k = 0; k < 2; k++) {
+      const t = report(300 + k);
+      const at = t.indexOf('\n', 700) + 1;
+      await sleep(700); // quiet: the next round may flush what is open
+      fs.appendFileSync(log, t.slice(0, at));
+      fs.renameSync(log, `${log}.${k + 1}`);
+      fs.writeFileSync(log, '');
+      await sleep(150);
+      fs.appendFileSync(log, t.slice(at));
+      await f.waitFor(300 + k);
+    }
+    assert.equal(await f.stop(), 0);
+    const shown = cli(['show', '1', '--db', env.KLOGSCAN_DB, '--json']).json.slice(1);
+    assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length, o.truncated]), [[300, 15, false], [301, 15, false]]);
+  });
+
+  it('a host-less log followed through a symlink, then scanned by its real path, is stored once', async () => {
+    const real = path.join(dir, 'real.log');
+    fs.writeFileSync(real, sample('formats/seed-java.dmesg.log'));
+    const link = path.join(dir, 'link.log');
+    fs.symlinkSync(real, link);
+    f = new Follow(['-f', '--from-start', link], env);
+    await f.waitFor(181134);
+    assert.equal(await f.stop(), 0);
+    const again = cli(['--db', env.KLOGSCAN_DB, '--json', real]);
+    assert.deepEqual(again.json.at(-1)!.stored, { db: env.KLOGSCAN_DB, new: 0, duplicates: 1, incidents: 1 });
+  });
+
   it('a stream on stdin that stays open: each report is printed after a short pause', async () => {
     f = new Follow([], env, { stdin: true });
     const t0 = Date.now();

@@ -357,13 +357,12 @@ describe('store: second review', function () {
     const r = cli(['--db', db, '--json'], { input: later });
     assert.deepEqual(r.json.at(-1)!.stored, { db, new: 1, duplicates: 1, incidents: 1 });
     assert.equal(count(db, 'SELECT count(*) AS n FROM incidents'), 1);
-    // dmesg -T derives wall times anew at each call: a second's difference is the same record.
+    // Wall times alone (dmesg -T) prove nothing: two identical machines' kernel thread reported in
+    // the same second stays two reports.
     const t = sample('formats/seed-java.dmesg-T.log');
     const db2 = path.join(dir, 't.db');
     cli(['--db', db2], { input: t });
-    const shifted = t.replace(/(\d\d:\d\d:)(\d\d)( \d{4}\])/g, (_m, a: string, s: string, b: string) => `${a}${String((Number(s) + 1) % 60).padStart(2, '0')}${b}`);
-    assert.notEqual(shifted, t);
-    assert.equal((cli(['--db', db2, '--json'], { input: shifted }).json.at(-1)!.stored as { new: number }).new, 0);
+    assert.equal((cli(['--db', db2, '--json'], { input: t }).json.at(-1)!.stored as { new: number }).new, 1);
   });
 
   it('follow mode stopped while another writer still holds the database says what is not stored, exit 2', async () => {

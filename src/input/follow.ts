@@ -33,6 +33,14 @@ export interface Position {
 export interface FollowSink extends LineSink {
   setSource(name: string): void;
   earliestOpen(name: string): { line: number; offset: number } | null;
+  openStarts(name: string): readonly OpenStart[];
+  isOpen(start: OpenStart): boolean;
+}
+
+/** Where a report still open began (an object the sink can recognise later). */
+export interface OpenStart {
+  line: number;
+  offset?: number;
 }
 
 const HASH_SPAN = 256;
@@ -93,7 +101,7 @@ interface Handle {
    * Where a report still open when the file was rotated away began (in this file): it was read
    * under the followed name, so the saved position must stay here until it is complete.
    */
-  pinned: { line: number; offset: number } | null;
+  pinned: OpenStart | null;
 }
 
 interface Followed {
@@ -257,7 +265,7 @@ export class Follower {
       for (const d of [...f.draining]) {
         total += this.drain(d.h);
         // A report that began in the old file keeps it (and the saved position) until it is complete.
-        if (now >= d.until && !this.holdsOpen(f, d.h)) {
+        if (now >= d.until && !this.holdsOpen(d.h)) {
           this.retire(d.h);
           f.draining.splice(f.draining.indexOf(d), 1);
         }
@@ -265,7 +273,7 @@ export class Follower {
       if (!f.current) this.openFirstAppeared(f);
       // Rotation and truncation are checked before reading: after a copytruncate the old offset
       // points into new data, which must be read from its start instead.
-      if (f.current) this.checkName(f, now, forceCheck);
+      if (f.current) total += this.checkName(f, now, forceCheck);
       if (f.current) total += this.drain(f.current);
     }
     return total;
@@ -283,23 +291,36 @@ export class Follower {
 
   /** The current file was renamed or replaced: what it still gets is read as the rotated file's. */
   private rotateAway(f: Followed, h: Handle): void {
-    // Nothing of the new file has been read yet: a report open under the name began in this one.
-    const open = this.sink.earliestOpen(f.name);
-    h.pinned = open && open.offset < h.feeder.offset ? open : null;
+    // Nothing of the new file has been read yet: the earliest report open under the name that no
+    // older rotated file holds began in this one.
+    const others = new Set(f.draining.map((d) => d.h.pinned).filter((p) => p !== null));
+    let pin: OpenStart | null = null;
+    for (const start of this.sink.openStarts(f.name)) {
+      if (others.has(start) || start.offset === undefined || start.offset >= h.feeder.offset) continue;
+      if (!pin || start.offset < pin.offset!) pin = start;
+    }
+    h.pinned = pin;
     h.source = `${f.name} (rotated)`;
   }
 
-  /** Whether a rotated-away file still holds the start of a report that is open. */
-  private holdsOpen(f: Followed, h: Handle): boolean {
-    // A pinned report is open until nothing is open under the name any more (reports begun in the
-    // new file keep it pinned a little longer, which only means re-reading a little more).
-    if (h.pinned && this.sink.earliestOpen(f.name) === null) h.pinned = null;
-    return h.pinned !== null || this.sink.earliestOpen(h.source) !== null;
+  /**
+   * Whether a rotated-away file must keep the saved position: it holds the start of a report that
+   * is still open, or (after a restart) bytes not read yet.
+   */
+  private holdsOpen(h: Handle): boolean {
+    if (h.pinned && !this.sink.isOpen(h.pinned)) h.pinned = null;
+    if (h.pinned !== null || this.sink.earliestOpen(h.source) !== null) return true;
+    try {
+      return fs.fstatSync(h.fd).size > h.readPos;
+    } catch {
+      return false;
+    }
   }
 
-  private checkName(f: Followed, now: number, force: boolean): void {
+  /** Follows a rotation or truncation of the name; returns the bytes read from a rotated-away file. */
+  private checkName(f: Followed, now: number, force: boolean): number {
     const h = f.current;
-    if (!h) return;
+    if (!h) return 0;
     let st: fs.Stats;
     try {
       st = fs.statSync(f.name);
@@ -308,21 +329,21 @@ export class Follower {
       this.rotateAway(f, h);
       f.draining.push({ h, until: now + this.drainMs });
       f.current = null;
-      return;
+      return 0;
     }
     if (st.dev !== h.dev || st.ino !== h.ino) {
       this.rotateAway(f, h);
       f.draining.push({ h, until: now + this.drainMs });
-      // The old file is read first, on this very round.
-      this.drain(h);
+      // The old file is read first, on this very round (and counts as data: no idle flush now).
+      const read = this.drain(h);
       f.current = null;
       f.lastSize = -1;
       // The new name may be gone again or be no file; then it is waited for like a missing one.
       const o = this.open(f);
-      if (!o) return;
+      if (!o) return read;
       f.current = this.handle(o.fd, o.st, 0, 0, f.name);
       this.log(`${f.name} was rotated: following the new file`);
-      return;
+      return read;
     }
     // A changed size or modification time means new writes: check that the bytes before our
     // position are still ours (a copytruncate followed by as many new bytes keeps the size).
@@ -337,6 +358,7 @@ export class Follower {
       h.readHash = null;
       h.feeder = new ChunkFeeder(this.sink, undefined, 0, 0);
     }
+    return 0;
   }
 
   /**
@@ -348,12 +370,15 @@ export class Follower {
   positions(): { name: string; pos: Position }[] {
     const out: { name: string; pos: Position }[] = [];
     for (const f of this.files) {
-      const held = f.draining.map((d) => d.h).find((d) => this.holdsOpen(f, d));
+      // The newest rotated file that still matters: two rotations within the life of one report
+      // are too rare to keep an older file (and every file between) for.
+      const held = f.draining.map((d) => d.h).reverse().find((d) => this.holdsOpen(d));
       const h = held ?? f.current;
       if (!h) continue;
       const open = held?.pinned ?? this.sink.earliestOpen(h.source);
-      const offset = open && open.offset < h.feeder.offset ? open.offset : h.feeder.offset;
-      const line = open && open.offset < h.feeder.offset ? open.line - 1 : h.feeder.lineNo;
+      const before = open && open.offset !== undefined && open.offset < h.feeder.offset ? open.offset : null;
+      const offset = before ?? h.feeder.offset;
+      const line = before !== null ? open!.line - 1 : h.feeder.lineNo;
       out.push({ name: f.name, pos: { device: h.dev, inode: h.ino, offset, line, headHash: hashBefore(h.fd, offset) } });
     }
     return out;
