@@ -87,7 +87,9 @@ export async function* gunzipMembers(input: AsyncIterable<Buffer>, onGarbage: ()
       } catch (e) {
         // After a complete member, whatever is not another member (bytes that are no header, or
         // too few to be one) is trailing garbage, as gzip(1) says.
-        if (members === 0) throw e;
+        // An error of the read itself (EIO) is no garbage.
+        const code = (e as { code?: string }).code;
+        if (members === 0 || (code !== 'Z_DATA_ERROR' && code !== 'Z_BUF_ERROR')) throw e;
         onGarbage();
         return;
       }
