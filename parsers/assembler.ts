@@ -162,6 +162,17 @@ export class Assembler {
     return false;
   }
 
+  /**
+   * Lines of different scopes never join one report, whatever their host: follow mode gives each
+   * followed name its own (`-f messages kern.log` carries the same kernel lines twice), while the
+   * inputs of one scan share one, so that a report cut by a rotation is joined again.
+   */
+  private scope = '';
+
+  setScope(scope: string): void {
+    this.scope = scope;
+  }
+
   push(raw: string, pos: SourcePosition): void {
     if (this.openCount === 0 && !this.hasNeedle(raw)) return;
     const line = this.quickReject && surelyNotKernel(raw) ? null : decodeLine(raw, this.ctx, this.format);
@@ -169,7 +180,8 @@ export class Assembler {
     if (this.openCount > 0 && (this.counter & 63) === 0) this.closeStale();
     if (!line || !line.kernel) return;
     this.decoded++;
-    const key = line.caller === null ? (line.host ?? '') : `${line.host ?? ''}\u0000${line.caller}`;
+    const stream = line.caller === null ? (line.host ?? '') : `${line.host ?? ''}\u0000${line.caller}`;
+    const key = this.scope === '' ? stream : `${this.scope}\u0001${stream}`;
     // kmsg pieces of one line (kernels before 4.9 could not always merge KERN_CONT output).
     const piece = this.pieces.get(key);
     if (line.piece === 'more' && piece) {

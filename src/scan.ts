@@ -123,6 +123,11 @@ export class Scanner implements LineSink {
     return this.assembler.isOpen(start as SourcePosition);
   }
 
+  /** Reports never span two scopes (follow mode: one per followed name). */
+  setScope(scope: string): void {
+    this.assembler.setScope(scope);
+  }
+
   /** The input lines are attributed to from now on (follow mode switches between files). */
   setSource(name: string): void {
     this.sourceName = name;

@@ -376,6 +376,56 @@ describe('follow mode (-f)', function () {
     assert.deepEqual(again.json.at(-1)!.stored, { db: env.KLOGSCAN_DB, new: 0, duplicates: 1, incidents: 1 });
   });
 
+  it('two hosts\' reports open at a rotation, one completes, kill -9: the other is read again from the rotated file', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    const other = (i: number): string => `Jan 29 10:41:3${i % 10} other-host sshd[7]: session ${i}\n`;
+    const a = report(700).replace(/app-prod-17/g, 'host-a');
+    const b = report(800).replace(/app-prod-17/g, 'host-b');
+    const ca = a.indexOf('\n', 700) + 1;
+    const cb = b.indexOf('\n', 700) + 1;
+    fs.appendFileSync(log, other(0).repeat(40) + a.slice(0, ca) + b.slice(0, cb));
+    await sleep(150);
+    fs.renameSync(log, `${log}.1`);
+    fs.writeFileSync(log, '');
+    await sleep(150);
+    fs.appendFileSync(log, a.slice(ca) + 'Jan 29 10:41:40 host-a kernel: e1000e: eth0 NIC Link is Up\n' + other(1).repeat(40));
+    for (let i = 0; i < 15; i++) {
+      await sleep(100);
+      fs.appendFileSync(log, other(i));
+    }
+    await f.waitFor(700);
+    await f.stop('SIGKILL');
+    fs.appendFileSync(log, b.slice(cb) + other(2));
+    f = new Follow(['-f', log], env);
+    await f.waitFor(800);
+    assert.equal(await f.stop(), 0);
+    const shown = cli(['history', '--db', env.KLOGSCAN_DB, '--json']).json
+      .flatMap((i) => cli(['show', String(i.id), '--db', env.KLOGSCAN_DB, '--json']).json.slice(1));
+    assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length]).sort(), [[700, 15], [800, 15]]);
+  });
+
+  it('-f messages kern.log with the same kernel lines in both: one whole report, not a doubled trace', async () => {
+    const kern = path.join(dir, 'kern.log');
+    fs.writeFileSync(log, '');
+    fs.writeFileSync(kern, '');
+    f = new Follow(['-f', log, kern], env);
+    await started();
+    const t = report(300);
+    const at = t.indexOf('\n', 700) + 1;
+    fs.appendFileSync(log, t.slice(0, at));
+    fs.appendFileSync(kern, t.slice(0, at));
+    await sleep(150);
+    fs.appendFileSync(log, t.slice(at));
+    fs.appendFileSync(kern, t.slice(at));
+    await f.waitFor(300);
+    await sleep(600);
+    assert.equal(await f.stop(), 0);
+    const shown = cli(['show', '1', '--db', env.KLOGSCAN_DB, '--json']).json.slice(1);
+    assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length, o.truncated]), [[300, 15, false]]);
+  });
+
   it('a stream on stdin that stays open: each report is printed after a short pause', async () => {
     f = new Follow([], env, { stdin: true });
     const t0 = Date.now();

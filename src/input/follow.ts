@@ -32,6 +32,7 @@ export interface Position {
 /** What the follower needs from the scanner. */
 export interface FollowSink extends LineSink {
   setSource(name: string): void;
+  setScope(scope: string): void;
   earliestOpen(name: string): { line: number; offset: number } | null;
   openStarts(name: string): readonly OpenStart[];
   isOpen(start: OpenStart): boolean;
@@ -101,7 +102,9 @@ interface Handle {
    * Where a report still open when the file was rotated away began (in this file): it was read
    * under the followed name, so the saved position must stay here until it is complete.
    */
-  pinned: OpenStart | null;
+  pinned: Set<OpenStart>;
+  /** The followed name it belongs to: reports never join lines of another followed name. */
+  scope: string;
 }
 
 interface Followed {
@@ -146,8 +149,11 @@ export class Follower {
     return this.files.map((f) => f.name);
   }
 
-  private handle(fd: number, st: fs.Stats, offset: number, line: number, source: string): Handle {
-    return { fd, dev: st.dev, ino: st.ino, readPos: offset, readHash: hashBefore(fd, offset), feeder: new ChunkFeeder(this.sink, undefined, offset, line), source, pinned: null };
+  private handle(fd: number, st: fs.Stats, offset: number, line: number, source: string, scope: string): Handle {
+    return {
+      fd, dev: st.dev, ino: st.ino, readPos: offset, readHash: hashBefore(fd, offset),
+      feeder: new ChunkFeeder(this.sink, undefined, offset, line), source, pinned: new Set(), scope,
+    };
   }
 
   /** Opens every name at its stored position, at its end (first run) or at 0 (--from-start). */
@@ -173,28 +179,32 @@ export class Follower {
     const { fd, st } = o;
     const pos = this.stored(f.name);
     if (pos && pos.device === st.dev && pos.inode === st.ino && st.size >= pos.offset && hashBefore(fd, pos.offset) === pos.headHash) {
-      f.current = this.handle(fd, st, pos.offset, pos.line, f.name);
+      f.current = this.handle(fd, st, pos.offset, pos.line, f.name, f.name);
       return;
     }
     if (pos && (pos.device !== st.dev || pos.inode !== st.ino)) {
       // Rotated while klogscan was down: finish the old file first if it is still next to us.
       const old = this.findRotated(f.name, pos);
       if (old) f.draining.push({ h: old, until: 0 });
-      f.current = this.handle(fd, st, 0, 0, f.name);
+      else if (pos.offset > 0) {
+        // Compressed (logrotate `compress` without `delaycompress`) or deleted: say what is missed.
+        this.log(`${f.name} was rotated while klogscan was not running and the rotated file is gone (compressed or deleted): what was written to it after the stored position is not read, and a report that began there comes out incomplete`);
+      }
+      f.current = this.handle(fd, st, 0, 0, f.name, f.name);
       return;
     }
     if (pos) {
       this.log(`${f.name} was truncated or replaced while klogscan was not running: reading it from the start`);
-      f.current = this.handle(fd, st, 0, 0, f.name);
+      f.current = this.handle(fd, st, 0, 0, f.name, f.name);
       return;
     }
     if (this.opts.fromStart) {
-      f.current = this.handle(fd, st, 0, 0, f.name);
+      f.current = this.handle(fd, st, 0, 0, f.name, f.name);
       return;
     }
     // First run: start after the last complete line, counting lines so that reports say where they are.
     const { offset, lines } = endOfLastLine(fd, st.size);
-    f.current = this.handle(fd, st, offset, lines, f.name);
+    f.current = this.handle(fd, st, offset, lines, f.name, f.name);
   }
 
   /** A rotated sibling with the stored inode (`messages.1`, `messages-20190129`), opened at the stored offset. */
@@ -222,7 +232,7 @@ export class Follower {
           continue;
         }
         this.log(`${name} was rotated while klogscan was not running: reading the rest of ${p} first`);
-        return this.handle(fd, st, pos.offset, pos.line, `${name} (rotated)`);
+        return this.handle(fd, st, pos.offset, pos.line, `${name} (rotated)`, name);
       } catch {
         continue;
       }
@@ -234,6 +244,7 @@ export class Follower {
   private drain(h: Handle): number {
     let total = 0;
     this.sink.setSource(h.source);
+    this.sink.setScope(h.scope);
     while (total < READ_CAP) {
       const n = fs.readSync(h.fd, this.buf, 0, this.buf.length, h.readPos);
       if (n <= 0) break;
@@ -249,6 +260,7 @@ export class Follower {
 
   private retire(h: Handle): void {
     this.sink.setSource(h.source);
+    this.sink.setScope(h.scope);
     h.feeder.end();
     try {
       fs.closeSync(h.fd);
@@ -265,7 +277,7 @@ export class Follower {
       for (const d of [...f.draining]) {
         total += this.drain(d.h);
         // A report that began in the old file keeps it (and the saved position) until it is complete.
-        if (now >= d.until && !this.holdsOpen(d.h)) {
+        if (now >= d.until && !this.holdsOpen(d.h, d.until === 0)) {
           this.retire(d.h);
           f.draining.splice(f.draining.indexOf(d), 1);
         }
@@ -285,31 +297,44 @@ export class Follower {
     if (!o) return;
     const { fd, st } = o;
     this.log(`${f.name} appeared: following it from the start`);
-    f.current = this.handle(fd, st, 0, 0, f.name);
+    f.current = this.handle(fd, st, 0, 0, f.name, f.name);
     f.lastSize = -1;
   }
 
   /** The current file was renamed or replaced: what it still gets is read as the rotated file's. */
   private rotateAway(f: Followed, h: Handle): void {
-    // Nothing of the new file has been read yet: the earliest report open under the name that no
-    // older rotated file holds began in this one.
-    const others = new Set(f.draining.map((d) => d.h.pinned).filter((p) => p !== null));
-    let pin: OpenStart | null = null;
+    // Nothing of the new file has been read yet: every report open under the name began here
+    // (or in an older rotated file, which holds it already).
+    const older = new Set(f.draining.flatMap((d) => [...d.h.pinned]));
     for (const start of this.sink.openStarts(f.name)) {
-      if (others.has(start) || start.offset === undefined || start.offset >= h.feeder.offset) continue;
-      if (!pin || start.offset < pin.offset!) pin = start;
+      if (!older.has(start) && start.offset !== undefined && start.offset < h.feeder.offset) h.pinned.add(start);
     }
-    h.pinned = pin;
-    h.source = `${f.name} (rotated)`;
+    // Each rotated file gets a name of its own while it is read, so that what begins in it is
+    // told from what begins in another one; nearly always there is only one.
+    const taken = new Set(f.draining.map((d) => d.h.source));
+    let name = `${f.name} (rotated)`;
+    for (let n = 2; taken.has(name); n++) name = `${f.name} (rotated ${n})`;
+    h.source = name;
+  }
+
+  /** The earliest start of a report still open that began in a rotated-away file, or null. */
+  private heldStart(h: Handle): OpenStart | null {
+    let best: OpenStart | null = null;
+    for (const start of [...h.pinned]) {
+      if (!this.sink.isOpen(start)) h.pinned.delete(start);
+      else if (!best || start.offset! < best.offset!) best = start;
+    }
+    const own = this.sink.earliestOpen(h.source);
+    return own && (!best || own.offset < best.offset!) ? own : best;
   }
 
   /**
    * Whether a rotated-away file must keep the saved position: it holds the start of a report that
    * is still open, or (after a restart) bytes not read yet.
    */
-  private holdsOpen(h: Handle): boolean {
-    if (h.pinned && !this.sink.isOpen(h.pinned)) h.pinned = null;
-    if (h.pinned !== null || this.sink.earliestOpen(h.source) !== null) return true;
+  private holdsOpen(h: Handle, restarted: boolean): boolean {
+    if (this.heldStart(h) !== null) return true;
+    if (!restarted) return false;
     try {
       return fs.fstatSync(h.fd).size > h.readPos;
     } catch {
@@ -341,7 +366,7 @@ export class Follower {
       // The new name may be gone again or be no file; then it is waited for like a missing one.
       const o = this.open(f);
       if (!o) return read;
-      f.current = this.handle(o.fd, o.st, 0, 0, f.name);
+      f.current = this.handle(o.fd, o.st, 0, 0, f.name, f.name);
       this.log(`${f.name} was rotated: following the new file`);
       return read;
     }
@@ -354,6 +379,8 @@ export class Follower {
       // copytruncate (or a rewrite): everything in the file now is new.
       this.log(`${f.name} was truncated: reading it again from the start`);
       this.sink.setSource(h.source);
+      this.sink.setScope(h.scope);
+    this.sink.setScope(h.scope);
       h.readPos = 0;
       h.readHash = null;
       h.feeder = new ChunkFeeder(this.sink, undefined, 0, 0);
@@ -372,10 +399,10 @@ export class Follower {
     for (const f of this.files) {
       // The newest rotated file that still matters: two rotations within the life of one report
       // are too rare to keep an older file (and every file between) for.
-      const held = f.draining.map((d) => d.h).reverse().find((d) => this.holdsOpen(d));
+      const held = [...f.draining].reverse().find((d) => this.holdsOpen(d.h, d.until === 0))?.h;
       const h = held ?? f.current;
       if (!h) continue;
-      const open = held?.pinned ?? this.sink.earliestOpen(h.source);
+      const open = held ? this.heldStart(held) : this.sink.earliestOpen(h.source);
       const before = open && open.offset !== undefined && open.offset < h.feeder.offset ? open.offset : null;
       const offset = before ?? h.feeder.offset;
       const line = before !== null ? open!.line - 1 : h.feeder.lineNo;
