@@ -154,7 +154,7 @@ export class Assembler {
    * A header a mail client broke in two (`... blocked for more than 120 ` / `seconds.`,
    * stress/51, 55, 57): its first part waits for the next line of its stream.
    */
-  private readonly partials = new Map<string, { text: string; raw: string; joins: number; line: KernelLine; since: number }>();
+  private readonly partials = new Map<string, { text: string; raw: string; joins: number; line: KernelLine; since: number; pos: SourcePosition }>();
 
   /** True when the line could matter while no report is open. */
   hasNeedle(raw: string): boolean {
@@ -212,8 +212,13 @@ export class Assembler {
     if (whole.length > LIMITS.lineLength) return;
 
     // The rest of a wrapped syslog line carries no prefix: it belongs to the one header waiting.
+    // (Only within the scope: another followed file's header is no header of this one.)
     let partialKey = key;
-    if (!this.partials.has(key) && line.format === 'bare' && this.partials.size === 1) partialKey = [...this.partials.keys()][0];
+    if (!this.partials.has(key) && line.format === 'bare') {
+      const prefix = this.scope === '' ? '' : `${this.scope}\u0001`;
+      const candidates = [...this.partials.keys()].filter((k) => (prefix === '' ? !k.includes('\u0001') : k.startsWith(prefix)));
+      if (candidates.length === 1) partialKey = candidates[0];
+    }
     const partial = this.partials.get(partialKey);
     if (partial) {
       this.partials.delete(partialKey);
@@ -223,13 +228,15 @@ export class Assembler {
         text = joined;
         raw = `${partial.raw}\n${raw}`;
         if (!parseHeader(text)) {
-          this.partials.set(key, { text, raw, joins: partial.joins + 1, line: partial.line, since: partial.since });
+          this.partials.set(key, { text, raw, joins: partial.joins + 1, line: partial.line, since: partial.since, pos: partial.pos });
           return;
         }
         line = partial.line;
+        // The report begins where its header began, on the first of the wrapped lines.
+        pos = partial.pos;
       }
     } else if (headerCutShort(text) && !parseHeader(text) && !parseBlocker(text)) {
-      this.partials.set(key, { text, raw, joins: 0, line, since: this.counter });
+      this.partials.set(key, { text, raw, joins: 0, line, since: this.counter, pos });
       return;
     }
 
@@ -383,9 +390,11 @@ export class Assembler {
   /** The earliest start of anything still open for an input (null: nothing open there). */
   earliestOpen(name: string): SourcePosition | null {
     let best: SourcePosition | null = null;
-    for (const o of this.open.values()) {
-      if (o.start.name !== name || o.start.offset === undefined) continue;
-      if (!best || o.start.offset < best.offset!) best = o.start;
+    // A header cut short and waiting for its rest counts: a read position saved past it loses it.
+    const starts = [...[...this.open.values()].map((o) => o.start), ...[...this.partials.values()].map((p) => p.pos)];
+    for (const start of starts) {
+      if (start.name !== name || start.offset === undefined) continue;
+      if (!best || start.offset < best.offset!) best = start;
     }
     return best;
   }

@@ -590,11 +590,14 @@ export class Store {
     if (isStreamName(name)) {
       id = this.source(`${name} (${name === '-' ? 'stdin' : 'stream'} ${this.runStarted} pid ${process.pid})`);
     } else {
+      // Follow mode reads a renamed file under "NAME (rotated)": it is the followed file's data.
+      const rotated = / \(rotated(?: \d+)?\)$/.exec(name);
+      const file = rotated && !fs.existsSync(name) ? name.slice(0, rotated.index) : name;
       let key: string;
       try {
-        key = fs.realpathSync(name);
+        key = fs.realpathSync(file);
       } catch {
-        key = path.resolve(name);
+        key = path.resolve(file);
       }
       // Databases of schema 1 named files as they were typed: a re-scan under the same spelling
       // finds its old row instead of storing every report again.

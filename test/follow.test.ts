@@ -426,6 +426,79 @@ describe('follow mode (-f)', function () {
     assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length, o.truncated]), [[300, 15, false]]);
   });
 
+  it('a header wrapped in one followed console log is not completed by another one\'s lines', async () => {
+    const a = path.join(dir, 'consA.log');
+    const b = path.join(dir, 'consB.log');
+    fs.writeFileSync(a, '');
+    fs.writeFileSync(b, '');
+    const bare = (pid: number): string[] => report(pid).trim().split('\n').map((l) => l.replace(/^.*? kernel: /, ''));
+    f = new Follow(['-f', a, b], env);
+    await started();
+    const ra = bare(111);
+    const cut = ra[0].indexOf(' seconds.');
+    fs.appendFileSync(a, ra[0].slice(0, cut) + '\n'); // "... blocked for more than 120", the rest comes later
+    await sleep(50);
+    fs.appendFileSync(b, bare(222).join('\n') + '\n');
+    await sleep(300);
+    fs.appendFileSync(a, 'seconds.\n' + ra.slice(1).join('\n') + '\n');
+    await f.waitFor(111);
+    await f.waitFor(222);
+    assert.equal(await f.stop(), 0);
+    const shown = cli(['history', '--db', env.KLOGSCAN_DB, '--json']).json
+      .flatMap((i) => cli(['show', String(i.id), '--db', env.KLOGSCAN_DB, '--json']).json.slice(1));
+    assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length]).sort(), [[111, 15], [222, 15]]);
+  });
+
+  it('kill -9 while a wrapped header waits for its rest: the restart reads it from its first line', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    const r = report(444).split('\n');
+    const cut = r[0].indexOf(' seconds.');
+    const noise = (i: number): string => `Jan 29 10:41:3${i % 10} other sshd[7]: session ${i}\n`;
+    fs.appendFileSync(log, noise(0) + r[0].slice(0, cut) + '\n');
+    for (let i = 0; i < 3; i++) {
+      await sleep(100);
+      fs.appendFileSync(log, noise(i));
+    }
+    await f.stop('SIGKILL');
+    fs.appendFileSync(log, ['seconds.', ...r.slice(1)].join('\n') + '\nJan 29 10:41:40 app-prod-17 kernel: e1000e: eth0 NIC Link is Up\n');
+    f = new Follow(['-f', log], env);
+    await f.waitFor(444);
+    assert.equal(await f.stop(), 0);
+    const shown = cli(['show', '1', '--db', env.KLOGSCAN_DB, '--json']).json.slice(1);
+    assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length, (o.source as { line: number }).line]), [[444, 15, 2]]);
+  });
+
+  it('host-less dmesg with caller ids: a report read again from the rotated file after kill -9 is not stored twice', async () => {
+    const seed = report(0).trim().split('\n').map((l) => l.replace(/^.*? kernel: /, ''));
+    const rep = (pid: number, up: number): string[] =>
+      seed.map((l) => `[${up.toFixed(6).padStart(12)}][${`T${pid}`.padStart(6)}] ${l.replace(/\b0\b/, String(pid))}\n`);
+    const noise = (i: number): string => `[${(300 + i / 10).toFixed(6).padStart(12)}][    T9] e1000e: eth0 NIC Link is Up ${i}\n`;
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    const p1 = rep(1001, 200);
+    const p2 = rep(1002, 201);
+    fs.appendFileSync(log, p1.slice(0, 8).join('')); // stays open
+    fs.appendFileSync(log, p2.join('') + '[  202.000000][ T1002] e1000e: link flap\n'); // complete
+    await f.waitFor(1002);
+    fs.renameSync(log, `${log}.1`);
+    fs.writeFileSync(log, '');
+    for (let i = 0; i < 7; i++) {
+      await sleep(100);
+      fs.appendFileSync(log, noise(i));
+    }
+    await f.stop('SIGKILL');
+    fs.appendFileSync(log, p1.slice(8).join('') + '[  203.000000][ T1001] e1000e: link flap\n');
+    f = new Follow(['-f', log], env);
+    await f.waitFor(1001);
+    assert.equal(await f.stop(), 0);
+    const shown = cli(['history', '--db', env.KLOGSCAN_DB, '--json']).json
+      .flatMap((i) => cli(['show', String(i.id), '--db', env.KLOGSCAN_DB, '--json']).json.slice(1));
+    assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length]).sort(), [[1001, 15], [1002, 15]]);
+  });
+
   it('a stream on stdin that stays open: each report is printed after a short pause', async () => {
     f = new Follow([], env, { stdin: true });
     const t0 = Date.now();

@@ -380,7 +380,6 @@ export class Follower {
       this.log(`${f.name} was truncated: reading it again from the start`);
       this.sink.setSource(h.source);
       this.sink.setScope(h.scope);
-    this.sink.setScope(h.scope);
       h.readPos = 0;
       h.readHash = null;
       h.feeder = new ChunkFeeder(this.sink, undefined, 0, 0);
