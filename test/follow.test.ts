@@ -73,6 +73,14 @@ async function started(): Promise<void> {
   await sleep(700);
 }
 
+/** Every stored report (pid and frame count), over all incidents, sorted by pid. */
+function storedReports(db: string): [number, number][] {
+  return cli(['history', '--db', db, '--json']).json
+    .flatMap((i) => cli(['show', String(i.id), '--db', db, '--json']).json.slice(1))
+    .map((o): [number, number] => [o.pid as number, (o.frames as unknown[]).length])
+    .sort((a, b) => a[0] - b[0]);
+}
+
 function storedPids(db: string): number[] {
   const r = cli(['show', '1', '--db', db, '--json']);
   return r.json.slice(1).map((o) => o.pid as number).sort((a, b) => a - b);
@@ -338,10 +346,7 @@ describe('follow mode (-f)', function () {
     f = new Follow(['-f', log], env);
     await f.waitFor(pid);
     assert.equal(await f.stop(), 0);
-    const r = cli(['history', '--db', env.KLOGSCAN_DB, '--json']);
-    const shown = r.json.flatMap((i) => cli(['show', String(i.id), '--db', env.KLOGSCAN_DB, '--json']).json.slice(1));
-    assert.deepEqual(shown.map((o) => o.pid).sort(), [200, 201, 202, 203, 204, 205]);
-    for (const o of shown) assert.equal((o.frames as unknown[]).length, 15, `report ${o.pid as number}`);
+    assert.deepEqual(storedReports(env.KLOGSCAN_DB), [200, 201, 202, 203, 204, 205].map((p) => [p, 15]));
   });
 
   it('a rotation between the lines of a report after a quiet spell does not cut it short', async () => {
@@ -401,9 +406,7 @@ describe('follow mode (-f)', function () {
     f = new Follow(['-f', log], env);
     await f.waitFor(800);
     assert.equal(await f.stop(), 0);
-    const shown = cli(['history', '--db', env.KLOGSCAN_DB, '--json']).json
-      .flatMap((i) => cli(['show', String(i.id), '--db', env.KLOGSCAN_DB, '--json']).json.slice(1));
-    assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length]).sort(), [[700, 15], [800, 15]]);
+    assert.deepEqual(storedReports(env.KLOGSCAN_DB), [[700, 15], [800, 15]]);
   });
 
   it('-f messages kern.log with the same kernel lines in both: one whole report, not a doubled trace', async () => {
@@ -444,9 +447,7 @@ describe('follow mode (-f)', function () {
     await f.waitFor(111);
     await f.waitFor(222);
     assert.equal(await f.stop(), 0);
-    const shown = cli(['history', '--db', env.KLOGSCAN_DB, '--json']).json
-      .flatMap((i) => cli(['show', String(i.id), '--db', env.KLOGSCAN_DB, '--json']).json.slice(1));
-    assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length]).sort(), [[111, 15], [222, 15]]);
+    assert.deepEqual(storedReports(env.KLOGSCAN_DB), [[111, 15], [222, 15]]);
   });
 
   it('kill -9 while a wrapped header waits for its rest: the restart reads it from its first line', async () => {
@@ -494,9 +495,7 @@ describe('follow mode (-f)', function () {
     f = new Follow(['-f', log], env);
     await f.waitFor(1001);
     assert.equal(await f.stop(), 0);
-    const shown = cli(['history', '--db', env.KLOGSCAN_DB, '--json']).json
-      .flatMap((i) => cli(['show', String(i.id), '--db', env.KLOGSCAN_DB, '--json']).json.slice(1));
-    assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length]).sort(), [[1001, 15], [1002, 15]]);
+    assert.deepEqual(storedReports(env.KLOGSCAN_DB), [[1001, 15], [1002, 15]]);
   });
 
   it('a stream on stdin that stays open: each report is printed after a short pause', async () => {
