@@ -279,6 +279,7 @@ export class HungTaskBuilder implements Builder {
       kind: header.kind,
       host: line.host,
       time: line.time,
+      ...(line.yearGuessed ? { yearGuessed: true } : {}),
       uptime: line.uptime,
       bootId: line.bootId,
       caller: line.caller,

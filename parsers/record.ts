@@ -28,6 +28,8 @@ export interface KernelLine {
   format: string;
   /** kmsg records flagged `c` (first piece of a line) and `+` (a further piece). */
   piece?: 'first' | 'more';
+  /** The time's year was guessed (a BSD syslog date carries none). */
+  yearGuessed?: boolean;
 }
 
 /** Where a frame ran: the task's own stack, or an interrupt/exception stack printed inside it. */
@@ -86,6 +88,8 @@ export interface TaskReport {
   kind: ReportKind;
   host: string | null;
   time: number | null;
+  /** The year of `time` was guessed: the same report elsewhere may carry another year. */
+  yearGuessed?: boolean;
   uptime: number | null;
   bootId: string | null;
   caller: string | null;

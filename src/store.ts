@@ -203,6 +203,9 @@ const MIGRATIONS: string[] = [
   UPDATE reports SET boot_time = CAST(substr(boot_key, 2) AS INTEGER) * 60 WHERE boot_key GLOB 't[0-9]*';
   UPDATE incidents SET boot_time = CAST(substr(boot_key, 2) AS INTEGER) * 60 WHERE boot_key GLOB 't[0-9]*';
   CREATE INDEX incidents_uptime ON incidents (host_id, scope, last_uptime);
+  -- 1 when the year of time was guessed (a BSD syslog date): the same report in the journal
+  -- carries the real year.
+  ALTER TABLE reports ADD COLUMN year_guessed INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 
@@ -651,11 +654,14 @@ export class Store {
       WHERE host_id = ? AND pid = ? AND task = ? AND kind = ? AND blocked_seconds IS ?
         AND (? IS NULL OR source_id = ?)
         AND ((time IS NOT NULL AND ? IS NOT NULL AND abs(time - ?) <= ${SAME_MS})
+          OR ((year_guessed = 1 OR ? = 1) AND time IS NOT NULL AND ? IS NOT NULL
+            AND strftime('%m-%d', time / 1000, 'unixepoch') = strftime('%m-%d', ? / 1000, 'unixepoch')
+            AND abs(time % 86400000 - ? % 86400000) <= ${SAME_MS})
           OR (uptime IS NOT NULL AND ? IS NOT NULL AND abs(uptime - ?) <= ${SAME_UPTIME})
           OR (time IS NULL AND uptime IS NULL AND ? IS NULL AND ? IS NULL AND (source_id <> ? OR source_line = ?)))
       ORDER BY id LIMIT 1`).get(
       hostId, r.pid, r.task, r.kind, r.blockedSeconds, scopeSource, scopeSource,
-      r.time, r.time, r.uptime, r.uptime, r.time, r.uptime, sourceId, r.source.line,
+      r.time, r.time, r.yearGuessed ? 1 : 0, r.time, r.time, r.time, r.uptime, r.uptime, r.time, r.uptime, sourceId, r.source.line,
     ) as SameRow | undefined;
   }
 
@@ -709,13 +715,13 @@ export class Store {
     const id = Number(this.stmt(`INSERT INTO reports (incident_id, host_id, boot_key, boot_time, kind, time, uptime, task, pid,
         blocked_seconds, state, kernel, log_kernel, tainted, signature, fingerprint, culprit, wait, best_rule,
         best_verdict, best_kind, best_role, owner_task, owner_pid, owner_lock, nframes, truncated, source_id,
-        source_line, raw, json, recorded)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        source_line, raw, json, recorded, year_guessed)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
       incident, hostId, bootKey, bootTime, r.kind, r.time, r.uptime, r.task, r.pid, r.blockedSeconds, r.state, r.kernel,
       r.logKernel, r.tainted, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
       a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
       r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, r.frames.length,
-      r.truncated ? 1 : 0, sourceId, r.source.line, r.lines.join('\n'), json, Date.now(),
+      r.truncated ? 1 : 0, sourceId, r.source.line, r.lines.join('\n'), json, Date.now(), r.yearGuessed ? 1 : 0,
     ).lastInsertRowid);
     this.writeDetails(id, a, false);
     if (bootKey) this.bootRow(r.host, bootKey, r.logKernel, r.time);

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Store } from '../src/store.js';
-import { BIN, cli, sample, scanText, tmpdir } from './helpers.js';
+import { BIN, cli, ROOT, sample, scanText, tmpdir } from './helpers.js';
 
 const JAVA = 'samples/seed/centos7-java-rwsem.messages';
 const BARE = sample('formats/seed-java.bare.log');
@@ -390,5 +390,20 @@ describe('store: second review', function () {
     }
     assert.match(stderr, /is locked by another process: keeping what is read in memory/);
     assert.match(stderr, /stayed locked by another process: what was read since the last stored position is not stored \(no position was ever stored: restart with -f --from-start/);
+  });
+
+  it('issue 4 as an operator runs it: a syslog file of any age and the same report from the journal are one', () => {
+    // No --year: the syslog copy is dated by the file's modification time (today), the journal
+    // copy carries the real year (2019).
+    for (const order of [['syslog', 'journal'], ['journal', 'syslog']]) {
+      const dir = tmpdir();
+      const db = path.join(dir, 'k.db');
+      const files = {
+        syslog: [write(dir, 'messages', sample('seed/centos7-java-rwsem.messages')), write(dir, 'ps.dmesg', sample('seed/alios7-ps-cmdline.dmesg'))],
+        journal: [path.join(ROOT, 'samples/formats/seed-java.journal-json.log')],
+      };
+      for (const which of order) for (let i = 0; i < 2; i++) assert.equal(cli(['--db', db, ...files[which as 'syslog' | 'journal']]).status, 0);
+      assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 2, order.join(' then '));
+    }
   });
 });

@@ -145,6 +145,8 @@ export const syslog: LineFormat = {
     const c0 = line.charCodeAt(0);
     let m: RegExpExecArray | null;
     let time: number;
+    /** A BSD date has no year: it is guessed from the reference time. */
+    let guessed = false;
     if ((c0 >= 48 && c0 <= 57) || c0 === 60) {
       m = ISO.exec(line);
       if (m?.groups) {
@@ -166,9 +168,12 @@ export const syslog: LineFormat = {
       const mon = MONTH_INDEX[g.mon] ?? monthOf(g.mon);
       if (mon === undefined || mon === null) return null;
       time = yearless(ctx, mon, +g.day, +g.h, +g.m, +g.s, fracMs(g.frac));
+      guessed = true;
     }
     const ht = splitHostTag(line.slice(m[0].length));
     if (!ht) return null;
-    return programLine('syslog', ht.host, ht.tag, ht.msg, time!);
+    const kl = programLine('syslog', ht.host, ht.tag, ht.msg, time!);
+    if (guessed) kl.yearGuessed = true;
+    return kl;
   },
 };
