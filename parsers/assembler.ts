@@ -74,6 +74,8 @@ interface Open {
   builder: Builder;
   host: string | null;
   lastSeen: number;
+  /** Whose banner and evidence apply (see machine()). */
+  machine: string;
   /** The host's boot banner release when the header arrived ("earlier in the input"). */
   banner: { kernel: string; bootId: string | null } | null;
   /** Where what is open began: a read position saved before it would lose it. */
@@ -121,9 +123,9 @@ export class Assembler {
   /** Lines of other programs in a syslog file are dismissed without decoding. */
   private readonly quickReject: boolean;
   private readonly open = new Map<string, Open>();
-  private readonly hosts = new Map<string | null, HostState>();
+  private readonly hosts = new Map<string, HostState>();
   /** Evidence per host, in order of last use (a Map keeps insertion order: re-inserted on use). */
-  private readonly evidence = new Map<string | null, Evidence>();
+  private readonly evidence = new Map<string, Evidence>();
   private readonly pieces = new Map<string, PendingPiece>();
   private counter = 0;
   /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
@@ -173,7 +175,19 @@ export class Assembler {
     this.scope = scope;
   }
 
+  /** The input of the line being read: lines without a host name are one machine per input. */
+  private input = '';
+
+  /**
+   * Whose boot banner and evidence a line is: its host, or for a line without one, its input (two
+   * host-less files may come from two machines; a banner or an NFS line of one says nothing of the other).
+   */
+  private machine(host: string | null): string {
+    return host ?? `\u0000${this.input}`;
+  }
+
   push(raw: string, pos: SourcePosition): void {
+    this.input = pos.name;
     if (this.openCount === 0 && !this.hasNeedle(raw)) return;
     const line = this.quickReject && surelyNotKernel(raw) ? null : decodeLine(raw, this.ctx, this.format);
     this.counter++;
@@ -276,10 +290,11 @@ export class Assembler {
   private start(key: string, line: KernelLine, text: string, raw: string, pos: SourcePosition,
     header: ReturnType<typeof parseHeader>, section: ReturnType<typeof parseSection>): void {
     if (header || section) {
-      const h = this.hosts.get(line.host);
+      const h = this.hosts.get(this.machine(line.host));
       const open: Open = {
         builder: null as unknown as Builder,
         host: line.host,
+        machine: this.machine(line.host),
         lastSeen: this.counter,
         banner: h?.kernel ? { kernel: h.kernel, bootId: h.bootId } : null,
         start: pos,
@@ -300,10 +315,10 @@ export class Assembler {
     if (text.includes(BANNER_NEEDLE)) {
       const m = BANNER.exec(text.trimStart());
       if (m) {
-        const h = this.host(line.host);
+        const h = this.host(this.machine(line.host));
         h.kernel = m[1];
         h.bootId = line.bootId;
-        this.evidence.delete(line.host);
+        this.evidence.delete(this.machine(line.host));
         if (this.onBoot) {
           const t = line.time;
           const start = t === null ? null : t / 1000 - (line.uptime ?? 0);
@@ -319,11 +334,12 @@ export class Assembler {
     }
     for (const n of this.contextNeedles) {
       if (text.includes(n)) {
-        let c = this.evidence.get(line.host);
-        if (c) this.evidence.delete(line.host);
+        const who = this.machine(line.host);
+        let c = this.evidence.get(who);
+        if (c) this.evidence.delete(who);
         else c = [];
-        this.evidence.set(line.host, c);
-        if (this.evidence.size > CONTEXT_HOSTS) this.evidence.delete(this.evidence.keys().next().value as string | null);
+        this.evidence.set(who, c);
+        if (this.evidence.size > CONTEXT_HOSTS) this.evidence.delete(this.evidence.keys().next().value as string);
         const t = text.trim();
         c.push({ needle: n, text: t.length > CONTEXT_LINE ? t.slice(0, CONTEXT_LINE) : t });
         let same = 0;
@@ -334,7 +350,7 @@ export class Assembler {
     }
   }
 
-  private host(name: string | null): HostState {
+  private host(name: string): HostState {
     let h = this.hosts.get(name);
     if (!h) {
       h = { kernel: null, bootId: null };
@@ -363,7 +379,7 @@ export class Assembler {
       r.logKernel = b.kernel;
       r.kernelSource = 'banner';
     }
-    const ev = this.evidence.get(o.host);
+    const ev = this.evidence.get(o.machine);
     if (ev) r.context = ev.map((e) => e.text);
     if (r.suppressesFurther) this.suppressed.add(r.host);
     this.emit(r);

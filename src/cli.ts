@@ -58,7 +58,7 @@ Scan options:
   --version            print the version
 
 Follow options (-f): --from-start (first run reads the files from the beginning),
-  --print-cursor (journal JSON on stdin: print the last __CURSOR on exit)
+  --print-cursor (print the journal cursor that a run on journal JSON stdin stored, for journalctl --after-cursor)
 
 History filters: --since 7d|DATE  --until DATE  --host H  --rule ID  --kind K
   --fingerprint F  --limit N (default 50); --json on history, show and stats

@@ -203,8 +203,10 @@ const MIGRATIONS: string[] = [
   UPDATE reports SET boot_time = CAST(substr(boot_key, 2) AS INTEGER) * 60 WHERE boot_key GLOB 't[0-9]*';
   UPDATE incidents SET boot_time = CAST(substr(boot_key, 2) AS INTEGER) * 60 WHERE boot_key GLOB 't[0-9]*';
   CREATE INDEX incidents_uptime ON incidents (host_id, scope, last_uptime);
-  -- 1 when the year of time was guessed (a BSD syslog date): the same report in the journal
-  -- carries the real year.
+  `,
+  // 3: whether the year of a report's time was guessed (a BSD syslog date): the same report in
+  // the journal carries the real year.
+  `
   ALTER TABLE reports ADD COLUMN year_guessed INTEGER NOT NULL DEFAULT 0;
   `,
 ];
@@ -1021,7 +1023,10 @@ export class Store {
    * hosts ran later (from boot banners and later reports) and never showed it on, the lowest.
    */
   private probableFix(fingerprint: string): string | null {
-    const seen = this.db.prepare(`SELECT host_id, max(coalesce(time, 0)) AS last FROM reports WHERE fingerprint = ? GROUP BY host_id`).all(fingerprint) as { host_id: number; last: number }[];
+    // Only named hosts have a kernel timeline: reports without a host name may come from any
+    // number of machines, and another machine's later kernel is no fix.
+    const seen = this.db.prepare(`SELECT r.host_id, max(coalesce(r.time, 0)) AS last FROM reports r JOIN hosts h ON h.id = r.host_id
+      WHERE r.fingerprint = ? AND h.key <> '' GROUP BY r.host_id`).all(fingerprint) as { host_id: number; last: number }[];
     const withIt = new Set((this.db.prepare('SELECT DISTINCT kernel FROM reports WHERE fingerprint = ? AND kernel IS NOT NULL').all(fingerprint) as { kernel: string }[]).map((r) => r.kernel));
     if (withIt.size === 0) return null;
     const newest = [...withIt].sort(compareReleases).at(-1)!;

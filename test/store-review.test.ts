@@ -406,4 +406,67 @@ describe('store: second review', function () {
       assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 2, order.join(' then '));
     }
   });
+
+  it('host-less files do not lend each other boot banners, evidence or a probable fix', () => {
+    const dir = tmpdir();
+    const banner = write(dir, 'banner.log', '[    0.000000] Linux version 3.10.0-862.el7.x86_64 (mockbuild@x) (gcc 4.8.5) #1 SMP\n');
+    const nfs = write(dir, 'nfs.log', '[  100.000000] nfs: server filer1 not responding, still trying\n');
+    const bare = path.join(ROOT, 'samples/formats/seed-java.dmesg.log');
+    const one = cli(['--no-db', '--json', banner, nfs, bare]).json[0];
+    assert.equal(one.kernel, null, 'another file\'s boot banner is no kernel of this one');
+    assert.deepEqual(one.context ?? [], []);
+    // Two machines piped one after another: the later kernel of the other one is no fix.
+    const db = path.join(dir, 'k.db');
+    const dmesgT = (day: string, release: string, task: string): string => sample('formats/seed-java.dmesg-T.log')
+      .replace(/Jan 29/g, day).replace('java:181134', task).replace(/Not tainted|Tainted:.*$/m, `Tainted: G OE ${release} #1`);
+    cli(['--db', db], { input: dmesgT('Jan 29', '3.10.0-862.14.4.el7.x86_64', 'java:181134') });
+    cli(['--db', db], { input: dmesgT('Mar 29', '3.10.0-1160.el7.x86_64', 'kworker/0:1:77') });
+    const stats = cli(['stats', '--db', db, '--json']).json;
+    assert.ok(stats.length >= 1);
+    for (const row of stats) assert.equal(row.probable_fix ?? null, null, JSON.stringify(row));
+  });
+
+  it('a database of schema 2 is upgraded (the year column came in a migration of its own)', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    cli(['--db', db, JAVA]);
+    const d = new Database(db);
+    d.exec('ALTER TABLE reports DROP COLUMN year_guessed; PRAGMA user_version = 2;');
+    d.close();
+    const r = cli(['--db', db, '--json', path.join(ROOT, 'samples/formats/seed-java.dmesg.log')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((r.json.at(-1)!.stored as { new: number }).new, 1);
+  });
+
+  it('history: --kind is checked, a fingerprint in capitals is found; --print-cursor needs the database', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const fp = cli(['--db', db, '--json', JAVA]).json[0].fingerprint as string;
+    const bad = cli(['history', '--db', db, '--kind', 'bogus']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--kind takes hung_task or blocked_state/);
+    assert.equal(cli(['history', '--db', db, '--json', '--fingerprint', fp.slice(0, 6).toUpperCase()]).json.length, 1);
+    const pc = cli(['--print-cursor', '--no-db']);
+    assert.equal(pc.status, 2);
+    assert.match(pc.stderr, /cannot be used with --no-db/);
+  });
+
+  it('journal JSON on stdin stopped inside a report keeps the cursor before it, so a restart reads it whole', async () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const journal = sample('formats/seed-java.journal-json.log').trim().split('\n');
+    const child = spawn(process.execPath, [BIN, '--db', db, '--json'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'ignore', 'pipe'] });
+    const exited = new Promise((r) => child.on('exit', r));
+    child.stdin.write(journal.slice(0, 1).map((l) => l.replace(/INFO: task java:181134 blocked for more than 120 seconds\./, 'e1000e: eth0 NIC Link is Up')).join('\n') + '\n');
+    await sleep(1200); // idle: the cursor of that line is stored
+    child.stdin.write(journal.slice(0, 8).join('\n') + '\n');
+    await sleep(200);
+    child.kill('SIGTERM');
+    await exited;
+    const cursor = cli(['--print-cursor', '--db', db]).stdout.trim();
+    assert.equal(cursor, (JSON.parse(journal[0]) as { __CURSOR: string }).__CURSOR, 'the cursor before the report, not inside it');
+    // The restart (journalctl --after-cursor) gives the report again, whole: the better copy wins.
+    cli(['--db', db], { input: journal.join('\n') + '\n' });
+    assert.equal(count(db, 'SELECT nframes AS n FROM reports'), 15);
+  });
 });

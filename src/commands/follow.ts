@@ -24,6 +24,7 @@ const STOP_WAIT_MS = 10_000;
 export async function followCommand(v: ScanValues, files: string[]): Promise<number> {
   if (v['print-cursor']) {
     if (files.length > 0 || v.follow) throw new UsageError('--print-cursor takes no files: it prints the journal cursor stored for stdin');
+    if (v['no-db']) throw new UsageError('--print-cursor reads the cursor from the database: it cannot be used with --no-db');
     const store = openStore(v.db, { readonly: true });
     try {
       const cursor = store.getPosition('-')?.cursor ?? null;
@@ -127,7 +128,7 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
       }
     }
   } catch (e) {
-    totals.errors++;
+    totals.aborted = true;
     totals.lines = follower.lines;
     if (!out.closed) writeSummary(v, setup, totals);
     throw e;

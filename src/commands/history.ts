@@ -15,6 +15,9 @@ function when(i: IncidentRow): string {
   return `recorded ${formatTime(i.recorded)}`;
 }
 
+/** The kinds of report klogscan stores. */
+const REPORT_KINDS = ['hung_task', 'blocked_state'];
+
 function verdictText(paint: Painter, rule: string | null, verdict: string | null): string {
   if (!rule) return paint('gray', 'no known cause');
   return `${safe(rule)} (${paint(VERDICT_STYLE[verdict as keyof typeof VERDICT_STYLE] ?? 'yellow', verdict ?? 'unknown')})`;
@@ -56,13 +59,15 @@ export async function historyCommand(args: string[], help: string): Promise<numb
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`history takes no arguments, only options (got "${positionals[0]}")`);
+  if (v.kind !== undefined && !REPORT_KINDS.includes(v.kind)) throw new UsageError(`--kind takes ${REPORT_KINDS.join(' or ')}, not "${v.kind}"`);
   const filter = {
     since: v.since !== undefined ? parseWhen(v.since, '--since') : undefined,
     until: v.until !== undefined ? parseWhen(v.until, '--until') : undefined,
     host: v.host,
     rule: v.rule,
     kind: v.kind,
-    fingerprint: v.fingerprint,
+    // Fingerprints are printed in lower case; one pasted in capitals is the same one.
+    fingerprint: v.fingerprint?.toLowerCase(),
     limit: v.limit !== undefined ? positiveInt(v.limit, '--limit') : 50,
   };
   const store = openStore(v.db, { readonly: true });

@@ -162,8 +162,10 @@ class Progress {
 export interface RunTotals {
   /** Inputs read (files, stdin; followed names). */
   inputs: number;
-  /** Inputs that could not be read, and an error that ended the run. */
+  /** Inputs that could not be read. */
   errors: number;
+  /** An error (of the store, say) ended the run. */
+  aborted: boolean;
   lines: number;
   /** Bytes of log text (decompressed). */
   bytes: number;
@@ -173,7 +175,7 @@ export interface RunTotals {
 }
 
 export function newTotals(): RunTotals {
-  return { inputs: 0, errors: 0, lines: 0, bytes: 0, compressed: null, started: process.hrtime.bigint() };
+  return { inputs: 0, errors: 0, aborted: false, lines: 0, bytes: 0, compressed: null, started: process.hrtime.bigint() };
 }
 
 /**
@@ -202,7 +204,7 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
       header_only: c.headerOnly,
       suppressed_hosts: suppressed,
       inputs: t.inputs,
-      errors: t.errors,
+      errors: t.errors + (t.aborted ? 1 : 0),
       lines: t.lines,
       bytes: t.bytes,
       compressed_bytes: t.compressed,
@@ -219,7 +221,7 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
   if (c.truncated) parts.push(`${c.truncated} cut short`);
   if (c.headerOnly) parts.push(`${c.headerOnly} without a trace`);
   const where = `${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${t.lines} line${t.lines === 1 ? '' : 's'}`;
-  out.write(`${c.reports > 0 ? '\n' : ''}${paint('bold', 'summary')}: ${parts.join(', ')} (${where}${t.errors ? `, ${t.errors} unreadable` : ''})\n`);
+  out.write(`${c.reports > 0 ? '\n' : ''}${paint('bold', 'summary')}: ${parts.join(', ')} (${where}${t.errors ? `, ${t.errors} unreadable` : ''}${t.aborted ? ', stopped by an error' : ''})\n`);
   if (store) {
     const inc = stored.incidents.size;
     out.write(`${paint('bold', 'stored')}: ${stored.fresh} new report${stored.fresh === 1 ? '' : 's'}${stored.duplicates ? `, ${stored.duplicates} already known` : ''}, ${inc} incident${inc === 1 ? '' : 's'}, in ${safe(store.file)} (klogscan history)\n`);
@@ -314,12 +316,15 @@ export async function scanCommand(args: string[], help: string, version: string)
       // the report that the rotation cut in two whole. The end of the run finishes them.
       store?.commit();
     }
+    // Stopped (SIGTERM) in the middle of a report: the stream was cut, not ended. The cursor stays
+    // where no report was open, so that a restart with --after-cursor reads that report whole.
+    const cut = signals.isStopped() && !scanner.idle();
     scanner.flush();
-    saveCursor();
+    if (!cut) saveCursor();
     store?.commit();
   } catch (e) {
     progress.done();
-    totals.errors++;
+    totals.aborted = true;
     if (!out.closed) writeSummary(v, setup, totals);
     throw e;
   } finally {
