@@ -214,14 +214,17 @@ const MIGRATIONS: string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** The database to use when --db is not given, and whether its directory may be created. */
-export function defaultDbPath(): string {
+export function defaultDbPath(create = false): string {
   if (process.env.KLOGSCAN_DB) return process.env.KLOGSCAN_DB;
   if (process.getuid && process.getuid() === 0) {
     const dir = '/var/lib/klogscan';
+    const file = path.join(dir, 'klogscan.db');
+    // Only a run that stores creates the directory; a query looks where a scan would store.
+    if (!create && !fs.existsSync(dir)) return file;
     try {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (create) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       fs.accessSync(dir, fs.constants.W_OK);
-      return path.join(dir, 'klogscan.db');
+      return file;
     } catch {
       // fall through to the per-user location
     }
@@ -363,7 +366,8 @@ export class Store {
   static open(file: string, opts: OpenOptions = {}): Store {
     const dir = path.dirname(path.resolve(file));
     if (!fs.existsSync(dir)) {
-      if (!opts.createDir || opts.readonly) throw new StoreError(`cannot open database ${file}: directory ${dir} does not exist`);
+      if (opts.readonly) throw new StoreError(`no database at ${file} yet: scan some logs first (klogscan FILE), or pass --db`);
+      if (!opts.createDir) throw new StoreError(`cannot open database ${file}: directory ${dir} does not exist`);
       try {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       } catch (e) {

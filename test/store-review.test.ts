@@ -469,4 +469,14 @@ describe('store: second review', function () {
     cli(['--db', db], { input: journal.join('\n') + '\n' });
     assert.equal(count(db, 'SELECT nframes AS n FROM reports'), 15);
   });
+
+  it('a query as root before any scan creates no /var/lib/klogscan and says there is no database yet', function () {
+    if (process.getuid?.() !== 0 || fs.existsSync('/var/lib/klogscan')) this.skip();
+    for (const args of [['history'], ['stats'], ['--print-cursor']]) {
+      const r = cli(args, { env: { KLOGSCAN_DB: '' } });
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr, 'klogscan: no database at /var/lib/klogscan/klogscan.db yet: scan some logs first (klogscan FILE), or pass --db\n');
+      assert.equal(fs.existsSync('/var/lib/klogscan'), false, args.join(' '));
+    }
+  });
 });

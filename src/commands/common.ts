@@ -71,7 +71,7 @@ export function ruleSet(dirs: string[] | undefined): RuleSet {
 /** Opens the database named by --db, else the default location (created on first use). */
 export function openStore(db: string | undefined, opts: OpenOptions = {}): Store {
   if (db !== undefined) return Store.open(db, { ...opts, createDir: false });
-  return Store.open(defaultDbPath(), { ...opts, createDir: !opts.readonly });
+  return Store.open(defaultDbPath(!opts.readonly), { ...opts, createDir: !opts.readonly });
 }
 
 /** `7d`, `24h`, `30m`, `2w`, or a date/time (`2019-01-29`, `2019-01-29T10:41`): ms since the epoch. */
