@@ -177,17 +177,25 @@ export class Assembler {
 
   /** The input of the line being read: lines without a host name are one machine per input. */
   private input = '';
+  private inputName = '';
 
   /**
    * Whose boot banner and evidence a line is: its host, or for a line without one, its input (two
    * host-less files may come from two machines; a banner or an NFS line of one says nothing of the other).
    */
+  private setInput(name: string): void {
+    if (name === this.inputName) return;
+    this.inputName = name;
+    // Follow mode reads the rest of a rotated file as "NAME (rotated)": still NAME's machine.
+    this.input = name.replace(/ \(rotated(?: \d+)?\)$/, '');
+  }
+
   private machine(host: string | null): string {
     return host ?? `\u0000${this.input}`;
   }
 
   push(raw: string, pos: SourcePosition): void {
-    this.input = pos.name;
+    this.setInput(pos.name);
     if (this.openCount === 0 && !this.hasNeedle(raw)) return;
     const line = this.quickReject && surelyNotKernel(raw) ? null : decodeLine(raw, this.ctx, this.format);
     this.counter++;
@@ -368,7 +376,13 @@ export class Assembler {
     }
     const held = o.held;
     o.held = null;
-    if (held) this.route(key, held.line, held.text, held.raw, held.pos);
+    if (held) {
+      // The held line is of its own input, which may not be the one being read now.
+      const now = this.inputName;
+      this.setInput(held.pos.name);
+      this.route(key, held.line, held.text, held.raw, held.pos);
+      this.setInput(now);
+    }
   }
 
   /** Adds what the stream knew (boot banner release, context lines) and hands the report on. */

@@ -89,6 +89,11 @@ export class Scanner implements LineSink {
     this.assembler.flush();
   }
 
+  /** The user gave the year of year-less dates (--year): they are no guesses. */
+  yearGiven(): void {
+    this.ctx.yearGiven = true;
+  }
+
   /** Moves the reference for year-less dates on (a stream is dated when it is read). */
   setReferenceTime(referenceTime: number): void {
     this.ctx.referenceTime = referenceTime;

@@ -68,6 +68,13 @@ const BOOT_TOLERANCE = 120;
 
 /** Same-report tolerance in ms and in seconds of uptime. */
 const SAME_MS = 60_000;
+/**
+ * The new time (three parameters) moved into the stored report's year is within SAME_MS of it,
+ * or an hour off (a guessed year may fall on the other side of a daylight saving change).
+ */
+const GUESSED_YEAR_SAME = `(SELECT d <= ${SAME_MS} OR abs(d - 3600000) <= ${SAME_MS} FROM (SELECT abs(time - (
+    CAST(strftime('%s', ? / 1000, 'unixepoch', (CAST(strftime('%Y', time / 1000, 'unixepoch') AS INTEGER)
+      - CAST(strftime('%Y', ? / 1000, 'unixepoch') AS INTEGER)) || ' years') AS INTEGER) * 1000 + ? % 1000)) AS d))`;
 const SAME_UPTIME = 60;
 
 const MIGRATIONS: string[] = [
@@ -429,8 +436,10 @@ export class Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     for (let v = version; v < SCHEMA_VERSION; v++) {
+      // Test builds of this version put migration 3's column into migration 2: not again.
+      const done = v === 2 && (this.db.prepare("SELECT 1 AS x FROM pragma_table_info('reports') WHERE name = 'year_guessed'").get() !== undefined);
       this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]);
+        if (!done) this.db.exec(MIGRATIONS[v]);
         this.db.pragma(`user_version = ${v + 1}`);
       }).immediate();
     }
@@ -661,13 +670,12 @@ export class Store {
         AND (? IS NULL OR source_id = ?)
         AND ((time IS NOT NULL AND ? IS NOT NULL AND abs(time - ?) <= ${SAME_MS})
           OR ((year_guessed = 1 OR ? = 1) AND time IS NOT NULL AND ? IS NOT NULL
-            AND strftime('%m-%d', time / 1000, 'unixepoch') = strftime('%m-%d', ? / 1000, 'unixepoch')
-            AND abs(time % 86400000 - ? % 86400000) <= ${SAME_MS})
+            AND ${GUESSED_YEAR_SAME})
           OR (uptime IS NOT NULL AND ? IS NOT NULL AND abs(uptime - ?) <= ${SAME_UPTIME})
           OR (time IS NULL AND uptime IS NULL AND ? IS NULL AND ? IS NULL AND (source_id <> ? OR source_line = ?)))
       ORDER BY id LIMIT 1`).get(
       hostId, r.pid, r.task, r.kind, r.blockedSeconds, scopeSource, scopeSource,
-      r.time, r.time, r.yearGuessed ? 1 : 0, r.time, r.time, r.time, r.uptime, r.uptime, r.time, r.uptime, sourceId, r.source.line,
+      r.time, r.time, r.yearGuessed ? 1 : 0, r.time, r.time, r.time, r.time, r.uptime, r.uptime, r.time, r.uptime, sourceId, r.source.line,
     ) as SameRow | undefined;
   }
 

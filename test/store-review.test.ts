@@ -479,4 +479,38 @@ describe('store: second review', function () {
       assert.equal(fs.existsSync('/var/lib/klogscan'), false, args.join(' '));
     }
   });
+  it('a guessed year: --year is no guess, midnight and a daylight saving change do not split a report', () => {
+    const dir = tmpdir();
+    const java = sample('seed/centos7-java-rwsem.messages');
+    const journal = sample('formats/seed-java.journal-json.log');
+    const db = path.join(dir, 'y.db');
+    cli(['--db', db, '--year', '2024', write(dir, 'm2024', java)]);
+    assert.equal((cli(['--db', db, '--json', '--year', '2025', write(dir, 'm2025', java)]).json.at(-1)!.stored as { new: number }).new, 1, 'two years given, two reports');
+    const pair = (name: string, tz: string, syslogStamp: string, realtimeUs: string): Record<string, unknown> => {
+      const pdb = path.join(dir, `${name}.db`);
+      const env = { TZ: tz };
+      cli(['--db', pdb], { env, input: journal.replace(/"__REALTIME_TIMESTAMP":"\d+"/g, `"__REALTIME_TIMESTAMP":"${realtimeUs}"`) });
+      const file = write(dir, `${name}.messages`, java.replace(/^Jan 29 10:41:0\d/gm, syslogStamp));
+      return cli(['--db', pdb, '--json', file], { env }).json.at(-1)!.stored as Record<string, unknown>;
+    };
+    // 2019-01-30 00:00:00.3 UTC in the journal, Jan 29 23:59:59 in syslog (year guessed).
+    assert.equal(pair('midnight', 'UTC', 'Jan 29 23:59:59', '1548806400300000').new, 0);
+    // 2019-03-09 12:00 EST in the journal; the guessed year has daylight saving on Mar 9.
+    assert.equal(pair('dst', 'America/New_York', 'Mar  9 12:00:00', '1552150800000000').new, 0);
+  });
+
+  it('a line held back when a report ends counts for its own host-less input, not the next one', () => {
+    const dir = tmpdir();
+    const a = write(dir, 'hA.dmesg', HA);
+    const b = write(dir, 'hB.dmesg', HB);
+    const alone = cli(['--no-db', '--json', b]).json[0];
+    const after = cli(['--no-db', '--json', a, b]).json.find((o) => o.source && (o.source as { name: string }).name === b)!;
+    assert.deepEqual(after.context ?? [], alone.context ?? []);
+    assert.deepEqual(after.matches, alone.matches);
+  });
 });
+
+/** Host-less dmesg of one machine: a report cut short mid-trace, then an NFS line (held when the report ends). */
+const HA = "[  300.000000] INFO: task dd:111 blocked for more than 120 seconds.\n[  300.000020] \"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.\n[  300.000030] task:dd              state:D stack:    0 pid:  111 ppid:  100 flags:0x00004000\n[  300.000040] Call Trace:\n[  300.000060]  __schedule+0x2cd/0x890\n[  300.000070]  schedule+0x4e/0xb0\n[  300.000080]  io_schedule+0x16/0x40\n[  300.000090] nfs: server filerA not responding, still trying\n";
+/** Host-less dmesg of another machine: a report in page writeback, no NFS line. */
+const HB = "[  300.000000] INFO: task cp:4242 blocked for more than 120 seconds.\n[  300.000020] \"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.\n[  300.000030] task:cp              state:D stack:    0 pid: 4242 ppid:  4000 flags:0x00004000\n[  300.000040] Call Trace:\n[  300.000050]  <TASK>\n[  300.000060]  __schedule+0x2cd/0x890\n[  300.000070]  schedule+0x4e/0xb0\n[  300.000080]  io_schedule+0x16/0x40\n[  300.000090]  folio_wait_bit_common+0x14a/0x360\n[  300.000100]  folio_wait_writeback+0x28/0x80\n[  300.000110]  __filemap_fdatawait_range+0x8d/0xf0\n[  300.000120]  filemap_write_and_wait_range+0x85/0xf0\n[  300.000130]  do_syscall_64+0x59/0xc0\n[  300.000140]  entry_SYSCALL_64_after_hwframe+0x61/0xcb\n[  300.000150]  </TASK>\n";

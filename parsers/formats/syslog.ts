@@ -168,7 +168,7 @@ export const syslog: LineFormat = {
       const mon = MONTH_INDEX[g.mon] ?? monthOf(g.mon);
       if (mon === undefined || mon === null) return null;
       time = yearless(ctx, mon, +g.day, +g.h, +g.m, +g.s, fracMs(g.frac));
-      guessed = true;
+      guessed = ctx.yearGiven !== true;
     }
     const ht = splitHostTag(line.slice(m[0].length));
     if (!ht) return null;

@@ -11,6 +11,8 @@ export interface DecodeContext {
    * is placed in the year that puts it at or before the reference (plus a day of clock skew).
    */
   referenceTime: number;
+  /** The user gave the year (--year): a date without one is then not a guess. */
+  yearGiven?: boolean;
 }
 
 export interface LineFormat {

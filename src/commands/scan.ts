@@ -260,6 +260,7 @@ export async function scanCommand(args: string[], help: string, version: string)
   }
   const setup = setupScan(v);
   const { scanner, store } = setup;
+  if (year !== null) scanner.yearGiven();
   const inputs = positionals.length > 0 ? positionals : ['-'];
   const signals = onStopSignals();
   if (inputs.includes('-') && process.stdin.isTTY) {
