@@ -19,7 +19,7 @@ import { surelyNotKernel } from './formats/syslog.js';
 import { BlockedStateSection, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
 import { parseFrameLine } from './frame.js';
 import { HEADER_NEEDLE, HungTaskBuilder, LIMITS, parseBlocker, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
-import type { TaskReport, KernelLine } from './record.js';
+import { followedName, type TaskReport, type KernelLine } from './record.js';
 
 export const BANNER_NEEDLE = 'Linux version ';
 /**
@@ -186,8 +186,8 @@ export class Assembler {
   private setInput(name: string): void {
     if (name === this.inputName) return;
     this.inputName = name;
-    // Follow mode reads the rest of a rotated file as "NAME (rotated)": still NAME's machine.
-    this.input = name.replace(/ \(rotated(?: \d+)?\)$/, '');
+    // The rest of a rotated file read in follow mode is still the followed file's machine.
+    this.input = followedName(name);
   }
 
   private machine(host: string | null): string {

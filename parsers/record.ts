@@ -128,3 +128,19 @@ export interface TaskReport {
   lines: string[];
   source: { name: string; line: number };
 }
+
+/**
+ * Follow mode reads the rest of a renamed (rotated) file under a source name of its own:
+ * "NAME (rotated)", or "NAME (rotated N)" while several are read at once. Its lines are still the
+ * followed file NAME's: followedName() gives NAME back.
+ */
+export function rotatedName(name: string, n = 1): string {
+  return n === 1 ? `${name} (rotated)` : `${name} (rotated ${n})`;
+}
+
+const ROTATED_SUFFIX = / \(rotated(?: \d+)?\)$/;
+
+/** The followed file a source name of rotatedName() belongs to (any other name: itself). */
+export function followedName(source: string): string {
+  return source.replace(ROTATED_SUFFIX, '');
+}

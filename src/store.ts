@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { reportJson, type ReportJson } from './output/json.js';
 import { INCIDENT_GAP_MS, INCIDENT_GAP_UPTIME, rootOf, waitEdges, type IncidentMember, type WaitEdge } from './incidents.js';
-import type { Frame } from '../parsers/record.js';
+import { followedName, type Frame } from '../parsers/record.js';
 import type { AnalyzedReport } from './scan.js';
 
 export class StoreError extends Error {
@@ -609,8 +609,7 @@ export class Store {
       id = this.source(`${name} (${name === '-' ? 'stdin' : 'stream'} ${this.runStarted} pid ${process.pid})`);
     } else {
       // Follow mode reads a renamed file under "NAME (rotated)": it is the followed file's data.
-      const rotated = / \(rotated(?: \d+)?\)$/.exec(name);
-      const file = rotated && !fs.existsSync(name) ? name.slice(0, rotated.index) : name;
+      const file = fs.existsSync(name) ? name : followedName(name);
       let key: string;
       try {
         key = fs.realpathSync(file);

@@ -3,6 +3,7 @@
  * boundaries are exercised everywhere), and run the real CLI as a child process.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,4 +83,14 @@ export function tmpdir(prefix = 'klogscan-test-'): string {
 /** Frames as the kernel printed them, for compact assertions. */
 export function frameNames(a: AnalyzedReport, reliableOnly = false): string[] {
   return a.report.frames.filter((f) => !reliableOnly || !f.unreliable).map((f) => f.fn);
+}
+
+/** The `n` of a one-row query on a klogscan database, read-only. */
+export function count(file: string, sql: string): number {
+  const d = new Database(file, { readonly: true });
+  try {
+    return (d.prepare(sql).get() as { n: number }).n;
+  } finally {
+    d.close();
+  }
 }

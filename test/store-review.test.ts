@@ -6,19 +6,10 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Store } from '../src/store.js';
-import { BIN, cli, ROOT, sample, scanText, tmpdir } from './helpers.js';
+import { BIN, cli, count, ROOT, sample, scanText, tmpdir } from './helpers.js';
 
 const JAVA = 'samples/seed/centos7-java-rwsem.messages';
 const BARE = sample('formats/seed-java.bare.log');
-
-function count(file: string, sql: string): number {
-  const d = new Database(file, { readonly: true });
-  try {
-    return (d.prepare(sql).get() as { n: number }).n;
-  } finally {
-    d.close();
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

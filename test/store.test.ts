@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SCHEMA_VERSION, Store } from '../src/store.js';
-import { cli, sample, scanText, tmpdir } from './helpers.js';
+import { cli, count, sample, scanText, tmpdir } from './helpers.js';
 
 const JAVA = 'samples/seed/centos7-java-rwsem.messages';
 const PS = 'samples/seed/alios7-ps-cmdline.dmesg';
@@ -12,15 +12,6 @@ const JOURNAL = 'samples/formats/seed-java.journal-json.log';
 
 function db(): string {
   return path.join(tmpdir(), 'k.db');
-}
-
-function count(file: string, sql: string): number {
-  const d = new Database(file, { readonly: true });
-  try {
-    return (d.prepare(sql).get() as { n: number }).n;
-  } finally {
-    d.close();
-  }
 }
 
 /** A syslog line of host h at mm:ss past 10:00 on 29 Jan. */

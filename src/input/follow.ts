@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { rotatedName } from '../../parsers/record.js';
 import { ChunkFeeder, type LineSink } from './feeder.js';
 import { describeError } from './sources.js';
 
@@ -232,7 +233,7 @@ export class Follower {
           continue;
         }
         this.log(`${name} was rotated while klogscan was not running: reading the rest of ${p} first`);
-        return this.handle(fd, st, pos.offset, pos.line, `${name} (rotated)`, name);
+        return this.handle(fd, st, pos.offset, pos.line, rotatedName(name), name);
       } catch {
         continue;
       }
@@ -312,8 +313,8 @@ export class Follower {
     // Each rotated file gets a name of its own while it is read, so that what begins in it is
     // told from what begins in another one; nearly always there is only one.
     const taken = new Set(f.draining.map((d) => d.h.source));
-    let name = `${f.name} (rotated)`;
-    for (let n = 2; taken.has(name); n++) name = `${f.name} (rotated ${n})`;
+    let name = rotatedName(f.name);
+    for (let n = 2; taken.has(name); n++) name = rotatedName(f.name, n);
     h.source = name;
   }
 
