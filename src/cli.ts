@@ -11,7 +11,7 @@ import { FORMATS } from '../parsers/formats/index.js';
 import { describeError, InputError } from './input/sources.js';
 import { safe } from './output/term.js';
 import { RuleFileError } from './rules/loader.js';
-import { out, UsageError } from './commands/common.js';
+import { out, stderr, UsageError } from './commands/common.js';
 import { historyCommand, showCommand, statsCommand } from './commands/history.js';
 import { psCommand } from './commands/ps.js';
 import { rulesCommand } from './commands/rules.js';
@@ -128,28 +128,34 @@ export async function main(argv: string[]): Promise<number> {
 async function run(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
-    const [cmd, ...rest] = argv;
-    switch (cmd) {
-      case 'rules': return await rulesCommand(rest, HELP);
-      case 'history': return await historyCommand(rest, HELP);
-      case 'show': return await showCommand(rest, HELP);
-      case 'stats': return await statsCommand(rest, HELP);
-      case 'ps': return await psCommand(rest);
-      default: {
-        // Before anything is opened: `klogscan histroy` would otherwise create the default database.
-        const meant = commandTypo(cmd);
-        if (meant) throw new UsageError(`unknown command '${cmd}'; did you mean ${meant}? (see klogscan --help)`);
-        return await scanCommand(argv, HELP, VERSION);
-      }
-    }
+    return await command(argv);
   } catch (e) {
     if (isUserError(e)) {
-      process.stderr.write(`klogscan: ${safe(e.message)}\n`);
+      stderr(`klogscan: ${safe(e.message)}\n`);
       if (debug && e.stack) process.stderr.write(e.stack + '\n');
       return 2;
     }
-    process.stderr.write(`klogscan: internal error: ${safe((e as Error)?.message ?? String(e))}${debug ? '' : ' (run with --debug for details)'}\n`);
+    stderr(`klogscan: internal error: ${safe((e as Error)?.message ?? String(e))}${debug ? '' : ' (run with --debug for details)'}\n`);
     if (debug && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
     return 2;
+  } finally {
+    out.flush();
+  }
+}
+
+async function command(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'rules': return await rulesCommand(rest, HELP);
+    case 'history': return await historyCommand(rest, HELP);
+    case 'show': return await showCommand(rest, HELP);
+    case 'stats': return await statsCommand(rest, HELP);
+    case 'ps': return await psCommand(rest);
+    default: {
+      // Before anything is opened: `klogscan histroy` would otherwise create the default database.
+      const meant = commandTypo(cmd);
+      if (meant) throw new UsageError(`unknown command '${cmd}'; did you mean ${meant}? (see klogscan --help)`);
+      return await scanCommand(argv, HELP, VERSION);
+    }
   }
 }

@@ -270,8 +270,8 @@ describe('the parallel scan of a large file gives exactly the sequential result'
     // Dense episodes make the part boundaries fall inside reports; no newline at the very end.
     const dense = text.split('\n').flatMap((l, i) => (i % 900 === 0 ? [JAVA.trimEnd(), l] : [l])).join('\n').trimEnd();
     fs.writeFileSync(file, dense);
-    const run = (threads: string): string => {
-      const r = cli(['--json', '--no-db', file], { env: { KLOGSCAN_THREADS: threads, KLOGSCAN_PARALLEL_MIN: '1024' } });
+    const run = (threads: string, block = '1048576'): string => {
+      const r = cli(['--json', '--no-db', file], { env: { KLOGSCAN_THREADS: threads, KLOGSCAN_PARALLEL_MIN: '1024', KLOGSCAN_BLOCK: block } });
       assert.equal(r.status, 0, r.stderr);
       return r.stdout;
     };
@@ -279,5 +279,9 @@ describe('the parallel scan of a large file gives exactly the sequential result'
     assert.ok(JSON.parse(one.trim().split('\n').at(-1)!).reports > 50);
     assert.equal(run('3'), one);
     assert.equal(run('2'), one);
+    // Small blocks: about 1500 of them, many ending inside a report, far more than the threads
+    // may search ahead of the analysis; blocks of one line each at the end of the file.
+    assert.equal(run('2', '4096'), one);
+    assert.equal(run('3', '1'), one);
   });
 });

@@ -31,9 +31,42 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: s
   }
 }
 
+/** Output gathered into writes of about this size when stdout is no terminal. */
+const OUT_BATCH = 64 * 1024;
+
 export const out = {
   closed: false,
+  parts: [] as string[],
+  size: 0,
+  scheduled: false,
+  /**
+   * Writes `s` to stdout. Into a pipe or a file, output is gathered and written in larger pieces
+   * (a write per report cost more than making the report's JSON); what is gathered goes out at
+   * the next turn of the event loop at the latest, so a pause in the input never holds it back.
+   * A terminal gets every piece at once.
+   */
   write(s: string): void {
+    if (this.closed) return;
+    if (process.stdout.isTTY) {
+      process.stdout.write(s);
+      return;
+    }
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size >= OUT_BATCH) {
+      this.flush();
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  },
+  /** Writes what was gathered (before anything goes to stderr, so that the order is kept). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.parts.length === 0) return;
+    const s = this.parts.length === 1 ? this.parts[0] : this.parts.join('');
+    this.parts = [];
+    this.size = 0;
     if (!this.closed) process.stdout.write(s);
   },
   /**
@@ -59,6 +92,12 @@ export const out = {
     });
   },
 };
+
+/** A message on stderr, after the output gathered so far (so that `2>&1` keeps their order). */
+export function stderr(s: string): void {
+  out.flush();
+  process.stderr.write(s);
+}
 
 export function paintFor(v: { color?: boolean; 'no-color'?: boolean }): Painter {
   return painter(process.stdout, v['no-color'] ? false : v.color ? true : undefined);

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import { Follower } from '../input/follow.js';
 import { safe } from '../output/term.js';
-import { journalCursor, onStopSignals, openStore, out, UsageError } from './common.js';
+import { journalCursor, onStopSignals, openStore, out, stderr, UsageError } from './common.js';
 import { StoreError } from '../store.js';
 import { newTotals, setupScan, writeSummary, type ScanValues } from './scan.js';
 
@@ -52,7 +52,7 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
   const { scanner, store, waiting, retry } = setup;
   const totals = newTotals();
   totals.inputs = files.length;
-  const log = (m: string): void => { process.stderr.write(`klogscan: ${safe(m)}\n`); };
+  const log = (m: string): void => { stderr(`klogscan: ${safe(m)}\n`); };
   const follower = new Follower(files, scanner, (name) => store?.getPosition(name) ?? null, { fromStart: v['from-start'] === true, log });
   scanner.beginSource(follower.names[0], Date.now());
   // A poll must not stall on another writer for the busy timeout: waits are short and retried.

@@ -10,7 +10,7 @@ import { jsonLine, safe } from '../output/term.js';
 import { renderReport } from '../output/text.js';
 import { Scanner, type AnalyzedReport } from '../scan.js';
 import { StoreError, type Store } from '../store.js';
-import { COMMON_OPTIONS, journalCursor, onStopSignals, openStore, out, paintFor, parse, ruleSet, UsageError } from './common.js';
+import { COMMON_OPTIONS, journalCursor, onStopSignals, openStore, out, paintFor, parse, ruleSet, stderr, UsageError } from './common.js';
 
 export const SCAN_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -191,7 +191,7 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
     const mb = t.bytes / 1048576;
     const gz = t.compressed !== null ? ` (${(t.compressed / 1048576).toFixed(1)} MiB of gzip)` : '';
     const rss = process.resourceUsage().maxRSS / 1024;
-    process.stderr.write(`klogscan: stats: ${secs.toFixed(3)} s, ${mb.toFixed(1)} MiB${gz}, ${(mb / Math.max(secs, 1e-9)).toFixed(1)} MiB/s, ${t.lines} lines, peak RSS ${rss.toFixed(1)} MiB\n`);
+    stderr(`klogscan: stats: ${secs.toFixed(3)} s, ${mb.toFixed(1)} MiB${gz}, ${(mb / Math.max(secs, 1e-9)).toFixed(1)} MiB/s, ${t.lines} lines, peak RSS ${rss.toFixed(1)} MiB\n`);
   }
   if (v.json) {
     out.write(jsonLine({
@@ -299,7 +299,7 @@ export async function scanCommand(args: string[], help: string, version: string)
           stop: signals.stopped,
           shouldStop: () => signals.isStopped() || out.closed,
           outputRoom: () => out.room(),
-          warn: (m) => process.stderr.write(`klogscan: ${safe(m)}\n`),
+          warn: (m) => stderr(`klogscan: ${safe(m)}\n`),
         });
         totals.bytes += info.bytes;
         if (info.compressed !== null) totals.compressed = (totals.compressed ?? 0) + info.compressed;
@@ -307,7 +307,7 @@ export async function scanCommand(args: string[], help: string, version: string)
         if (info.lines !== undefined) totals.lines += info.lines - ((feeder as ChunkFeeder | null)?.lineNo ?? 0);
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
-        process.stderr.write(`klogscan: ${safe(e.message)}\n`);
+        stderr(`klogscan: ${safe(e.message)}\n`);
         totals.errors++;
         status = 2;
       } finally {

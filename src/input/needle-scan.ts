@@ -215,10 +215,15 @@ function prepare(needles: readonly string[], sample: Buffer): Needle[] {
     if (b.length < 4) throw new Error(`needle "${b.toString()}" is shorter than 4 bytes`);
     for (let o = 0; o + 4 <= b.length; o++) counts.set(b.readInt32LE(o), 0);
   }
+  // A hashed filter of the needles' words spares the map lookup at nearly every position.
+  const filter = new Uint8Array(1 << (32 - HASH_SHIFT));
+  for (const w of counts.keys()) filter[hashWord(w)] = 1;
+  let w = sample.length >= 4 ? sample.readInt32LE(0) : 0;
   for (let i = 0; i + 4 <= sample.length; i++) {
-    const w = sample.readInt32LE(i);
-    const c = counts.get(w);
-    if (c !== undefined) counts.set(w, c + 1);
+    if (i > 0) w = (w >>> 8) | (sample[i + 3] << 24);
+    if (filter[hashWord(w)] === 0) continue;
+    const c = counts.get(w | 0);
+    if (c !== undefined) counts.set(w | 0, c + 1);
   }
   return list.map((bytes) => {
     let best = 0;
@@ -321,6 +326,7 @@ export interface NeedleScanner {
 }
 
 let compiled: WebAssembly.Module | null | undefined;
+const tuned = new Map<string, { needles: Needle[]; table: Uint8Array }>();
 
 function wasmModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
@@ -355,8 +361,16 @@ class WasmScanner implements NeedleScanner {
 
   /** Anchors and tables, tuned on the first chunk of the input. */
   private setup(sample: Buffer): void {
-    const needles = prepare(this.needles, sample.subarray(0, 1 << 20));
-    this.heap.set(tables(needles, sample.subarray(0, 1 << 20)), TABLES);
+    // Scanners of one thread for the same needles (the parallel scan has two) share one tuning.
+    const key = this.needles.join('\n');
+    let t = tuned.get(key);
+    if (!t) {
+      const needles = prepare(this.needles, sample.subarray(0, 1 << 20));
+      t = { needles, table: tables(needles, sample.subarray(0, 1 << 20)) };
+      tuned.set(key, t);
+    }
+    const { needles } = t;
+    this.heap.set(t.table, TABLES);
     for (const n of needles) {
       const h = hashWord(n.word);
       this.heap[BITSET + (h >> 3)] |= 1 << (h & 7);

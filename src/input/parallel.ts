@@ -1,18 +1,22 @@
 /**
- * The parallel scan of a large regular file. The file is split at line starts. The main thread
- * reads the first part the ordinary way; meanwhile worker threads (prefilter-worker.ts) each read
- * one of the other parts and find the lines that contain a needle, counting the lines in between,
- * which is nearly all of the work. The main thread then takes those candidate lines in file
- * order: it jumps the feeder to each one, feeds from there while the sink has a report open, and
- * skips candidates its feeding already covered. The sink therefore sees exactly the lines, with the
- * same numbers and offsets, that a sequential ChunkFeeder would give it (a test compares them).
+ * The parallel scan of a large regular file. The file is cut into blocks at line starts. Worker
+ * threads claim blocks in file order and search each for the lines that contain a needle, counting
+ * the lines in between, which is nearly all of the work (prefilter.ts). The main thread takes the
+ * blocks' candidate lines in file order: it jumps the feeder to each one, feeds from there while
+ * the sink has a report open, and skips candidates its feeding already covered. The sink therefore
+ * sees exactly the lines, with the same numbers and offsets, that a sequential ChunkFeeder would
+ * give it (a test compares them).
  *
- * The main thread's share is smaller than a worker's: besides reading it analyses every report.
+ * The work balances itself: whenever the main thread would have to wait for the next block in
+ * order, it claims and searches an unclaimed block itself. A run whose reports cost much (the
+ * store, dense reports) leaves the searching to the workers; a run with few reports has the main
+ * thread search about as much as a worker.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ChunkFeeder, DEFAULT_MAX_LINE, type LineSink } from './feeder.js';
+import { BlockSearcher, claim, DONE, NEXT, type BlockResult } from './prefilter.js';
 import type { StreamOptions } from './sources.js';
 
 /** Files smaller than this are read sequentially: starting workers would cost more than it saves. */
@@ -26,6 +30,15 @@ export function threadCount(): number {
   if (Number.isFinite(env) && env >= 1) return Math.floor(env);
   return Math.min(4, os.availableParallelism());
 }
+
+/** Bytes per block: small enough to balance the threads, large enough that a block is cheap to hand over. */
+function blockSize(): number {
+  const env = Number(process.env.KLOGSCAN_BLOCK);
+  return Number.isFinite(env) && env > 0 ? env : 8 << 20;
+}
+
+/** Blocks searched ahead of the one the main thread analyses, at most (bounds the memory held). */
+const AHEAD = 16;
 
 /** Offset just after the first newline at or after `at` (or the file size). */
 function lineStartAfter(fd: number, at: number, size: number): number {
@@ -41,16 +54,6 @@ function lineStartAfter(fd: number, at: number, size: number): number {
   return size;
 }
 
-interface Part {
-  start: number;
-  end: number;
-  /** Candidate lines: offset, line number within the part (1-based), in order. */
-  hits: number[];
-  done: boolean;
-  lines: number;
-  error: Error | null;
-}
-
 export async function scanFileParallel(
   path: string,
   fd: number,
@@ -61,18 +64,18 @@ export async function scanFileParallel(
   pace: StreamOptions = {},
 ): Promise<{ lines: number }> {
   const { shouldStop, outputRoom } = pace;
-  // Main part: about 0.35 of a worker's share (it decodes and analyses; workers only search).
-  const workersN = threads - 1;
-  const mainShare = 0.35 / (0.35 + workersN);
-  const cuts = [mainShare];
-  for (let i = 1; i < workersN; i++) cuts.push(mainShare + ((1 - mainShare) * i) / workersN);
   const bounds = [0];
-  for (const c of cuts) {
-    const b = lineStartAfter(fd, Math.floor(size * c), size);
-    if (b > bounds[bounds.length - 1] && b < size) bounds.push(b);
+  for (let at = blockSize(); at < size;) {
+    const b = lineStartAfter(fd, at - 1, size);
+    if (b >= size) break;
+    bounds.push(b);
+    at = b + blockSize();
   }
   bounds.push(size);
-  const parts: Part[] = [];
+  const blocks = bounds.length - 1;
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const results: (BlockResult | undefined)[] = new Array(blocks);
+  let failure: Error | null = null;
   let wake: (() => void) | null = null;
   const notify = (): void => {
     const w = wake;
@@ -80,28 +83,21 @@ export async function scanFileParallel(
     w?.();
   };
   const workers: Worker[] = [];
-  for (let i = 1; i + 1 < bounds.length; i++) {
-    const part: Part = { start: bounds[i], end: bounds[i + 1], hits: [], done: false, lines: 0, error: null };
-    parts.push(part);
+  for (let i = 1; i < threads && i < blocks; i++) {
     const w = new Worker(new URL('./prefilter-worker.js', import.meta.url), {
-      workerData: { path, start: part.start, end: part.end, needles: [...sink.needles], maxLine: DEFAULT_MAX_LINE },
+      workerData: { path, bounds, shared, ahead: AHEAD, needles: [...sink.needles], maxLine: DEFAULT_MAX_LINE },
     });
-    w.on('message', (m: { type: string; hits?: Float64Array; lines?: number }) => {
-      if (m.type === 'hits') for (const x of m.hits!) part.hits.push(x);
-      else if (m.type === 'done') {
-        part.done = true;
-        part.lines = m.lines!;
-        onBytes(part.end - part.start);
-      }
+    w.on('message', (m: BlockResult) => {
+      results[m.block] = m;
       notify();
     });
     w.on('error', (e) => {
-      part.error = e;
-      part.done = true;
+      failure ??= e;
       notify();
     });
     workers.push(w);
   }
+  let searcher: BlockSearcher | null = null;
 
   const feeder = new ChunkFeeder(sink);
   const buf = Buffer.allocUnsafe(1 << 20);
@@ -129,50 +125,55 @@ export async function scanFileParallel(
       position = feeder.offset;
     }
   };
+  /** Waits for block `k`'s result, searching blocks itself rather than waiting idle. */
+  const resultOf = async (k: number): Promise<BlockResult> => {
+    let yielded = false;
+    for (;;) {
+      const r = results[k];
+      if (r) return r;
+      if (failure) throw failure;
+      // Results that arrived while this thread was busy are delivered at the next turn.
+      if (!yielded) {
+        await new Promise((r) => setImmediate(r));
+        yielded = true;
+        continue;
+      }
+      const b = claim(shared, blocks, AHEAD);
+      if (b >= 0) {
+        searcher ??= new BlockSearcher(fd, sink.needles, DEFAULT_MAX_LINE);
+        results[b] = searcher.search(b, bounds[b], bounds[b + 1]);
+        yielded = false;
+        continue;
+      }
+      await new Promise<void>((r) => { wake = r; });
+    }
+  };
 
   try {
-    // The first part, read here like any file while the workers search theirs.
-    const first = bounds[1];
-    for (let pos = 0, i = 1; pos < first; i++) {
-      const room = outputRoom?.();
-      if (room) await room;
-      else if (i % 32 === 0) await new Promise((r) => setImmediate(r));
+    for (let k = 0; k < blocks; k++) {
       if (shouldStop?.()) return { lines: feeder.lineNo };
-      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, first - pos), pos);
-      if (n <= 0) break;
-      pos += n;
-      onBytes(n);
-      feeder.push(buf.subarray(0, n));
-    }
-    base = feeder.lineNo;
-    position = first;
-    if (first >= size) {
-      feeder.end();
-      return { lines: feeder.lineNo };
-    }
-    if (!sink.idle()) await pump(first, base);
-    for (const part of parts) {
-      let i = 0;
-      for (;;) {
-        while (i < part.hits.length) {
-          if (shouldStop?.()) return { lines: feeder.lineNo };
-          const offset = part.hits[i];
-          const line = part.hits[i + 1];
-          i += 2;
-          if (offset < position) continue;
-          await pump(offset, base + line - 1);
-        }
-        if (part.error) throw part.error;
-        if (part.done && i >= part.hits.length) break;
-        await new Promise<void>((r) => { wake = r; });
+      const { hits, lines } = await resultOf(k);
+      results[k] = undefined;
+      for (let i = 0; i < hits.length; i += 2) {
+        if (shouldStop?.()) return { lines: feeder.lineNo };
+        const offset = hits[i];
+        if (offset < position) continue;
+        await pump(offset, base + hits[i + 1] - 1);
       }
-      base += part.lines;
+      base += lines;
+      onBytes(bounds[k + 1] - bounds[k]);
+      Atomics.store(shared, DONE, k + 1);
+      Atomics.notify(shared, DONE);
     }
-    // A last line without a newline is held back by the workers: give it its chance.
+    // A last line without a newline is held back by the searches: give it its chance.
     const tail = lineStartOfLast(fd, size);
     if (tail < size && tail >= position) await pump(tail, base);
     return { lines: base + (tail < size ? 1 : 0) };
   } finally {
+    // Workers waiting for progress wake up and find nothing left to claim.
+    Atomics.store(shared, NEXT, blocks);
+    Atomics.store(shared, DONE, blocks);
+    Atomics.notify(shared, DONE);
     for (const w of workers) void w.terminate();
   }
 }

@@ -1,46 +1,35 @@
 /**
- * Worker of the parallel file scan (parallel.ts): reads one byte range of a file, which starts and
- * ends at line boundaries, through the same ChunkFeeder and needle scanner as a sequential scan,
- * with a sink that is always idle, and reports every line the feeder hands over (the lines that
- * contain a needle) as (byte offset, line number within the range). Nothing else happens here.
+ * Worker of the parallel file scan (parallel.ts): claims blocks of the file in order and searches
+ * each for candidate lines (prefilter.ts), posting one result per block. Nothing else happens here.
+ * When it has to wait for the main thread to catch up, it sleeps on the shared progress counter.
  */
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ChunkFeeder, DEFAULT_MAX_LINE } from './feeder.js';
+import { BlockSearcher, claim, DONE } from './prefilter.js';
 
 interface Job {
   path: string;
-  start: number;
-  end: number;
+  bounds: number[];
+  shared: Int32Array;
+  ahead: number;
   needles: string[];
   maxLine: number;
 }
 
 const job = workerData as Job;
 const port = parentPort!;
-let hits: number[] = [];
-const flush = (): void => {
-  if (hits.length === 0) return;
-  const arr = Float64Array.from(hits);
-  port.postMessage({ type: 'hits', hits: arr }, [arr.buffer]);
-  hits = [];
-};
-const feeder = new ChunkFeeder({
-  needles: job.needles,
-  idle: () => true,
-  line: (_text, lineNo, start) => { hits.push(start, lineNo); },
-}, job.maxLine ?? DEFAULT_MAX_LINE, job.start, 0);
 const fd = fs.openSync(job.path, 'r');
-const buf = Buffer.allocUnsafe(1 << 20);
-let pos = job.start;
-let chunks = 0;
-while (pos < job.end) {
-  const n = fs.readSync(fd, buf, 0, Math.min(buf.length, job.end - pos), pos);
-  if (n <= 0) break;
-  pos += n;
-  feeder.push(n === buf.length ? buf : buf.subarray(0, n));
-  if (++chunks % 16 === 0) flush();
+const searcher = new BlockSearcher(fd, job.needles, job.maxLine);
+const blocks = job.bounds.length - 1;
+for (;;) {
+  const done = Atomics.load(job.shared, DONE);
+  const b = claim(job.shared, blocks, job.ahead);
+  if (b === -1) break;
+  if (b === -2) {
+    Atomics.wait(job.shared, DONE, done, 1000);
+    continue;
+  }
+  const result = searcher.search(b, job.bounds[b], job.bounds[b + 1]);
+  port.postMessage(result, [result.hits.buffer as ArrayBuffer]);
 }
 fs.closeSync(fd);
-flush();
-port.postMessage({ type: 'done', lines: feeder.lineNo, end: pos });
