@@ -12,9 +12,6 @@ import { describeError, InputError } from './input/sources.js';
 import { safe } from './output/term.js';
 import { RuleFileError } from './rules/loader.js';
 import { out, stderr, UsageError } from './commands/common.js';
-import { historyCommand, showCommand, statsCommand } from './commands/history.js';
-import { psCommand } from './commands/ps.js';
-import { rulesCommand } from './commands/rules.js';
 import { scanCommand } from './commands/scan.js';
 
 export const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -146,11 +143,12 @@ async function run(argv: string[]): Promise<number> {
 async function command(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
-    case 'rules': return await rulesCommand(rest, HELP);
-    case 'history': return await historyCommand(rest, HELP);
-    case 'show': return await showCommand(rest, HELP);
-    case 'stats': return await statsCommand(rest, HELP);
-    case 'ps': return await psCommand(rest);
+    // Loaded when used: a scan does not pay for the other commands' modules.
+    case 'rules': return await (await import('./commands/rules.js')).rulesCommand(rest, HELP);
+    case 'history': return await (await import('./commands/history.js')).historyCommand(rest, HELP);
+    case 'show': return await (await import('./commands/history.js')).showCommand(rest, HELP);
+    case 'stats': return await (await import('./commands/history.js')).statsCommand(rest, HELP);
+    case 'ps': return await (await import('./commands/ps.js')).psCommand(rest);
     default: {
       // Before anything is opened: `klogscan histroy` would otherwise create the default database.
       const meant = commandTypo(cmd);

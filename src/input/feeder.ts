@@ -49,6 +49,11 @@ export class ChunkFeeder {
     this.lineNo = startLine;
   }
 
+  /** A buffer to read the next chunks into, which the needle search uses without a copy. */
+  inputBuffer(size: number): Buffer {
+    return this.scanner.inputBuffer(size);
+  }
+
   /** Bytes of an unterminated last line held back, waiting for its newline. */
   get pendingBytes(): number {
     return this.pendingLength + (this.pendingDropped ? 1 : 0);

@@ -25,7 +25,7 @@ export interface BlockResult {
 export class BlockSearcher {
   private readonly feeder: ChunkFeeder;
   private hits: number[] = [];
-  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private readonly buf: Buffer;
 
   constructor(private readonly fd: number, needles: readonly string[], maxLine: number) {
     this.feeder = new ChunkFeeder({
@@ -33,6 +33,7 @@ export class BlockSearcher {
       idle: () => true,
       line: (_text, lineNo, start) => { this.hits.push(start, lineNo); },
     }, maxLine);
+    this.buf = this.feeder.inputBuffer(1 << 20);
   }
 
   search(block: number, start: number, end: number): BlockResult {

@@ -309,7 +309,7 @@ export async function readInput(
       info.lines = lines;
       return info;
     }
-    const buf = Buffer.allocUnsafe(CHUNK_SIZE);
+    const buf = feeder.inputBuffer(CHUNK_SIZE);
     let pos = 0;
     for (let i = 1; ; i++) {
       const room = stream.outputRoom?.();
