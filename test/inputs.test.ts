@@ -124,6 +124,18 @@ describe('inputs', function () {
     assert.match(cut.stderr, /cut\.gz: .*(end of file|truncated)/);
   });
 
+  it('with 2>&1, a message about one input comes after the reports of the inputs before it', () => {
+    // Output into a pipe is gathered into larger writes: it must still come out before stderr.
+    // A later line of the host ends the report within the first file.
+    fs.writeFileSync(path.join(dir, 'a.log'), `${JAVA.trimEnd()}\nJan 29 10:45:00 app-prod-17 kernel: e1000e: eth0 NIC Link is Up\n`);
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" --no-db --json a.log missing.log 2>&1`], { env: ENV, cwd: dir, encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    const lines = r.stdout.trimEnd().split('\n');
+    const kinds = lines.map((l) => (l.startsWith('klogscan: ') ? 'error' : (JSON.parse(l) as { type: string }).type));
+    assert.deepEqual(kinds, ['report', 'error', 'summary']);
+    assert.match(lines[1], /missing\.log: no such file/);
+  });
+
   it('a failed write to stdout is one line and exit 2', () => {
     const full = fs.openSync('/dev/full', 'w');
     const r = spawnSync(process.execPath, [BIN, '--no-db', SEED_FILE], { env: ENV, stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });

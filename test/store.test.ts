@@ -53,6 +53,21 @@ describe('store', () => {
     assert.equal(fs.statSync(fresh).mode & 0o777, 0o600, 'a new database is private: logs can hold sensitive data');
   });
 
+  it('a new database has 8 KiB pages (three report rows a page); one with 4 KiB pages keeps them and works', () => {
+    const fresh = db();
+    assert.equal(cli(['--db', fresh, JAVA]).status, 0);
+    assert.equal(count(fresh, 'SELECT page_size AS n FROM pragma_page_size'), 8192);
+    const old = db();
+    const d = new Database(old);
+    d.pragma('page_size = 4096');
+    d.pragma('journal_mode = WAL');
+    d.close();
+    const r = cli(['--db', old, '--json', JAVA, PS]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(count(old, 'SELECT page_size AS n FROM pragma_page_size'), 4096);
+    assert.equal(count(old, 'SELECT count(*) AS n FROM reports'), 2);
+  });
+
   it('uses $KLOGSCAN_DB when --db is not given, and --no-db stores nothing', () => {
     const file = db();
     assert.equal(cli([JAVA], { env: { KLOGSCAN_DB: file } }).status, 0);
