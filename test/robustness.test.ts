@@ -283,5 +283,41 @@ describe('the parallel scan of a large file gives exactly the sequential result'
     // may search ahead of the analysis; blocks of one line each at the end of the file.
     assert.equal(run('2', '4096'), one);
     assert.equal(run('3', '1'), one);
+
+    // The last line has no newline and is longer than any line klogscan keeps; it is a header.
+    fs.writeFileSync(file, `${dense}\nJan 29 10:59:00 app-prod-17 kernel: INFO: task ps:4242 blocked for more than 120 seconds. ${'x'.repeat(300000)}`);
+    const tail = run('1');
+    assert.ok(JSON.parse(tail.trim().split('\n').at(-1)!).lines > JSON.parse(one.trim().split('\n').at(-1)!).lines);
+    assert.equal(run('2'), tail);
+    assert.equal(run('3', '4096'), tail);
+  });
+
+  it('stops at SIGTERM, and when its reader goes away, however dense the reports', async function () {
+    this.timeout(120000);
+    const dir = tmpdir();
+    const file = path.join(dir, 'dense');
+    // Nothing but headers: every line is a report, and the analysis never catches up.
+    const line = (i: number): string => `Jan 29 10:41:07 h kernel: INFO: task ps:${i} blocked for more than 120 seconds.\n`;
+    const fd = fs.openSync(file, 'w');
+    for (let i = 0; i < 100; i++) fs.writeSync(fd, Array.from({ length: 10000 }, (_, k) => line(i * 10000 + k)).join(''));
+    fs.closeSync(fd);
+    const env = { ...process.env, TZ: 'UTC', NO_COLOR: '1', KLOGSCAN_RULES_D: '/nonexistent', KLOGSCAN_THREADS: '2', KLOGSCAN_PARALLEL_MIN: '1024' };
+    const child = spawn(process.execPath, [BIN, '--no-db', '--json', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      if (out === '') child.kill('SIGTERM');
+      out = (out + d.toString()).slice(-65536);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    const summary = JSON.parse(out.trim().split('\n').at(-1)!) as { type: string; lines: number };
+    assert.equal(summary.type, 'summary');
+    assert.ok(summary.lines < 1000000, `stopped early, not after all ${summary.lines} lines`);
+
+    // `| head -1`: the reader leaves after one line; the rest of the file is not read.
+    const head = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" --no-db --json "${file}" --stats | head -1 >/dev/null`], { env, encoding: 'utf8' });
+    assert.equal(head.status, 0);
+    const stats = /stats: .* ([\d]+) lines/.exec(head.stderr);
+    assert.ok(!stats || Number(stats[1]) < 1000000, head.stderr);
   });
 });

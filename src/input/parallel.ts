@@ -33,12 +33,18 @@ export function threadCount(): number {
 
 /** Bytes per block: small enough to balance the threads, large enough that a block is cheap to hand over. */
 function blockSize(): number {
-  const env = Number(process.env.KLOGSCAN_BLOCK);
+  const env = Math.floor(Number(process.env.KLOGSCAN_BLOCK));
   return Number.isFinite(env) && env > 0 ? env : 8 << 20;
 }
 
 /** Blocks searched ahead of the one the main thread analyses, at most (bounds the memory held). */
 const AHEAD = 16;
+
+/** The main thread lets the event loop turn at least this often (signals, `| head`, output). */
+const TURN_MS = 20;
+
+/** A read of the file failed (in any thread): the input is unreadable, not klogscan broken. */
+export class PartReadError extends Error {}
 
 /** Offset just after the first newline at or after `at` (or the file size). */
 function lineStartAfter(fd: number, at: number, size: number): number {
@@ -55,7 +61,6 @@ function lineStartAfter(fd: number, at: number, size: number): number {
 }
 
 export async function scanFileParallel(
-  path: string,
   fd: number,
   size: number,
   sink: LineSink,
@@ -84,15 +89,17 @@ export async function scanFileParallel(
   };
   const workers: Worker[] = [];
   for (let i = 1; i < threads && i < blocks; i++) {
+    // Workers read through this thread's descriptor (threads share them): the file opened here,
+    // even when its name is rotated to another file meanwhile.
     const w = new Worker(new URL('./prefilter-worker.js', import.meta.url), {
-      workerData: { path, bounds, shared, ahead: AHEAD, needles: [...sink.needles], maxLine: DEFAULT_MAX_LINE },
+      workerData: { fd, bounds, shared, ahead: AHEAD, needles: [...sink.needles], maxLine: DEFAULT_MAX_LINE },
     });
     w.on('message', (m: BlockResult) => {
       results[m.block] = m;
       notify();
     });
     w.on('error', (e) => {
-      failure ??= e;
+      failure ??= new PartReadError(e.message);
       notify();
     });
     workers.push(w);
@@ -101,10 +108,22 @@ export async function scanFileParallel(
 
   const feeder = new ChunkFeeder(sink);
   const buf = Buffer.allocUnsafe(1 << 20);
+  const read = (length: number, pos: number): number => {
+    try {
+      return fs.readSync(fd, buf, 0, length, pos);
+    } catch (e) {
+      throw new PartReadError((e as Error).message);
+    }
+  };
   let position = 0;
   let base = 0;
-  /** Feeds from `offset` (a line start) while a report is open, in growing reads. */
-  const pump = async (offset: number, lineNo: number): Promise<void> => {
+  let lastTurn = performance.now();
+  const turn = async (): Promise<void> => {
+    await new Promise((r) => setImmediate(r));
+    lastTurn = performance.now();
+  };
+  /** Feeds from `offset` (a line start) while a report is open, in growing reads; to the end with `all`. */
+  const pump = async (offset: number, lineNo: number, all = false): Promise<void> => {
     feeder.seek(offset, lineNo);
     let pos = offset;
     let want = 16 * 1024;
@@ -112,12 +131,14 @@ export async function scanFileParallel(
       // Dense reports keep the sink busy for the rest of the file: let the output drain.
       const room = outputRoom?.();
       if (room) await room;
-      const n = fs.readSync(fd, buf, 0, Math.min(want, buf.length, size - pos), pos);
+      if (performance.now() - lastTurn >= TURN_MS) await turn();
+      if (shouldStop?.()) break;
+      const n = read(Math.min(want, buf.length, size - pos), pos);
       if (n <= 0) break;
       pos += n;
       feeder.push(buf.subarray(0, n));
       want *= 2;
-    } while (!sink.idle() && pos < size);
+    } while ((all || !sink.idle()) && pos < size);
     if (pos >= size) {
       feeder.end();
       position = size;
@@ -134,14 +155,18 @@ export async function scanFileParallel(
       if (failure) throw failure;
       // Results that arrived while this thread was busy are delivered at the next turn.
       if (!yielded) {
-        await new Promise((r) => setImmediate(r));
+        await turn();
         yielded = true;
         continue;
       }
       const b = claim(shared, blocks, AHEAD);
       if (b >= 0) {
         searcher ??= new BlockSearcher(fd, sink.needles, DEFAULT_MAX_LINE);
-        results[b] = searcher.search(b, bounds[b], bounds[b + 1]);
+        try {
+          results[b] = searcher.search(b, bounds[b], bounds[b + 1]);
+        } catch (e) {
+          throw new PartReadError((e as Error).message);
+        }
         yielded = false;
         continue;
       }
@@ -150,44 +175,42 @@ export async function scanFileParallel(
   };
 
   try {
+    let complete = 0;
     for (let k = 0; k < blocks; k++) {
       if (shouldStop?.()) return { lines: feeder.lineNo };
-      const { hits, lines } = await resultOf(k);
+      const r = await resultOf(k);
       results[k] = undefined;
+      const hits = r.hits;
       for (let i = 0; i < hits.length; i += 2) {
+        if (performance.now() - lastTurn >= TURN_MS) await turn();
         if (shouldStop?.()) return { lines: feeder.lineNo };
         const offset = hits[i];
         if (offset < position) continue;
         await pump(offset, base + hits[i + 1] - 1);
       }
-      base += lines;
       onBytes(bounds[k + 1] - bounds[k]);
+      // A report that ran to the end of the file: its feeding counted every line there is.
+      if (position >= size) {
+        onBytes(size - bounds[k + 1]);
+        return { lines: feeder.lineNo };
+      }
+      base += r.lines;
+      complete = r.complete;
       Atomics.store(shared, DONE, k + 1);
       Atomics.notify(shared, DONE);
     }
-    // A last line without a newline is held back by the searches: give it its chance.
-    const tail = lineStartOfLast(fd, size);
-    if (tail < size && tail >= position) await pump(tail, base);
-    return { lines: base + (tail < size ? 1 : 0) };
+    // A last line without a newline (however long) is held back by the searches: its turn now.
+    if (complete < size) {
+      await pump(complete, base, true);
+      return { lines: base + 1 };
+    }
+    return { lines: base };
   } finally {
-    // Workers waiting for progress wake up and find nothing left to claim.
+    // Workers waiting for progress wake up and find nothing left to claim; they are gone before
+    // the caller closes the descriptor they read through.
     Atomics.store(shared, NEXT, blocks);
     Atomics.store(shared, DONE, blocks);
     Atomics.notify(shared, DONE);
-    for (const w of workers) void w.terminate();
+    await Promise.all(workers.map((w) => w.terminate()));
   }
-}
-
-/** Start of the file's last line when it has no newline at its end, else the size. */
-function lineStartOfLast(fd: number, size: number): number {
-  const b = Buffer.alloc(1);
-  if (size === 0 || (fs.readSync(fd, b, 0, 1, size - 1) === 1 && b[0] === 10)) return size;
-  const span = Math.min(size, DEFAULT_MAX_LINE * 4);
-  const buf = Buffer.allocUnsafe(span);
-  const n = fs.readSync(fd, buf, 0, span, size - span);
-  const nl = buf.subarray(0, n).lastIndexOf(10);
-  if (nl >= 0) return size - span + nl + 1;
-  // No line end in the last quarter megabyte: the whole file is one line, or the last line is
-  // longer than any line klogscan keeps (the workers saw its start already).
-  return span === size ? 0 : size;
 }

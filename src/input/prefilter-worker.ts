@@ -3,12 +3,12 @@
  * each for candidate lines (prefilter.ts), posting one result per block. Nothing else happens here.
  * When it has to wait for the main thread to catch up, it sleeps on the shared progress counter.
  */
-import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BlockSearcher, claim, DONE } from './prefilter.js';
 
 interface Job {
-  path: string;
+  /** The main thread's descriptor of the file. */
+  fd: number;
   bounds: number[];
   shared: Int32Array;
   ahead: number;
@@ -18,8 +18,7 @@ interface Job {
 
 const job = workerData as Job;
 const port = parentPort!;
-const fd = fs.openSync(job.path, 'r');
-const searcher = new BlockSearcher(fd, job.needles, job.maxLine);
+const searcher = new BlockSearcher(job.fd, job.needles, job.maxLine);
 const blocks = job.bounds.length - 1;
 for (;;) {
   const done = Atomics.load(job.shared, DONE);
@@ -32,4 +31,3 @@ for (;;) {
   const result = searcher.search(b, job.bounds[b], job.bounds[b + 1]);
   port.postMessage(result, [result.hits.buffer as ArrayBuffer]);
 }
-fs.closeSync(fd);

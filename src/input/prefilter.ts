@@ -18,7 +18,10 @@ export const DONE = 1;
 export interface BlockResult {
   block: number;
   hits: Float64Array;
+  /** Complete lines in the block. */
   lines: number;
+  /** Offset just after the block's last complete line (short of its end only at the end of the file). */
+  complete: number;
 }
 
 /** Searches blocks of one file; keeps one needle scanner (its tables are tuned once). */
@@ -46,7 +49,7 @@ export class BlockSearcher {
       pos += n;
       this.feeder.push(n === this.buf.length ? this.buf : this.buf.subarray(0, n));
     }
-    return { block, hits: Float64Array.from(this.hits), lines: this.feeder.lineNo };
+    return { block, hits: Float64Array.from(this.hits), lines: this.feeder.lineNo, complete: this.feeder.offset };
   }
 }
 

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import tty from 'node:tty';
 import type { ChunkFeeder } from './feeder.js';
 import { gunzipMembers } from './gunzip.js';
-import { parallelMinimum, scanFileParallel, threadCount } from './parallel.js';
+import { parallelMinimum, PartReadError, scanFileParallel, threadCount } from './parallel.js';
 
 export const CHUNK_SIZE = 1 << 20;
 
@@ -302,11 +302,16 @@ export async function readInput(
     // signals, output and a reader that went away (| head) are noticed.
     const threads = threadCount();
     if (st.size >= parallelMinimum() && threads >= 2) {
-      const { lines } = await scanFileParallel(name, fd, st.size, feeder.sink, threads, (n) => {
-        info.bytes += n;
-        onBytes(n);
-      }, stream);
-      info.lines = lines;
+      try {
+        const { lines } = await scanFileParallel(fd, st.size, feeder.sink, threads, (n) => {
+          info.bytes += n;
+          onBytes(n);
+        }, stream);
+        info.lines = lines;
+      } catch (e) {
+        if (e instanceof PartReadError) throw new InputError(`cannot read ${name}: ${e.message}`);
+        throw e;
+      }
       return info;
     }
     const buf = feeder.inputBuffer(CHUNK_SIZE);
