@@ -77,6 +77,39 @@ const GUESSED_YEAR_SAME = `(SELECT d <= ${SAME_MS} OR abs(d - 3600000) <= ${SAME
       - CAST(strftime('%Y', ? / 1000, 'unixepoch') AS INTEGER)) || ' years') AS INTEGER) * 1000 + ? % 1000)) AS d))`;
 const SAME_UPTIME = 60;
 
+// Statements of the per-report path, built once: a query text made anew for each report costs a
+// string, its hash and its garbage every time (findSame, findIncident).
+const FIND_SAME = `SELECT id, nframes, truncated, incident_id FROM reports
+      WHERE host_id = ? AND pid = ? AND task = ? AND kind = ? AND blocked_seconds IS ?
+        AND (? IS NULL OR source_id = ?)
+        AND ((time IS NOT NULL AND ? IS NOT NULL AND abs(time - ?) <= ${SAME_MS})
+          OR ((year_guessed = 1 OR ? = 1) AND time IS NOT NULL AND ? IS NOT NULL
+            AND ${GUESSED_YEAR_SAME})
+          OR (uptime IS NOT NULL AND ? IS NOT NULL AND abs(uptime - ?) <= ${SAME_UPTIME})
+          OR (time IS NULL AND uptime IS NULL AND ? IS NULL AND ? IS NULL AND (source_id <> ? OR source_line = ?)))
+      ORDER BY id LIMIT 1`;
+
+// Same boot: no boot known on either side, the same key (journal boot id), or boot times that
+// agree within the tolerance (syslog and printk times drift by seconds).
+const SAME_BOOT = `(@bk IS NULL OR i.boot_key IS NULL OR i.boot_key = @bk OR abs(i.boot_time - @bt) <= ${BOOT_TOLERANCE})`;
+const OPEN_INCIDENT = `i.reports < ${INCIDENT_MAX_REPORTS}
+      AND (@t IS NULL OR i.first_time IS NULL OR max(i.last_time, @t) - min(i.first_time, @t) <= ${INCIDENT_MAX_SPAN_MS})
+      AND (@u IS NULL OR i.first_uptime IS NULL OR max(i.last_uptime, @u) - min(i.first_uptime, @u) <= ${INCIDENT_MAX_SPAN_UPTIME})`;
+const INCIDENT_OF_TASK = `SELECT r.incident_id AS id FROM reports r JOIN incidents i ON i.id = r.incident_id
+      WHERE r.host_id = @host AND r.pid = @pid AND r.task = @task AND i.scope = @scope AND ${SAME_BOOT} AND ${OPEN_INCIDENT}
+        AND ((r.time IS NOT NULL AND @t IS NOT NULL AND abs(r.time - @t) <= 86400000)
+          OR (r.uptime IS NOT NULL AND @u IS NOT NULL AND abs(r.uptime - @u) <= 86400))
+      ORDER BY r.id DESC LIMIT 1`;
+const INCIDENT_BY_TIME = `SELECT i.id FROM incidents i WHERE i.host_id = @host AND i.scope = @scope AND i.last_time >= @t - ${INCIDENT_GAP_MS}
+          AND i.first_time <= @t + ${INCIDENT_GAP_MS} AND ${SAME_BOOT} AND ${OPEN_INCIDENT}
+        ORDER BY i.last_time DESC, i.id DESC LIMIT 1`;
+const INCIDENT_BY_UPTIME = `SELECT i.id FROM incidents i WHERE i.host_id = @host AND i.scope = @scope AND i.first_time IS NULL
+          AND i.last_uptime >= @u - ${INCIDENT_GAP_UPTIME} AND i.first_uptime <= @u + ${INCIDENT_GAP_UPTIME} AND ${SAME_BOOT} AND ${OPEN_INCIDENT}
+        ORDER BY i.last_uptime DESC, i.id DESC LIMIT 1`;
+const INCIDENT_UNTIMED = `SELECT i.id FROM incidents i WHERE i.host_id = @host AND i.scope = @scope AND i.first_time IS NULL
+          AND i.first_uptime IS NULL AND ${SAME_BOOT} AND ${OPEN_INCIDENT}
+        ORDER BY i.id DESC LIMIT 1`;
+
 const MIGRATIONS: string[] = [
   // 1: the first schema.
   `
@@ -667,15 +700,7 @@ export class Store {
     const r = a.report;
     // Without time or uptime, two copies of a report in one file are only told apart by where they
     // are: the line is part of the identity within a source (not across sources, which may differ).
-    return this.stmt(`SELECT id, nframes, truncated, incident_id FROM reports
-      WHERE host_id = ? AND pid = ? AND task = ? AND kind = ? AND blocked_seconds IS ?
-        AND (? IS NULL OR source_id = ?)
-        AND ((time IS NOT NULL AND ? IS NOT NULL AND abs(time - ?) <= ${SAME_MS})
-          OR ((year_guessed = 1 OR ? = 1) AND time IS NOT NULL AND ? IS NOT NULL
-            AND ${GUESSED_YEAR_SAME})
-          OR (uptime IS NOT NULL AND ? IS NOT NULL AND abs(uptime - ?) <= ${SAME_UPTIME})
-          OR (time IS NULL AND uptime IS NULL AND ? IS NULL AND ? IS NULL AND (source_id <> ? OR source_line = ?)))
-      ORDER BY id LIMIT 1`).get(
+    return this.stmt(FIND_SAME).get(
       hostId, r.pid, r.task, r.kind, r.blockedSeconds, scopeSource, scopeSource,
       r.time, r.time, r.yearGuessed ? 1 : 0, r.time, r.time, r.time, r.time, r.uptime, r.uptime, r.time, r.uptime, sourceId, r.source.line,
     ) as SameRow | undefined;
@@ -816,33 +841,17 @@ export class Store {
     const r = a.report;
     const t = r.time;
     const u = r.uptime;
-    // Same boot: no boot known on either side, the same key (journal boot id), or boot times that
-    // agree within the tolerance (syslog and printk times drift by seconds).
-    const boot = `(@bk IS NULL OR i.boot_key IS NULL OR i.boot_key = @bk OR abs(i.boot_time - @bt) <= ${BOOT_TOLERANCE})`;
-    const open = `i.reports < ${INCIDENT_MAX_REPORTS}
-      AND (@t IS NULL OR i.first_time IS NULL OR max(i.last_time, @t) - min(i.first_time, @t) <= ${INCIDENT_MAX_SPAN_MS})
-      AND (@u IS NULL OR i.first_uptime IS NULL OR max(i.last_uptime, @u) - min(i.first_uptime, @u) <= ${INCIDENT_MAX_SPAN_UPTIME})`;
     const args = { bk: bootKey, bt: bootTime, t, u, host: hostId, scope };
     // The same task still hung belongs to its episode, however long it lasts (up to the bounds).
-    const sameTask = this.stmt(`SELECT r.incident_id AS id FROM reports r JOIN incidents i ON i.id = r.incident_id
-      WHERE r.host_id = @host AND r.pid = @pid AND r.task = @task AND i.scope = @scope AND ${boot} AND ${open}
-        AND ((r.time IS NOT NULL AND @t IS NOT NULL AND abs(r.time - @t) <= 86400000)
-          OR (r.uptime IS NOT NULL AND @u IS NOT NULL AND abs(r.uptime - @u) <= 86400))
-      ORDER BY r.id DESC LIMIT 1`).get({ ...args, pid: r.pid, task: r.task }) as { id: number } | undefined;
+    const sameTask = this.stmt(INCIDENT_OF_TASK).get({ ...args, pid: r.pid, task: r.task }) as { id: number } | undefined;
     if (sameTask) return sameTask.id;
     let row: { id: number } | undefined;
     if (t !== null) {
-      row = this.stmt(`SELECT i.id FROM incidents i WHERE i.host_id = @host AND i.scope = @scope AND i.last_time >= @t - ${INCIDENT_GAP_MS}
-          AND i.first_time <= @t + ${INCIDENT_GAP_MS} AND ${boot} AND ${open}
-        ORDER BY i.last_time DESC, i.id DESC LIMIT 1`).get(args) as { id: number } | undefined;
+      row = this.stmt(INCIDENT_BY_TIME).get(args) as { id: number } | undefined;
     } else if (u !== null) {
-      row = this.stmt(`SELECT i.id FROM incidents i WHERE i.host_id = @host AND i.scope = @scope AND i.first_time IS NULL
-          AND i.last_uptime >= @u - ${INCIDENT_GAP_UPTIME} AND i.first_uptime <= @u + ${INCIDENT_GAP_UPTIME} AND ${boot} AND ${open}
-        ORDER BY i.last_uptime DESC, i.id DESC LIMIT 1`).get(args) as { id: number } | undefined;
+      row = this.stmt(INCIDENT_BY_UPTIME).get(args) as { id: number } | undefined;
     } else {
-      row = this.stmt(`SELECT i.id FROM incidents i WHERE i.host_id = @host AND i.scope = @scope AND i.first_time IS NULL
-          AND i.first_uptime IS NULL AND ${boot} AND ${open}
-        ORDER BY i.id DESC LIMIT 1`).get(args) as { id: number } | undefined;
+      row = this.stmt(INCIDENT_UNTIMED).get(args) as { id: number } | undefined;
     }
     return row?.id ?? null;
   }
