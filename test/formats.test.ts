@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeLine, detectFormat, FORMATS } from '../parsers/formats/index.js';
-import { syslog } from '../parsers/formats/syslog.js';
+import { decodeByPattern, syslog } from '../parsers/formats/syslog.js';
+import { generate } from '../bench/generate.js';
 import type { AnalyzedReport } from '../src/scan.js';
 import { encodings, gzipped, HOST, TIME_MS } from './fixtures/seed-formats.js';
 import { cli, REFERENCE, ROOT, scanText, tmpdir } from './helpers.js';
@@ -140,5 +141,39 @@ describe('line formats', () => {
     const [a] = scanText(text);
     assert.equal(a.report.task, 'java');
     assert.equal(a.report.frames.length, 15);
+  });
+});
+
+describe('syslog dates read by position', () => {
+  it('give the very record the date patterns give, on every sample line and on variants of the date', () => {
+    const lines: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const f = path.join(dir, e.name);
+        if (e.isDirectory()) walk(f);
+        else if (!e.name.endsWith('.gz')) lines.push(...fs.readFileSync(f, 'utf8').split('\n'));
+      }
+    };
+    walk(path.join(ROOT, 'samples'));
+    generate(1 << 20, (t) => { lines.push(...t.split('\n')); }, { seed: 5 });
+    const base = 'Jan 29 10:41:07 app-prod-17 kernel: INFO: task java:181134 blocked for more than 120 seconds.';
+    const variants = [
+      base, base.replace('Jan 29', 'Jan  9'), base.replace('Jan 29', 'Jan 9'), base.replace('Jan 29', 'Dec 31'),
+      base.replace('Jan', 'jan'), base.replace('Jan', 'JAN'), base.replace('Jan', 'Jun.'), base.replace('Jan', 'Dez'),
+      base.replace('10:41:07 ', '10:41:07.123456 '), base.replace('10:41:07 ', '10:41:07  '), base.replace('10:41:07 ', '10:41:07\t'),
+      base.replace('10:41:07 ', '10:41:07 \t'), base.replace('10:41:07 ', '10:41:07\u00a0'), base.replace('10:41:07', '1a:41:07'),
+      base.replace('10:41:07', '10:4:07 '), base.replace('Jan 29', 'Jan 2x'), base.replace('Jan 29', 'Jan x9'), `<4>${base}`,
+      'Jan 29 10:41:07 ', 'Jan 29 10:41:07  ', 'Jan 29 10:41:07 x', 'Jan 29 10:41:07 kernel: Call Trace:', 'Jan 29 10:41:07 host',
+      base.replace('Jan 29', 'Feb 29'), base.replace('Jan 29', 'Jan 00'), base.replace('10:41:07', '29:61:99'),
+    ];
+    let fast = 0;
+    for (const line of [...lines, ...variants]) {
+      for (const c of [ctx, { ...ctx, yearGiven: true }]) {
+        const a = syslog.decode(line, c);
+        assert.deepEqual(a, decodeByPattern(line, c), line);
+        if (a && /^[A-Z][a-z][a-z] [ \d]\d \d\d:/.test(line)) fast++;
+      }
+    }
+    assert.ok(fast > 1000, `${fast} lines took the positional path`);
   });
 });
