@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generate } from '../bench/generate.js';
 import { ChunkFeeder, type LineSink } from '../src/input/feeder.js';
+import { scanFileParallel } from '../src/input/parallel.js';
 import { Scanner, type AnalyzedReport } from '../src/scan.js';
 import { BIN, cli, REFERENCE, rules, sample, scanText, tmpdir } from './helpers.js';
 
@@ -260,6 +261,12 @@ describe('skipping idle input gives exactly the same reports', () => {
   });
 });
 
+function generateText(size: number, seed: number): string {
+  let text = '';
+  generate(size, (t) => { text += t; }, { seed });
+  return text;
+}
+
 describe('the parallel scan of a large file gives exactly the sequential result', () => {
   it('in reports, lines, sources and summary; also without a final newline', function () {
     this.timeout(120000);
@@ -290,6 +297,34 @@ describe('the parallel scan of a large file gives exactly the sequential result'
     assert.ok(JSON.parse(tail.trim().split('\n').at(-1)!).lines > JSON.parse(one.trim().split('\n').at(-1)!).lines);
     assert.equal(run('2'), tail);
     assert.equal(run('3', '4096'), tail);
+  });
+
+  it('reads the file it was given even when its name is rotated to another file meanwhile', async () => {
+    const dir = tmpdir();
+    const file = path.join(dir, 'messages');
+    const text = generateText(2 << 20, 4);
+    fs.writeFileSync(file, text);
+    const fd = fs.openSync(file, 'r');
+    // logrotate: the name now belongs to a new, different file.
+    fs.renameSync(file, `${file}.1`);
+    fs.writeFileSync(file, generateText(1 << 20, 9));
+    const got: AnalyzedReport[] = [];
+    const scanner = new Scanner({ rules: rules() }, (a) => got.push(a));
+    scanner.beginSource('messages', REFERENCE);
+    const saved = process.env.KLOGSCAN_BLOCK;
+    process.env.KLOGSCAN_BLOCK = '65536';
+    try {
+      await scanFileParallel(fd, Buffer.byteLength(text), scanner, 3, () => {});
+    } finally {
+      if (saved === undefined) delete process.env.KLOGSCAN_BLOCK;
+      else process.env.KLOGSCAN_BLOCK = saved;
+      fs.closeSync(fd);
+    }
+    scanner.flush();
+    const want = scanText(text, { referenceTime: REFERENCE });
+    assert.ok(want.length > 5);
+    const key = (rs: AnalyzedReport[]): string => JSON.stringify(rs.map((a) => [a.report.source.line, a.report.task, a.report.pid, a.report.frames.length]));
+    assert.equal(key(got), key(want));
   });
 
   it('stops at SIGTERM, and when its reader goes away, however dense the reports', async function () {
