@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generate } from '../bench/generate.js';
 import { ChunkFeeder, type LineSink } from '../src/input/feeder.js';
-import { scanFileParallel } from '../src/input/parallel.js';
+import { PartReadError, scanFileParallel } from '../src/input/parallel.js';
+import { describeError } from '../src/input/sources.js';
 import { Scanner, type AnalyzedReport } from '../src/scan.js';
 import { BIN, cli, REFERENCE, rules, sample, scanText, tmpdir } from './helpers.js';
 
@@ -325,6 +326,28 @@ describe('the parallel scan of a large file gives exactly the sequential result'
     assert.ok(want.length > 5);
     const key = (rs: AnalyzedReport[]): string => JSON.stringify(rs.map((a) => [a.report.source.line, a.report.task, a.report.pid, a.report.frames.length]));
     assert.equal(key(got), key(want));
+  });
+
+  it('a read that fails, in any thread, is an unreadable input with the reason in words', async () => {
+    const dir = tmpdir();
+    const saved = process.env.KLOGSCAN_BLOCK;
+    // A descriptor that cannot be read (a directory): while cutting blocks, and in the searches.
+    for (const block of ['65536', String(8 << 20)]) {
+      process.env.KLOGSCAN_BLOCK = block;
+      const fd = fs.openSync(dir, 'r');
+      const scanner = new Scanner({ rules: rules() }, () => {});
+      try {
+        await assert.rejects(scanFileParallel(fd, 1 << 20, scanner, 3, () => {}), (e: Error) => {
+          assert.ok(e instanceof PartReadError, String(e));
+          assert.equal(describeError(e.cause), 'is a directory');
+          return true;
+        });
+      } finally {
+        if (saved === undefined) delete process.env.KLOGSCAN_BLOCK;
+        else process.env.KLOGSCAN_BLOCK = saved;
+        fs.closeSync(fd);
+      }
+    }
   });
 
   it('stops at SIGTERM, and when its reader goes away, however dense the reports', async function () {

@@ -43,7 +43,7 @@ const AHEAD = 16;
 /** The main thread lets the event loop turn at least this often (signals, `| head`, output). */
 const TURN_MS = 20;
 
-/** A read of the file failed (in any thread): the input is unreadable, not klogscan broken. */
+/** A read of the file failed (in any thread): the input is unreadable, not klogscan broken. Its cause is the read's error. */
 export class PartReadError extends Error {}
 
 /** Offset just after the first newline at or after `at` (or the file size). */
@@ -70,11 +70,15 @@ export async function scanFileParallel(
 ): Promise<{ lines: number }> {
   const { shouldStop, outputRoom } = pace;
   const bounds = [0];
-  for (let at = blockSize(); at < size;) {
-    const b = lineStartAfter(fd, at - 1, size);
-    if (b >= size) break;
-    bounds.push(b);
-    at = b + blockSize();
+  try {
+    for (let at = blockSize(); at < size;) {
+      const b = lineStartAfter(fd, at - 1, size);
+      if (b >= size) break;
+      bounds.push(b);
+      at = b + blockSize();
+    }
+  } catch (e) {
+    throw new PartReadError((e as Error).message, { cause: e });
   }
   bounds.push(size);
   const blocks = bounds.length - 1;
@@ -99,7 +103,7 @@ export async function scanFileParallel(
       notify();
     });
     w.on('error', (e) => {
-      failure ??= new PartReadError(e.message);
+      failure ??= new PartReadError(e.message, { cause: e });
       notify();
     });
     workers.push(w);
@@ -112,7 +116,7 @@ export async function scanFileParallel(
     try {
       return fs.readSync(fd, buf, 0, length, pos);
     } catch (e) {
-      throw new PartReadError((e as Error).message);
+      throw new PartReadError((e as Error).message, { cause: e });
     }
   };
   let position = 0;
@@ -165,7 +169,7 @@ export async function scanFileParallel(
         try {
           results[b] = searcher.search(b, bounds[b], bounds[b + 1]);
         } catch (e) {
-          throw new PartReadError((e as Error).message);
+          throw new PartReadError((e as Error).message, { cause: e });
         }
         yielded = false;
         continue;

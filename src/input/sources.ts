@@ -309,7 +309,7 @@ export async function readInput(
         }, stream);
         info.lines = lines;
       } catch (e) {
-        if (e instanceof PartReadError) throw new InputError(`cannot read ${name}: ${e.message}`);
+        if (e instanceof PartReadError) throw new InputError(`cannot read ${name}: ${describeError(e.cause ?? e)}`);
         throw e;
       }
       return info;
