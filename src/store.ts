@@ -25,6 +25,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { reportJson, type ReportJson } from './output/json.js';
+import { jsonLine } from './output/term.js';
 import { INCIDENT_GAP_MS, INCIDENT_GAP_UPTIME, rootOf, waitEdges, type IncidentMember, type WaitEdge } from './incidents.js';
 import { followedName, type Frame } from '../parsers/record.js';
 import type { AnalyzedReport } from './scan.js';
@@ -311,6 +312,8 @@ export interface RecordResult {
   incident: number;
   /** The report was already stored (from this or another source). */
   duplicate: boolean;
+  /** The NDJSON line of the caller's report object, made while storing it (a new report only). */
+  line?: string;
 }
 
 export interface HistoryFilter {
@@ -726,6 +729,7 @@ export class Store {
       ORDER BY r.id LIMIT 1`).get(hostId, r.pid, r.task, r.kind, r.blockedSeconds, r.uptime) as (SameRow & { scope: string }) | undefined;
   }
 
+  /** `made`: the report object the caller made (reportJson()), whose NDJSON line is made here. */
   private recordInTx(a: AnalyzedReport, made?: ReportJson): RecordResult {
     const r = a.report;
     const hostId = this.host(r.host);
@@ -741,7 +745,7 @@ export class Store {
     if (same) {
       const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes);
       if (better) {
-        this.writeDetails(same.id, a, true);
+        this.writeDetails(same.id, a, this.jsonToStore(a, same.incident_id, made).json);
         this.dirty.add(same.incident_id);
       }
       a.incident = same.incident_id;
@@ -752,7 +756,7 @@ export class Store {
     const scope = scopeSource === null ? 'host' : (this.streamScopes.get(sourceId) ?? `source:${sourceId}`);
     const incident = this.findIncident(hostId, scope, bootKey, bootTime, a) ?? this.newIncident(hostId, scope, bootKey, bootTime, a);
     const best = a.matches[0];
-    const json = storedJson(made ? { ...made, incident } : reportJson({ ...a, incident }));
+    const { json, line } = this.jsonToStore(a, incident, made);
     const id = Number(this.stmt(`INSERT INTO reports (incident_id, host_id, boot_key, boot_time, kind, time, uptime, task, pid,
         blocked_seconds, state, kernel, log_kernel, tainted, signature, fingerprint, culprit, wait, best_rule,
         best_verdict, best_kind, best_role, owner_task, owner_pid, owner_lock, nframes, truncated, source_id,
@@ -764,7 +768,7 @@ export class Store {
       r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, r.frames.length,
       r.truncated ? 1 : 0, sourceId, r.source.line, r.lines.join('\n'), json, Date.now(), r.yearGuessed ? 1 : 0,
     ).lastInsertRowid);
-    this.writeDetails(id, a, false);
+    this.writeDetails(id, a, null);
     if (bootKey) this.bootRow(r.host, bootKey, r.logKernel, r.time);
     // The incident's span and counts follow each insert; its distinct tasks are kept with their
     // latest report, over which the root cause is recomputed once per batch.
@@ -778,13 +782,25 @@ export class Store {
       { t: r.time, u: r.uptime, bt: bootTime, fresh: fresh ? 1 : 0, now: Date.now(), id: incident });
     this.dirty.add(incident);
     a.incident = incident;
-    return { report: id, incident, duplicate: false };
+    return { report: id, incident, duplicate: false, line };
   }
 
-  /** Frames and matches of a report (replacing older ones when a better copy arrives). */
-  private writeDetails(id: number, a: AnalyzedReport, replace: boolean): void {
+  /**
+   * The JSON stored with a report in `incident`, and the caller's NDJSON line when the store made
+   * it: the line is made once, with its incident, and the stored JSON is cut from it (one
+   * serialisation of the report instead of two).
+   */
+  private jsonToStore(a: AnalyzedReport, incident: number, made?: ReportJson): { json: string; line?: string } {
+    if (!made) return { json: storedJson(reportJson({ ...a, incident })) };
+    made.incident = incident;
+    const line = jsonLine(made);
+    return { json: withoutFrames(line) ?? storedJson(made), line };
+  }
+
+  /** Frames and matches of a report; `replace`: the JSON of a better copy, replacing the older one's rows. */
+  private writeDetails(id: number, a: AnalyzedReport, replace: string | null): void {
     const r = a.report;
-    if (replace) {
+    if (replace !== null) {
       this.stmt('DELETE FROM frames WHERE report_id = ?').run(id);
       this.stmt('DELETE FROM matches WHERE report_id = ?').run(id);
       const best = a.matches[0];
@@ -797,7 +813,7 @@ export class Store {
         owner_lock = coalesce(?, owner_lock) WHERE id = ?`).run(
         r.frames.length, r.truncated ? 1 : 0, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
         a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
-        r.lines.join('\n'), storedJson(reportJson(a)), r.state, r.kernel, r.logKernel, r.tainted,
+        r.lines.join('\n'), replace, r.state, r.kernel, r.logKernel, r.tainted,
         r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, id);
     }
     this.insertFrames(id, 'task', r.frames);
@@ -1074,7 +1090,7 @@ export class Store {
 }
 
 /** The JSON kept with a report: everything but the frames, which the frames table holds. */
-function storedJson(o: ReportJson): string {
+export function storedJson(o: ReportJson): string {
   const { frames: _frames, ...rest } = o;
   const b = rest.blocker as { owner_frames?: unknown } | null;
   if (b) {
@@ -1082,6 +1098,26 @@ function storedJson(o: ReportJson): string {
     return JSON.stringify({ ...rest, blocker });
   }
   return JSON.stringify(rest);
+}
+
+/**
+ * storedJson() of a report from its NDJSON line (jsonLine() of the same object), or null when the
+ * line is not shaped as expected. The cuts are safe on structure alone: inside a JSON string every
+ * quote is escaped, so `,"frames":[` and `],"signature":` can only be the top-level key and the end
+ * of its array (frame objects hold no arrays), and owner_frames is the blocker's last key.
+ */
+export function withoutFrames(line: string): string | null {
+  const start = line.indexOf(',"frames":[');
+  const end = start < 0 ? -1 : line.indexOf('],"signature":', start);
+  if (end < 0) return null;
+  let s = line.slice(0, start) + line.slice(end + 1);
+  const owner = s.indexOf(',"owner_frames":[');
+  if (owner >= 0) {
+    const close = s.indexOf(']},"truncated":', owner);
+    if (close < 0) return null;
+    s = s.slice(0, owner) + s.slice(close + 1);
+  }
+  return s;
 }
 
 /** Orders kernel releases for "probable fix": numeric segments numerically. */

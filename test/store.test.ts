@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SCHEMA_VERSION, Store } from '../src/store.js';
+import { SCHEMA_VERSION, Store, storedJson, withoutFrames } from '../src/store.js';
+import { reportJson } from '../src/output/json.js';
+import { jsonLine } from '../src/output/term.js';
 import { cli, count, sample, scanText, tmpdir } from './helpers.js';
 
 const JAVA = 'samples/seed/centos7-java-rwsem.messages';
@@ -314,5 +316,52 @@ describe('store', () => {
     assert.equal(a.incident, res.incident);
     assert.equal(store.record(a).duplicate, true);
     store.close();
+  });
+});
+
+describe('store: the stored JSON is cut from the NDJSON line', () => {
+  const files = (dir: string): string[] => fs.readdirSync(path.join('samples', dir)).filter((f) => f.endsWith('.log')).map((f) => `samples/${dir}/${f}`);
+
+  it('gives what serialising the report without its frames gives, for every sample report (blocker owner frames too)', () => {
+    let reports = 0;
+    let owners = 0;
+    for (const file of [...files('eras'), ...files('formats'), JAVA, PS]) {
+      for (const a of scanText(fs.readFileSync(file))) {
+        const json = reportJson({ ...a, incident: 7 });
+        const cut = withoutFrames(jsonLine(json));
+        assert.ok(cut !== null, file);
+        assert.deepEqual(JSON.parse(cut), JSON.parse(storedJson(json)), file);
+        reports++;
+        if (a.report.blocker && a.report.blocker.ownerFrames.length > 0) owners++;
+      }
+    }
+    assert.ok(reports > 50 && owners > 0, `${reports} reports, ${owners} with owner frames`);
+  });
+
+  it('is not fooled by log text that spells the keys it cuts at', () => {
+    const tricky = 'x],"signature":"y","frames":[';
+    const a = scanText(hung('h1', '00:01', 'evil', 7, 120, [`${tricky}+0x1/0x2`, ...EXIT]).join('\n') + '\n')[0];
+    a.report.task = tricky;
+    if (a.report.blocker) a.report.blocker.lock = tricky;
+    const json = reportJson({ ...a, incident: 1 });
+    assert.deepEqual(JSON.parse(withoutFrames(jsonLine(json))!), JSON.parse(storedJson(json)));
+  });
+
+  it('stores the same JSON as before for a scanned file, and prints the line it cut from', () => {
+    const file = db();
+    const r = cli(['--db', file, '--json', 'samples/eras/6x-blocker-mutex-multi-task-nmi-backtrace.log']);
+    assert.equal(r.status, 0, r.stderr);
+    const printed = r.stdout.trim().split('\n').slice(0, -1).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const d = new Database(file, { readonly: true });
+    const rows = d.prepare('SELECT id, incident_id, json FROM reports ORDER BY id').all() as { id: number; incident_id: number; json: string }[];
+    d.close();
+    assert.equal(rows.length, printed.length);
+    rows.forEach((row, i) => {
+      const { frames: _f, ...rest } = printed[i];
+      const blocker = rest.blocker as Record<string, unknown> | null;
+      if (blocker) delete blocker.owner_frames;
+      assert.deepEqual(JSON.parse(row.json), rest);
+      assert.equal(printed[i].incident, row.incident_id);
+    });
   });
 });

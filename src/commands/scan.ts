@@ -59,9 +59,9 @@ export function setupScan(v: ScanValues, opts: SetupOptions = {}): ScanSetup {
   const paint = paintFor(v);
   const stored = { fresh: 0, duplicates: 0, incidents: new Set<number>() };
   let first = true;
-  const print = (json: ReturnType<typeof reportJson>): void => {
+  const print = (json: ReturnType<typeof reportJson>, line?: string): void => {
     if (v.json) {
-      out.write(jsonLine(json) + '\n');
+      out.write((line ?? jsonLine(json)) + '\n');
     } else {
       out.write((first ? '' : '\n') + renderReport(json, rules, paint, v.verbose) + '\n');
       first = false;
@@ -103,7 +103,7 @@ export function setupScan(v: ScanValues, opts: SetupOptions = {}): ScanSetup {
       if (res.duplicate) stored.duplicates++;
       else stored.fresh++;
       stored.incidents.add(res.incident);
-      if (!res.duplicate || !opts.onlyNew) print(json);
+      if (!res.duplicate || !opts.onlyNew) print(json, res.line);
     });
   };
   const scanner = new Scanner({ rules, kernel: v.kernel ?? null, format }, onReport, store ? {
