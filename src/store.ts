@@ -312,7 +312,7 @@ export interface RecordResult {
   incident: number;
   /** The report was already stored (from this or another source). */
   duplicate: boolean;
-  /** The NDJSON line of the caller's report object, made while storing it (a new report only). */
+  /** The NDJSON line of the caller's report object, when storing it made one (a new report, or a better copy). */
   line?: string;
 }
 
@@ -744,12 +744,15 @@ export class Store {
     }
     if (same) {
       const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes);
+      let line: string | undefined;
       if (better) {
-        this.writeDetails(same.id, a, this.jsonToStore(a, same.incident_id, made).json);
+        const stored = this.jsonToStore(a, same.incident_id, made);
+        line = stored.line;
+        this.writeDetails(same.id, a, stored.json);
         this.dirty.add(same.incident_id);
       }
       a.incident = same.incident_id;
-      return { report: same.id, incident: same.incident_id, duplicate: true };
+      return { report: same.id, incident: same.incident_id, duplicate: true, line };
     }
     const bootKey = bootKeyOf(a);
     const bootTime = bootTimeOf(a);

@@ -342,9 +342,16 @@ describe('store: the stored JSON is cut from the NDJSON line', () => {
     const tricky = 'x],"signature":"y","frames":[';
     const a = scanText(hung('h1', '00:01', 'evil', 7, 120, [`${tricky}+0x1/0x2`, ...EXIT]).join('\n') + '\n')[0];
     a.report.task = tricky;
-    if (a.report.blocker) a.report.blocker.lock = tricky;
     const json = reportJson({ ...a, incident: 1 });
     assert.deepEqual(JSON.parse(withoutFrames(jsonLine(json))!), JSON.parse(storedJson(json)));
+    // The blocker's owner frames are cut too: its lock and an owner frame spell the end of that cut.
+    const owned = scanText(fs.readFileSync('samples/eras/6x-blocker-mutex-owner-trace-no-timestamps.log')).find((x) => (x.report.blocker?.ownerFrames.length ?? 0) > 0)!;
+    const trickier = 'y]},"truncated":false,"owner_frames":[';
+    owned.report.blocker!.lock = trickier;
+    owned.report.blocker!.ownerFrames[0].fn = trickier;
+    owned.report.frames[0].fn = tricky;
+    const ownedJson = reportJson({ ...owned, incident: 2 });
+    assert.deepEqual(JSON.parse(withoutFrames(jsonLine(ownedJson))!), JSON.parse(storedJson(ownedJson)));
   });
 
   it('stores the same JSON as before for a scanned file, and prints the line it cut from', () => {

@@ -13,7 +13,7 @@ import { BlockSearcher, claim, DONE } from './prefilter.js';
  * store) is the run's critical path, and the main thread searches blocks itself whenever a worker
  * lags; what slowed runs was the main thread waiting for a core while this thread, V8's helpers
  * and the main thread were three threads on two cores (100-125 ms of 670 ms in the run queue, from
- * /proc/PID/task/TID/schedstat). A nicer worker gives way: with the store on, 1 GiB took 3-5% less
+ * /proc/PID/task/TID/schedstat). A nicer worker gives way: with the store on, 1 GiB took 3-6% less
  * time, and --no-db no more. Linux sets a thread's priority by its id, which /proc/thread-self
  * names (Linux 3.17 and later); where it cannot, nothing changes.
  */
