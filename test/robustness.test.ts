@@ -328,6 +328,33 @@ describe('the parallel scan of a large file gives exactly the sequential result'
     assert.equal(key(got), key(want));
   });
 
+  it('a file truncated while it is scanned counts the bytes and lines it had, not its size at the start', async () => {
+    const dir = tmpdir();
+    const file = path.join(dir, 'messages');
+    const text = generateText(1 << 20, 5);
+    fs.writeFileSync(file, text);
+    const fd = fs.openSync(file, 'r');
+    const got: AnalyzedReport[] = [];
+    const scanner = new Scanner({ rules: rules() }, (a) => got.push(a));
+    scanner.beginSource('messages', REFERENCE);
+    const saved = process.env.KLOGSCAN_BLOCK;
+    process.env.KLOGSCAN_BLOCK = '65536';
+    let bytes = 0;
+    let lines: number;
+    try {
+      // The size the scan was given is the file's before a truncation (copytruncate) cut 300 KB off.
+      ({ lines } = await scanFileParallel(fd, Buffer.byteLength(text) + 300000, scanner, 3, (n) => { bytes += n; }));
+    } finally {
+      if (saved === undefined) delete process.env.KLOGSCAN_BLOCK;
+      else process.env.KLOGSCAN_BLOCK = saved;
+      fs.closeSync(fd);
+    }
+    scanner.flush();
+    assert.equal(bytes, Buffer.byteLength(text));
+    assert.equal(lines, text.split('\n').length - 1, 'the text ends with a newline: no partial last line');
+    assert.equal(got.length, scanText(text, { referenceTime: REFERENCE }).length);
+  });
+
   it('a read that fails, in any thread, is an unreadable input with the reason in words', async () => {
     const dir = tmpdir();
     const saved = process.env.KLOGSCAN_BLOCK;

@@ -192,7 +192,7 @@ export async function scanFileParallel(
         if (offset < position) continue;
         await pump(offset, base + hits[i + 1] - 1);
       }
-      onBytes(bounds[k + 1] - bounds[k]);
+      onBytes(r.bytes);
       // A report that ran to the end of the file: its feeding counted every line there is.
       if (position >= size) {
         onBytes(size - bounds[k + 1]);
@@ -204,9 +204,10 @@ export async function scanFileParallel(
       Atomics.notify(shared, DONE);
     }
     // A last line without a newline (however long) is held back by the searches: its turn now.
+    // (Unless the file was truncated meanwhile and there is nothing more to read.)
     if (complete < size) {
       await pump(complete, base, true);
-      return { lines: base + 1 };
+      return { lines: position > complete ? base + 1 : base };
     }
     return { lines: base };
   } finally {

@@ -22,6 +22,8 @@ export interface BlockResult {
   lines: number;
   /** Offset just after the block's last complete line (short of its end only at the end of the file). */
   complete: number;
+  /** Bytes read: the block's length, or less when the file was cut short (truncated) meanwhile. */
+  bytes: number;
 }
 
 /** Searches blocks of one file; keeps one needle scanner (its tables are tuned once). */
@@ -49,7 +51,7 @@ export class BlockSearcher {
       pos += n;
       this.feeder.push(n === this.buf.length ? this.buf : this.buf.subarray(0, n));
     }
-    return { block, hits: Float64Array.from(this.hits), lines: this.feeder.lineNo, complete: this.feeder.offset };
+    return { block, hits: Float64Array.from(this.hits), lines: this.feeder.lineNo, complete: this.feeder.offset, bytes: pos - start };
   }
 }
 
