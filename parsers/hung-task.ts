@@ -134,6 +134,21 @@ export function isTaskBodyLine(text: string): boolean {
     || REGISTERS.test(text) || WORKQUEUE.test(text);
 }
 
+// `"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.`; a CSV export doubles the quotes.
+const ECHO_LINE = /^\s*"+echo 0 > \/proc\/sys\/kernel\/hung_task_timeout_secs"+ disables this message/;
+
+/**
+ * Text that, read on its own, can only be a line of a kernel task report: the header, the Tainted
+ * and echo lines, the task line, the blocker line and the task body. Collectors that stamp raw
+ * console output with a time and nothing else (`2025-01-16T17:24:58.365Z INFO: task ...`) leave
+ * such text where a syslog line has its host and program. A program's message that quotes a report
+ * (a monitoring agent's) starts with its own words, so the header must be the line's start.
+ */
+export function isReportText(text: string): boolean {
+  return (text.startsWith('INFO: task ') && parseHeader(text) !== null) || parseTainted(text) !== null
+    || ECHO_LINE.test(text) || parseTaskLine(text) !== null || parseBlocker(text) !== null || isTaskBodyLine(text);
+}
+
 /**
  * A pid or count as printed: null when it is beyond what a kernel prints (pids stop at 2^22,
  * and the store keeps 64-bit integers), so a forged 20-digit value cannot poison anything.

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeLine, detectFormat, FORMATS } from '../parsers/formats/index.js';
-import { decodeByPattern, syslog } from '../parsers/formats/syslog.js';
+import { decodeByPattern, surelyNotKernel, syslog } from '../parsers/formats/syslog.js';
 import { generate } from '../bench/generate.js';
 import type { AnalyzedReport } from '../src/scan.js';
 import { encodings, gzipped, HOST, TIME_MS } from './fixtures/seed-formats.js';
@@ -39,6 +39,44 @@ describe('line formats', () => {
     assert.equal(k.text, ' schedule+0x29/0x70', 'exactly one separator is removed');
     const other = syslog.decode('Jan 29 10:41:08 app-prod-17 sshd[4242]: Accepted publickey', ctx)!;
     assert.equal(other.kernel, false);
+  });
+
+  it('syslog: raw console text stamped with an ISO time alone is kernel text, a program quoting a report is not', () => {
+    const lines = [
+      '2025-01-16T17:24:58.365Z INFO: task khugepaged:931 blocked for more than 1228 seconds.',
+      '2025-01-16T17:24:58.365Z Tainted: P OE 6.12.0-4.el9ueknext.x86_64 #1',
+      '2025-01-16T17:24:58.374Z ""echo 0 > /proc/sys/kernel/hung_task_timeout_secs"" disables this message.',
+      '2025-01-16T17:24:58.387Z Call Trace:',
+      '2025-01-16T17:24:58.390Z <TASK>',
+      '2025-01-16T17:24:58.394Z __schedule+0x266/0x720',
+    ];
+    for (const l of lines) {
+      const k = decodeLine(l, ctx)!;
+      assert.equal(k.kernel, true, l);
+      assert.equal(k.host, null, l);
+      assert.equal(k.text, l.slice(25), l);
+      assert.equal(new Date(k.time!).toISOString().slice(0, 19), '2025-01-16T17:24:58');
+    }
+    for (const l of [
+      '2025-01-16T17:24:58.365Z node-7 node-problem-detector[812]: INFO: task khugepaged:931 blocked for more than 1228 seconds.',
+      '2025-01-16T17:24:58.365Z monitor: INFO: task khugepaged:931 blocked for more than 1228 seconds.',
+      '2025-01-16T17:24:58.365Z node-7 sshd[4242]: Accepted publickey for deploy',
+      '2025-01-16T17:24:58.365Z INFO: something else happened',
+    ]) assert.equal(decodeLine(l, ctx)!.kernel, false, l);
+  });
+
+  it('syslog: a /dev/kmsg record forwarded as the message is decoded as one (level, printk time), also by the quick check', () => {
+    const l = 'May 21 20:00:40 x 3,2903,86997972896,-;INFO: task init:1 blocked for more than 122 seconds.';
+    const k = decodeLine(l, ctx)!;
+    assert.equal(k.kernel, true);
+    assert.equal(k.host, 'x');
+    assert.equal(k.level, 3);
+    assert.equal(k.uptime, 86997.972896);
+    assert.equal(k.text, 'INFO: task init:1 blocked for more than 122 seconds.');
+    assert.equal(surelyNotKernel(l), false);
+    assert.equal(surelyNotKernel('May 21 20:00:40 x cron[12]: (root) CMD (run-parts; true)'), true);
+    // A user-space record (facility above 0) is no kernel text.
+    assert.equal(decodeLine('May 21 20:00:40 x 14,2910,86997990000,-;systemd[1]: Started foo.', ctx)!.kernel, false);
   });
 
   it('syslog: places a date without a year at or before the reference time', () => {

@@ -7,8 +7,10 @@
  * its own (`kernel: [ 6141.921740] INFO: ...`), which are decoded too. Lines of other programs
  * come back with `kernel: false`. RFC 5424 has a module of its own (rfc5424.ts).
  */
+import { isReportText } from '../hung-task.js';
 import { compile } from '../patterns.js';
 import type { KernelLine } from '../record.js';
+import { kmsg } from './kmsg.js';
 import { fracMs, monthOf, stripPrintk, zoneMinutes } from './printk.js';
 import { kernelLine, type DecodeContext, type LineFormat } from './types.js';
 
@@ -47,6 +49,8 @@ export function splitHostTag(rest: string): { host: string | null; tag: string; 
   // BusyBox syslogd and some templates put facility.level between the host and the tag.
   const fl = FACILITY_LEVEL.exec(rest.slice(i));
   if (fl) i += fl[0].length;
+  const c = rest.charCodeAt(i);
+  if (c >= 48 && c <= 57 && KMSG_START.test(rest.slice(i))) return { host: first, tag: 'kernel', msg: rest.slice(i) };
   const colon = rest.indexOf(':', i);
   const tagToken = colon < 0 ? '' : rest.slice(i, colon);
   if (tagToken.length === 0 || tagToken.includes(' ') || tagToken.startsWith('[')) {
@@ -62,6 +66,12 @@ const FACILITY_LEVEL = /^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron
 
 /** A message that starts with a printk time or level: kernel text even without a `kernel:` tag. */
 const PRINTK_START = /^(?:<\d{1,3}>)?\[\s*\d+\.\d*\]/;
+
+/**
+ * A message that is a whole /dev/kmsg record (`3,2903,86997972896,-;INFO: task init:1 ...`): what
+ * a forwarder that reads /dev/kmsg and sends the records as they are leaves after the host.
+ */
+const KMSG_START = /^\d{1,4},\d+,\d+,[^;]*;/;
 
 function stripPid(tag: string): string {
   const b = tag.indexOf('[');
@@ -103,21 +113,30 @@ export function yearless(ctx: DecodeContext, mon: number, day: number, h: number
 const hourMemo = new WeakMap<DecodeContext, { ref: number; hours: Map<number, number> }>();
 
 /**
- * True when a BSD syslog line certainly holds no kernel message: no kernel-ish tag anywhere and
- * no printk prefix (` [`, ` <`) that a tag-less forwarded console line would start with. Lines of
- * other programs are most of /var/log/messages; they are dismissed without decoding.
+ * True when a BSD syslog line certainly holds no kernel message: no kernel-ish tag anywhere, no
+ * printk prefix (` [`, ` <`) that a tag-less forwarded console line would start with, and no
+ * forwarded /dev/kmsg record. Lines of other programs are most of /var/log/messages; they are
+ * dismissed without decoding.
  */
 export function surelyNotKernel(raw: string): boolean {
   return raw.length > 16 && raw.charCodeAt(3) === 32 && raw.charCodeAt(9) === 58 && raw.charCodeAt(12) === 58
     && !raw.includes('kern') && !raw.includes('vmunix') && !raw.includes('klogd')
-    && !raw.includes(' [') && !raw.includes(' <');
+    && !raw.includes(' [') && !raw.includes(' <') && !(raw.includes(';') && KMSG_AFTER_HOST.test(raw));
 }
+
+/** A /dev/kmsg record as the message of a BSD syslog line (see KMSG_START). */
+const KMSG_AFTER_HOST = /^.{15} \S+ \d{1,4},\d+,\d+,[^;]*;/;
 
 /** Builds the KernelLine for a decoded `host tag: message` triple. */
 export function programLine(
   format: string, host: string | null, tag: string, msg: string, time: number | null,
 ): KernelLine {
   if (!KERNEL_TAGS.has(tag)) return kernelLine(msg, format, { host, time, kernel: false });
+  const c0 = msg.charCodeAt(0);
+  if (c0 >= 48 && c0 <= 57 && KMSG_START.test(msg)) {
+    const rec = kmsg.decode(msg, { referenceTime: 0 });
+    if (rec) return { ...rec, format, host, time };
+  }
   const p = stripPrintk(msg);
   return kernelLine(p.text, format, {
     host, time, uptime: p.uptime, level: p.level, caller: p.caller,
@@ -134,6 +153,8 @@ export const syslog: LineFormat = {
     '2019-01-29T10:41:07.123456+08:00 app-prod-17 kernel: Call Trace:',
     '2019-01-29T10:41:07+0000 app-prod-17 kernel: Call Trace:',
     '2021-03-16 11:30:24.753 kernel: INFO: task iw:467 blocked for more than 122 seconds.',
+    '2025-01-16T17:24:58.384Z task:khugepaged state:D stack:0 pid:931 tgid:931 ppid:2 flags:0x00004002',
+    'May 21 20:00:40 x 3,2903,86997972896,-;INFO: task init:1 blocked for more than 122 seconds.',
     'Aug 30 05:34:55 10.20.22.1 [139221.203949][  T817] INFO: task pppd:6009 blocked for more than 122 seconds.',
     'Sep 13 14:34:10 ccgx user.err kernel: [43500.179242] INFO: task vedirect-dbus:1339 blocked for more than 120 seconds.',
     '<4>Jan 29 10:41:07 app-prod-17 kernel: Call Trace:',
@@ -196,9 +217,11 @@ export function decodeByPattern(line: string, ctx: DecodeContext): KernelLine | 
     let time: number;
     /** A BSD date has no year: it is guessed from the reference time. */
     let guessed = false;
+    let iso = false;
     if ((c0 >= 48 && c0 <= 57) || c0 === 60) {
       m = ISO.exec(line);
       if (m?.groups) {
+        iso = true;
         const g = m.groups;
         const ms = fracMs(g.frac);
         time = g.tz
@@ -219,7 +242,10 @@ export function decodeByPattern(line: string, ctx: DecodeContext): KernelLine | 
       time = yearless(ctx, mon, +g.day, +g.h, +g.m, +g.s, fracMs(g.frac));
       guessed = ctx.yearGiven !== true;
     }
-    const ht = splitHostTag(line.slice(m[0].length));
+    const rest = line.slice(m[0].length);
+    const ht = splitHostTag(rest);
+    // Raw console text stamped with an ISO time and nothing else (no host, no program).
+    if (iso && (!ht || !KERNEL_TAGS.has(ht.tag)) && isReportText(rest)) return programLine('syslog', null, 'kernel', rest, time!);
     if (!ht) return null;
     const kl = programLine('syslog', ht.host, ht.tag, ht.msg, time!);
     if (guessed) kl.yearGuessed = true;
