@@ -79,6 +79,30 @@ describe('line formats', () => {
     assert.equal(decodeLine('May 21 20:00:40 x 14,2910,86997990000,-;systemd[1]: Started foo.', ctx)!.kernel, false);
   });
 
+  it('reads grep -H/-r output: a file name and `:` or `-` (and a line number) before the log line', () => {
+    const plain = decodeLine('Jun 17 20:18:08 ip-172-31-27-211 kernel: Call Trace:', ctx)!;
+    for (const l of [
+      'messages:Jun 17 20:18:08 ip-172-31-27-211 kernel: Call Trace:',
+      'messages-Jun 17 20:18:08 ip-172-31-27-211 kernel: Call Trace:',
+      '/var/log/messages-20190617:Jun 17 20:18:08 ip-172-31-27-211 kernel: Call Trace:',
+      'messages:1234:Jun 17 20:18:08 ip-172-31-27-211 kernel: Call Trace:',
+    ]) assert.deepEqual(decodeLine(l, ctx), plain, l);
+    // Another program's line stays another program's, not bare kernel text.
+    assert.equal(decodeLine('messages:Jun 17 20:18:08 ip-172-31-27-211 sshd[42]: Accepted publickey', ctx)!.kernel, false);
+    // Text without such a prefix is what it was.
+    for (const l of ['INFO: task java:181134 blocked for more than 120 seconds.', 'EXT4-fs error (device sda1): ext4_find_entry:1455',
+      'task:khugepaged state:D stack:0 pid:931 ppid:2 flags:0x00004002', 'x86/fpu: Supporting XSAVE feature 0x001']) {
+      assert.equal(decodeLine(l, ctx)!.format, 'bare', l);
+      assert.equal(decodeLine(l, ctx)!.text, l, l);
+    }
+  });
+
+  it('drops a carriage return shown as the text `^M` (a console capture copied from a pager)', () => {
+    const k = decodeLine('[  240.513340] INFO: task systemd-udevd:244 blocked for more than 120 seconds.^M', ctx)!;
+    assert.equal(k.text, 'INFO: task systemd-udevd:244 blocked for more than 120 seconds.');
+    assert.equal(k.uptime, 240.51334);
+  });
+
   it('syslog: places a date without a year at or before the reference time', () => {
     const dec = syslog.decode('Dec 31 23:59:00 h kernel: x', { referenceTime: Date.UTC(2020, 0, 2) })!;
     assert.equal(new Date(dec.time!).toISOString(), '2019-12-31T23:59:00.000Z');

@@ -45,7 +45,9 @@ function candidates(c0: number): readonly LineFormat[] {
  */
 export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat): KernelLine | null {
   // NUL runs appear where a crash left preallocated blocks in a log file.
-  const line = raw.includes('\0') ? raw.replace(/\0+/g, '') : raw;
+  let line = raw.includes('\0') ? raw.replace(/\0+/g, '') : raw;
+  // A console capture copied from a pager or `cat -v` shows its carriage returns as the text `^M`.
+  if (line.charCodeAt(line.length - 1) === 77 && line.charCodeAt(line.length - 2) === 94) line = line.slice(0, -2);
   if (forced) return forced.decode(line, ctx);
   const c0 = line.charCodeAt(0);
   if (c0 === 32 && KMSG_DICT.test(line)) return null;
@@ -62,7 +64,30 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
     }
   }
   if (c0 === 123 || c0 === 0x1e) return null;
-  return bare.decode(line, ctx);
+  return grepped(line, ctx) ?? bare.decode(line, ctx);
+}
+
+/**
+ * A line of `grep -H`/`grep -r` output: the file name and `:` (a match) or `-` (a context line),
+ * maybe a line number and another separator, then the log line (`messages:Jun 17 20:18:08 host
+ * kernel: ...`, `messages-20190617-Jun 17 ...`, `messages:1234:Jun 17 ...`). Tried only when no
+ * format takes the line as it is: each `:` or `-` of its first word may end the prefix, and what
+ * follows must be a line of a format with an envelope (not bare text, which takes anything).
+ */
+function grepped(line: string, ctx: DecodeContext): KernelLine | null {
+  const end = Math.min(line.length, 512);
+  for (let i = 1; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 32 || c === 9) return null;
+    if (c !== 58 /* : */ && c !== 45 /* - */) continue;
+    const rest = line.slice(i + 1);
+    for (const f of candidates(rest.charCodeAt(0))) {
+      if (f === journalJson) continue;
+      const k = f.decode(rest, ctx);
+      if (k) return k;
+    }
+  }
+  return null;
 }
 
 /** The format that auto-detection attributes a line to ('skip' when it carries no message). */
