@@ -103,6 +103,27 @@ describe('line formats', () => {
     assert.equal(k.uptime, 240.51334);
   });
 
+  it('syslog: OpenWrt logread (ctime date with the year, no host, facility.level) and host-less facility.level lines', () => {
+    // Lines of openwrt/openwrt issue #10589 (an RCU stall on an MT7621 router, 2022).
+    const k = decodeLine('Thu Sep  1 19:26:56 2022 kern.warn kernel: [  450.355384] [<8000b64c>] show_stack+0x30/0x100', ctx)!;
+    assert.equal(k.format, 'syslog');
+    assert.equal(k.kernel, true);
+    assert.equal(k.host, null);
+    assert.equal(k.time, new Date(2022, 8, 1, 19, 26, 56).getTime(), 'local time, the year as written');
+    assert.equal(k.yearGuessed, undefined);
+    assert.equal(k.uptime, 450.355384);
+    assert.equal(k.text, '[<8000b64c>] show_stack+0x30/0x100');
+    const other = decodeLine('Sun Jun  2 16:18:17 2024 daemon.notice hostapd: phy0-ap0: AP-STA-CONNECTED ae:63:e2:65:9f:e7 auth_alg=open', ctx)!;
+    assert.equal(other.kernel, false);
+    // BusyBox syslogd on a buildroot board, kernel lines without a host name (notes in a public
+    // repository): the facility.level is no host.
+    const bb = decodeLine('Nov  2 20:33:21 kern.err kernel: [  929.818710] usb 1-1: 1:0: usb_set_interface failed (-71)', ctx)!;
+    assert.equal(bb.host, null);
+    assert.equal(bb.kernel, true);
+    assert.equal(bb.text, 'usb 1-1: 1:0: usb_set_interface failed (-71)');
+    assert.equal(decodeLine('Sep 13 14:34:10 ccgx user.err kernel: [43500.179242] Call Trace:', ctx)!.host, 'ccgx');
+  });
+
   it('syslog: places a date without a year at or before the reference time', () => {
     const dec = syslog.decode('Dec 31 23:59:00 h kernel: x', { referenceTime: Date.UTC(2020, 0, 2) })!;
     assert.equal(new Date(dec.time!).toISOString(), '2019-12-31T23:59:00.000Z');

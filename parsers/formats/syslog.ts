@@ -25,6 +25,12 @@ const BSD = compile(String.raw`
     (?<mon> [A-Za-z\u00C0-\u024F\u0400-\u04FF]{3,5} \.? ) \s{1,2} (?<day> \d{1,2} ) \s
     (?<h> \d\d ) : (?<m> \d\d ) : (?<s> \d\d ) (?: \. (?<frac> \d+ ) )? \s+`);
 
+// OpenWrt's logread: ctime(3) with the year after the time, `Thu Sep  1 19:26:56 2022 kern.warn kernel: ...`.
+const CTIME = compile(String.raw`
+  ^ (?: < \d{1,3} > )? (?: Mon | Tue | Wed | Thu | Fri | Sat | Sun ) \s
+    (?<mon> Jan | Feb | Mar | Apr | May | Jun | Jul | Aug | Sep | Oct | Nov | Dec ) \s{1,2} (?<day> \d{1,2} ) \s
+    (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d ) \s (?<y> \d{4} ) \s+`);
+
 const ISO = compile(String.raw`
   ^ (?: < \d{1,3} > )?
     (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) [T\x20] (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d )
@@ -38,6 +44,13 @@ export const KERNEL_TAGS = new Set(['kernel', 'vmunix', 'kern', 'klogd']);
  * (no host in this file); otherwise the first token is the host and the second the tag.
  */
 export function splitHostTag(rest: string): { host: string | null; tag: string; msg: string } | null {
+  // OpenWrt's logread and BusyBox syslogd without a host name: `kern.err kernel: msg`.
+  const lead = rest.charCodeAt(0) >= 97 ? FACILITY_LEVEL.exec(rest) : null;
+  if (lead) {
+    const tail = rest.slice(lead[0].length);
+    const colon = tail.indexOf(':');
+    if (colon > 0 && !tail.slice(0, colon).includes(' ')) return { host: null, tag: stripPid(tail.slice(0, colon)), msg: dropSep(tail.slice(colon + 1)) };
+  }
   const sp = rest.indexOf(' ');
   if (sp <= 0) return null;
   const first = rest.slice(0, sp);
@@ -159,6 +172,8 @@ export const syslog: LineFormat = {
     'Sep 13 14:34:10 ccgx user.err kernel: [43500.179242] INFO: task vedirect-dbus:1339 blocked for more than 120 seconds.',
     '<4>Jan 29 10:41:07 app-prod-17 kernel: Call Trace:',
     'Jan 29 10:41:08 app-prod-17 sshd[4242]: Accepted publickey for deploy',
+    'Thu Sep  1 19:26:56 2022 kern.warn kernel: [  450.352922] Call Trace:',
+    'Nov  2 20:33:21 kern.err kernel: [  929.818710] usb 1-1: 1:0: usb_set_interface failed (-71)',
     'Dez 21 10:22:08 abreu kernel: INFO: task systemd-journal:386 blocked for more than 120 seconds.',
     'janv. 29 10:41:07 app-prod-17 kernel: Call Trace:',
   ],
@@ -232,6 +247,10 @@ export function decodeByPattern(line: string, ctx: DecodeContext): KernelLine | 
       }
     } else {
       m = null;
+    }
+    if (!m && (c0 === 60 || (c0 >= 70 && c0 <= 87)) && (m = CTIME.exec(line))?.groups) {
+      const g = m.groups;
+      time = new Date(+g.y, MONTH_INDEX[g.mon], +g.day, +g.h, +g.mi, +g.s).getTime();
     }
     if (!m) {
       m = BSD.exec(line);
