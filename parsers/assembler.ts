@@ -96,8 +96,20 @@ interface HostState {
 /** Recent evidence lines of a host, oldest first, with the needle that kept each. */
 type Evidence = { needle: string; text: string }[];
 
-/** A kmsg record flagged `c`: the first piece of a line whose `+` pieces follow. */
-interface PendingPiece { line: KernelLine; text: string; raw: string; pos: SourcePosition }
+/**
+ * A kmsg record flagged `c`: the first piece of a line whose `+` pieces follow; or (`soft`) a
+ * pasted line whose quoted-printable soft break says that the next line continues it.
+ */
+interface PendingPiece { line: KernelLine; text: string; raw: string; pos: SourcePosition; soft?: boolean }
+
+/**
+ * A quoted-printable soft line break: mail that was not decoded ends a wrapped line with `=`
+ * (not `==`, which ends base64 padding and the like; a lone `=` is no wrapped text).
+ */
+function softBreak(text: string): boolean {
+  const n = text.length;
+  return n > 1 && text.charCodeAt(n - 1) === 61 && text.charCodeAt(n - 2) !== 61;
+}
 
 /**
  * Evidence kept per host and needle: a line that repeats every second (`unregister_netdevice:
@@ -204,19 +216,23 @@ export class Assembler {
     this.decoded++;
     const stream = line.caller === null ? (line.host ?? '') : `${line.host ?? ''}\u0000${line.caller}`;
     const key = this.scope === '' ? stream : `${this.scope}\u0001${stream}`;
-    // kmsg pieces of one line (kernels before 4.9 could not always merge KERN_CONT output).
+    // kmsg pieces of one line (kernels before 4.9 could not always merge KERN_CONT output), and
+    // lines of pasted mail that end in a quoted-printable soft line break (`=`): the next line
+    // continues them (`... disables this message=` / `.`).
+    const soft = line.format === 'bare' && softBreak(line.text);
     const piece = this.pieces.get(key);
-    if (line.piece === 'more' && piece) {
-      piece.text += line.text;
+    if (piece && (line.piece === 'more' || (piece.soft === true && line.format === 'bare'))) {
+      piece.text += soft ? line.text.slice(0, -1) : line.text;
       piece.raw += `\n${raw}`;
+      piece.soft = soft;
       return;
     }
     if (piece) {
       this.pieces.delete(key);
       this.take(piece.line, key, piece.text, piece.raw, piece.pos);
     }
-    if (line.piece === 'first') {
-      this.pieces.set(key, { line, text: line.text, raw, pos });
+    if (line.piece === 'first' || soft) {
+      this.pieces.set(key, { line, text: soft ? line.text.slice(0, -1) : line.text, raw, pos, soft });
       return;
     }
     this.take(line, key, line.text, raw, pos);

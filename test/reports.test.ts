@@ -129,6 +129,22 @@ describe('report assembly', () => {
     assert.equal(scanText(text)[0].report.suppressesFurther, true);
   });
 
+  it('joins the lines of pasted mail that end in a quoted-printable soft break (`=`), not those ending in `==`', () => {
+    const mail = sample('stress/66-6.14-rc3-blocker-mutex-quoted-printable-soft-breaks.log');
+    const [r] = scanText(mail);
+    assert.equal(r.report.task, 'cat');
+    assert.equal(r.report.state, 'D', 'the task line, broken after `ppid:106  =`, is read whole');
+    assert.equal(r.report.frames.length, 16);
+    assert.deepEqual(r.report.blocker?.owner, { task: 'cat', pid: 114 });
+    // Undo the soft breaks by hand: the same report.
+    const [joined] = scanText(mail.replace(/=\n/g, ''));
+    assert.deepEqual(frameNames(joined), frameNames(r));
+    // A line that ends in `==` (lockdep's `=====` rule, base64 padding) is a line of its own.
+    const reports = scanText(['INFO: task a:1 blocked for more than 120 seconds.', 'Call Trace:', ' schedule+0x29/0x70',
+      '=============================================', 'INFO: task b:2 blocked for more than 120 seconds.', ''].join('\n'));
+    assert.deepEqual(reports.map((a) => [a.report.task, a.report.source.line]), [['a', 1], ['b', 5]], 'the second header is not glued to the rule before it');
+  });
+
   it('ends a report at a line of its stream that no grammar accepts', () => {
     const text = JAVA + 'Jan 29 10:41:08 app-prod-17 kernel: e1000e: eth0 NIC Link is Down\n'
       + 'Jan 29 10:41:09 app-prod-17 kernel: [<ffffffff816a94c9>] schedule+0x29/0x70\n';
