@@ -61,9 +61,11 @@ const SYMBOL = build(String.raw`
 const INLINE = build(String.raw`^ (?<fn> {{FUNC}} ) \s+ (?<src> [\w./+\-]+ : \d+ (?: : \d+ )? ) \s+ \[inline\] \s* $`);
 
 // scripts/decode_stacktrace.sh output (LKP, kernel test robot): `__schedule (kernel/sched/core.c:5354 ...) [module]`,
-// the offset replaced by source lines (samples/eras/lkp-6.16-*.log).
+// the offset replaced by source lines (samples/eras/lkp-6.16-*.log); a line of an inlined chain
+// may carry `(discriminator 2)`, one level of parentheses inside (the alternatives start with
+// different characters, so the match stays linear).
 const DECODED = build(String.raw`
-  ^ (?<q> \? \s+ )? (?<fn> {{FUNC}} ) \s \( (?<src> [^()]* ) \) (?: \s+ (?<mod> [\w\-]+ ) )? \s* $`);
+  ^ (?<q> \? \s+ )? (?<fn> {{FUNC}} ) \s \( (?<src> (?: [^()] | \( [^()]* \) )* ) \) (?: \s+ (?<mod> [\w\-]+ ) )? \s* $`);
 /** The source of a decoded frame names a line; checked apart (a lazy `[^()]*? : \d+` was quadratic). */
 const SOURCE_LINE = /:\d/;
 

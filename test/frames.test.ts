@@ -68,6 +68,12 @@ describe('frame grammar', () => {
 
   it('decode_stacktrace.sh output', () => {
     assert.deepEqual(one('__schedule (kernel/sched/core.c:5354 kernel/sched/core.c:6954) '), { fn: '__schedule', offset: null, size: null, module: null, unreliable: false, source: 'kernel/sched/core.c:5354 kernel/sched/core.c:6954' });
+    // An inlined chain with discriminators (LKP, 6.17): parentheses inside the source list.
+    const d = one('? __kmalloc_noprof (include/trace/events/kmem.h:54 (discriminator 2) mm/slub.c:4366 (discriminator 2) mm/slub.c:4377 (discriminator 2)) ');
+    assert.equal(d.fn, '__kmalloc_noprof');
+    assert.equal(d.unreliable, true);
+    assert.equal(d.source, 'include/trace/events/kmem.h:54 (discriminator 2) mm/slub.c:4366 (discriminator 2) mm/slub.c:4377 (discriminator 2)');
+    assert.equal(parseFrameLine('drm_client_modeset_probe (drivers/gpu/drm/drm_client_modeset.c:869 ((discriminator 1))) '), null, 'one level of parentheses only');
   });
 
   it('addresses without a symbol', () => {
