@@ -123,6 +123,9 @@ const TRACE_BOTTOM = new RegExp('^(?:' + [
   'error_code', String.raw`ptregs_\w+`,
   String.raw`_*do_fast_syscall_32`, 'handle_exception', 'ret_from_exception', 'handle_syscall',
   'start_kernel', String.raw`secondary_startup\w*`, 'cpu_startup_entry', 'rest_init',
+  // A task that blocked inside a page fault of its user space: the fault's entry is the bottom
+  // (x86-64 before 5.8 prints no user registers after it).
+  'page_fault', 'async_page_fault', 'asm_exc_page_fault',
 ].join('|') + ')$');
 
 /** Lines that belong to a task block whatever its state: frames, markers, trace header, stack words, registers. */
