@@ -11,7 +11,9 @@ import type { KernelLine, TaskReport } from './record.js';
 /** What every dump opener contains (`sysrq: Show Blocked State`, `SysRq : Show State`). */
 export const SYSRQ_NEEDLE = ': Show ';
 const SECTION = /(?:sysrq|SysRq)\s*:\s*Show (Blocked State|State)\b/;
-const COLUMNS = /^\s*task\s+(?:PC\s+)?stack\s+pid\s+father\s*$/;
+// The column header: `  task    PC stack   pid father`; 2.6 kernels before 2.6.25 print
+// `  task             PC      pid father child younger older` under a line of its own, `sibling`.
+const COLUMNS = /^\s*(?:task\s+(?:PC\s+)?(?:stack\s+)?pid\s+father(?:\s+child\s+younger\s+older)?|sibling)\s*$/;
 
 /** 'blocked' for sysrq-w, 'all' for sysrq-t, null when the text does not open a dump. */
 export function parseSection(text: string): 'blocked' | 'all' | null {

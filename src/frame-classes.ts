@@ -58,6 +58,8 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
       'mutex_lock', 'mutex_lock_nested', 'mutex_lock_killable*', 'mutex_lock_interruptible*',
       'mutex_lock_io*', '__mutex_lock*', '_mutex_lock', 'rt_mutex_*', '__rt_mutex_*', 'rtlock_slowlock*',
       'mutex_spin_on_owner', 'mutex_optimistic_spin',
+      // Wound/wait mutexes (DRM modeset locks, dma-resv): the caller names what was wanted.
+      'ww_mutex_lock*', '__ww_mutex_lock*',
     ],
   },
   {

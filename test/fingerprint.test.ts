@@ -71,6 +71,24 @@ describe('fingerprint and signature', () => {
     assert.equal(a.report.frames[0].context, 'irq');
   });
 
+  it('takes a wound/wait mutex for a mutex wait: the culprit is the lock\'s caller (DRM modeset locks)', () => {
+    const [a] = scanText([
+      'INFO: task kworker/1:1:47 blocked for more than 122 seconds.',
+      'Call Trace:',
+      ' __schedule+0x4c9/0x1810',
+      ' schedule+0x49/0x150',
+      ' schedule_preempt_disabled+0x18/0x30',
+      ' __ww_mutex_lock.constprop.0+0x51b/0x9b0',
+      ' modeset_lock+0x1c5/0x240',
+      ' drm_helper_probe_detect_ctx+0x8e/0x130',
+      ' process_one_work+0x20e/0x5e0',
+      ' worker_thread+0x1ce/0x3c0',
+      ' kthread+0xee/0x120',
+      ' ret_from_fork+0x2d/0x50',
+    ].join('\n'));
+    assert.equal(a.identity.signature, 'hung task in modeset_lock (mutex)');
+  });
+
   it('names a report without a trace by its task, numbers left out', () => {
     assert.equal(fp('INFO: task kworker/u8:102:403349 blocked for more than 1228 seconds.\n').signature, 'hung task of kworker/u*:* (no call trace)');
     assert.equal(fp('INFO: task kworker/u8:7:1 blocked for more than 120 seconds.\n').fingerprint,

@@ -139,6 +139,26 @@ describe('line formats', () => {
     assert.equal(k.text, 'task:zsh state:D');
   });
 
+  it('reads a blank between level and time, a caller id without a time, and a console line as a syslog message', () => {
+    // Intel's CI: `<3> [187.682308] ...`.
+    const ci = decodeLine('<6> [187.705354] task:kworker/0:3     state:D stack:13504 pid:165   ppid:2      flags:0x00004000', ctx)!;
+    assert.equal(ci.level, 6);
+    assert.equal(ci.uptime, 187.705354);
+    assert.equal(ci.text, 'task:kworker/0:3     state:D stack:13504 pid:165   ppid:2      flags:0x00004000');
+    // printk.time=0 with CONFIG_PRINTK_CALLER: ` [   T37] ...`.
+    const caller = decodeLine(' [   T37]  __schedule+0x4c9/0x1810', ctx)!;
+    assert.equal(caller.caller, 'T37');
+    assert.equal(caller.text, ' __schedule+0x4c9/0x1810');
+    // A BSD date, then neither host nor program: the console line is the message.
+    const sl = decodeLine('Jun  4 01:46:52  [12810.275218][  T587] INFO: task nginx:3977 blocked for more than 609 seconds.', ctx)!;
+    assert.equal(sl.format, 'syslog');
+    assert.equal(sl.kernel, true);
+    assert.equal(sl.host, null);
+    assert.equal(sl.caller, 'T587');
+    assert.equal(sl.uptime, 12810.275218);
+    assert.equal(sl.text, 'INFO: task nginx:3977 blocked for more than 609 seconds.');
+  });
+
   it('reads dmesg -T dates in other locales', () => {
     for (const [line, iso] of [
       ['[Di Jan 29 10:41:07 2019] x', '2019-01-29T10:41:07.000Z'],

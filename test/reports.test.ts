@@ -180,6 +180,12 @@ describe('not hung-task reports', () => {
     });
   }
 
+  it('a 2.6 sysrq-t dump with the old two-line column header gives its D-state tasks only', () => {
+    const r = scanText(sample('stress/68-2.6.9-sysrq-t-syslog-old-columns-D-S-R.log'));
+    assert.deepEqual(r.map((a) => [a.report.kind, a.report.task, a.report.pid]),
+      [['blocked_state', 'init', 1], ['blocked_state', 'kswapd0', 33], ['blocked_state', 'syslogd', 3074], ['blocked_state', 'klogd', 3089]]);
+  });
+
   it('a sysrq-w dump gives blocked_state reports, one per D-state task', () => {
     const reports = scanText(sample('negative/sysrq-w-show-blocked-state-6.7.log'));
     assert.deepEqual(reports.map((a) => [a.report.kind, a.report.task, a.report.state]), [['blocked_state', 'lvm', 'D']]);

@@ -130,6 +130,8 @@ export function stripPrintk(input: string): PrintkPrefix {
       level = Number(m[1]) & 7;
       text = text.slice(m[0].length);
       found = true;
+      // Intel's CI logs put a blank between the level and the time: `<3> [187.682308] INFO: ...`.
+      if (text.charCodeAt(0) === 32 && text.charCodeAt(1) === 91 && UPTIME.test(text.slice(1))) text = text.slice(1);
     }
   }
   const c0 = text.charCodeAt(0);
@@ -150,6 +152,11 @@ export function stripPrintk(input: string): PrintkPrefix {
       if (mon !== null) {
         time = new Date(Number(g.year), mon, Number(g.day), Number(g.h), Number(g.m), Number(g.s)).getTime();
       }
+      text = text.slice(m[0].length);
+      found = true;
+    } else if ((m = CALLER.exec(text))?.groups) {
+      // The caller id without a time (printk.time=0): ` [   T37] INFO: task ...`.
+      caller = m.groups.id;
       text = text.slice(m[0].length);
       found = true;
     } else if ((m = DMESG_REL.exec(text))) {

@@ -44,6 +44,8 @@ export const KERNEL_TAGS = new Set(['kernel', 'vmunix', 'kern', 'klogd']);
  * (no host in this file); otherwise the first token is the host and the second the tag.
  */
 export function splitHostTag(rest: string): { host: string | null; tag: string; msg: string } | null {
+  // Neither host nor program, a console line as the message: `Jun  4 01:46:52  [12810.275218][  T587] INFO: ...`.
+  if (rest.charCodeAt(0) === 91 && PRINTK_START.test(rest)) return { host: null, tag: 'kernel', msg: rest };
   // OpenWrt's logread and BusyBox syslogd without a host name: `kern.err kernel: msg`.
   const lead = rest.charCodeAt(0) >= 97 ? FACILITY_LEVEL.exec(rest) : null;
   if (lead) {
