@@ -150,4 +150,8 @@ export const INCIDENTAL: readonly string[] = [
   'text.lock.*',
   // Wake-up helpers: stale words in `?` traces, never what a task waits in.
   'wake_up_bit', 'wake_up_*', '__wake_up*', 'default_wake_function', 'try_to_wake_up', 'wake_up_process',
+  // The scheduler's own helpers: 2.6.18 traces start after schedule() with no `?` marks, and a
+  // stale load-balancing frame may come first (RHEL 5's `find_busiest_group`).
+  'find_busiest_group', 'find_busiest_queue', 'load_balance*', 'pick_next_task*', 'put_prev_task*',
+  'dequeue_task*', 'enqueue_task*', 'deactivate_task', 'activate_task', 'update_curr*', 'set_next_entity',
 ];

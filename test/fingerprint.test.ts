@@ -71,6 +71,12 @@ describe('fingerprint and signature', () => {
     assert.equal(a.report.frames[0].context, 'irq');
   });
 
+  it('passes over a stale scheduler helper at the top of a 2.6.18 trace (no `?` marks then)', () => {
+    const [a] = scanText(sample('eras/rhel5.6-2.6.18-x86_64-L-TLB-stale-find-busiest-group-panic.log'));
+    assert.equal(a.report.frames[0].fn, 'find_busiest_group');
+    assert.equal(a.identity.signature, 'hung task in jbd2_journal_commit_transaction');
+  });
+
   it('takes a wound/wait mutex for a mutex wait: the culprit is the lock\'s caller (DRM modeset locks)', () => {
     const [a] = scanText([
       'INFO: task kworker/1:1:47 blocked for more than 122 seconds.',
