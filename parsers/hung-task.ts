@@ -123,9 +123,6 @@ const TRACE_BOTTOM = new RegExp('^(?:' + [
   'error_code', String.raw`ptregs_\w+`,
   String.raw`_*do_fast_syscall_32`, 'handle_exception', 'ret_from_exception', 'handle_syscall',
   'start_kernel', String.raw`secondary_startup\w*`, 'cpu_startup_entry', 'rest_init',
-  // A task that blocked inside a page fault of its user space: the fault's entry is the bottom
-  // (x86-64 before 5.8 prints no user registers after it).
-  'page_fault', 'async_page_fault', 'asm_exc_page_fault',
 ].join('|') + ')$');
 
 /** Lines that belong to a task block whatever its state: frames, markers, trace header, stack words, registers. */
@@ -148,6 +145,8 @@ const ECHO_LINE = /^\s*"+echo 0 > \/proc\/sys\/kernel\/hung_task_timeout_secs"+ 
  * (a monitoring agent's) starts with its own words, so the header must be the line's start.
  */
 export function isReportText(text: string): boolean {
+  // printk stops at 1 KiB: a longer text is no kernel line (and no pattern has to read it).
+  if (text.length > 1024) return false;
   return (text.startsWith('INFO: task ') && parseHeader(text) !== null) || parseTainted(text) !== null
     || ECHO_LINE.test(text) || parseTaskLine(text) !== null || parseBlocker(text) !== null || isTaskBodyLine(text);
 }

@@ -74,6 +74,8 @@ describe('line formats', () => {
     assert.equal(k.uptime, 86997.972896);
     assert.equal(k.text, 'INFO: task init:1 blocked for more than 122 seconds.');
     assert.equal(surelyNotKernel(l), false);
+    assert.equal(surelyNotKernel(l.replace(' x ', ' x user.info ')), false, 'a facility.level after the host, as splitHostTag allows');
+    assert.equal(surelyNotKernel(l.replace(' x ', ' x  ')), false);
     assert.equal(surelyNotKernel('May 21 20:00:40 x cron[12]: (root) CMD (run-parts; true)'), true);
     // A user-space record (facility above 0) is no kernel text.
     assert.equal(decodeLine('May 21 20:00:40 x 14,2910,86997990000,-;systemd[1]: Started foo.', ctx)!.kernel, false);

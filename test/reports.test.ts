@@ -124,15 +124,6 @@ describe('report assembly', () => {
     assert.equal(scanText(JAVA)[0].report.truncated, false);
   });
 
-  it('takes a trace that ends in the page-fault entry as complete (a task blocked in a fault of its user space)', () => {
-    const report = (last: string): boolean => scanText(['INFO: task Link Monitor:84552 blocked for more than 120 seconds.',
-      'Link Monitor    D    0 84552   3841 0x00000000', 'Call Trace:', ' ? __schedule+0x1f0/0x600', ' ? schedule+0x41/0xe0',
-      ' ? do_page_fault+0x1a3/0x41a', last, ''].join('\n'))[0].report.truncated;
-    assert.equal(report(' ? page_fault+0x2f/0x40'), false);
-    assert.equal(report(' asm_exc_page_fault+0x22/0x30'), false);
-    assert.equal(report(' ? filemap_fault+0x59c/0x820'), true);
-  });
-
   it('notes the kernel suppressing further reports', () => {
     const text = JAVA + 'Jan 29 10:41:07 app-prod-17 kernel: Future hung task reports are suppressed, see sysctl kernel.hung_task_warnings\n';
     assert.equal(scanText(text)[0].report.suppressesFurther, true);

@@ -140,7 +140,7 @@ export function surelyNotKernel(raw: string): boolean {
 }
 
 /** A /dev/kmsg record as the message of a BSD syslog line (see KMSG_START). */
-const KMSG_AFTER_HOST = /^.{15} \S+ \d{1,4},\d+,\d+,[^;]*;/;
+const KMSG_AFTER_HOST = /^.{15} +\S+ +(?:[a-z0-9]+\.[a-z]+ +)?\d{1,4},\d+,\d+,[^;]*;/;
 
 /** Builds the KernelLine for a decoded `host tag: message` triple. */
 export function programLine(
