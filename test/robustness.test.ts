@@ -268,6 +268,18 @@ function generateText(size: number, seed: number): string {
   return text;
 }
 
+/** Runs `fn` with the parallel scan cutting files into blocks of `block` bytes (KLOGSCAN_BLOCK), then restores it. */
+async function withBlockSize<T>(block: string, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.KLOGSCAN_BLOCK;
+  process.env.KLOGSCAN_BLOCK = block;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.KLOGSCAN_BLOCK;
+    else process.env.KLOGSCAN_BLOCK = saved;
+  }
+}
+
 describe('the parallel scan of a large file gives exactly the sequential result', () => {
   it('in reports, lines, sources and summary; also without a final newline', function () {
     this.timeout(120000);
@@ -312,13 +324,9 @@ describe('the parallel scan of a large file gives exactly the sequential result'
     const got: AnalyzedReport[] = [];
     const scanner = new Scanner({ rules: rules() }, (a) => got.push(a));
     scanner.beginSource('messages', REFERENCE);
-    const saved = process.env.KLOGSCAN_BLOCK;
-    process.env.KLOGSCAN_BLOCK = '65536';
     try {
-      await scanFileParallel(fd, Buffer.byteLength(text), scanner, 3, () => {});
+      await withBlockSize('65536', () => scanFileParallel(fd, Buffer.byteLength(text), scanner, 3, () => {}));
     } finally {
-      if (saved === undefined) delete process.env.KLOGSCAN_BLOCK;
-      else process.env.KLOGSCAN_BLOCK = saved;
       fs.closeSync(fd);
     }
     scanner.flush();
@@ -337,16 +345,12 @@ describe('the parallel scan of a large file gives exactly the sequential result'
     const got: AnalyzedReport[] = [];
     const scanner = new Scanner({ rules: rules() }, (a) => got.push(a));
     scanner.beginSource('messages', REFERENCE);
-    const saved = process.env.KLOGSCAN_BLOCK;
-    process.env.KLOGSCAN_BLOCK = '65536';
     let bytes = 0;
     let lines: number;
     try {
       // The size the scan was given is the file's before a truncation (copytruncate) cut 300 KB off.
-      ({ lines } = await scanFileParallel(fd, Buffer.byteLength(text) + 300000, scanner, 3, (n) => { bytes += n; }));
+      ({ lines } = await withBlockSize('65536', () => scanFileParallel(fd, Buffer.byteLength(text) + 300000, scanner, 3, (n) => { bytes += n; })));
     } finally {
-      if (saved === undefined) delete process.env.KLOGSCAN_BLOCK;
-      else process.env.KLOGSCAN_BLOCK = saved;
       fs.closeSync(fd);
     }
     scanner.flush();
@@ -357,21 +361,17 @@ describe('the parallel scan of a large file gives exactly the sequential result'
 
   it('a read that fails, in any thread, is an unreadable input with the reason in words', async () => {
     const dir = tmpdir();
-    const saved = process.env.KLOGSCAN_BLOCK;
     // A descriptor that cannot be read (a directory): while cutting blocks, and in the searches.
     for (const block of ['65536', String(8 << 20)]) {
-      process.env.KLOGSCAN_BLOCK = block;
       const fd = fs.openSync(dir, 'r');
       const scanner = new Scanner({ rules: rules() }, () => {});
       try {
-        await assert.rejects(scanFileParallel(fd, 1 << 20, scanner, 3, () => {}), (e: Error) => {
+        await withBlockSize(block, () => assert.rejects(scanFileParallel(fd, 1 << 20, scanner, 3, () => {}), (e: Error) => {
           assert.ok(e instanceof PartReadError, String(e));
           assert.equal(describeError(e.cause), 'is a directory');
           return true;
-        });
+        }));
       } finally {
-        if (saved === undefined) delete process.env.KLOGSCAN_BLOCK;
-        else process.env.KLOGSCAN_BLOCK = saved;
         fs.closeSync(fd);
       }
     }
