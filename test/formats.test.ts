@@ -234,7 +234,7 @@ describe('line formats', () => {
     assert.equal(forced.json[0].reports, 0);
     const bad = cli(['--format', 'nope'], { input: '' });
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /^klogscan: unknown format "nope"; formats: journal-json, kmsg, rfc5424, syslog, journal, dmesg, bare\n$/);
+    assert.match(bad.stderr, /^klogscan: unknown format "nope"; formats: journal-json, kmsg, rfc5424, syslog, journal, journal-fields, dmesg, bare\n$/);
   });
 
   it('a file may mix formats line by line (a pasted trace inside a syslog file)', () => {
@@ -246,6 +246,49 @@ describe('line formats', () => {
     const [a] = scanText(text);
     assert.equal(a.report.task, 'java');
     assert.equal(a.report.frames.length, 15);
+  });
+
+  it('grep --color=always output: a painted match that splits the header is read, in the parallel file scan and from stdin', () => {
+    // As `grep --color=always -e INFO -e 'for more' -e kernel messages` paints the seed report:
+    // neither 'INFO: task ' nor ' for more than ' is left whole in the header line.
+    const paint = (s: string): string => `\x1b[01;31m\x1b[K${s}\x1b[m\x1b[K`;
+    const report = encodings()[0].text.trimEnd().split('\n')
+      .map((l) => l.replace('kernel', paint('kernel')).replace('INFO', paint('INFO')).replace('for more', paint('for more')));
+    assert.ok(!report[0].includes(' for more than ') && !report[0].includes('INFO: task '));
+    let filler = '';
+    generate(1 << 20, (s) => { filler += s; }, { seed: 5 });
+    const lines = filler.trimEnd().split('\n').filter((l) => !l.includes(' for more than '));
+    const text = [...lines.slice(0, 3000), ...report, ...lines.slice(3000)].join('\n') + '\n';
+    const file = path.join(tmpdir(), 'painted.log');
+    fs.writeFileSync(file, text);
+    const env = { KLOGSCAN_THREADS: '2', KLOGSCAN_PARALLEL_MIN: '1024' };
+    for (const r of [cli(['--json', '--no-db', '--year', '2019', file], { env }), cli(['--json', '--no-db', '--year', '2019'], { input: text })]) {
+      assert.equal(r.status, 0, r.stderr);
+      const java = r.json.filter((o) => o.type === 'report' && o.task === 'java');
+      assert.equal(java.length, 1);
+      assert.equal((java[0].frames as unknown[]).length, 15);
+      assert.equal(java[0].host, HOST);
+      assert.equal((java[0].matches as { rule: string }[])[0].rule, 'rhel7-rwsem-missed-wakeup');
+    }
+  });
+
+  it('a colour sequence is removed, other control sequences stay (escaped on output)', () => {
+    const k = decodeLine('\x1b[32m[ 6141.921740] \x1b[0m\x1b[33mINFO: \x1b[0m\x1b[31mtask ja\x1b[2Jva:181134 blocked\x1b[0m', ctx)!;
+    assert.equal(k.format, 'dmesg');
+    assert.equal(k.uptime, 6141.92174);
+    assert.equal(k.text, 'INFO: task ja\x1b[2Jva:181134 blocked');
+  });
+
+  it('journalctl -o verbose/export: the other fields and the entry lines are no kernel text, so they neither end nor join a report', () => {
+    for (const l of ['    _HOSTNAME=app-prod-17', '__REALTIME_TIMESTAMP=1548758467000000', '_TRANSPORT=kernel',
+      'Tue 2019-01-29 10:41:07.000100 UTC [s=54411c99274847d18024662e7debf3c0;i=2;b=0a1b;m=16e164e18;t=580966e44b724;x=29aa]']) {
+      const k = decodeLine(l, ctx)!;
+      assert.equal(k.format, 'journal-fields', l);
+      assert.equal(k.kernel, false, l);
+    }
+    assert.equal(decodeLine('    MESSAGE= schedule+0x29/0x70', ctx)!.text, ' schedule+0x29/0x70');
+    // A bare line that merely starts with a capital word keeps being bare text.
+    assert.equal(decodeLine('CPU: 3 PID: 181134 Comm: java Tainted: G', ctx)!.format, 'bare');
   });
 });
 

@@ -8,6 +8,7 @@ import type { KernelLine } from '../record.js';
 import { bare } from './bare.js';
 import { dmesg } from './dmesg.js';
 import { journal } from './journal.js';
+import { journalFields } from './journal-fields.js';
 import { journalJson } from './journal-json.js';
 import { kmsg } from './kmsg.js';
 import { rfc5424 } from './rfc5424.js';
@@ -17,7 +18,7 @@ import type { DecodeContext, LineFormat } from './types.js';
 export type { DecodeContext, LineFormat } from './types.js';
 
 /** All formats, most specific first. `--format` takes these names. */
-export const FORMATS: readonly LineFormat[] = [journalJson, kmsg, rfc5424, syslog, journal, dmesg, bare];
+export const FORMATS: readonly LineFormat[] = [journalJson, kmsg, rfc5424, syslog, journal, journalFields, dmesg, bare];
 
 export function formatByName(name: string): LineFormat | undefined {
   return FORMATS.find((f) => f.name === name);
@@ -26,13 +27,24 @@ export function formatByName(name: string): LineFormat | undefined {
 // kmsg dictionary lines (` SUBSYSTEM=pci`) follow a record and carry no message.
 const KMSG_DICT = /^ [A-Z][A-Z0-9_]*=/;
 
+/**
+ * Colour (SGR, `ESC [ ... m`) and erase-in-line (`ESC [ K`) sequences, which `dmesg --color=always`,
+ * `SYSTEMD_COLORS=1 journalctl`, `grep --color=always` and `script` captures put around the time,
+ * a subsystem prefix, a match or an error's text, splitting envelopes and headers. Other control
+ * sequences are no colouring and stay, escaped on output like any control character.
+ */
+// eslint-disable-next-line no-control-regex -- ESC is what the pattern is for
+const COLOUR = /\x1b\[[0-9;]*[mK]/g;
+
 /** Candidate formats by the line's first character. */
 function candidates(c0: number): readonly LineFormat[] {
   if (c0 === 123 /* { */ || c0 === 0x1e) return [journalJson];
   if (c0 >= 48 && c0 <= 57) return [kmsg, syslog, journal, dmesg];
   if (c0 === 60 /* < */) return [rfc5424, syslog, dmesg];
   if (c0 === 91 /* [ */) return [journal, dmesg];
-  if (c0 >= 65 && c0 <= 90) return [syslog, journal];
+  if (c0 >= 65 && c0 <= 90) return [syslog, journal, journalFields];
+  if (c0 === 95 /* _ */) return [journalFields];
+  if (c0 === 100 /* d */) return [journalJson, dmesg, syslog];
   if (c0 >= 97 && c0 <= 122) return [dmesg, syslog];
   if (c0 >= 0xc0) return [syslog];
   return [];
@@ -48,9 +60,14 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
   let line = raw.includes('\0') ? raw.replace(/\0+/g, '') : raw;
   // A console capture copied from a pager or `cat -v` shows its carriage returns as the text `^M`.
   if (line.charCodeAt(line.length - 1) === 77 && line.charCodeAt(line.length - 2) === 94) line = line.slice(0, -2);
+  if (line.includes('\x1b')) line = line.replace(COLOUR, '');
   if (forced) return forced.decode(line, ctx);
   const c0 = line.charCodeAt(0);
-  if (c0 === 32 && KMSG_DICT.test(line)) return null;
+  if (c0 === 32) {
+    if (KMSG_DICT.test(line)) return null;
+    const k = journalFields.decode(line, ctx);
+    if (k) return k;
+  }
   for (const f of candidates(c0)) {
     const k = f.decode(line, ctx);
     if (k) return k;

@@ -1,6 +1,6 @@
 /**
- * `journalctl -o json` (and json-seq, whose records start with an RS byte): one JSON object a
- * line. Kernel entries are those with `_TRANSPORT=kernel` (or, lacking a transport, the
+ * `journalctl -o json` (and json-seq, whose records start with an RS byte, and json-sse, whose
+ * records follow `data: ` and a blank line): one JSON object a line. Kernel entries are those with `_TRANSPORT=kernel` (or, lacking a transport, the
  * `kernel` identifier). MESSAGE is a string, an array of byte values when it holds bytes that
  * are not printable UTF-8, or null when it was larger than journalctl's field limit.
  * Read: _HOSTNAME, __REALTIME_TIMESTAMP, _SOURCE_MONOTONIC_TIMESTAMP, _BOOT_ID, PRIORITY, __CURSOR.
@@ -31,16 +31,20 @@ function micros(v: JournalValue | undefined): number | null {
   return Number(s);
 }
 
+const SSE = 'data: ';
+
 export const journalJson: LineFormat = {
   name: 'journal-json',
-  description: 'journalctl -o json / json-seq',
+  description: 'journalctl -o json / json-seq / json-sse',
   samples: [
     '{"__CURSOR":"s=1;i=2","__REALTIME_TIMESTAMP":"1548758467000000","_BOOT_ID":"0a1b","_TRANSPORT":"kernel","PRIORITY":"3","_HOSTNAME":"app-prod-17","MESSAGE":"INFO: task java:181134 blocked for more than 120 seconds.","_SOURCE_MONOTONIC_TIMESTAMP":"6141921740"}',
     '\x1e{"_TRANSPORT":"kernel","MESSAGE":[67,97,108,108,32,84,114,97,99,101,58]}',
+    'data: {"_TRANSPORT":"kernel","_HOSTNAME":"app-prod-17","MESSAGE":"Call Trace:"}',
   ],
   decode(line) {
     let s = line;
     if (s.charCodeAt(0) === 0x1e) s = s.slice(1);
+    else if (s.startsWith(SSE)) s = s.slice(SSE.length);
     if (s.charCodeAt(0) !== 123 /* { */) return null;
     let o: Record<string, JournalValue>;
     try {

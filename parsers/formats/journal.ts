@@ -1,6 +1,7 @@
 /**
  * journalctl's text outputs that do not look like syslog (those are decoded by syslog.ts):
- *   short-monotonic  `[ 1234.567890] app-prod-17 kernel: msg`   (also short-delta's `[ 1.2 <  0.1>]`)
+ *   short-monotonic  `[ 1234.567890] app-prod-17 kernel: msg`   (also short-delta's
+ *                    `[ 1234.567890 <    0.000100 >]`, blank-padded to that width on an entry's first line)
  *   short-unix       `1548758467.123456 app-prod-17 kernel: msg`
  *   short-full       `Tue 2019-01-29 10:41:07 UTC app-prod-17 kernel: msg`
  * For kernel lines journald's monotonic time is the kernel's own printk time.
@@ -14,7 +15,7 @@ import type { LineFormat } from './types.js';
 // `name[pid]` as journalctl prints other programs; anything else is dmesg.
 const PROGRAM = String.raw`(?: kernel | [\w.@\-]+ \[ \d+ \] ) :`;
 // journalctl --no-hostname drops the host: `[  245.528573] kernel: msg` (formats/journal-monotonic-*).
-const MONO = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d+ ) (?: \s* < [^>]* > )? \] \s (?= (?: \S+ \s )? ${PROGRAM} )`);
+const MONO = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d+ ) (?: \s* < [^>]* > )? \s* \] \s (?= (?: \S+ \s )? ${PROGRAM} )`);
 const UNIX = compile(String.raw`^ (?<secs> \d{9,11} \. \d{1,9} ) \s (?= \S+ \s \S+ : )`);
 const FULL = compile(String.raw`
   ^ [A-Z][a-z]{2} \s (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) \s (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d )

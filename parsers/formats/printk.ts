@@ -54,8 +54,9 @@ const DMESG_ISO = compile(String.raw`
 const LOGGER = compile(String.raw`
   ^ \[ (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) [T\x20] (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d ) (?: [.,] (?<frac> \d+ ) )? \]`);
 
-// dmesg -e / --time-format=reltime: `[Jan29 10:41]`, `[  +0.000123]`: no usable time, only dropped.
-const DMESG_REL = compile(String.raw`^ \[ (?: [A-Z][a-z]{2} \d{1,2} \s \d\d:\d\d (?::\d\d)? | \s* \+ \d+ \. \d+ ) \]`);
+// dmesg -e / --time-format=reltime: `[Jan29 10:41]`, `[  +0.000123]`, and --time-format=delta:
+// `[<    0.000123>]`: no usable time, only dropped.
+const DMESG_REL = compile(String.raw`^ \[ (?: [A-Z][a-z]{2} \d{1,2} \s \d\d:\d\d (?::\d\d)? | \s* \+ \d+ \. \d+ | < \s* \d+ \. \d+ > ) \]`);
 
 /** Month names as strftime %b prints them in common locales, lower-cased, dots removed. */
 const MONTHS: Record<string, number> = {};

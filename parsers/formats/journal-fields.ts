@@ -1,0 +1,39 @@
+/**
+ * journalctl's field-per-line outputs:
+ *   -o verbose  an entry line (`Tue 2019-01-29 10:41:07.000100 UTC [s=...;i=...;...]`), then its
+ *               fields indented by four blanks (`    MESSAGE=INFO: task ...`)
+ *   -o export   the fields at the margin (`MESSAGE=...`), a blank line after each entry
+ * MESSAGE is the text. The other fields and the entry lines carry none and come back as lines
+ * of no kernel message, so that they neither end nor join a report.
+ *
+ * An entry's fields come in the order of its data in the journal file, which differs from entry
+ * to entry: `_HOSTNAME`, `_TRANSPORT` and the times may follow MESSAGE. Lines are decoded on their
+ * own, so such reports have no host, time or uptime, and every MESSAGE counts as kernel text
+ * (`journalctl -k -o verbose` holds nothing else). `-o json` carries all of it on one line.
+ * A field journalctl writes in binary form (a value it will not print) is not read.
+ */
+import { kernelLine, type LineFormat } from './types.js';
+
+/** A journal field name (`[A-Z0-9_]`, not starting with a digit, up to 64) and `=`, maybe indented by four blanks. */
+const FIELD = /^(?: {4})?_{0,2}[A-Z][A-Z0-9_]{0,63}=/;
+const MESSAGE = /^(?: {4})?MESSAGE=/;
+/** The line that opens an entry in -o verbose: its time and zone, then its cursor. */
+const ENTRY = /^[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[s=[0-9a-f]+;i=[0-9a-f]+;/;
+
+export const journalFields: LineFormat = {
+  name: 'journal-fields',
+  description: 'journalctl -o verbose / export (MESSAGE fields; no host or time)',
+  samples: [
+    '    MESSAGE=INFO: task java:181134 blocked for more than 120 seconds.',
+    '    _HOSTNAME=app-prod-17',
+    'MESSAGE= schedule+0x29/0x70',
+    '__REALTIME_TIMESTAMP=1548758467000000',
+    'Tue 2019-01-29 10:41:07.000100 UTC [s=54411c99274847d18024662e7debf3c0;i=2;b=0a1b2c3d4e5f60718293a4b5c6d7e8f9;m=16e164e18;t=580966e44b724;x=29aabf2f0fb46e7d]',
+  ],
+  decode(line) {
+    const m = MESSAGE.exec(line);
+    if (m) return kernelLine(line.slice(m[0].length), 'journal-fields');
+    if (FIELD.test(line) || ENTRY.test(line)) return kernelLine('', 'journal-fields', { kernel: false });
+    return null;
+  },
+};
