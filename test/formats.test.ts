@@ -279,7 +279,7 @@ describe('line formats', () => {
     assert.equal(k.text, 'INFO: task ja\x1b[2Jva:181134 blocked');
   });
 
-  it('journalctl -o verbose/export: the other fields and the entry lines are no kernel text, so they neither end nor join a report', () => {
+  it('journalctl -o verbose/export/json-pretty: the other fields and the entry lines are no kernel text, so they neither end nor join a report', () => {
     for (const l of ['    _HOSTNAME=app-prod-17', '__REALTIME_TIMESTAMP=1548758467000000', '_TRANSPORT=kernel',
       'Tue 2019-01-29 10:41:07.000100 UTC [s=54411c99274847d18024662e7debf3c0;i=2;b=0a1b;m=16e164e18;t=580966e44b724;x=29aa]']) {
       const k = decodeLine(l, ctx)!;
@@ -287,6 +287,12 @@ describe('line formats', () => {
       assert.equal(k.kernel, false, l);
     }
     assert.equal(decodeLine('    MESSAGE= schedule+0x29/0x70', ctx)!.text, ' schedule+0x29/0x70');
+    // json-pretty: the braces, other fields and the lines of a byte-array value are no text either.
+    for (const l of ['}', '\t"_HOSTNAME" : "app-prod-17",', '\t"MESSAGE" : [', '\t\t106,', '\t],']) {
+      assert.equal(decodeLine(l, ctx)!.kernel, false, l);
+    }
+    assert.equal(decodeLine('\t"MESSAGE" : "\\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\\" disables this message.",', ctx)!.text,
+      '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.');
     // A bare line that merely starts with a capital word keeps being bare text.
     assert.equal(decodeLine('CPU: 3 PID: 181134 Comm: java Tainted: G', ctx)!.format, 'bare');
   });

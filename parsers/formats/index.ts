@@ -63,8 +63,8 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
   if (line.includes('\x1b')) line = line.replace(COLOUR, '');
   if (forced) return forced.decode(line, ctx);
   const c0 = line.charCodeAt(0);
-  if (c0 === 32) {
-    if (KMSG_DICT.test(line)) return null;
+  if (c0 === 32 || c0 === 9 || c0 === 125 /* } */) {
+    if (c0 === 32 && KMSG_DICT.test(line)) return null;
     const k = journalFields.decode(line, ctx);
     if (k) return k;
   }
