@@ -272,6 +272,15 @@ describe('line formats', () => {
     }
   });
 
+  it("crash's log -m: the level in hexadecimal after the time", () => {
+    const k = decodeLine('[ 6141.921740] <3>INFO: task java:181134 blocked for more than 120 seconds.', ctx)!;
+    assert.equal(k.format, 'dmesg');
+    assert.equal(k.level, 3);
+    assert.equal(k.uptime, 6141.92174);
+    assert.equal(k.text, 'INFO: task java:181134 blocked for more than 120 seconds.');
+    assert.equal(decodeLine('[ 6141.922440] <c> [<ffffffff816a94c9>] schedule+0x29/0x70', ctx)!.text, ' [<ffffffff816a94c9>] schedule+0x29/0x70');
+  });
+
   it('a colour sequence is removed, other control sequences stay (escaped on output)', () => {
     const k = decodeLine('\x1b[32m[ 6141.921740] \x1b[0m\x1b[33mINFO: \x1b[0m\x1b[31mtask ja\x1b[2Jva:181134 blocked\x1b[0m', ctx)!;
     assert.equal(k.format, 'dmesg');

@@ -124,6 +124,36 @@ describe('inputs', function () {
     assert.match(cut.stderr, /cut\.gz: .*(end of file|truncated)/);
   });
 
+  it('UTF-16 text (a log saved on Windows) is read as the same log: either byte order, with or without a mark, gzipped, from stdin', () => {
+    const le = Buffer.from(JAVA.replace(/\n/g, '\r\n'), 'utf16le');
+    const be = Buffer.from(le).swap16();
+    const inputs: [string, Buffer][] = [
+      ['le.log', Buffer.concat([Buffer.from([0xff, 0xfe]), le])],
+      ['be.log', Buffer.concat([Buffer.from([0xfe, 0xff]), be])],
+      ['nomark.log', le],
+      ['le.log.gz', zlib.gzipSync(Buffer.concat([Buffer.from([0xff, 0xfe]), le]))],
+    ];
+    const runs = inputs.map(([name, data]) => {
+      fs.writeFileSync(path.join(dir, name), data);
+      return cli(['--no-db', '--json', '--year', '2019', name], { cwd: dir });
+    });
+    runs.push(cli(['--no-db', '--json', '--year', '2019', '-'], { cwd: dir, input: inputs[0][1] }));
+    runs.push(cli(['--no-db', '--json', '--year', '2019', '-'], { cwd: dir, input: inputs[3][1] }));
+    for (const r of runs) {
+      assert.equal(r.status, 0, r.stderr);
+      const [java] = r.json.filter((o) => o.type === 'report');
+      assert.equal(java.task, 'java');
+      assert.equal(java.host, 'app-prod-17');
+      assert.equal((java.frames as unknown[]).length, 15);
+      assert.equal(summary(r).reports, 1);
+    }
+    // A file that merely starts with a UTF-8 byte order mark.
+    fs.writeFileSync(path.join(dir, 'bom.log'), `\ufeff${JAVA}`);
+    const bom = cli(['--no-db', '--json', 'bom.log'], { cwd: dir });
+    assert.equal((bom.json[0].frames as unknown[]).length, 15);
+    assert.equal(bom.json[0].host, 'app-prod-17');
+  });
+
   it('with 2>&1, a message about one input comes after the reports of the inputs before it', () => {
     // Output into a pipe is gathered into larger writes: it must still come out before stderr.
     // A later line of the host ends the report within the first file.

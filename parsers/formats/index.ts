@@ -61,6 +61,8 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
   // A console capture copied from a pager or `cat -v` shows its carriage returns as the text `^M`.
   if (line.charCodeAt(line.length - 1) === 77 && line.charCodeAt(line.length - 2) === 94) line = line.slice(0, -2);
   if (line.includes('\x1b')) line = line.replace(COLOUR, '');
+  // A byte order mark starts a file saved by some editors, and the line of every file concatenated after it.
+  if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
   if (forced) return forced.decode(line, ctx);
   const c0 = line.charCodeAt(0);
   if (c0 === 32 || c0 === 9 || c0 === 125 /* } */) {

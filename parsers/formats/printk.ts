@@ -185,5 +185,13 @@ export function stripPrintk(input: string): PrintkPrefix {
   }
   // Exactly one separator belongs to the prefix; further spaces are the message's indentation.
   if (found && text.charCodeAt(0) === 32) text = text.slice(1);
+  // crash's `log -m` puts the level after the time, in hexadecimal: `[ 6141.921740] <3>INFO: ...`.
+  if (found && level === null && text.charCodeAt(0) === 60) {
+    const m = /^<([0-9a-f]{1,3})>/.exec(text);
+    if (m) {
+      level = parseInt(m[1], 16) & 7;
+      text = text.slice(m[0].length);
+    }
+  }
   return { text, uptime, level, caller, time, found };
 }

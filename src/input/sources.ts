@@ -186,6 +186,50 @@ function isGzip(b: Buffer): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
+const printable = (c: number): boolean => c === 9 || (c >= 32 && c < 127);
+
+/**
+ * UTF-16 text (a log saved on Windows: PowerShell's `>` and `Out-File`, Notepad's "Unicode"): by
+ * its byte order mark, or, without one, by ASCII text whose every other byte is NUL.
+ */
+function utf16Of(b: Buffer): 'utf-16le' | 'utf-16be' | null {
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'utf-16le';
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'utf-16be';
+  if (b.length < 4) return null;
+  if (b[1] === 0 && b[3] === 0 && printable(b[0]) && printable(b[2])) return 'utf-16le';
+  if (b[0] === 0 && b[2] === 0 && printable(b[1]) && printable(b[3])) return 'utf-16be';
+  return null;
+}
+
+/** UTF-16 chunks as UTF-8 (the byte order mark dropped, a character split between chunks kept whole). */
+async function* toUtf8(source: AsyncIterable<Buffer>, encoding: 'utf-16le' | 'utf-16be'): AsyncGenerator<Buffer> {
+  const decoder = new TextDecoder(encoding);
+  for await (const c of source) {
+    const text = decoder.decode(c, { stream: true });
+    if (text.length > 0) yield Buffer.from(text, 'utf8');
+  }
+  const rest = decoder.decode();
+  if (rest.length > 0) yield Buffer.from(rest, 'utf8');
+}
+
+/** Decompressed chunks, turned into UTF-8 when their first bytes say UTF-16 (a gzipped Windows log). */
+async function* asUtf8(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  const rest: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => it };
+  const encoding = utf16Of(first.value);
+  if (!encoding) {
+    yield first.value;
+    yield* rest;
+    return;
+  }
+  yield* toUtf8((async function* () {
+    yield first.value;
+    yield* rest;
+  })(), encoding);
+}
+
 /** The chunks of `source`, counted on the way (compressed bytes, for --stats and progress). */
 async function* counted(source: AsyncIterable<Buffer>, count: (n: number) => void): AsyncGenerator<Buffer> {
   for await (const c of source) {
@@ -214,7 +258,9 @@ async function readStream(stream: Readable, name: string, what: string, makeFeed
   let data = stream;
   try {
     const first = await firstBytes(stream, opts.stop);
-    if (first && isGzip(first)) data = Readable.from(gunzip(name, stream, info, () => {}, opts), { objectMode: false });
+    const utf16 = first && utf16Of(first);
+    if (first && isGzip(first)) data = Readable.from(asUtf8(gunzip(name, stream, info, () => {}, opts)), { objectMode: false });
+    else if (utf16) data = Readable.from(toUtf8(stream, utf16), { objectMode: false });
     if (first) await drainWithIdle(data, feeder, (n) => { info.bytes += n; onBytes(n); }, opts);
   } catch (e) {
     if (e instanceof InputFailure) throw new InputError(`cannot read ${what}: ${e.message}`);
@@ -280,14 +326,17 @@ export async function readInput(
       return await readStream(s, name, name, makeFeeder, onBytes, stream);
     }
     const info: InputInfo = { name, referenceTime: st.mtimeMs || Date.now(), bytes: 0, compressed: null, size: st.size };
-    const magic = Buffer.alloc(2);
-    const bytesRead = fs.readSync(fd, magic, 0, 2, 0);
+    const magic = Buffer.alloc(4);
+    const bytesRead = fs.readSync(fd, magic, 0, 4, 0);
     const feeder = makeFeeder(info);
-    if (isGzip(magic.subarray(0, bytesRead))) {
+    const utf16 = utf16Of(magic.subarray(0, bytesRead));
+    const gzip = isGzip(magic.subarray(0, bytesRead));
+    if (utf16 || gzip) {
       owned = false;
       const raw = fs.createReadStream(name, { fd, start: 0, highWaterMark: CHUNK_SIZE });
       try {
-        await drain(gunzip(name, raw, info, onBytes, stream), feeder, (n) => { info.bytes += n; }, stream);
+        const text = gzip ? asUtf8(gunzip(name, raw, info, onBytes, stream)) : toUtf8(counted(raw, onBytes), utf16!);
+        await drain(text, feeder, (n) => { info.bytes += n; }, stream);
       } catch (e) {
         if (e instanceof InputFailure) throw new InputError(`${name}: ${e.message}`);
         throw e;
