@@ -272,6 +272,19 @@ describe('line formats', () => {
     }
   });
 
+  it("log shippers' JSON records: the program decides what is kernel text, and a syslog line inside takes the record's year", () => {
+    const sshd = decodeLine(JSON.stringify({ hostname: 'h', programname: 'sshd', msg: 'INFO: task java:1 blocked for more than 120 seconds.' }), ctx)!;
+    assert.equal(sshd.kernel, false);
+    const k = decodeLine(JSON.stringify({ host: { name: 'h' }, process: { name: 'kernel' }, message: 'Call Trace:' }), ctx)!;
+    assert.deepEqual([k.kernel, k.host, k.text], [true, 'h', 'Call Trace:']);
+    const loki = decodeLine(JSON.stringify({ line: 'Jan 29 10:41:07 db-1 kernel: [ 12.5] Call Trace:', timestamp: '2019-01-29T10:41:07Z' }), ctx)!;
+    assert.deepEqual([loki.host, loki.time, loki.uptime, loki.text, loki.yearGuessed], ['db-1', TIME_MS, 12.5, 'Call Trace:', false]);
+    const other = decodeLine(JSON.stringify({ line: 'Jan 29 10:41:07 db-1 sshd[1]: Accepted', timestamp: '2019-01-29T10:41:07Z' }), ctx)!;
+    assert.equal(other.kernel, false);
+    // A JSON document with none of the text fields carries no message.
+    assert.equal(decodeLine(JSON.stringify({ type: 'summary', reports: 3 }), ctx), null);
+  });
+
   it("crash's log -m: the level in hexadecimal after the time", () => {
     const k = decodeLine('[ 6141.921740] <3>INFO: task java:181134 blocked for more than 120 seconds.', ctx)!;
     assert.equal(k.format, 'dmesg');

@@ -9,7 +9,7 @@ import { bare } from './bare.js';
 import { dmesg } from './dmesg.js';
 import { journal } from './journal.js';
 import { journalFields } from './journal-fields.js';
-import { journalJson } from './journal-json.js';
+import { journalJson, setInnerDecoder } from './journal-json.js';
 import { kmsg } from './kmsg.js';
 import { rfc5424 } from './rfc5424.js';
 import { syslog } from './syslog.js';
@@ -108,6 +108,13 @@ function grepped(line: string, ctx: DecodeContext): KernelLine | null {
   }
   return null;
 }
+
+// The text of a log shipper's JSON record may be a whole line of another format; one level only.
+setInnerDecoder((line, ctx) => {
+  const c0 = line.charCodeAt(0);
+  if (c0 === 123 || c0 === 0x1e || line.startsWith('data: {')) return bare.decode(line, ctx);
+  return decodeLine(line, ctx);
+});
 
 /** The format that auto-detection attributes a line to ('skip' when it carries no message). */
 export function detectFormat(line: string, ctx: DecodeContext): string {

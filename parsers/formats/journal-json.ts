@@ -1,12 +1,13 @@
 /**
  * `journalctl -o json` (and json-seq, whose records start with an RS byte, and json-sse, whose
- * records follow `data: ` and a blank line): one JSON object a line. Kernel entries are those with `_TRANSPORT=kernel` (or, lacking a transport, the
+ * records follow `data: ` and a blank line): one JSON object a line. Records without journald's
+ * fields are log shippers' (Docker, Fluent Bit, Elastic, Loki, ...): see shipperRecord(). Kernel entries are those with `_TRANSPORT=kernel` (or, lacking a transport, the
  * `kernel` identifier). MESSAGE is a string, an array of byte values when it holds bytes that
  * are not printable UTF-8, or null when it was larger than journalctl's field limit.
  * Read: _HOSTNAME, __REALTIME_TIMESTAMP, _SOURCE_MONOTONIC_TIMESTAMP, _BOOT_ID, PRIORITY, __CURSOR.
  */
 import type { KernelLine } from '../record.js';
-import { kernelLine, type LineFormat } from './types.js';
+import { kernelLine, type DecodeContext, type LineFormat } from './types.js';
 
 type JournalValue = string | number | null | number[] | JournalValue[];
 
@@ -31,17 +32,106 @@ function micros(v: JournalValue | undefined): number | null {
   return Number(s);
 }
 
+/** A decoder for the text inside a record (a whole log line of another format), set by the format registry. */
+let innerDecode: ((line: string, ctx: DecodeContext) => KernelLine | null) | null = null;
+
+export function setInnerDecoder(decode: (line: string, ctx: DecodeContext) => KernelLine | null): void {
+  innerDecode = decode;
+}
+
+type Obj = Record<string, JournalValue | Record<string, unknown>>;
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The first string (or number) found at one of `paths` (dotted for nested objects, as ECS nests them). */
+function pick(o: Obj, paths: readonly string[]): string | null {
+  for (const p of paths) {
+    let v: unknown = o;
+    for (const k of p.split('.')) v = isObj(v) ? v[k] : undefined;
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  }
+  return null;
+}
+
+// The fields log shippers and platforms put a line's text, host, program and time in: Docker's
+// json-file (`log`), Fluent Bit (`log`, `msg`; its kmsg input: priority, sec, usec, msg), Elastic
+// ECS (`message`, `host.name`, `process.name`, `log.syslog.appname`, `@timestamp`), Graylog GELF
+// (`short_message`, `full_message`, `host`), Loki's logcli (`line`), Google Cloud Logging
+// (`textPayload`, `jsonPayload.message`), Azure's Syslog table (`SyslogMessage`, `Computer`,
+// `ProcessName`, `TimeGenerated`), Splunk (`_raw`, `_time`), rsyslog's JSON templates
+// (`msg`, `hostname`, `programname`).
+const TEXT = ['message', 'msg', 'log', 'full_message', 'short_message', 'line', 'textPayload', 'jsonPayload.message',
+  'SyslogMessage', '_raw', 'MESSAGE'];
+const HOST = ['_HOSTNAME', 'hostname', 'host', 'host.name', 'host.hostname', 'Computer', 'HOSTNAME', 'kubernetes.host',
+  'labels.host', 'labels.hostname', 'syslog.hostname', 'log.syslog.hostname'];
+const PROGRAM = ['SYSLOG_IDENTIFIER', 'programname', 'program', 'ident', 'appname', 'app_name', 'syslog_identifier',
+  'ProcessName', 'process.name', 'log.syslog.appname', 'syslog.appname', 'syslogtag', 'tag'];
+const TIME = ['@timestamp', 'timestamp', 'time', 'TimeGenerated', '_time', 'date', 'ts'];
+
+/** A time as shippers write it: an ISO 8601 string, or a number of seconds, milliseconds, µs or ns since the epoch. */
+function wallTime(v: string | null): number | null {
+  if (v === null) return null;
+  if (/^\d+(?:\.\d+)?$/.test(v)) {
+    const n = Number(v);
+    if (n < 1e11) return Math.round(n * 1000);
+    if (n < 1e14) return Math.round(n);
+    if (n < 1e17) return Math.round(n / 1000);
+    return Math.round(n / 1e6);
+  }
+  if (!/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(v)) return null;
+  const t = Date.parse(v.replace(' ', 'T'));
+  return Number.isFinite(t) ? t : null;
+}
+
+/**
+ * A record of a log shipper or platform, which is not journald's: its text, host, time and
+ * program are taken from the usual fields. The text may be a whole log line (a syslog line, a
+ * dmesg line): it is decoded as such, and the record fills in what that line lacks. A record that
+ * names its program is kernel text only when the program is the kernel; one that names none is
+ * read like pasted text.
+ */
+function shipperRecord(o: Obj, ctx: DecodeContext): KernelLine | null {
+  const src = isObj(o._source) ? o._source : o;
+  const raw = pick(src, TEXT);
+  if (raw === null) return null;
+  const text = raw.replace(/\r?\n$/, '');
+  const host = pick(src, HOST);
+  const program = pick(src, PROGRAM);
+  const time = wallTime(pick(src, TIME));
+  const prio = pick(src, ['priority', 'PRIORITY', 'level', 'severity']);
+  const level = prio !== null && /^[0-7]$/.test(prio) ? Number(prio) : null;
+  // Fluent Bit's kmsg input: the printk time as seconds and microseconds.
+  const sec = pick(src, ['sec']);
+  const usec = pick(src, ['usec']);
+  const uptime = sec !== null && usec !== null && /^\d+$/.test(sec) && /^\d+$/.test(usec) ? Number(sec) + Number(usec) / 1e6 : null;
+  const kernel = program === null || /^kernel(?:\[\d*\])?:?$/.test(program.trim());
+  const inner = kernel ? innerDecode?.(text, ctx) : null;
+  if (inner && inner.format !== 'bare') {
+    // A syslog date without a year yields to the record's own time.
+    const own = inner.time !== null && (!inner.yearGuessed || time === null);
+    return { ...inner, format: 'journal-json', host: inner.host ?? host, time: own ? inner.time : time,
+      yearGuessed: own && inner.yearGuessed, level: inner.level ?? level };
+  }
+  const t = inner ?? kernelLine(text, 'journal-json');
+  return { ...t, format: 'journal-json', host, time, uptime: t.uptime ?? uptime, level: t.level ?? level, kernel };
+}
+
 const SSE = 'data: ';
 
 export const journalJson: LineFormat = {
   name: 'journal-json',
-  description: 'journalctl -o json / json-seq / json-sse',
+  description: 'journalctl -o json / json-seq / json-sse, and JSON records of log shippers (message, msg, log, ... fields)',
   samples: [
     '{"__CURSOR":"s=1;i=2","__REALTIME_TIMESTAMP":"1548758467000000","_BOOT_ID":"0a1b","_TRANSPORT":"kernel","PRIORITY":"3","_HOSTNAME":"app-prod-17","MESSAGE":"INFO: task java:181134 blocked for more than 120 seconds.","_SOURCE_MONOTONIC_TIMESTAMP":"6141921740"}',
     '\x1e{"_TRANSPORT":"kernel","MESSAGE":[67,97,108,108,32,84,114,97,99,101,58]}',
     'data: {"_TRANSPORT":"kernel","_HOSTNAME":"app-prod-17","MESSAGE":"Call Trace:"}',
+    '{"log":"[ 6141.922340] Call Trace:\\n","stream":"stdout","time":"2019-01-29T10:41:07.123456789Z"}',
+    '{"priority":6,"sequence":1006,"sec":6141,"usec":922340,"msg":"Call Trace:"}',
   ],
-  decode(line) {
+  decode(line, ctx) {
     let s = line;
     if (s.charCodeAt(0) === 0x1e) s = s.slice(1);
     else if (s.startsWith(SSE)) s = s.slice(SSE.length);
@@ -53,6 +143,10 @@ export const journalJson: LineFormat = {
       o = parsed as Record<string, JournalValue>;
     } catch {
       return null;
+    }
+    // journald's own records carry its fields; others are a shipper's (see shipperRecord).
+    if (!('MESSAGE' in o) && !('_TRANSPORT' in o) && !('__REALTIME_TIMESTAMP' in o) && !('__CURSOR' in o)) {
+      return shipperRecord(o as Obj, ctx);
     }
     const transport = str(o._TRANSPORT);
     const ident = str(o.SYSLOG_IDENTIFIER);
