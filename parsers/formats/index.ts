@@ -65,6 +65,10 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
   if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
   if (forced) return forced.decode(line, ctx);
   const c0 = line.charCodeAt(0);
+  if (c0 >= 48 && c0 <= 57) {
+    const k = containerLine(line, ctx);
+    if (k) return k;
+  }
   if (c0 === 32 || c0 === 9 || c0 === 125 /* } */) {
     if (c0 === 32 && KMSG_DICT.test(line)) return null;
     const k = journalFields.decode(line, ctx);
@@ -84,6 +88,29 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
   }
   if (c0 === 123 || c0 === 0x1e) return null;
   return grepped(line, ctx) ?? bare.decode(line, ctx);
+}
+
+/** A container runtime's log line (CRI, /var/log/pods): `2019-01-29T10:41:07.123456789Z stdout F `. */
+const CRI = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) std(?:out|err) [FP] /;
+
+/**
+ * A line that a container runtime logged for a pod that reads the kernel's log (`dmesg -w`,
+ * `journalctl -kf` in a debug or monitoring pod): the runtime's time, stream and partial-line flag,
+ * then the line as the pod printed it, decoded on its own; the runtime's time stands in for a
+ * missing one, or for a year that a syslog date lacks.
+ */
+function containerLine(line: string, ctx: DecodeContext): KernelLine | null {
+  if (line.charCodeAt(4) !== 45 /* - */ || line.length < 40) return null;
+  const m = CRI.exec(line);
+  if (!m) return null;
+  const rest = line.slice(m[0].length);
+  const k = rest.charCodeAt(0) >= 48 && rest.charCodeAt(0) <= 57 && CRI.test(rest) ? bare.decode(rest, ctx) : decodeLine(rest, ctx);
+  if (!k) return null;
+  if (k.time === null || k.yearGuessed) {
+    const t = Date.parse(m[1]);
+    if (Number.isFinite(t)) return { ...k, time: t, yearGuessed: false };
+  }
+  return k;
 }
 
 /**
