@@ -28,12 +28,6 @@ export const BANNER_NEEDLE = 'Linux version ';
  */
 export const JSON_BYTES_NEEDLES = ['"MESSAGE":[', '"MESSAGE" : [', '"MESSAGE": ['];
 
-/**
- * The end of a match that `grep --color=always` painted: a match may split any needle (`blocked
- * for` + reset + ` more than`), so a painted line is always decoded.
- */
-export const GREP_COLOUR_NEEDLE = '\x1b[m\x1b[K';
-
 const BANNER = /^Linux version (\d+\.\d+\S*)/;
 /** The start of a header cut short: the name and pid are there, the rest is on the next line. */
 const HEADER_START_NEEDLE = 'INFO: task ';
@@ -162,7 +156,7 @@ export class Assembler {
     this.format = opts.format;
     this.onBoot = opts.onBoot;
     this.quickReject = !opts.format || opts.format.name === 'syslog';
-    this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, GREP_COLOUR_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles];
+    this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles];
   }
 
   /** Number of reports still open: while it is 0, lines without needles may be skipped. */
