@@ -282,6 +282,14 @@ describe('line formats', () => {
     assert.deepEqual([loki.host, loki.time, loki.uptime, loki.text, loki.yearGuessed], ['db-1', TIME_MS, 12.5, 'Call Trace:', false]);
     const other = decodeLine(JSON.stringify({ line: 'Jan 29 10:41:07 db-1 sshd[1]: Accepted', timestamp: '2019-01-29T10:41:07Z' }), ctx)!;
     assert.equal(other.kernel, false);
+    // Journal entries as Vector and Filebeat ship them: the transport decides, an empty program is none.
+    const vector = decodeLine(JSON.stringify({ message: 'Call Trace:', host: 'h', _TRANSPORT: 'kernel', _SOURCE_MONOTONIC_TIMESTAMP: '12500000' }), ctx)!;
+    assert.deepEqual([vector.kernel, vector.host, vector.uptime, vector.text], [true, 'h', 12.5, 'Call Trace:']);
+    const filebeat = decodeLine(JSON.stringify({ message: 'Call Trace:', host: { hostname: 'h' }, process: { name: '' }, systemd: { transport: 'kernel' } }), ctx)!;
+    assert.deepEqual([filebeat.kernel, filebeat.host], [true, 'h']);
+    assert.equal(decodeLine(JSON.stringify({ message: 'x', _TRANSPORT: 'stdout', SYSLOG_IDENTIFIER: 'kernel' }), ctx)!.kernel, false);
+    // Logstash's syslog input: the host is `logsource`, not the sender's address.
+    assert.equal(decodeLine(JSON.stringify({ message: '[ 1.5] Call Trace:\n', logsource: 'h', host: '10.0.0.5', program: 'kernel' }), ctx)!.host, 'h');
     // A JSON document with none of the text fields carries no message.
     assert.equal(decodeLine(JSON.stringify({ type: 'summary', reports: 3 }), ctx), null);
   });

@@ -62,14 +62,18 @@ function pick(o: Obj, paths: readonly string[]): string | null {
 // (`short_message`, `full_message`, `host`), Loki's logcli (`line`), Google Cloud Logging
 // (`textPayload`, `jsonPayload.message`), Azure's Syslog table (`SyslogMessage`, `Computer`,
 // `ProcessName`, `TimeGenerated`), Splunk (`_raw`, `_time`), rsyslog's JSON templates
-// (`msg`, `hostname`, `programname`).
+// (`msg`, `hostname`, `programname`), Logstash's syslog input (`logsource`, `program`), journal
+// entries as Vector and Filebeat ship them (`message`, `host`, `_TRANSPORT` / `systemd.transport`).
 const TEXT = ['message', 'msg', 'log', 'full_message', 'short_message', 'line', 'textPayload', 'jsonPayload.message',
   'SyslogMessage', '_raw', 'MESSAGE'];
-const HOST = ['_HOSTNAME', 'hostname', 'host', 'host.name', 'host.hostname', 'Computer', 'HOSTNAME', 'kubernetes.host',
+// Logstash's syslog input keeps the syslog host in `logsource` and the sender's address in `host`.
+const HOST = ['_HOSTNAME', 'logsource', 'hostname', 'host', 'host.name', 'host.hostname', 'Computer', 'HOSTNAME', 'kubernetes.host',
   'labels.host', 'labels.hostname', 'syslog.hostname', 'log.syslog.hostname'];
 const PROGRAM = ['SYSLOG_IDENTIFIER', 'programname', 'program', 'ident', 'appname', 'app_name', 'syslog_identifier',
-  'ProcessName', 'process.name', 'log.syslog.appname', 'syslog.appname', 'syslogtag', 'tag'];
-const TIME = ['@timestamp', 'timestamp', 'time', 'TimeGenerated', '_time', 'date', 'ts'];
+  'syslog.identifier', 'ProcessName', 'process.name', 'log.syslog.appname', 'syslog.appname', 'syslogtag', 'tag'];
+/** journald's transport, as shippers of journal entries keep it (Vector: `_TRANSPORT`; Filebeat: `systemd.transport`). */
+const TRANSPORT = ['_TRANSPORT', 'systemd.transport'];
+const TIME = ['@timestamp', 'timestamp', 'time', 'TimeGenerated', '_time', 'date', 'ts', '__REALTIME_TIMESTAMP'];
 
 /** A time as shippers write it: an ISO 8601 string, or a number of seconds, milliseconds, µs or ns since the epoch. */
 function wallTime(v: string | null): number | null {
@@ -98,16 +102,20 @@ function shipperRecord(o: Obj, ctx: DecodeContext): KernelLine | null {
   const raw = pick(src, TEXT);
   if (raw === null) return null;
   const text = raw.replace(/\r?\n$/, '');
-  const host = pick(src, HOST);
-  const program = pick(src, PROGRAM);
+  const host = pick(src, HOST) || null;
+  const transport = pick(src, TRANSPORT) || null;
+  // An empty program is none (Filebeat leaves process.name empty for kernel entries).
+  const program = transport === null ? pick(src, PROGRAM) || null : null;
   const time = wallTime(pick(src, TIME));
   const prio = pick(src, ['priority', 'PRIORITY', 'level', 'severity']);
   const level = prio !== null && /^[0-7]$/.test(prio) ? Number(prio) : null;
   // Fluent Bit's kmsg input: the printk time as seconds and microseconds.
   const sec = pick(src, ['sec']);
   const usec = pick(src, ['usec']);
-  const uptime = sec !== null && usec !== null && /^\d+$/.test(sec) && /^\d+$/.test(usec) ? Number(sec) + Number(usec) / 1e6 : null;
-  const kernel = program === null || /^kernel(?:\[\d*\])?:?$/.test(program.trim());
+  const mono = pick(src, ['_SOURCE_MONOTONIC_TIMESTAMP']);
+  const uptime = sec !== null && usec !== null && /^\d+$/.test(sec) && /^\d+$/.test(usec) ? Number(sec) + Number(usec) / 1e6
+    : mono !== null && /^\d+$/.test(mono) ? Number(mono) / 1e6 : null;
+  const kernel = transport !== null ? transport === 'kernel' : program === null || /^kernel(?:\[\d*\])?:?$/.test(program.trim());
   const inner = kernel ? innerDecode?.(text, ctx) : null;
   if (inner && inner.format !== 'bare') {
     // A syslog date without a year yields to the record's own time.
@@ -145,7 +153,7 @@ export const journalJson: LineFormat = {
       return null;
     }
     // journald's own records carry its fields; others are a shipper's (see shipperRecord).
-    if (!('MESSAGE' in o) && !('_TRANSPORT' in o) && !('__REALTIME_TIMESTAMP' in o) && !('__CURSOR' in o)) {
+    if (!('MESSAGE' in o)) {
       return shipperRecord(o as Obj, ctx);
     }
     const transport = str(o._TRANSPORT);
