@@ -14,8 +14,56 @@ import { ENTRY, INCIDENTAL, SCHEDULER, WAIT_PRIMITIVES } from './frame-classes.j
 const CLONE_SUFFIXES = new Set(['isra', 'constprop', 'part', 'cold', 'llvm', 'lto_priv', 'localalias', 'clone', 'prop']);
 const DIGITS = /^\d+$/;
 
+const BASE62 = /[0-9a-zA-Z]/;
+
+/**
+ * The path of a Rust v0 symbol (`_RINvNtCs4gKlGRWyJ5S_4core3ptr13drop_in_place...`, as kallsyms
+ * prints Rust functions): `core::ptr::drop_in_place`, without the crate hashes (which change with
+ * every build) and without generic arguments. Null for shapes it does not follow (impl paths,
+ * back references, punycode), which then stay as printed.
+ */
+export function rustPath(sym: string): string | null {
+  let pos = sym.charCodeAt(2) === 73 /* I */ ? 3 : 2;
+  const skipDisambiguator = (): boolean => {
+    if (sym[pos] !== 's') return true;
+    pos++;
+    while (pos < sym.length && BASE62.test(sym[pos])) pos++;
+    return sym[pos++] === '_';
+  };
+  const ident = (): string | null => {
+    let n = 0;
+    const start = pos;
+    while (pos < sym.length && sym.charCodeAt(pos) >= 48 && sym.charCodeAt(pos) <= 57) n = n * 10 + sym.charCodeAt(pos++) - 48;
+    if (pos === start || n > sym.length) return null;
+    if (sym[pos] === '_') pos++;
+    const id = sym.slice(pos, pos + n);
+    pos += n;
+    return id.length === n ? id : null;
+  };
+  // Nested paths (`N` namespace, inner path, identifier) are read outside in, up to the crate root.
+  const names: string[] = [];
+  const kinds: string[] = [];
+  while (sym[pos] === 'N') {
+    kinds.push(sym[pos + 1] ?? '');
+    pos += 2;
+  }
+  if (sym[pos++] !== 'C' || !skipDisambiguator()) return null;
+  const root = ident();
+  if (root === null) return null;
+  names.push(root);
+  for (let k = kinds.length - 1; k >= 0; k--) {
+    if (!skipDisambiguator()) return null;
+    const id = ident();
+    if (id === null) return null;
+    // Upper-case namespaces are the compiler's own: closures and shims.
+    names.push(id !== '' ? id : kinds[k] === 'C' ? '{closure}' : `{${kinds[k]}}`);
+  }
+  return names.join('::');
+}
+
 export function normalizeFn(fn: string): string {
   let s = fn;
+  if (s.startsWith('_R')) return rustPath(s) ?? s;
   if (s.charCodeAt(0) === 46 /* . */) s = s.slice(1);
   if (s.startsWith('__pfx_')) s = s.slice(6);
   if (!s.includes('.')) return s;

@@ -150,6 +150,9 @@ export const INCIDENTAL: readonly string[] = [
   'text.lock.*',
   // Wake-up helpers: stale words in `?` traces, never what a task waits in.
   'wake_up_bit', 'wake_up_*', '__wake_up*', 'default_wake_function', 'try_to_wake_up', 'wake_up_process',
+  'wake_atomic_t_function', 'var_wake_function',
+  // Clock reads: stale words of the timed sleep (`? ktime_get` in an all-`?` 4.9 trace).
+  'ktime_get', 'ktime_get_ts*', 'ktime_get_mono_fast_ns', 'read_tsc', 'native_sched_clock', 'sched_clock*', 'local_clock',
   // The scheduler's own helpers: 2.6.18 traces start after schedule() with no `?` marks, and a
   // stale load-balancing frame may come first (RHEL 5's `find_busiest_group`).
   'find_busiest_group', 'find_busiest_queue', 'load_balance*', 'pick_next_task*', 'put_prev_task*',

@@ -77,6 +77,27 @@ describe('fingerprint and signature', () => {
     assert.equal(a.identity.signature, 'hung task in jbd2_journal_commit_transaction');
   });
 
+  it('names a Rust function by its path, without crate hashes or generic arguments, so builds share a fingerprint', () => {
+    assert.equal(normalizeFn('_RINvNtCs4gKlGRWyJ5S_4core3ptr13drop_in_placeINtNtNtCsgzhNYVB7wSz_6kernel4sync3arc3ArcEECsRdyc7Hyps3_3foo'),
+      'core::ptr::drop_in_place');
+    assert.equal(normalizeFn('_RNCNvCs1a_3foo3bar0'), 'foo::bar::{closure}');
+    // A shape the reader does not follow (an impl path) stays as printed.
+    assert.equal(normalizeFn('_RNvXs_NtCs1a_3foo3barNtB4_3BazNtB4_5Trait4call'), '_RNvXs_NtCs1a_3foo3barNtB4_3BazNtB4_5Trait4call');
+    const text = sample('stress/70-arm64-6.x-sysrq-w-rust-v0-mangled-frames-tab-indented.log');
+    const [a] = scanText(text);
+    assert.equal(a.identity.signature, 'blocked task in core::ptr::drop_in_place (completion)');
+    // Another build of the same driver: other crate hashes, same fingerprint.
+    const [b] = scanText(text.replaceAll('Cs4gKlGRWyJ5S_', 'Cs9XzQ2mLp7Wb_').replaceAll('CsgzhNYVB7wSz_', 'CsQm3Lk8Vh1Tn_'));
+    assert.notEqual(b.report.frames[6].fn, a.report.frames[6].fn);
+    assert.equal(b.identity.fingerprint, a.identity.fingerprint);
+  });
+
+  it('passes over clock reads in an all-`?` trace (4.9: `? ktime_get` above the journal commit)', () => {
+    const [a] = scanText(sample('stress/27-debian9-univention-placeholder-header-stack-words.log').replace('$NAME:$PID', 'jbd2/vdt-8:390'));
+    assert.ok(a.report.frames.some((f) => f.fn === 'ktime_get'));
+    assert.equal(a.identity.signature, 'hung task in jbd2_journal_commit_transaction (bit wait)');
+  });
+
   it('takes a wound/wait mutex for a mutex wait: the culprit is the lock\'s caller (DRM modeset locks)', () => {
     const [a] = scanText([
       'INFO: task kworker/1:1:47 blocked for more than 122 seconds.',

@@ -294,6 +294,16 @@ describe('line formats', () => {
     assert.equal(decodeLine(JSON.stringify({ type: 'summary', reports: 3 }), ctx), null);
   });
 
+  it('a line number, or forum markup, glued before a syslog line (bug tracker mail, vBulletin BBCode)', () => {
+    const n = decodeLine('1 Mar 23 22:19:15 hostname kernel: Call Trace:', ctx)!;
+    assert.deepEqual([n.format, n.host, n.text], ['syslog', 'hostname', 'Call Trace:']);
+    const b = decodeLine('[FONT=Courier New][SIZE=1]Jan 15 16:51:33 kong kernel: [31801.180014] INFO: task kjournald:698 blocked', ctx)!;
+    assert.deepEqual([b.format, b.host, b.uptime], ['syslog', 'kong', 31801.180014]);
+    // Text that merely starts with a number stays text.
+    assert.deepEqual([decodeLine('3 locks held by kworker/0:1/12:', ctx)!.format, decodeLine('3 locks held by kworker/0:1/12:', ctx)!.text],
+      ['bare', '3 locks held by kworker/0:1/12:']);
+  });
+
   it("crash's log -m: the level in hexadecimal after the time", () => {
     const k = decodeLine('[ 6141.921740] <3>INFO: task java:181134 blocked for more than 120 seconds.', ctx)!;
     assert.equal(k.format, 'dmesg');

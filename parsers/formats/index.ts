@@ -87,7 +87,36 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
     }
   }
   if (c0 === 123 || c0 === 0x1e) return null;
-  return grepped(line, ctx) ?? bare.decode(line, ctx);
+  return grepped(line, ctx) ?? numbered(line, ctx) ?? forumMarkup(line, ctx) ?? bare.decode(line, ctx);
+}
+
+/** `rest` decoded by a format with an envelope (not bare text, which takes anything), or null. */
+function enveloped(rest: string, ctx: DecodeContext): KernelLine | null {
+  for (const f of candidates(rest.charCodeAt(0))) {
+    if (f === journalJson) continue;
+    const k = f.decode(rest, ctx);
+    if (k) return k;
+  }
+  return null;
+}
+
+/** A line number that an editor, a pager or a bug tracker's mail put in front (`1 Mar 23 22:19:15 host kernel: ...`). */
+const LINE_NUMBER = /^\s*\d{1,7}(?:[:|]\s*|\s+)/;
+
+function numbered(line: string, ctx: DecodeContext): KernelLine | null {
+  const m = LINE_NUMBER.exec(line);
+  return m ? enveloped(line.slice(m[0].length), ctx) : null;
+}
+
+/** Forum markup glued to a pasted line: `[FONT=Courier New][SIZE=1]Jan 15 16:51:33 kong kernel: ...`, `[code]...`. */
+const BBCODE = /^(?:\[\/?(?:code|quote|font|size|color|colour|b|i|u|s|pre|tt|php|html|spoiler|noparse|indent|highlight|left|center)(?:=[^\]]{0,64})?\])+/i;
+
+function forumMarkup(line: string, ctx: DecodeContext): KernelLine | null {
+  if (line.charCodeAt(0) !== 91 /* [ */) return null;
+  const m = BBCODE.exec(line);
+  if (!m) return null;
+  const rest = line.slice(m[0].length);
+  return enveloped(rest, ctx) ?? bare.decode(rest, ctx);
 }
 
 /** A container runtime's log line (CRI, /var/log/pods): `2019-01-29T10:41:07.123456789Z stdout F `. */
@@ -126,12 +155,8 @@ function grepped(line: string, ctx: DecodeContext): KernelLine | null {
     const c = line.charCodeAt(i);
     if (c === 32 || c === 9) return null;
     if (c !== 58 /* : */ && c !== 45 /* - */) continue;
-    const rest = line.slice(i + 1);
-    for (const f of candidates(rest.charCodeAt(0))) {
-      if (f === journalJson) continue;
-      const k = f.decode(rest, ctx);
-      if (k) return k;
-    }
+    const k = enveloped(line.slice(i + 1), ctx);
+    if (k) return k;
   }
   return null;
 }
