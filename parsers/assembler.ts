@@ -28,6 +28,9 @@ export const BANNER_NEEDLE = 'Linux version ';
  */
 export const JSON_BYTES_NEEDLES = ['"MESSAGE":[', '"MESSAGE" : [', '"MESSAGE": ['];
 
+/** A pasted line quoted with `>` (a mail reply). */
+const QUOTED = /^\s*>/;
+
 const BANNER = /^Linux version (\d+\.\d+\S*)/;
 /** The start of a header cut short: the name and pid are there, the rest is on the next line. */
 const HEADER_START_NEEDLE = 'INFO: task ';
@@ -86,6 +89,8 @@ interface Open {
    * the report goes on; otherwise the report ended before it and it is handled as a line of its own.
    */
   held: { raw: string; text: string; line: KernelLine; pos: SourcePosition } | null;
+  /** The header was pasted quoted (`> INFO: task ...`): the mail's own unquoted text may interrupt its trace. */
+  quoted: boolean;
 }
 
 interface HostState {
@@ -293,6 +298,10 @@ export class Assembler {
         }
         return;
       }
+      // A reply written between the quoted lines of a trace (`> ... usb_kill_urb`, two paragraphs
+      // of prose, `> ... usb_hcd_flush_endpoint`): the prose neither ends nor joins the report,
+      // which ends as usual when its stream falls silent or a quoted line fits no grammar.
+      if (current.quoted && line.format === 'bare' && !QUOTED.test(raw) && current.builder.midTrace()) return;
       if (!held && current.builder.midTrace()) {
         current.held = { raw, text, line, pos };
         current.lastSeen = this.counter;
@@ -323,6 +332,7 @@ export class Assembler {
         banner: h?.kernel ? { kernel: h.kernel, bootId: h.bootId } : null,
         start: pos,
         held: null,
+        quoted: line.format === 'bare' && QUOTED.test(raw),
       };
       open.builder = header
         ? new HungTaskBuilder(header, line, raw, { name: pos.name, line: pos.line })

@@ -94,6 +94,28 @@ describe('report assembly', () => {
     }
   });
 
+  it('a reply written between the quoted lines of a trace neither ends nor joins it', () => {
+    const quoted = [
+      '> INFO: task kworker/4:1:16648 blocked for more than 360 seconds.',
+      '> task:kworker/4:1     state:D stack:0     pid:16648 tgid:16648 ppid:2      task_flags:0x4288060 flags:0x00080000',
+      '> Call Trace:',
+      '>   <TASK>',
+      '>   __schedule+0x46b/0x1140',
+      '>   schedule+0x23/0xc0',
+      '>   usb_kill_urb+0x7b/0xc0',
+    ];
+    const rest = ['>   usb_hcd_flush_endpoint+0xb2/0x160', '>   usb_disable_interface+0xbb/0xe0', '>   kthread+0xf7/0x1f0',
+      '>   ret_from_fork+0x114/0x140', '>   </TASK>'];
+    const prose = ['', 'Kworker failed to kill urb within 300 seconds, so we know the underlying usb', 'hardware failed to respond.', ''];
+    const [a] = scanText([...quoted, ...prose, ...rest].join('\n'));
+    assert.deepEqual(frameNames(a), ['__schedule', 'schedule', 'usb_kill_urb', 'usb_hcd_flush_endpoint', 'usb_disable_interface', 'kthread', 'ret_from_fork']);
+    assert.equal(a.report.truncated, false);
+    assert.ok(!a.report.lines.some((l) => l.includes('Kworker failed')));
+    // The same prose inside an unquoted paste ends the trace there.
+    const [b] = scanText([...quoted, ...prose, ...rest].map((l) => l.replace(/^> /, '')).join('\n'));
+    assert.equal(b.report.frames.length, 3);
+  });
+
   it('keeps a header-only report (a priority filter dropped the trace)', () => {
     const reports = scanText(sample('eras/4.19-header-only-no-task-lines.log'));
     assert.equal(reports.length, 5);
