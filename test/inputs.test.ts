@@ -154,6 +154,48 @@ describe('inputs', function () {
     assert.equal(bom.json[0].host, 'app-prod-17');
   });
 
+  it('a systemd journal file is read through journalctl: its kernel entries, or one line saying why not', () => {
+    const journal = path.join(dir, 'system.journal');
+    fs.writeFileSync(journal, Buffer.concat([Buffer.from('LPKSHHRH'), Buffer.alloc(4096)]));
+    const json = fs.readFileSync(path.join(ROOT, 'samples/formats/seed-java.journal-json.log'));
+    fs.writeFileSync(path.join(dir, 'entries.json'), json);
+    // A stand-in journalctl: prints the entries when asked for the file's kernel entries as JSON.
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'journalctl'), [
+      '#!/bin/sh',
+      `[ "$*" = "--file ${journal} --output json --no-pager _TRANSPORT=kernel" ] || { echo "unexpected arguments: $*" >&2; exit 1; }`,
+      `[ -e ${dir}/broken ] && { echo "Failed to open files: Bad message" >&2; exit 1; }`,
+      `cat ${dir}/entries.json`,
+    ].join('\n'), { mode: 0o755 });
+    const env = { PATH: `${bin}:/usr/bin:/bin` };
+    const ok = cli(['--no-db', '--json', journal], { env });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.json[0].host, 'app-prod-17');
+    assert.equal((ok.json[0].frames as unknown[]).length, 15);
+    fs.writeFileSync(path.join(dir, 'broken'), '');
+    const bad = cli(['--no-db', journal], { env });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^klogscan: cannot read .*system\.journal: journalctl: Failed to open files: Bad message$/m);
+    const none = cli(['--no-db', journal], { env: { PATH: '/nonexistent' } });
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /system\.journal: a systemd journal file, and journalctl, which reads it, is not installed/);
+    const piped = cli(['--no-db', '-'], { input: fs.readFileSync(journal) });
+    assert.equal(piped.status, 2);
+    assert.match(piped.stderr, /standard input is a systemd journal file: give its name/);
+  });
+
+  it('a real journal file, when this machine has journalctl and systemd-journal-remote to make one', function () {
+    const remote = ['/lib/systemd/systemd-journal-remote', '/usr/lib/systemd/systemd-journal-remote'].find((p) => fs.existsSync(p));
+    if (!remote || spawnSync('journalctl', ['--version']).status !== 0) this.skip();
+    const journal = path.join(dir, 'remote.journal');
+    const made = spawnSync(remote!, ['-o', journal, '-'], { input: fs.readFileSync(path.join(ROOT, 'samples/formats/seed-java.journal-export.log')) });
+    assert.equal(made.status, 0, String(made.stderr));
+    const r = cli(['--no-db', '--json', journal]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual([r.json[0].task, r.json[0].host, (r.json[0].frames as unknown[]).length], ['java', 'app-prod-17', 15]);
+  });
+
   it('with 2>&1, a message about one input comes after the reports of the inputs before it', () => {
     // Output into a pipe is gathered into larger writes: it must still come out before stderr.
     // A later line of the host ends the report within the first file.

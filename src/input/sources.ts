@@ -4,6 +4,7 @@
  * is read in large chunks into a ChunkFeeder. Errors a user can act on become InputError with a
  * one-line message; the caller goes on with the next input.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { Readable } from 'node:stream';
@@ -186,6 +187,46 @@ function isGzip(b: Buffer): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
+/** The first bytes of a systemd journal file (`LPKSHHRH`). */
+const JOURNAL_MAGIC = Buffer.from('LPKSHHRH');
+
+/**
+ * A systemd journal file (`/var/log/journal/ID/system.journal`, a `.journal~` kept after a
+ * crash) is read through journalctl, whose format it is: its kernel entries as JSON lines, which
+ * carry the host, the times and the boot id. Without journalctl it is one clear error.
+ */
+async function readJournalFile(name: string, info: InputInfo, feeder: ChunkFeeder, opts: StreamOptions): Promise<void> {
+  info.size = null;
+  const child = spawn('journalctl', ['--file', name, '--output', 'json', '--no-pager', '_TRANSPORT=kernel'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 4096) stderr += d.toString('utf8');
+  });
+  const closed = new Promise<{ code: number | null; failed?: NodeJS.ErrnoException }>((resolve) => {
+    child.once('error', (e: NodeJS.ErrnoException) => resolve({ code: null, failed: e }));
+    child.once('close', (code) => resolve({ code }));
+  });
+  try {
+    await drain(child.stdout, feeder, (n) => { info.bytes += n; }, opts);
+  } finally {
+    child.kill();
+  }
+  const { code, failed } = await closed;
+  if (failed) {
+    throw new InputError(failed.code === 'ENOENT'
+      ? `${name}: a systemd journal file, and journalctl, which reads it, is not installed`
+      : `${name}: a systemd journal file, and journalctl cannot be run (${describeError(failed)})`);
+  }
+  // Stopped early (SIGTERM, | head): journalctl ends by our signal, which is no error of the file.
+  if (code !== 0 && !opts.shouldStop?.()) {
+    const why = stderr.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? `exit status ${code}`;
+    throw new InputError(`cannot read ${name}: journalctl: ${why}`);
+  }
+}
+
 const printable = (c: number): boolean => c === 9 || (c >= 32 && c < 127);
 
 /**
@@ -258,6 +299,9 @@ async function readStream(stream: Readable, name: string, what: string, makeFeed
   let data = stream;
   try {
     const first = await firstBytes(stream, opts.stop);
+    if (first && first.length >= 8 && first.subarray(0, 8).equals(JOURNAL_MAGIC)) {
+      throw new InputError(`${what} is a systemd journal file: give its name, or pipe \`journalctl --file FILE -o json\``);
+    }
     const utf16 = first && utf16Of(first);
     if (first && isGzip(first)) data = Readable.from(asUtf8(gunzip(name, stream, info, () => {}, opts)), { objectMode: false });
     else if (utf16) data = Readable.from(toUtf8(stream, utf16), { objectMode: false });
@@ -326,9 +370,17 @@ export async function readInput(
       return await readStream(s, name, name, makeFeeder, onBytes, stream);
     }
     const info: InputInfo = { name, referenceTime: st.mtimeMs || Date.now(), bytes: 0, compressed: null, size: st.size };
-    const magic = Buffer.alloc(4);
-    const bytesRead = fs.readSync(fd, magic, 0, 4, 0);
+    const magic = Buffer.alloc(8);
+    const bytesRead = fs.readSync(fd, magic, 0, 8, 0);
     const feeder = makeFeeder(info);
+    if (bytesRead === 8 && magic.equals(JOURNAL_MAGIC)) {
+      try {
+        await readJournalFile(name, info, feeder, stream);
+      } finally {
+        feeder.end();
+      }
+      return info;
+    }
     const utf16 = utf16Of(magic.subarray(0, bytesRead));
     const gzip = isGzip(magic.subarray(0, bytesRead));
     if (utf16 || gzip) {
