@@ -22,7 +22,7 @@ const BASE62 = /[0-9a-zA-Z]/;
  * every build) and without generic arguments. Null for shapes it does not follow (impl paths,
  * back references, punycode), which then stay as printed.
  */
-export function rustPath(sym: string): string | null {
+function rustPath(sym: string): string | null {
   let pos = sym.charCodeAt(2) === 73 /* I */ ? 3 : 2;
   const skipDisambiguator = (): boolean => {
     if (sym[pos] !== 's') return true;

@@ -13,7 +13,7 @@ import { journalJson, setInnerDecoder } from './journal-json.js';
 import { kmsg } from './kmsg.js';
 import { rfc5424 } from './rfc5424.js';
 import { syslog } from './syslog.js';
-import type { DecodeContext, LineFormat } from './types.js';
+import { withEnvelopeTime, type DecodeContext, type LineFormat } from './types.js';
 
 export type { DecodeContext, LineFormat } from './types.js';
 
@@ -135,11 +135,8 @@ function containerLine(line: string, ctx: DecodeContext): KernelLine | null {
   const rest = line.slice(m[0].length);
   const k = rest.charCodeAt(0) >= 48 && rest.charCodeAt(0) <= 57 && CRI.test(rest) ? bare.decode(rest, ctx) : decodeLine(rest, ctx);
   if (!k) return null;
-  if (k.time === null || k.yearGuessed) {
-    const t = Date.parse(m[1]);
-    if (Number.isFinite(t)) return { ...k, time: t, yearGuessed: false };
-  }
-  return k;
+  const t = Date.parse(m[1]);
+  return withEnvelopeTime(k, Number.isFinite(t) ? t : null);
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
  * `journalctl -o json` (and json-seq, whose records start with an RS byte, and json-sse, whose
- * records follow `data: ` and a blank line): one JSON object a line. Records without journald's
- * fields are log shippers' (Docker, Fluent Bit, Elastic, Loki, ...): see shipperRecord(). Kernel entries are those with `_TRANSPORT=kernel` (or, lacking a transport, the
+ * records follow `data: ` and a blank line): one JSON object a line. Records without a MESSAGE
+ * are log shippers' (Docker, Fluent Bit, Elastic, Loki, ...): see shipperRecord().
+ * Kernel entries are those with `_TRANSPORT=kernel` (or, lacking a transport, the
  * `kernel` identifier). MESSAGE is a string, an array of byte values when it holds bytes that
  * are not printable UTF-8, or null when it was larger than journalctl's field limit.
  * Read: _HOSTNAME, __REALTIME_TIMESTAMP, _SOURCE_MONOTONIC_TIMESTAMP, _BOOT_ID, PRIORITY, __CURSOR.
  */
 import type { KernelLine } from '../record.js';
-import { kernelLine, type DecodeContext, type LineFormat } from './types.js';
+import { kernelLine, withEnvelopeTime, type DecodeContext, type LineFormat } from './types.js';
 
 type JournalValue = string | number | null | number[] | JournalValue[];
 
@@ -118,13 +119,10 @@ function shipperRecord(o: Obj, ctx: DecodeContext): KernelLine | null {
   const kernel = transport !== null ? transport === 'kernel' : program === null || /^kernel(?:\[\d*\])?:?$/.test(program.trim());
   const inner = kernel ? innerDecode?.(text, ctx) : null;
   if (inner && inner.format !== 'bare') {
-    // A syslog date without a year yields to the record's own time.
-    const own = inner.time !== null && (!inner.yearGuessed || time === null);
-    return { ...inner, format: 'journal-json', host: inner.host ?? host, time: own ? inner.time : time,
-      yearGuessed: own && inner.yearGuessed, level: inner.level ?? level };
+    return withEnvelopeTime({ ...inner, format: 'journal-json', host: inner.host ?? host, level: inner.level ?? level }, time);
   }
   const t = inner ?? kernelLine(text, 'journal-json');
-  return { ...t, format: 'journal-json', host, time, uptime: t.uptime ?? uptime, level: t.level ?? level, kernel };
+  return { ...t, format: 'journal-json', host: host ?? t.host, time: time ?? t.time, uptime: t.uptime ?? uptime, level: t.level ?? level, kernel };
 }
 
 const SSE = 'data: ';

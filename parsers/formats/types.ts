@@ -40,3 +40,12 @@ export function kernelLine(text: string, format: string, fields: Partial<KernelL
     ...fields,
   };
 }
+
+/**
+ * `k`, a line found inside another envelope (a JSON record, a container runtime's line), with the
+ * envelope's time where `k` has none, or only a guessed year (a syslog date inside the record).
+ */
+export function withEnvelopeTime(k: KernelLine, time: number | null): KernelLine {
+  if (time === null || (k.time !== null && !k.yearGuessed)) return k;
+  return { ...k, time, yearGuessed: false };
+}
