@@ -66,7 +66,7 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
   if (forced) return forced.decode(line, ctx);
   const c0 = line.charCodeAt(0);
   if (c0 >= 48 && c0 <= 57) {
-    const k = containerLine(line, ctx);
+    const k = collectedLine(line, ctx);
     if (k) return k;
   }
   if (c0 === 32 || c0 === 9 || c0 === 125 /* } */) {
@@ -119,24 +119,31 @@ function forumMarkup(line: string, ctx: DecodeContext): KernelLine | null {
   return enveloped(rest, ctx) ?? bare.decode(rest, ctx);
 }
 
-/** A container runtime's log line (CRI, /var/log/pods): `2019-01-29T10:41:07.123456789Z stdout F `. */
-const CRI = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) std(?:out|err) [FP] /;
+/**
+ * A collector's line around a whole log line: a container runtime's (CRI, /var/log/pods:
+ * `2019-01-29T10:41:07.123456789Z stdout F `), or Loki's logcli default output (the entry's time,
+ * its labels, then the line: `2019-01-29T10:41:07Z {host="db-1", job="varlogs"} `).
+ */
+const COLLECTOR = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) (?:std(?:out|err) [FP]|\{([^{}]{0,1024})\}) /;
+const LABEL_HOST = /(?:^|[,\s])(?:host|hostname|instance|node_name|nodename)="([^"]+)"/;
 
 /**
- * A line that a container runtime logged for a pod that reads the kernel's log (`dmesg -w`,
- * `journalctl -kf` in a debug or monitoring pod): the runtime's time, stream and partial-line flag,
- * then the line as the pod printed it, decoded on its own; the runtime's time stands in for a
- * missing one, or for a year that a syslog date lacks.
+ * A line that a collector logged for something that reads the kernel's log (a pod running
+ * `dmesg -w` or `journalctl -kf`, promtail shipping /var/log/messages): after the collector's
+ * prefix, the line as it was read, decoded on its own; the collector's time stands in for a
+ * missing one, or for a year that a syslog date lacks, and a host label for a missing host.
  */
-function containerLine(line: string, ctx: DecodeContext): KernelLine | null {
-  if (line.charCodeAt(4) !== 45 /* - */ || line.length < 40) return null;
-  const m = CRI.exec(line);
+function collectedLine(line: string, ctx: DecodeContext): KernelLine | null {
+  if (line.charCodeAt(4) !== 45 /* - */ || line.length < 24) return null;
+  const m = COLLECTOR.exec(line);
   if (!m) return null;
   const rest = line.slice(m[0].length);
-  const k = rest.charCodeAt(0) >= 48 && rest.charCodeAt(0) <= 57 && CRI.test(rest) ? bare.decode(rest, ctx) : decodeLine(rest, ctx);
+  const k = rest.charCodeAt(0) >= 48 && rest.charCodeAt(0) <= 57 && COLLECTOR.test(rest) ? bare.decode(rest, ctx) : decodeLine(rest, ctx);
   if (!k) return null;
   const t = Date.parse(m[1]);
-  return withEnvelopeTime(k, Number.isFinite(t) ? t : null);
+  // An `instance` label is host:port.
+  const host = m[2] === undefined || k.host !== null ? null : LABEL_HOST.exec(m[2])?.[1].replace(/:\d+$/, '') ?? null;
+  return withEnvelopeTime(host === null ? k : { ...k, host }, Number.isFinite(t) ? t : null);
 }
 
 /**
