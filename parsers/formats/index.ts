@@ -121,10 +121,16 @@ function forumMarkup(line: string, ctx: DecodeContext): KernelLine | null {
 
 /**
  * A collector's line around a whole log line: a container runtime's (CRI, /var/log/pods:
- * `2019-01-29T10:41:07.123456789Z stdout F `), or Loki's logcli default output (the entry's time,
- * its labels, then the line: `2019-01-29T10:41:07Z {host="db-1", job="varlogs"} `).
+ * `2019-01-29T10:41:07.123456789Z stdout F `), Loki's logcli default output (the entry's time,
+ * its labels, then the line: `2019-01-29T10:41:07Z {host="db-1", job="varlogs"} `), or `aws logs
+ * tail` (below).
  */
 const COLLECTOR = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) (?:std(?:out|err) [FP]|\{([^{}]{0,1024})\}) /;
+/**
+ * `aws logs tail`: the event's time and log stream (the instance id, by the agent's default), then
+ * the line the CloudWatch agent read, which must have a syslog date, a printk time or a level.
+ */
+const CLOUDWATCH = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00) ()(\S+) (?=[A-Z][a-z]{2} [ \d]\d \d\d:|\[\s*\d+\.\d+\] |<\d{1,3}>)/;
 const LABEL_HOST = /(?:^|[,\s])(?:host|hostname|instance|node_name|nodename)="([^"]+)"/;
 
 /**
@@ -135,14 +141,14 @@ const LABEL_HOST = /(?:^|[,\s])(?:host|hostname|instance|node_name|nodename)="([
  */
 function collectedLine(line: string, ctx: DecodeContext): KernelLine | null {
   if (line.charCodeAt(4) !== 45 /* - */ || line.length < 24) return null;
-  const m = COLLECTOR.exec(line);
+  const m = COLLECTOR.exec(line) ?? CLOUDWATCH.exec(line);
   if (!m) return null;
   const rest = line.slice(m[0].length);
   const k = rest.charCodeAt(0) >= 48 && rest.charCodeAt(0) <= 57 && COLLECTOR.test(rest) ? bare.decode(rest, ctx) : decodeLine(rest, ctx);
   if (!k) return null;
   const t = Date.parse(m[1]);
-  // An `instance` label is host:port.
-  const host = m[2] === undefined || k.host !== null ? null : LABEL_HOST.exec(m[2])?.[1].replace(/:\d+$/, '') ?? null;
+  // An `instance` label is host:port; a log stream is named after its instance by default.
+  const host = k.host !== null ? null : m[3] ?? (m[2] === undefined ? null : LABEL_HOST.exec(m[2])?.[1].replace(/:\d+$/, '') ?? null);
   return withEnvelopeTime(host === null ? k : { ...k, host }, Number.isFinite(t) ? t : null);
 }
 
