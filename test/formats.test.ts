@@ -234,7 +234,7 @@ describe('line formats', () => {
     assert.equal(forced.json[0].reports, 0);
     const bad = cli(['--format', 'nope'], { input: '' });
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /^klogscan: unknown format "nope"; formats: journal-json, kmsg, rfc5424, syslog, journal, journal-fields, dmesg, bare\n$/);
+    assert.match(bad.stderr, /^klogscan: unknown format "nope"; formats: journal-json, kmsg, rfc5424, syslog, journal, journal-fields, logcat, dmesg, bare\n$/);
   });
 
   it('a file may mix formats line by line (a pasted trace inside a syslog file)', () => {
@@ -302,6 +302,29 @@ describe('line formats', () => {
     // Text that merely starts with a number stays text.
     assert.deepEqual([decodeLine('3 locks held by kworker/0:1/12:', ctx)!.format, decodeLine('3 locks held by kworker/0:1/12:', ctx)!.text],
       ['bare', '3 locks held by kworker/0:1/12:']);
+  });
+
+  it('Android vendor tags after the time, serial-capture stamps before it, ChromeOS severities and metalog tags', () => {
+    const d = (l: string): [string | null, number | null, string | null, string] => {
+      const k = decodeLine(l, ctx)!;
+      return [k.host, k.uptime, k.caller, k.text];
+    };
+    // MediaTek (CPU and the printing task), HiSilicon and Huawei (pid, CPU, comm; seconds with a unit), LG (CPU).
+    assert.deepEqual(d('<4>[    0.101058] -(2)[0:swapper/2][<ffffff8008089b80>] dump_backtrace+0x0/0x218'),
+      [null, 0.101058, 'T0', '[<ffffff8008089b80>] dump_backtrace+0x0/0x218']);
+    assert.deepEqual(d('[    5.096715] <6>-(6)[1:init] dump_backtrace+0x0/0x158'), [null, 5.096715, 'T1', 'dump_backtrace+0x0/0x158']);
+    assert.deepEqual(d('<4>[63651.040069s][pid:2912,cpu3,sh][<ffffffc000088e5c>] dump_backtrace+0x0/0x124'),
+      [null, 63651.040069, 'T2912', '[<ffffffc000088e5c>] dump_backtrace+0x0/0x124']);
+    assert.deepEqual(d('[ 66.575469s] [pid:5118,cpu4,QThread,9] dump_backtrace+0x0/0x1c0'), [null, 66.575469, 'T5118', 'dump_backtrace+0x0/0x1c0']);
+    assert.deepEqual(d('[   57.068765 / 10-26 15:03:55.524][1] Call trace:'), [null, 57.068765, null, 'Call trace:']);
+    // Capture tools' stamps before the kernel's time are dropped.
+    for (const stamp of ['[2021/6/17 11:13:45] ', '[136.506000 0.001200] ', '[2023/06/16-12:08:14:405] ', '[2018-06-25 15:44:05,105] [mortar.router] [DEBUG] ', '[guest] ']) {
+      assert.deepEqual(d(`${stamp}[   80.481981]  __schedule+0x5d8/0x8c8`), [null, 80.481981, null, ' __schedule+0x5d8/0x8c8'], stamp);
+    }
+    assert.equal(decodeLine('[drm] Initialized i915 1.6.0', ctx)!.text, '[drm] Initialized i915 1.6.0');
+    assert.deepEqual(d('2021-04-24T18:03:53.804311Z INFO kernel: [  516.876907] kworker/u16:6   D    0   146      2 0x80004000'),
+      [null, 516.876907, null, 'kworker/u16:6   D    0   146      2 0x80004000']);
+    assert.deepEqual(d('Aug 23 18:52:29 [kernel] [   80.481931]       Not tainted 4.19.193 #1'), [null, 80.481931, null, '      Not tainted 4.19.193 #1']);
   });
 
   it("crash's log -m: the level in hexadecimal after the time", () => {

@@ -11,6 +11,7 @@ import { journal } from './journal.js';
 import { journalFields } from './journal-fields.js';
 import { journalJson, setInnerDecoder } from './journal-json.js';
 import { kmsg } from './kmsg.js';
+import { logcat } from './logcat.js';
 import { rfc5424 } from './rfc5424.js';
 import { syslog } from './syslog.js';
 import { withEnvelopeTime, type DecodeContext, type LineFormat } from './types.js';
@@ -18,7 +19,7 @@ import { withEnvelopeTime, type DecodeContext, type LineFormat } from './types.j
 export type { DecodeContext, LineFormat } from './types.js';
 
 /** All formats, most specific first. `--format` takes these names. */
-export const FORMATS: readonly LineFormat[] = [journalJson, kmsg, rfc5424, syslog, journal, journalFields, dmesg, bare];
+export const FORMATS: readonly LineFormat[] = [journalJson, kmsg, rfc5424, syslog, journal, journalFields, logcat, dmesg, bare];
 
 export function formatByName(name: string): LineFormat | undefined {
   return FORMATS.find((f) => f.name === name);
@@ -39,10 +40,10 @@ const COLOUR = /\x1b\[[0-9;]*[mK]/g;
 /** Candidate formats by the line's first character. */
 function candidates(c0: number): readonly LineFormat[] {
   if (c0 === 123 /* { */ || c0 === 0x1e) return [journalJson];
-  if (c0 >= 48 && c0 <= 57) return [kmsg, syslog, journal, dmesg];
+  if (c0 >= 48 && c0 <= 57) return [kmsg, logcat, syslog, journal, dmesg];
   if (c0 === 60 /* < */) return [rfc5424, syslog, dmesg];
-  if (c0 === 91 /* [ */) return [journal, dmesg];
-  if (c0 >= 65 && c0 <= 90) return [syslog, journal, journalFields];
+  if (c0 === 91 /* [ */) return [journal, dmesg, logcat];
+  if (c0 >= 65 && c0 <= 90) return [syslog, journal, journalFields, logcat];
   if (c0 === 95 /* _ */) return [journalFields];
   if (c0 === 100 /* d */) return [journalJson, dmesg, syslog];
   if (c0 >= 97 && c0 <= 122) return [dmesg, syslog];

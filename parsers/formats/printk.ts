@@ -32,7 +32,21 @@ const DMESG_X = compile(String.raw`
 // printk time, optionally with dmesg -d's delta: `[ 1234.567890]`, `[ 1234.567890 <    0.000123>]`.
 // Some reporters cut the fraction off (`[  240.]`, samples/eras/mips-*.log).
 // Android/Qualcomm kernels add the wall clock: `[   79.822894 / 05-03 18:11:50.340]` (stress/15).
-const UPTIME = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d* ) (?: \s* < [^>]* > )? (?: \s / \s [\d\-:.\x20]+ )? \]`);
+// HiSilicon and Huawei kernels print seconds with a unit: `[63651.040069s]`.
+const UPTIME = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d* ) s? (?: \s* < [^>]* > )? (?: \s / \s [\d\-:.\x20]+ )? \]`);
+
+// Android vendors' tags after the time, naming the CPU and the printing task; the task is used as
+// the caller id, so that lines of other CPUs printed in between stay apart:
+//   MediaTek  `-(2)[0:swapper/2]`, ` (1)[1:swapper/0]` (maybe after a level: ` <6>-(6)[1:init]`)
+//   HiSilicon `[pid:2912,cpu3,sh]`, Huawei ` [pid:5118,cpu4,QThread,7]`
+//   LG        `[1]`, the CPU, glued to the time
+const VENDOR = /^ ?(?:<(\d)>)?(?:[- ]\(\d{1,3}\)\[(\d+):[^\]]{0,64}\]|\[pid:(\d+),cpu\d+[^\]]{0,64}\])/;
+const CPU_TAG = /^\[\d{1,3}\]/;
+
+// Bracketed stamps of serial-console capture tools before the kernel's own time, dropped:
+// `[2021/6/17 11:13:45] `, `[2023/06/16-12:08:14:405] `, grabserial's `[136.504800 0.001200] `,
+// a test harness's `[2018-06-25 15:44:05,105] [mortar.router] [DEBUG] `, `[guest] `.
+const CAPTURE_STAMPS = /^(?:\[[^[\]]{1,40}\] ?){1,3}(?=(?:<\d{1,3}>)?\[\s*\d+\.\d+s?\])/;
 
 // printk caller id right after the time (CONFIG_PRINTK_CALLER): `[  T140]`, `[    C3]`.
 const CALLER = compile(String.raw`^ \[ \s* (?<id> [TC] \d+ ) \]`);
@@ -146,7 +160,18 @@ export function stripPrintk(input: string): PrintkPrefix {
       if (c?.groups) {
         caller = c.groups.id;
         text = text.slice(c[0].length);
+      } else if (text.charCodeAt(0) === 91 && CPU_TAG.test(text) && text.charCodeAt(text.indexOf(']') + 1) === 32) {
+        text = text.slice(text.indexOf(']') + 1);
       }
+      const v = VENDOR.exec(text);
+      if (v) {
+        if (v[1] !== undefined && level === null) level = Number(v[1]);
+        caller ??= `T${v[2] ?? v[3]}`;
+        text = text.slice(v[0].length);
+      }
+    } else if ((m = CAPTURE_STAMPS.exec(text))) {
+      const inner = stripPrintk(text.slice(m[0].length));
+      if (inner.found) return inner;
     } else if ((m = DMESG_T.exec(text))?.groups) {
       const g = m.groups;
       const mon = monthOf(g.names);
