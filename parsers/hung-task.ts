@@ -28,7 +28,7 @@ import type { Blocker, Frame, FrameContext, HungTaskVerb, KernelLine, ReportKind
 export const HEADER = compile(String.raw`
   ^ (?<task> [\s\S]*? ) : (?<pid> \d+ ) \s
   (?<verb> blocked | blocked \s in \s I/O \s wait | can't \s die ) \s for \s more \s than \s
-  (?<secs> \d+ ) \s? (?: seconds? | s ) \.? (?: \s [\s\S]* )? $   # a Huawei kernel prints "120 s."; pagers append junk
+  (?<secs> \d+ ) \s? (?: seconds? | s ) (?: [.\s] [\s\S]* )? $   # a Huawei kernel prints "120 s."; pagers and blogs append text
 `);
 
 // The needle every header variant contains; a line without it can never open a report.

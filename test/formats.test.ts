@@ -299,6 +299,9 @@ describe('line formats', () => {
     assert.deepEqual([n.format, n.host, n.text], ['syslog', 'hostname', 'Call Trace:']);
     const b = decodeLine('[FONT=Courier New][SIZE=1]Jan 15 16:51:33 kong kernel: [31801.180014] INFO: task kjournald:698 blocked', ctx)!;
     assert.deepEqual([b.format, b.host, b.uptime], ['syslog', 'kong', 31801.180014]);
+    // A syslog line cut to its clock.
+    const c = decodeLine('23:05:11 localhost.localdomain kernel: qemu-system-aar D    0  8361  30794 0x00000200', ctx)!;
+    assert.deepEqual([c.host, c.text], ['localhost.localdomain', 'qemu-system-aar D    0  8361  30794 0x00000200']);
     // Text that merely starts with a number stays text.
     assert.deepEqual([decodeLine('3 locks held by kworker/0:1/12:', ctx)!.format, decodeLine('3 locks held by kworker/0:1/12:', ctx)!.text],
       ['bare', '3 locks held by kworker/0:1/12:']);

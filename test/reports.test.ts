@@ -19,6 +19,12 @@ describe('hung-task header', () => {
     }
   });
 
+  it('reads a header with text glued after "seconds." (a blog\'s note, a zero-width space)', () => {
+    assert.equal(parseHeader('INFO: task umount:19286 blocked for more than 1200seconds.----这个默认是120')?.blockedSeconds, 1200);
+    assert.equal(parseHeader('INFO: task a:1 blocked for more than 120 seconds.\u200b')?.pid, 1);
+    assert.equal(parseHeader('INFO: task a:1 blocked for more than 120 secondsX'), null);
+  });
+
   it('knows the I/O-wait and can\'t-die variants and a vendor "s." ending', () => {
     assert.equal(parseHeader('INFO: task udevd:5612 blocked in I/O wait for more than 143 seconds.')!.verb, 'blocked in I/O wait');
     assert.equal(parseHeader("INFO: task syz-executor.4:21128 can't die for more than 143 seconds.")!.verb, "can't die");

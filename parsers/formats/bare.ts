@@ -11,8 +11,9 @@ const QUOTE = /^(?:[ \t]*>)+ ?/;
 // A paste with line numbers in front (`162 [  843.072392] INFO: ...`, an editor or a pager did
 // it), or a CI runner's clock (`12:53:09 [  245.528313] kernel: ...`, stress/41).
 const LINE_NUMBER = /^\s*(?:\d+|\d\d:\d\d:\d\d(?:\.\d+)?)\s+(?=\[\s*\d+\.\d*\])/;
-// A syslog line whose timestamp a paste or a log shipper dropped: `kernel: msg`, `host kernel: msg`.
-const KERNEL_TAG = /^\s*(?:([\w.-]+) )?kernel: ?/;
+// A syslog line whose timestamp a paste or a log shipper dropped: `kernel: msg`, `host kernel: msg`,
+// or cut to its clock (`23:05:11 localhost.localdomain kernel: msg`).
+const KERNEL_TAG = /^\s*(?:\d\d:\d\d:\d\d(?:[.,]\d{1,9})? +)?(?:([\w.-]+) )?kernel: ?/;
 
 export const bare: LineFormat = {
   name: 'bare',
