@@ -288,8 +288,9 @@ export class Assembler {
     const current = this.open.get(key);
     if (current && !header && !section) {
       const held = current.held;
-      // After a held line only more frames say the trace goes on; anything else ends it there.
-      const goesOn = held ? (parseFrameLine(text)?.frames.length ?? 0) > 0 : true;
+      // After a held line only more frames say the trace goes on (before the trace, any line of
+      // the report); anything else ends it there.
+      const goesOn = held ? (parseFrameLine(text)?.frames.length ?? 0) > 0 || current.builder.beforeTrace() : true;
       if (goesOn && current.builder.push(text, raw, line, pos) === 'taken') {
         current.lastSeen = this.counter;
         if (held) {
@@ -302,7 +303,7 @@ export class Assembler {
       // of prose, `> ... usb_hcd_flush_endpoint`): the prose neither ends nor joins the report,
       // which ends as usual when its stream falls silent or a quoted line fits no grammar.
       if (current.quoted && line.format === 'bare' && !QUOTED.test(raw) && current.builder.midTrace()) return;
-      if (!held && current.builder.midTrace()) {
+      if (!held && (current.builder.midTrace() || current.builder.beforeTrace())) {
         current.held = { raw, text, line, pos };
         current.lastSeen = this.counter;
         return;

@@ -61,6 +61,10 @@ export class BlockedStateSection implements Builder {
     return this.current?.midTrace() ?? false;
   }
 
+  beforeTrace(): boolean {
+    return this.current?.beforeTrace() ?? false;
+  }
+
   get lastWasFrame(): boolean {
     return this.current?.lastWasFrame ?? false;
   }

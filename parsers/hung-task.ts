@@ -275,6 +275,8 @@ export interface Builder {
   finish(): TaskReport[];
   /** In the middle of a trace: one stray line may be followed by more frames of it. */
   midTrace(): boolean;
+  /** A report begun whose trace has not: one stray line (another CPU's message) may come before the rest of it. */
+  beforeTrace(): boolean;
   /** The last line taken was a frame. */
   readonly lastWasFrame: boolean;
   /** Keeps a stray line that more frames of the trace followed. */
@@ -325,6 +327,10 @@ export class HungTaskBuilder implements Builder {
   }
 
   lastWasFrame = false;
+
+  beforeTrace(): boolean {
+    return !this.sawTrace && !this.sawEnd && !this.sawUserRegs;
+  }
 
   midTrace(): boolean {
     const task = this.report.frames;

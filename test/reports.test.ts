@@ -100,6 +100,36 @@ describe('report assembly', () => {
     }
   });
 
+  it('one message of another subsystem between the header and the trace does not cost the trace', () => {
+    const lines = [
+      '[ 1841.392818] INFO: task jbd2/sda1-8:312 blocked for more than 120 seconds.',
+      '[ 1841.392840]       Not tainted 5.15.0-91-generic #101-Ubuntu',
+      '[ 1841.392851] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.',
+      '[ 1841.392860] sd 2:0:0:0: [sda] tag#17 timing out command, waited 180s',
+      '[ 1841.392866] task:jbd2/sda1-8     state:D stack:    0 pid:  312 ppid:     2 flags:0x00004000',
+      '[ 1841.392875] Call Trace:',
+      '[ 1841.392878]  <TASK>',
+      '[ 1841.392884]  __schedule+0x24e/0x590',
+      '[ 1841.392893]  schedule+0x69/0x110',
+      '[ 1841.392897]  jbd2_journal_commit_transaction+0x2f0/0x1a30',
+      '[ 1841.392905]  kjournald2+0xa9/0x280',
+      '[ 1841.392912]  kthread+0x127/0x150',
+      '[ 1841.392917]  ret_from_fork+0x1f/0x30',
+      '[ 1841.392925]  </TASK>',
+    ];
+    const [a] = scanText(lines.join('\n'));
+    assert.equal(a.report.state, 'D');
+    assert.equal(a.report.frames.length, 6);
+    assert.equal(a.identity.signature, 'hung task in jbd2_journal_commit_transaction');
+    // A header whose trace a priority filter dropped stays header-only, and the lines after it
+    // keep their own meaning (a boot banner still names the next report's kernel).
+    const filtered = [lines[0], '[ 1841.5] sd 2:0:0:0: [sda] tag#17 timing out command, waited 180s',
+      '[    0.000000] Linux version 5.15.0-92-generic (buildd@lcy02) #102-Ubuntu SMP', lines[0].replace('1841.392818', '9.1')];
+    const [b, c] = scanText(filtered.join('\n'));
+    assert.equal(b.report.frames.length, 0);
+    assert.equal(c.report.kernel, '5.15.0-92-generic');
+  });
+
   it('a reply written between the quoted lines of a trace neither ends nor joins it', () => {
     const quoted = [
       '> INFO: task kworker/4:1:16648 blocked for more than 360 seconds.',
