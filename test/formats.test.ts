@@ -325,6 +325,9 @@ describe('line formats', () => {
       assert.deepEqual(d(`${stamp}[   80.481981]  __schedule+0x5d8/0x8c8`), [null, 80.481981, null, ' __schedule+0x5d8/0x8c8'], stamp);
     }
     assert.equal(decodeLine('[drm] Initialized i915 1.6.0', ctx)!.text, '[drm] Initialized i915 1.6.0');
+    // A logger's stamp that is a full date stays the line's time.
+    const logged = decodeLine('[2019-01-29 10:41:07] [ 6141.921740] INFO: task java:181134 blocked for more than 120 seconds.', ctx)!;
+    assert.deepEqual([logged.time, logged.uptime], [new Date(2019, 0, 29, 10, 41, 7).getTime(), 6141.92174]);
     assert.deepEqual(d('2021-04-24T18:03:53.804311Z INFO kernel: [  516.876907] kworker/u16:6   D    0   146      2 0x80004000'),
       [null, 516.876907, null, 'kworker/u16:6   D    0   146      2 0x80004000']);
     assert.deepEqual(d('Aug 23 18:52:29 [kernel] [   80.481931]       Not tainted 4.19.193 #1'), [null, 80.481931, null, '      Not tainted 4.19.193 #1']);

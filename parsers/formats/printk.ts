@@ -160,8 +160,9 @@ export function stripPrintk(input: string): PrintkPrefix {
       if (c?.groups) {
         caller = c.groups.id;
         text = text.slice(c[0].length);
-      } else if (text.charCodeAt(0) === 91 && CPU_TAG.test(text) && text.charCodeAt(text.indexOf(']') + 1) === 32) {
-        text = text.slice(text.indexOf(']') + 1);
+      } else {
+        const cpu = text.charCodeAt(0) === 91 ? CPU_TAG.exec(text) : null;
+        if (cpu && text.charCodeAt(cpu[0].length) === 32) text = text.slice(cpu[0].length);
       }
       const v = VENDOR.exec(text);
       if (v) {
@@ -169,9 +170,6 @@ export function stripPrintk(input: string): PrintkPrefix {
         caller ??= `T${v[2] ?? v[3]}`;
         text = text.slice(v[0].length);
       }
-    } else if ((m = CAPTURE_STAMPS.exec(text))) {
-      const inner = stripPrintk(text.slice(m[0].length));
-      if (inner.found) return inner;
     } else if ((m = DMESG_T.exec(text))?.groups) {
       const g = m.groups;
       const mon = monthOf(g.names);
@@ -198,6 +196,9 @@ export function stripPrintk(input: string): PrintkPrefix {
         const inner = stripPrintk(text.slice(1));
         if (inner.found) return { ...inner, time, found: true };
       }
+    } else if ((m = CAPTURE_STAMPS.exec(text))) {
+      const inner = stripPrintk(text.slice(m[0].length));
+      if (inner.found) return inner;
     }
   } else if (c0 >= 48 && c0 <= 57 && text.length > 26 && text.charCodeAt(10) === 84 /* T */) {
     const m = DMESG_ISO.exec(text);
