@@ -287,6 +287,12 @@ export class Assembler {
     const section = header ? null : parseSection(text);
     const current = this.open.get(key);
     if (current && !header && !section) {
+      // A reply written between the quoted lines of a trace (`> ... usb_kill_urb`, two paragraphs
+      // of prose, `> ... usb_hcd_flush_endpoint`): its lines, even frames of the writer's own
+      // trace, neither end nor join the quoted report, which ends as usual when its stream falls
+      // silent or a quoted line fits no grammar.
+      if (current.quoted && line.format === 'bare' && !QUOTED.test(raw)
+        && (current.builder.midTrace() || current.builder.beforeTrace())) return;
       const held = current.held;
       // After a held line only more frames say the trace goes on (before the trace, any line of
       // the report); anything else ends it there.
@@ -299,10 +305,6 @@ export class Assembler {
         }
         return;
       }
-      // A reply written between the quoted lines of a trace (`> ... usb_kill_urb`, two paragraphs
-      // of prose, `> ... usb_hcd_flush_endpoint`): the prose neither ends nor joins the report,
-      // which ends as usual when its stream falls silent or a quoted line fits no grammar.
-      if (current.quoted && line.format === 'bare' && !QUOTED.test(raw) && current.builder.midTrace()) return;
       if (!held && (current.builder.midTrace() || current.builder.beforeTrace())) {
         current.held = { raw, text, line, pos };
         current.lastSeen = this.counter;

@@ -333,6 +333,28 @@ describe('line formats', () => {
     assert.deepEqual(d('Aug 23 18:52:29 [kernel] [   80.481931]       Not tainted 4.19.193 #1'), [null, 80.481931, null, '      Not tainted 4.19.193 #1']);
   });
 
+  it('review cases: no line recurses without end, and nothing a program prints passes for the kernel', () => {
+    // A run of severity words is read once, not once per word (20 KB of `ERR ` overflowed the stack).
+    const many = decodeLine(`Jan 29 10:41:07 ${'ERR '.repeat(5000)}kernel: x`, ctx)!;
+    assert.equal(many.host, 'ERR');
+    // An epoch stamp before a bare header (`ts %.s`): no program is read from `INFO:`.
+    assert.equal(scanText('1548758467.123456 INFO: task java:181134 blocked for more than 120 seconds.').length, 1);
+    // A bracketed host before a tag is a host, not metalog's program.
+    const bracketed = decodeLine('Jan 29 10:41:07 [host-1] kernel: Call Trace:', ctx)!;
+    assert.deepEqual([bracketed.host, bracketed.kernel, bracketed.text], ['[host-1]', true, 'Call Trace:']);
+    // A container's own output, and an app's logcat line, are no kernel text.
+    for (const l of ['2024-01-29T10:41:07.1Z stdout F INFO: task postgres:4242 blocked for more than 120 seconds.',
+      JSON.stringify({ log: 'INFO: task postgres:4242 blocked for more than 120 seconds.\n', stream: 'stdout' }),
+      '06-15 04:48:22.666  1234  1250 E MyApp   : INFO: task evil:1 blocked for more than 120 seconds.',
+      'E/MyApp   ( 1234): INFO: task evil:1 blocked for more than 120 seconds.']) {
+      assert.equal(decodeLine(l, ctx)!.kernel, false, l);
+    }
+    // ... unless its line says it is (a pod running dmesg -w), or a label or facility does.
+    assert.equal(decodeLine('2024-01-29T10:41:07.1Z stdout F [ 12.5] Call Trace:', ctx)!.kernel, true);
+    assert.equal(decodeLine('2024-01-29T10:41:07Z {transport="kernel", host="db-1"} Call Trace:', ctx)!.host, 'db-1');
+    assert.equal(decodeLine(JSON.stringify({ host: 'h', short_message: 'Call Trace:', _facility: 'kern' }), ctx)!.kernel, true);
+  });
+
   it("crash's log -m: the level in hexadecimal after the time", () => {
     const k = decodeLine('[ 6141.921740] <3>INFO: task java:181134 blocked for more than 120 seconds.', ctx)!;
     assert.equal(k.format, 'dmesg');

@@ -147,6 +147,10 @@ describe('report assembly', () => {
     assert.deepEqual(frameNames(a), ['__schedule', 'schedule', 'usb_kill_urb', 'usb_hcd_flush_endpoint', 'usb_disable_interface', 'kthread', 'ret_from_fork']);
     assert.equal(a.report.truncated, false);
     assert.ok(!a.report.lines.some((l) => l.includes('Kworker failed')));
+    // Frames of the writer's own trace in the reply are not the quoted report's.
+    const ownTrace = ['My trace is below, from 6.2:', '  schedule+0x1/0x2', '  rwsem_down_write_slowpath+0x1/0x2', '  ext4_buffered_write_iter+0x1/0x2'];
+    const [c] = scanText([...quoted, ...ownTrace].join('\n'));
+    assert.deepEqual(frameNames(c), ['__schedule', 'schedule', 'usb_kill_urb']);
     // The same prose inside an unquoted paste ends the trace there.
     const [b] = scanText([...quoted, ...prose, ...rest].map((l) => l.replace(/^> /, '')).join('\n'));
     assert.equal(b.report.frames.length, 3);

@@ -132,6 +132,7 @@ const COLLECTOR = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\
  * the line the CloudWatch agent read, which must have a syslog date, a printk time or a level.
  */
 const CLOUDWATCH = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00) ()(\S+) (?=[A-Z][a-z]{2} [ \d]\d \d\d:|\[\s*\d+\.\d+\] |<\d{1,3}>)/;
+const KERNEL_LABEL = /(?:^|[,\s])(?:transport|syslog_identifier|unit|job)="kernel"/;
 const LABEL_HOST = /(?:^|[,\s])(?:host|hostname|instance|node_name|nodename)="([^"]+)"/;
 
 /**
@@ -147,6 +148,9 @@ function collectedLine(line: string, ctx: DecodeContext): KernelLine | null {
   const rest = line.slice(m[0].length);
   const k = rest.charCodeAt(0) >= 48 && rest.charCodeAt(0) <= 57 && COLLECTOR.test(rest) ? bare.decode(rest, ctx) : decodeLine(rest, ctx);
   if (!k) return null;
+  // A container's output is kernel text only when its line says so (a dmesg, syslog or kmsg
+  // line), or a label does: any program can print `INFO: task ...`.
+  if (k.format === 'bare' && !(m[2] !== undefined && KERNEL_LABEL.test(m[2]))) return { ...k, kernel: false };
   const t = Date.parse(m[1]);
   // An `instance` label is host:port; a log stream is named after its instance by default.
   const host = k.host !== null ? null : m[3] ?? (m[2] === undefined ? null : LABEL_HOST.exec(m[2])?.[1].replace(/:\d+$/, '') ?? null);

@@ -74,6 +74,8 @@ const PROGRAM = ['SYSLOG_IDENTIFIER', 'programname', 'program', 'ident', 'appnam
   'syslog.identifier', 'ProcessName', 'process.name', 'log.syslog.appname', 'syslog.appname', 'syslogtag', 'tag'];
 /** journald's transport, as shippers of journal entries keep it (Vector: `_TRANSPORT`; Filebeat: `systemd.transport`). */
 const TRANSPORT = ['_TRANSPORT', 'systemd.transport'];
+/** The syslog facility, where a record names no program (GELF's `_facility`, Graylog's `facility`, ECS's name). */
+const FACILITY = ['facility', '_facility', 'Facility', 'log.syslog.facility.name', 'syslog.facility'];
 const TIME = ['@timestamp', 'timestamp', 'time', 'TimeGenerated', '_time', 'date', 'ts', '__REALTIME_TIMESTAMP'];
 
 /** A time as shippers write it: an ISO 8601 string, or a number of seconds, milliseconds, µs or ns since the epoch. */
@@ -95,8 +97,8 @@ function wallTime(v: string | null): number | null {
  * A record of a log shipper or platform, which is not journald's: its text, host, time and
  * program are taken from the usual fields. The text may be a whole log line (a syslog line, a
  * dmesg line): it is decoded as such, and the record fills in what that line lacks. A record that
- * names its program is kernel text only when the program is the kernel; one that names none is
- * read like pasted text.
+ * names its program is kernel text only when the program is the kernel; one that names none, only
+ * when its text is a kernel line of some envelope, or the record is a kmsg record.
  */
 function shipperRecord(o: Obj, ctx: DecodeContext): KernelLine | null {
   const src = isObj(o._source) ? o._source : o;
@@ -116,11 +118,17 @@ function shipperRecord(o: Obj, ctx: DecodeContext): KernelLine | null {
   const mono = pick(src, ['_SOURCE_MONOTONIC_TIMESTAMP']);
   const uptime = sec !== null && usec !== null && /^\d+$/.test(sec) && /^\d+$/.test(usec) ? Number(sec) + Number(usec) / 1e6
     : mono !== null && /^\d+$/.test(mono) ? Number(mono) / 1e6 : null;
-  const kernel = transport !== null ? transport === 'kernel' : program === null || /^kernel(?:\[\d*\])?:?$/.test(program.trim());
-  const inner = kernel ? innerDecode?.(text, ctx) : null;
+  const facility = transport === null && program === null ? pick(src, FACILITY) : null;
+  const named = transport !== null ? transport === 'kernel'
+    : program !== null ? /^kernel(?:\[\d*\])?:?$/.test(program.trim()) : facility !== null && /^(?:kern|kernel|0)$/.test(facility);
+  const inner = named || (transport === null && program === null) ? innerDecode?.(text, ctx) ?? null : null;
   if (inner && inner.format !== 'bare') {
     return withEnvelopeTime({ ...inner, format: 'journal-json', host: inner.host ?? host, level: inner.level ?? level }, time);
   }
+  // A record that names no program (a container's output in Docker's json-file, say) is kernel
+  // text only when its line says so (above: a syslog, dmesg or kmsg line) or it is a kmsg record
+  // (Fluent Bit's kmsg input: its printk time): any program can print `INFO: task ...`.
+  const kernel = named || (transport === null && program === null && sec !== null && usec !== null && uptime !== null);
   const t = inner ?? kernelLine(text, 'journal-json');
   return { ...t, format: 'journal-json', host: host ?? t.host, time: time ?? t.time, uptime: t.uptime ?? uptime, level: t.level ?? level, kernel };
 }

@@ -17,7 +17,7 @@ const PROGRAM = String.raw`(?: kernel | [\w.@\-]+ \[ \d+ \] ) :`;
 // journalctl --no-hostname drops the host: `[  245.528573] kernel: msg` (formats/journal-monotonic-*).
 const MONO = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d+ ) (?: \s* < [^>]* > )? \s* \] \s (?= (?: \S+ \s )? ${PROGRAM} )`);
 // journalctl --no-hostname: `1548758467.123456 kernel: msg`.
-const UNIX = compile(String.raw`^ (?<secs> \d{9,11} \. \d{1,9} ) \s (?= (?: \S+ \s )? \S+ : )`);
+const UNIX = compile(String.raw`^ (?<secs> \d{9,11} \. \d{1,9} ) \s (?= \S+ \s \S+ : | ${PROGRAM} )`);
 const FULL = compile(String.raw`
   ^ [A-Z][a-z]{2} \s (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) \s (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d )
     (?: \. (?<frac> \d+ ) )? \s (?<tz> [A-Za-z][\w+\-/]* ) \s`);

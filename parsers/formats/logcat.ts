@@ -12,8 +12,8 @@
  *
  * The log daemon cuts a kernel line at its first colon into a tag and a message when the part
  * before looks like a tag (`I task    : kworker/0:1 state:D ...`, `W Call trace:  `); the kernel's
- * text is put back together from both. Lines are kernel text whatever their pid: the report
- * grammars decide, as for pasted text. A date without a year is placed like a syslog date.
+ * text is put back together from both. The kernel's lines carry pid 0; an app's lines (with
+ * `-b all` or `-b main,kernel`) are not kernel text. A date without a year is placed like a syslog date.
  */
 import type { KernelLine } from '../record.js';
 import { yearless } from './syslog.js';
@@ -21,9 +21,9 @@ import { kernelLine, type DecodeContext, type LineFormat } from './types.js';
 
 const LEVEL = '[VDIWEFS]';
 /** threadtime / epoch / year: the time, an optional uid, pid, tid, level, the tag padded to 8, `: `. */
-const THREADTIME = new RegExp(String.raw`^(?:(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})|(\d{9,11})\.(\d{3})|(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{3})\d*)?(?: ([+-]\d\d)(\d\d))?)(?: +\S+)?? +\d+ +\d+ (${LEVEL}) (.{0,64}?) ?: ?(.*)$`);
+const THREADTIME = new RegExp(String.raw`^(?:(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})|(\d{9,11})\.(\d{3})|(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{3})\d*)?(?: ([+-]\d\d)(\d\d))?)(?: +\S+)?? +(\d+) +\d+ (${LEVEL}) (.{0,64}?) ?: ?(.*)$`);
 /** time / brief: an optional time, then `L/tag(  pid): `. */
-const BRIEF = new RegExp(String.raw`^(?:(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) )?(${LEVEL})\/(.{0,64}?)\( *\d+\): ?(.*)$`);
+const BRIEF = new RegExp(String.raw`^(?:(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) )?(${LEVEL})\/(.{0,64}?)\( *(\d+)\): ?(.*)$`);
 /** `-v long`'s entry line. */
 const LONG = new RegExp(String.raw`^\[ \d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+: *\d+ ${LEVEL}\/.{0,64} \]$`);
 
@@ -59,18 +59,20 @@ export const logcat: LineFormat = {
     let m: RegExpExecArray | null;
     if (c0 >= 48 && c0 <= 57 && (m = THREADTIME.exec(line))) {
       const g = m as unknown as string[];
-      // Groups: 1-6 month..ms, 7-8 epoch seconds and ms, 9-13 date, time, ms, zone; 14 level, 15 tag, 16 text.
+      // Groups: 1-6 month..ms, 7-8 epoch seconds and ms, 9-13 date, time, ms, zone; 14 pid, 15 level, 16 tag, 17 text.
       const time = g[1] !== undefined ? monthDay(ctx, g, 1)
         : g[7] !== undefined ? Number(g[7]) * 1000 + Number(g[8])
           : Date.parse(`${g[9]}T${g[10]}.${g[11] ?? '000'}${g[12] !== undefined ? `${g[12]}:${g[13]}` : ''}`);
-      return kernelLine(rejoin(g[15], g[16]), 'logcat', {
-        time: Number.isFinite(time) ? time : null, level: LEVELS[g[14]] ?? null, yearGuessed: g[1] !== undefined && !ctx.yearGiven,
+      return kernelLine(rejoin(g[16], g[17]), 'logcat', {
+        time: Number.isFinite(time) ? time : null, level: LEVELS[g[15]] ?? null, yearGuessed: g[1] !== undefined && !ctx.yearGiven,
+        kernel: g[14] === '0',
       });
     }
     if ((m = BRIEF.exec(line))) {
       const g = m as unknown as string[];
-      return kernelLine(rejoin(g[8], g[9]), 'logcat', {
+      return kernelLine(rejoin(g[8], g[10]), 'logcat', {
         time: g[1] !== undefined ? monthDay(ctx, g, 1) : null, level: LEVELS[g[7]] ?? null, yearGuessed: g[1] !== undefined && !ctx.yearGiven,
+        kernel: g[9] === '0',
       });
     }
     return null;

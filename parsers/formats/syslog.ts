@@ -53,16 +53,19 @@ export function splitHostTag(rest: string): { host: string | null; tag: string; 
     const colon = tail.indexOf(':');
     if (colon > 0 && !tail.slice(0, colon).includes(' ')) return { host: null, tag: stripPid(tail.slice(0, colon)), msg: dropSep(tail.slice(colon + 1)) };
   }
-  // metalog: the program in brackets and no host (`Aug 23 18:52:29 [kernel] [   80.481916] ...`).
+  // metalog: the program in brackets and no host (`Aug 23 18:52:29 [kernel] [   80.481916] ...`);
+  // a bracketed word followed by a tag is a host (`[host-1] kernel: ...`).
   const meta = rest.charCodeAt(0) === 91 ? METALOG.exec(rest) : null;
-  if (meta) return { host: null, tag: stripPid(meta[1]), msg: rest.slice(meta[0].length) };
+  if (meta && !TAG_NEXT.test(rest.slice(meta[0].length))) return { host: null, tag: stripPid(meta[1]), msg: rest.slice(meta[0].length) };
   const sp = rest.indexOf(' ');
   if (sp <= 0) return null;
   const first = rest.slice(0, sp);
-  // ChromeOS writes the severity where the host would be (`...Z ERR kernel: [ 516.876901] ...`).
+  // ChromeOS writes the severity where the host would be (`...Z ERR kernel: [ 516.876901] ...`):
+  // a severity word directly followed by a tag is no host.
   if (SEVERITY.has(first)) {
-    const r = splitHostTag(rest.slice(sp + 1));
-    if (r && r.host === null) return r;
+    const sp2 = rest.indexOf(' ', sp + 1);
+    const tag = sp2 < 0 ? '' : rest.slice(sp + 1, sp2);
+    if (tag.length > 1 && tag.endsWith(':')) return { host: null, tag: stripPid(tag.slice(0, -1)), msg: dropSep(rest.slice(sp2 + 1)) };
   }
   if (first.endsWith(':')) {
     return { host: null, tag: stripPid(first.slice(0, -1)), msg: dropSep(rest.slice(sp + 1)) };
@@ -86,6 +89,7 @@ export function splitHostTag(rest: string): { host: string | null; tag: string; 
 }
 
 const METALOG = /^\[([\w.\-/]{1,64})\] /;
+const TAG_NEXT = /^[^\s:[\]]{1,64}: /;
 const SEVERITY = new Set(['EMERG', 'ALERT', 'CRIT', 'ERR', 'ERROR', 'WARNING', 'WARN', 'NOTICE', 'INFO', 'DEBUG']);
 
 const FACILITY_LEVEL = /^(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\.(?:emerg|alert|crit|err|warn|warning|notice|info|debug) +/;
