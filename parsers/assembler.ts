@@ -291,8 +291,9 @@ export class Assembler {
       // of prose, `> ... usb_hcd_flush_endpoint`): its lines, even frames of the writer's own
       // trace, neither end nor join the quoted report, which ends as usual when its stream falls
       // silent or a quoted line fits no grammar.
-      if (current.quoted && line.format === 'bare' && !QUOTED.test(raw)
-        && (current.builder.midTrace() || current.builder.beforeTrace())) return;
+      // (A line the report does not take leaves its state as it was: this holds after the push too.)
+      const inside = current.builder.midTrace() || current.builder.beforeTrace();
+      if (current.quoted && inside && line.format === 'bare' && !QUOTED.test(raw)) return;
       const held = current.held;
       // After a held line only more frames say the trace goes on (before the trace, any line of
       // the report); anything else ends it there.
@@ -305,7 +306,7 @@ export class Assembler {
         }
         return;
       }
-      if (!held && (current.builder.midTrace() || current.builder.beforeTrace())) {
+      if (!held && inside) {
         current.held = { raw, text, line, pos };
         current.lastSeen = this.counter;
         return;

@@ -115,20 +115,21 @@ function shipperRecord(o: Obj, ctx: DecodeContext): KernelLine | null {
   // Fluent Bit's kmsg input: the printk time as seconds and microseconds.
   const sec = pick(src, ['sec']);
   const usec = pick(src, ['usec']);
-  const mono = pick(src, ['_SOURCE_MONOTONIC_TIMESTAMP']);
-  const uptime = sec !== null && usec !== null && /^\d+$/.test(sec) && /^\d+$/.test(usec) ? Number(sec) + Number(usec) / 1e6
-    : mono !== null && /^\d+$/.test(mono) ? Number(mono) / 1e6 : null;
-  const facility = transport === null && program === null ? pick(src, FACILITY) : null;
+  const kmsgUptime = sec !== null && usec !== null && /^\d+$/.test(sec) && /^\d+$/.test(usec) ? Number(sec) + Number(usec) / 1e6 : null;
+  const mono = micros(src._SOURCE_MONOTONIC_TIMESTAMP as JournalValue | undefined);
+  const uptime = kmsgUptime ?? (mono === null ? null : mono / 1e6);
+  const unnamed = transport === null && program === null;
+  const facility = unnamed ? pick(src, FACILITY) : null;
   const named = transport !== null ? transport === 'kernel'
     : program !== null ? /^kernel(?:\[\d*\])?:?$/.test(program.trim()) : facility !== null && /^(?:kern|kernel|0)$/.test(facility);
-  const inner = named || (transport === null && program === null) ? innerDecode?.(text, ctx) ?? null : null;
+  const inner = named || unnamed ? innerDecode?.(text, ctx) ?? null : null;
   if (inner && inner.format !== 'bare') {
     return withEnvelopeTime({ ...inner, format: 'journal-json', host: inner.host ?? host, level: inner.level ?? level }, time);
   }
   // A record that names no program (a container's output in Docker's json-file, say) is kernel
   // text only when its line says so (above: a syslog, dmesg or kmsg line) or it is a kmsg record
   // (Fluent Bit's kmsg input: its printk time): any program can print `INFO: task ...`.
-  const kernel = named || (transport === null && program === null && sec !== null && usec !== null && uptime !== null);
+  const kernel = named || (unnamed && kmsgUptime !== null);
   const t = inner ?? kernelLine(text, 'journal-json');
   return { ...t, format: 'journal-json', host: host ?? t.host, time: time ?? t.time, uptime: t.uptime ?? uptime, level: t.level ?? level, kernel };
 }

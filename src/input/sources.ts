@@ -253,7 +253,7 @@ async function* toUtf8(source: AsyncIterable<Buffer>, encoding: 'utf-16le' | 'ut
   if (rest.length > 0) yield Buffer.from(rest, 'utf8');
 }
 
-/** Decompressed chunks, turned into UTF-8 when their first bytes say UTF-16 (a gzipped Windows log). */
+/** Chunks of text (decompressed or not), turned into UTF-8 when their first bytes say UTF-16. */
 async function* asUtf8(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const it = source[Symbol.asyncIterator]();
   const first = await it.next();
@@ -302,9 +302,8 @@ async function readStream(stream: Readable, name: string, what: string, makeFeed
     if (first && first.length >= 8 && first.subarray(0, 8).equals(JOURNAL_MAGIC)) {
       throw new InputError(`${what} is a systemd journal file: give its name, or pipe \`journalctl --file FILE -o json\``);
     }
-    const utf16 = first && utf16Of(first);
     if (first && isGzip(first)) data = Readable.from(asUtf8(gunzip(name, stream, info, () => {}, opts)), { objectMode: false });
-    else if (utf16) data = Readable.from(toUtf8(stream, utf16), { objectMode: false });
+    else if (first && utf16Of(first)) data = Readable.from(asUtf8(stream), { objectMode: false });
     if (first) await drainWithIdle(data, feeder, (n) => { info.bytes += n; onBytes(n); }, opts);
   } catch (e) {
     if (e instanceof InputFailure) throw new InputError(`cannot read ${what}: ${e.message}`);
@@ -381,13 +380,12 @@ export async function readInput(
       }
       return info;
     }
-    const utf16 = utf16Of(magic.subarray(0, bytesRead));
     const gzip = isGzip(magic.subarray(0, bytesRead));
-    if (utf16 || gzip) {
+    if (gzip || utf16Of(magic.subarray(0, bytesRead))) {
       owned = false;
       const raw = fs.createReadStream(name, { fd, start: 0, highWaterMark: CHUNK_SIZE });
       try {
-        const text = gzip ? asUtf8(gunzip(name, raw, info, onBytes, stream)) : toUtf8(counted(raw, onBytes), utf16!);
+        const text = asUtf8(gzip ? gunzip(name, raw, info, onBytes, stream) : counted(raw, onBytes));
         await drain(text, feeder, (n) => { info.bytes += n; }, stream);
       } catch (e) {
         if (e instanceof InputFailure) throw new InputError(`${name}: ${e.message}`);
