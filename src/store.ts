@@ -20,6 +20,7 @@
  * a StoreError with `busy` set, after which the store is unchanged and the call can be retried.
  */
 import type Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -111,7 +112,17 @@ const INCIDENT_UNTIMED = `SELECT i.id FROM incidents i WHERE i.host_id = @host A
           AND i.first_uptime IS NULL AND ${SAME_BOOT} AND ${OPEN_INCIDENT}
         ORDER BY i.id DESC LIMIT 1`;
 
-const MIGRATIONS: string[] = [
+/**
+ * A frame's columns, in schema 1's frames table and schema 4's trace_frames. Part of two
+ * migrations: never changed (a new column is a new migration).
+ */
+const FRAME_COLUMNS = `fn TEXT NOT NULL, offset TEXT, size TEXT, module TEXT, unreliable INTEGER NOT NULL,
+    context TEXT NOT NULL, inline INTEGER NOT NULL, source TEXT,`;
+
+/** A schema step: SQL, or code for what SQL alone cannot do (a hash over rows). */
+type Migration = string | ((db: Database.Database) => void);
+
+const MIGRATIONS: Migration[] = [
   // 1: the first schema.
   `
   CREATE TABLE hosts (
@@ -203,14 +214,7 @@ const MIGRATIONS: string[] = [
     report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
     stack TEXT NOT NULL,
     idx INTEGER NOT NULL,
-    fn TEXT NOT NULL,
-    offset TEXT,
-    size TEXT,
-    module TEXT,
-    unreliable INTEGER NOT NULL,
-    context TEXT NOT NULL,
-    inline INTEGER NOT NULL,
-    source TEXT,
+    ${FRAME_COLUMNS}
     PRIMARY KEY (report_id, stack, idx)
   ) STRICT, WITHOUT ROWID;
   CREATE TABLE matches (
@@ -250,7 +254,138 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE reports ADD COLUMN year_guessed INTEGER NOT NULL DEFAULT 0;
   `,
+  // 4: a trace is stored once and referenced by every report that printed it (a task reported
+  // every two minutes, a hundred tasks in one trace); the frames view keeps the old table's rows.
+  (db) => {
+    db.exec(`
+  CREATE TABLE traces (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    nframes INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE trace_frames (
+    trace_id INTEGER NOT NULL REFERENCES traces(id),
+    idx INTEGER NOT NULL,
+    ${FRAME_COLUMNS}
+    PRIMARY KEY (trace_id, idx)
+  ) STRICT, WITHOUT ROWID;
+  ALTER TABLE reports ADD COLUMN trace_id INTEGER;
+  ALTER TABLE reports ADD COLUMN owner_trace_id INTEGER;
+  `);
+    const traces = new TraceWriter(db);
+    const set = {
+      task: db.prepare('UPDATE reports SET trace_id = ? WHERE id = ?'),
+      owner: db.prepare('UPDATE reports SET owner_trace_id = ? WHERE id = ?'),
+    };
+    const framesOf = db.prepare('SELECT * FROM frames WHERE report_id = ? AND stack = ? ORDER BY idx');
+    // One report at a time (a statement cannot write while another one iterates).
+    for (const report of db.prepare('SELECT DISTINCT report_id FROM frames ORDER BY report_id').pluck().all() as number[]) {
+      for (const stack of ['task', 'owner'] as const) {
+        const frames = (framesOf.all(report, stack) as Row[]).map(frameOfRow);
+        if (frames.length > 0) set[stack].run(traces.id(frames), report);
+      }
+    }
+    db.exec(`
+  DROP TABLE frames;
+  CREATE VIEW frames (report_id, stack, idx, fn, offset, size, module, unreliable, context, inline, source) AS
+    SELECT r.id, 'task', f.idx, f.fn, f.offset, f.size, f.module, f.unreliable, f.context, f.inline, f.source
+      FROM reports r JOIN trace_frames f ON f.trace_id = r.trace_id
+    UNION ALL
+    SELECT r.id, 'owner', f.idx, f.fn, f.offset, f.size, f.module, f.unreliable, f.context, f.inline, f.source
+      FROM reports r JOIN trace_frames f ON f.trace_id = r.owner_trace_id;
+  `);
+  },
 ];
+
+/** A frame as the frames of a trace store it. */
+function frameOfRow(x: Row): Frame {
+  const f: Frame = {
+    fn: x.fn as string, offset: x.offset as string | null, size: x.size as string | null, module: x.module as string | null,
+    unreliable: x.unreliable === 1, context: x.context as Frame['context'],
+  };
+  if (x.inline === 1) f.inline = true;
+  if (x.source !== null && x.source !== undefined) f.source = x.source as string;
+  return f;
+}
+
+/**
+ * What makes two traces one: every stored field of every frame, in order, each with its length
+ * before it (or `-` for none), so no text in a field can pass for a field boundary.
+ */
+function traceText(frames: readonly Frame[]): string {
+  const field = (x: string | null | undefined): string => (x === null || x === undefined ? '-' : `${x.length}.${x}`);
+  let s = '';
+  for (const f of frames) {
+    s += field(f.fn) + field(f.offset) + field(f.size) + field(f.module) + field(f.context) + field(f.source)
+      + (f.unreliable ? 'u' : 'r') + (f.inline ? 'i' : 'o');
+  }
+  return s;
+}
+
+/**
+ * Finds or stores traces, each once. Ids it has seen are remembered by their text (up to
+ * TRACE_CACHE of them), which is cheaper than hashing it again; forget() drops them when the batch
+ * that stored some is rolled back.
+ */
+class TraceWriter {
+  private readonly ids = new Map<string, number>();
+  private readonly find: Database.Statement;
+  private readonly add: Database.Statement;
+  /** Statements inserting 1..16 frames at once: one call per 16 frames, not one per frame. */
+  private readonly inserts: Database.Statement[] = [];
+
+  constructor(private readonly db: Database.Database) {
+    this.find = db.prepare('SELECT id FROM traces WHERE key = ?');
+    this.add = db.prepare('INSERT INTO traces (key, nframes) VALUES (?, ?)');
+  }
+
+  /** The trace of these frames; null for none. */
+  id(frames: readonly Frame[]): number | null {
+    if (frames.length === 0) return null;
+    const text = traceText(frames);
+    let id = this.ids.get(text);
+    if (id !== undefined) return id;
+    const key = createHash('sha256').update(text).digest('base64url');
+    const row = this.find.get(key) as { id: number } | undefined;
+    if (row) {
+      id = row.id;
+    } else {
+      id = Number(this.add.run(key, frames.length).lastInsertRowid);
+      this.insertFrames(id, frames);
+    }
+    if (this.ids.size >= TRACE_CACHE) this.ids.clear();
+    this.ids.set(text, id);
+    return id;
+  }
+
+  forget(): void {
+    this.ids.clear();
+  }
+
+  private insertFrames(id: number, frames: readonly Frame[]): void {
+    for (let i = 0; i < frames.length; i += 16) {
+      const n = Math.min(16, frames.length - i);
+      let ins = this.inserts[n];
+      if (!ins) {
+        ins = this.db.prepare(`INSERT INTO trace_frames (trace_id, idx, fn, offset, size, module, unreliable, context, inline, source)
+          VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
+        this.inserts[n] = ins;
+      }
+      const args: unknown[] = new Array(n * 10);
+      for (let k = 0; k < n; k++) {
+        const f = frames[i + k];
+        const o = k * 10;
+        args[o] = id; args[o + 1] = i + k; args[o + 2] = f.fn; args[o + 3] = f.offset; args[o + 4] = f.size;
+        args[o + 5] = f.module; args[o + 6] = f.unreliable ? 1 : 0; args[o + 7] = f.context;
+        args[o + 8] = f.inline ? 1 : 0; args[o + 9] = f.source ?? null;
+      }
+      ins.run(...args);
+    }
+  }
+}
+
+/** Trace ids remembered per run: a bound on memory, not on what is stored. */
+const TRACE_CACHE = 5_000;
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -394,6 +529,8 @@ export class Store {
   private readonly hostIds = new Map<string, number>();
   private readonly sourceIds = new Map<string, number>();
   private readonly stmts = new Map<string, Database.Statement>();
+  /** Made once the schema has its traces table (after prepare()). */
+  private traceWriter: TraceWriter | null = null;
   /** Streams are sources of their own in each run: see reportSource(). */
   private readonly runStarted = new Date().toISOString();
   /**
@@ -478,7 +615,11 @@ export class Store {
       // Test builds of this version put migration 3's column into migration 2: not again.
       const done = v === 2 && (this.db.prepare("SELECT 1 AS x FROM pragma_table_info('reports') WHERE name = 'year_guessed'").get() !== undefined);
       this.db.transaction(() => {
-        if (!done) this.db.exec(MIGRATIONS[v]);
+        const step = MIGRATIONS[v];
+        if (!done) {
+          if (typeof step === 'string') this.db.exec(step);
+          else step(this.db);
+        }
         this.db.pragma(`user_version = ${v + 1}`);
       }).immediate();
     }
@@ -542,6 +683,7 @@ export class Store {
     this.dirty.clear();
     this.hostIds.clear();
     this.sourceIds.clear();
+    this.traceWriter?.forget();
   }
 
   /** How long a write waits for another writer's lock before it fails as busy. */
@@ -763,13 +905,14 @@ export class Store {
     const id = Number(this.stmt(`INSERT INTO reports (incident_id, host_id, boot_key, boot_time, kind, time, uptime, task, pid,
         blocked_seconds, state, kernel, log_kernel, tainted, signature, fingerprint, culprit, wait, best_rule,
         best_verdict, best_kind, best_role, owner_task, owner_pid, owner_lock, nframes, truncated, source_id,
-        source_line, raw, json, recorded, year_guessed)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        source_line, raw, json, recorded, year_guessed, trace_id, owner_trace_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
       incident, hostId, bootKey, bootTime, r.kind, r.time, r.uptime, r.task, r.pid, r.blockedSeconds, r.state, r.kernel,
       r.logKernel, r.tainted, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
       a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
       r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, r.frames.length,
       r.truncated ? 1 : 0, sourceId, r.source.line, r.lines.join('\n'), json, Date.now(), r.yearGuessed ? 1 : 0,
+      this.traces().id(r.frames), r.blocker ? this.traces().id(r.blocker.ownerFrames) : null,
     ).lastInsertRowid);
     this.writeDetails(id, a, null);
     if (bootKey) this.bootRow(r.host, bootKey, r.logKernel, r.time);
@@ -804,7 +947,6 @@ export class Store {
   private writeDetails(id: number, a: AnalyzedReport, replace: string | null): void {
     const r = a.report;
     if (replace !== null) {
-      this.stmt('DELETE FROM frames WHERE report_id = ?').run(id);
       this.stmt('DELETE FROM matches WHERE report_id = ?').run(id);
       const best = a.matches[0];
       // What the more complete copy knows replaces what the other lacked (the Tainted line, the
@@ -813,41 +955,21 @@ export class Store {
         best_rule = ?, best_verdict = ?, best_kind = ?, best_role = ?, raw = ?, json = ?,
         state = coalesce(?, state), kernel = coalesce(?, kernel), log_kernel = coalesce(?, log_kernel),
         tainted = coalesce(?, tainted), owner_task = coalesce(?, owner_task), owner_pid = coalesce(?, owner_pid),
-        owner_lock = coalesce(?, owner_lock) WHERE id = ?`).run(
+        owner_lock = coalesce(?, owner_lock), trace_id = ?, owner_trace_id = ? WHERE id = ?`).run(
         r.frames.length, r.truncated ? 1 : 0, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
         a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
         r.lines.join('\n'), replace, r.state, r.kernel, r.logKernel, r.tainted,
-        r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, id);
+        r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null,
+        this.traces().id(r.frames), r.blocker ? this.traces().id(r.blocker.ownerFrames) : null, id);
     }
-    this.insertFrames(id, 'task', r.frames);
-    if (r.blocker) this.insertFrames(id, 'owner', r.blocker.ownerFrames);
     const match = this.stmt(`INSERT INTO matches (report_id, rank, rule, verdict, fixed_in, kind, role, reason)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     a.matches.forEach((m, i) => match.run(id, i, m.rule, m.verdict, m.fixed_in, m.kind, m.role, m.reason));
   }
 
-  /** Statements inserting 1..16 frames at once: one call per report, not one per frame. */
-  private readonly frameInserts: Database.Statement[] = [];
-
-  private insertFrames(id: number, stack: string, frames: readonly Frame[]): void {
-    for (let i = 0; i < frames.length; i += 16) {
-      const n = Math.min(16, frames.length - i);
-      let ins = this.frameInserts[n];
-      if (!ins) {
-        ins = this.db.prepare(`INSERT INTO frames (report_id, stack, idx, fn, offset, size, module, unreliable, context, inline, source)
-          VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
-        this.frameInserts[n] = ins;
-      }
-      const args: unknown[] = new Array(n * 11);
-      for (let k = 0; k < n; k++) {
-        const f = frames[i + k];
-        const o = k * 11;
-        args[o] = id; args[o + 1] = stack; args[o + 2] = i + k; args[o + 3] = f.fn; args[o + 4] = f.offset;
-        args[o + 5] = f.size; args[o + 6] = f.module; args[o + 7] = f.unreliable ? 1 : 0; args[o + 8] = f.context;
-        args[o + 9] = f.inline ? 1 : 0; args[o + 10] = f.source ?? null;
-      }
-      ins.run(...args);
-    }
+  private traces(): TraceWriter {
+    this.traceWriter ??= new TraceWriter(this.db);
+    return this.traceWriter;
   }
 
   /**
@@ -922,18 +1044,11 @@ export class Store {
   /** A stored report object with its frames put back from the frames table. */
   private loadedJson(id: number, json: string): ReportJson {
     const o = JSON.parse(json) as ReportJson & { blocker: { owner_frames?: Frame[] } | null };
-    const rows = this.stmt('SELECT stack, fn, offset, size, module, unreliable, context, inline, source FROM frames WHERE report_id = ? ORDER BY stack, idx').all(id) as Row[];
-    const frame = (x: Row): Frame => {
-      const f: Frame = {
-        fn: x.fn as string, offset: x.offset as string | null, size: x.size as string | null, module: x.module as string | null,
-        unreliable: x.unreliable === 1, context: x.context as Frame['context'],
-      };
-      if (x.inline === 1) f.inline = true;
-      if (x.source !== null) f.source = x.source as string;
-      return f;
-    };
-    o.frames = rows.filter((x) => x.stack === 'task').map(frame);
-    if (o.blocker) o.blocker.owner_frames = rows.filter((x) => x.stack === 'owner').map(frame);
+    const ids = this.stmt('SELECT trace_id, owner_trace_id FROM reports WHERE id = ?').get(id) as Row;
+    const frames = (trace: unknown): Frame[] => trace === null ? []
+      : (this.stmt('SELECT * FROM trace_frames WHERE trace_id = ? ORDER BY idx').all(trace) as Row[]).map(frameOfRow);
+    o.frames = frames(ids.trace_id);
+    if (o.blocker) o.blocker.owner_frames = frames(ids.owner_trace_id);
     return o;
   }
 

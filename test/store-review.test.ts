@@ -39,17 +39,41 @@ function write(dir: string, name: string, text: string): string {
   return f;
 }
 
+/**
+ * Turns a database of this klogscan back into what schema 3 wrote: frames in a table of their own,
+ * one row per frame of each report, no traces.
+ */
+function toSchema3(file: string): void {
+  const d = new Database(file);
+  d.exec(`
+    CREATE TABLE frames3 (
+      report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE, stack TEXT NOT NULL, idx INTEGER NOT NULL,
+      fn TEXT NOT NULL, offset TEXT, size TEXT, module TEXT, unreliable INTEGER NOT NULL, context TEXT NOT NULL,
+      inline INTEGER NOT NULL, source TEXT, PRIMARY KEY (report_id, stack, idx)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO frames3 SELECT * FROM frames;
+    DROP VIEW frames;
+    ALTER TABLE frames3 RENAME TO frames;
+    DROP TABLE trace_frames;
+    DROP TABLE traces;
+    ALTER TABLE reports DROP COLUMN trace_id;
+    ALTER TABLE reports DROP COLUMN owner_trace_id;
+    PRAGMA user_version = 3;
+  `);
+  d.close();
+}
+
 describe('store: errors roll back, never commit half a report', () => {
   it('a failing INSERT leaves no report, no empty incident, and exit 2 with that error', () => {
     const dir = tmpdir();
     const db = path.join(dir, 'k.db');
     assert.equal(cli(['--db', db, 'samples/formats/seed-java.dmesg.log']).status, 0);
     const d = new Database(db);
-    d.exec('ALTER TABLE frames DROP COLUMN inline');
+    d.exec('ALTER TABLE matches DROP COLUMN reason');
     d.close();
     const r = cli(['--db', db, JAVA]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /has no column named inline/);
+    assert.match(r.stderr, /has no column named reason/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 1, 'the half-written report is rolled back');
     assert.equal(count(db, 'SELECT count(*) AS n FROM incidents'), 1, 'and so is its incident');
@@ -417,10 +441,60 @@ describe('store: second review', function () {
     for (const row of stats) assert.equal(row.probable_fix ?? null, null, JSON.stringify(row));
   });
 
+  it('a database of schema 3 is upgraded: each distinct trace is stored once, and show and the frames view give what they gave', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    // A blocked task with its mutex owner's trace, and 6 reports in two traces (java and ps, 3 each).
+    assert.equal(cli(['--db', db, path.join(ROOT, 'samples/eras/6x-blocker-mutex-owner-trace-no-timestamps.log')]).status, 0);
+    assert.equal(cli(['--db', db, write(dir, 'victims.log', victims(3))]).status, 0);
+    const shown = (): unknown[] => cli(['history', '--db', db, '--json']).json.map((i) => cli(['show', '--db', db, '--json', String(i.id)]).json);
+    const frameRows = 'SELECT * FROM frames ORDER BY report_id, stack, idx';
+    const rows = (): unknown[] => {
+      const d = new Database(db, { readonly: true });
+      try {
+        return d.prepare(frameRows).all();
+      } finally {
+        d.close();
+      }
+    };
+    const before = { shown: shown(), rows: rows() };
+    assert.ok(before.rows.some((x) => (x as { stack: string }).stack === 'owner'), 'the owner trace is among the frames');
+    toSchema3(db);
+    assert.equal(count(db, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'frames' AND type = 'table'"), 1);
+    const upgrade = cli(['--db', db, '-'], { input: '' });
+    assert.equal(upgrade.status, 0, upgrade.stderr);
+    assert.equal(count(db, 'SELECT user_version AS n FROM pragma_user_version'), 4);
+    assert.deepEqual(rows(), before.rows);
+    assert.deepEqual(shown(), before.shown);
+    // The owner's trace, the blocked task's, java's and ps's: 4 traces for 8 reports.
+    assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 8);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM traces'), 4);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM trace_frames'), count(db, 'SELECT sum(nframes) AS n FROM traces'));
+  });
+
+  it('a trace printed again is stored once; a report of it reads its frames back', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    assert.equal(cli(['--db', db, write(dir, 'a.log', victims(2))]).status, 0);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM traces'), 2);
+    // Another run (a new cache) finds the stored traces instead of adding them again.
+    const later = victims(2).replace(/Jan {2}1/g, 'Jan  2').replace(/:10(\d\d) blocked/g, ':20$1 blocked');
+    assert.equal(cli(['--db', db, write(dir, 'b.log', later)]).status, 0);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 8);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM traces'), 2);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM trace_frames'), EXIT.length + CMDLINE.length);
+    assert.equal(count(db, "SELECT count(*) AS n FROM frames WHERE stack = 'task'"), 4 * EXIT.length + 4 * CMDLINE.length);
+    const last = cli(['history', '--db', db, '--json']).json[0];
+    const shown = cli(['show', '--db', db, '--json', String(last.id)]).json.slice(1) as { task: string; frames: { fn: string }[] }[];
+    assert.equal(shown.length, 4);
+    for (const r of shown) assert.deepEqual(r.frames.map((f) => f.fn), (r.task === 'ps' ? CMDLINE : EXIT).map((f) => f.split('+')[0]));
+  });
+
   it('a database of schema 2 is upgraded (the year column came in a migration of its own)', () => {
     const dir = tmpdir();
     const db = path.join(dir, 'k.db');
     cli(['--db', db, JAVA]);
+    toSchema3(db);
     const d = new Database(db);
     d.exec('ALTER TABLE reports DROP COLUMN year_guessed; PRAGMA user_version = 2;');
     d.close();
