@@ -75,11 +75,14 @@ const SOURCE_LINE = /:\d/;
 const X86_ADDR = build(String.raw`^ \[ (?: < {{ADDR}} > )? \] \s*`);
 const PPC_ADDR = compile(String.raw`^ \[ [0-9a-fA-F]{8,16} \] \s+ \[ [0-9a-fA-F]{8,16} \] \s+`);
 
-// ARM: `[<807762c0>] (__schedule) from [<80776938>] (schedule+0x50/0xa8)`; old kernels print an
-// offset in the first parentheses too.
-const ARM_OLD = build(String.raw`
-  ^ \[< {{ADDR}} >\] \s+ \( (?<fn> {{FUNC}} ) (?: \+ {{HEX}} / {{HEX}} )? \) \s+ from \s+
-    \[< {{ADDR}} >\] \s+ \( (?<from> [^)]* ) \)`);
+// ARM: `[<807762c0>] (__schedule) from [<80776938>] (schedule+0x50/0xa8)`. Kernels before 3.15
+// print the first symbol as fully as the second, module included:
+// `[<bf0b7480>] (cv_wait_common+0x150/0x1ec [spl]) from [<bf51a24c>] (txg_quiesce_thread+0x1bc/0x360 [zfs])`;
+// a web page may have eaten the blank before each parenthesis.
+const ARM_PAIR = build(String.raw`
+  ^ \[< {{ADDR}} >\] \s* \( (?<where> [^)]* ) \) \s+ from \s+
+    \[< {{ADDR}} >\] \s* \( (?<from> [^)]* ) \)`);
+const ARM_WHERE = build(String.raw`^ (?<fn> {{FUNC}} ) $`);
 // ARM 5.x+: `__schedule from schedule+0x50/0xa8`.
 const ARM_NEW = build(String.raw`^ (?<fn> {{FUNC}} ) \s+ from \s+ (?<from> \S+ ) \s* $`);
 
@@ -101,6 +104,17 @@ function symbol(s: string, unreliable: boolean): ParsedFrame | null {
   };
   if (g.src) f.source = g.src;
   return f;
+}
+
+/** The first symbol of an ARM pair: a bare name (3.15+) or a whole symbol (older kernels). */
+function armWhere(text: string): ParsedFrame | null {
+  const f = symbol(text, false);
+  if (f) {
+    f.arm = 'where';
+    return f;
+  }
+  const m = ARM_WHERE.exec(text);
+  return m?.groups ? { fn: m.groups.fn, offset: null, size: null, module: null, unreliable: false, arm: 'where' } : null;
 }
 
 function armFrom(from: string): ParsedFrame | null {
@@ -130,9 +144,10 @@ export function parseFrameLine(text: string): FrameLine | null {
     if (m) {
       const rest = s.slice(m[0].length);
       if (rest.charCodeAt(0) === 40 /* ( */) {
-        const a = ARM_OLD.exec(s);
+        const a = ARM_PAIR.exec(s);
         if (!a?.groups) return null;
-        const where: ParsedFrame = { fn: a.groups.fn, offset: null, size: null, module: null, unreliable: false, arm: 'where' };
+        const where = armWhere(a.groups.where);
+        if (!where) return null;
         const from = armFrom(a.groups.from);
         return { markers, frames: from ? [where, from] : [where] };
       }

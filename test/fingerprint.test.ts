@@ -116,6 +116,12 @@ describe('fingerprint and signature', () => {
     assert.equal(a.identity.signature, 'hung task in modeset_lock (mutex)');
   });
 
+  it('says when a trace was printed but none of its frames names a caller', () => {
+    const cut = fp('INFO: task TaskSchedulerFo:28445 blocked for more than 120 seconds.\nCall Trace:\n __schedule+0x2c4/0x5b0\n schedule+0x50/0xa8\n');
+    assert.equal(cut.signature, 'hung task of TaskSchedulerFo (trace names no caller)');
+    assert.notEqual(cut.fingerprint, fp('INFO: task TaskSchedulerFo:28445 blocked for more than 120 seconds.\n').fingerprint);
+  });
+
   it('names a report without a trace by its task, numbers left out', () => {
     assert.equal(fp('INFO: task kworker/u8:102:403349 blocked for more than 1228 seconds.\n').signature, 'hung task of kworker/u*:* (no call trace)');
     assert.equal(fp('INFO: task kworker/u8:7:1 blocked for more than 120 seconds.\n').fingerprint,

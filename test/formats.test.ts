@@ -176,6 +176,40 @@ describe('line formats', () => {
     }
   });
 
+  it('reads dmesg -T -d (delta inside the bracket) and crash log -T (a zone before the year)', () => {
+    const delta = decodeLine('[Wed Jan  8 10:35:44 2025 <    0.000290>]       Tainted: G           OE K   5.10.134-17.2.al8.x86_64 #1', ctx)!;
+    assert.equal(new Date(delta.time!).toISOString(), '2025-01-08T10:35:44.000Z');
+    assert.equal(delta.text, '      Tainted: G           OE K   5.10.134-17.2.al8.x86_64 #1');
+    for (const [line, iso] of [
+      ['[Sat May 30 15:31:46 EDT 2026] x', '2026-05-30T19:31:46.000Z'],
+      ['[Sat May 30 15:31:46 UTC 2026] x', '2026-05-30T15:31:46.000Z'],
+      ['[Sat May 30 15:31:46 +0900 2026] x', '2026-05-30T06:31:46.000Z'],
+      // CST is Central (US) or China Standard Time: read as local, like a time with no zone.
+      ['[Sat May 30 15:31:46 CST 2026] x', '2026-05-30T15:31:46.000Z'],
+    ]) {
+      const k = decodeLine(line, ctx)!;
+      assert.equal(new Date(k.time!).toISOString(), iso, line);
+      assert.equal(k.text, 'x', line);
+    }
+  });
+
+  it('drops dmesg -H prefixes in any locale: a decimal comma, a month that is not English', () => {
+    for (const line of ['[  +0,000008]       Tainted: P OE 4.8.0-39-generic #42-Ubuntu', '[Mär 6 18:08]       Tainted: P OE 4.8.0-39-generic #42-Ubuntu',
+      '[Jan 6 18:08]       Tainted: P OE 4.8.0-39-generic #42-Ubuntu']) {
+      const k = decodeLine(line, ctx)!;
+      assert.equal(k.format, 'dmesg', line);
+      assert.equal(k.text, '      Tainted: P OE 4.8.0-39-generic #42-Ubuntu', line);
+    }
+  });
+
+  it('reads a whole log line quoted in a mail reply as that line, still a pasted one', () => {
+    const k = decodeLine('> Mar 16 11:30:24 myhost kernel:  __schedule+0x275/0x660', ctx)!;
+    assert.equal(k.format, 'bare');
+    assert.equal(k.host, 'myhost');
+    assert.equal(k.text, ' __schedule+0x275/0x660');
+    assert.equal(decodeLine('>> 2021-03-16 11:30:24.753 kernel: Call Trace:', ctx)!.text, 'Call Trace:');
+  });
+
   it('undoes kmsg \\xNN escapes and skips kmsg dictionary lines', () => {
     assert.equal(decodeLine('6,12,34,-;INFO: task a\\x1bb:1 blocked', ctx)!.text, 'INFO: task a\x1bb:1 blocked');
     assert.equal(decodeLine(' SUBSYSTEM=pci', ctx), null);

@@ -48,6 +48,10 @@ describe('frame grammar', () => {
     assert.deepEqual(old.frames.map((f) => [f.fn, f.offset, f.arm]), [['__schedule', null, 'where'], ['schedule', '0x50', 'from']]);
     const older = parseFrameLine('[<c0398690>] (__schedule+0x2c4/0x5b0) from [<c03973d0>] (schedule_timeout+0x158/0x1e0)')!;
     assert.deepEqual(older.frames.map((f) => f.fn), ['__schedule', 'schedule_timeout']);
+    // Before 3.15 the first symbol is printed in full, module included; a web page may eat the blanks.
+    const full = parseFrameLine('[<bf0b7480>](cv_wait_common+0x150/0x1ec [spl]) from [<bf51a24c>](txg_quiesce_thread+0x1bc/0x360 [zfs])')!;
+    assert.deepEqual(full.frames.map((f) => [f.fn, f.offset, f.size, f.module, f.arm]), [
+      ['cv_wait_common', '0x150', '0x1ec', 'spl', 'where'], ['txg_quiesce_thread', '0x1bc', '0x360', 'zfs', 'from']]);
     const neu = parseFrameLine(' __schedule from schedule+0x4c/0xcc')!;
     assert.deepEqual(neu.frames.map((f) => f.fn), ['__schedule', 'schedule']);
   });

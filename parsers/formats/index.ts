@@ -88,7 +88,7 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
     }
   }
   if (c0 === 123 || c0 === 0x1e) return null;
-  return grepped(line, ctx) ?? numbered(line, ctx) ?? forumMarkup(line, ctx) ?? bare.decode(line, ctx);
+  return grepped(line, ctx) ?? numbered(line, ctx) ?? forumMarkup(line, ctx) ?? quoted(line, ctx) ?? bare.decode(line, ctx);
 }
 
 /** `rest` decoded by a format with an envelope (not bare text, which takes anything), or null. */
@@ -99,6 +99,20 @@ function enveloped(rest: string, ctx: DecodeContext): KernelLine | null {
     if (k) return k;
   }
   return null;
+}
+
+/** A mail reply's quote marks: `> `, `>> `, ` > > `. */
+const QUOTE_MARKS = /^(?:[ \t]*>)+ ?/;
+
+/**
+ * A whole log line quoted in a mail reply (`> Mar 16 11:30:24 host kernel: ...`) is decoded as that
+ * line; it stays a pasted line, so that the reply's own text between its quoted lines is told apart.
+ */
+function quoted(line: string, ctx: DecodeContext): KernelLine | null {
+  const m = QUOTE_MARKS.exec(line);
+  if (!m) return null;
+  const k = enveloped(line.slice(m[0].length), ctx);
+  return k ? { ...k, format: 'bare' } : null;
 }
 
 /** A line number that an editor, a pager or a bug tracker's mail put in front (`1 Mar 23 22:19:15 host kernel: ...`). */

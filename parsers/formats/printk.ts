@@ -55,9 +55,22 @@ const CALLER = compile(String.raw`^ \[ \s* (?<id> [TC] \d+ ) \]`);
 // (`[Di Jan 29 ...]`, `[mar. janv. 29 ...]`, `[火  1月 29 ...]`). Names are looked up below.
 // Every name is a run of non-blanks followed by blanks, so a line of nothing but blanks is tried
 // in one pass (overlapping blank-eating parts made it cubic: a 64 KiB line took hours).
+// `dmesg -T -d` adds the delta before the bracket closes (`[Wed Jan  8 10:35:44 2025 <    0.000290>]`),
+// and crash's `log -T` a zone before the year (`[Sat May 30 15:31:46 EDT 2026]`).
 const DMESG_T = compile(String.raw`
   ^ \[ \s* (?<names> (?: [^\]\d\s]+ \s+ )* (?: \d{1,2} (?: 月 | 월 ) \s+ (?: [^\]\d\s]+ \s+ )* )? )
-    (?<day> \d{1,2} ) \s+ (?<h> \d\d ) : (?<m> \d\d ) : (?<s> \d\d ) \s+ (?<year> \d{4} ) \]`);
+    (?<day> \d{1,2} ) \s+ (?<h> \d\d ) : (?<m> \d\d ) : (?<s> \d\d ) (?: \s (?<zone> [A-Z]{1,5} | [+-] \d{4} ) )?
+    \s+ (?<year> \d{4} ) (?: \s* < [\s\d.,]* > )? \]`);
+
+/**
+ * Zone abbreviations that name one offset (minutes east of UTC) wherever they are printed. CST,
+ * IST and BST name several zones: a time in them is read as local, like one with no zone.
+ */
+const ZONES: Record<string, number> = {
+  UTC: 0, GMT: 0, Z: 0, WET: 0, WEST: 60, CET: 60, CEST: 120, MET: 60, MEST: 120, EET: 120, EEST: 180, MSK: 180,
+  EST: -300, EDT: -240, CDT: -300, MST: -420, MDT: -360, PST: -480, PDT: -420, AKST: -540, AKDT: -480, HST: -600,
+  JST: 540, KST: 540, HKT: 480, SGT: 480, AWST: 480, ACST: 570, ACDT: 630, AEST: 600, AEDT: 660, NZST: 720, NZDT: 780,
+};
 
 // dmesg --time-format=iso: `2019-01-29T10:41:07,123456+00:00 ` (comma before the fraction).
 const DMESG_ISO = compile(String.raw`
@@ -70,7 +83,9 @@ const LOGGER = compile(String.raw`
 
 // dmesg -e / --time-format=reltime: `[Jan29 10:41]`, `[  +0.000123]`, and --time-format=delta:
 // `[<    0.000123>]`: no usable time, only dropped.
-const DMESG_REL = compile(String.raw`^ \[ (?: [A-Z][a-z]{2} \d{1,2} \s \d\d:\d\d (?::\d\d)? | \s* \+ \d+ \. \d+ | < \s* \d+ \. \d+ > ) \]`);
+// The month is the locale's (`[Mär 6 18:08]`), and so is the decimal mark (`[  +0,000008]`).
+const DMESG_REL = compile(String.raw`
+  ^ \[ (?: [^\]\d\s]{2,6} \x20? \d{1,2} \s \d\d:\d\d (?::\d\d)? | \s* \+ \d+ [.,] \d+ | < \s* \d+ [.,] \d+ > ) \]`);
 
 /** Month names as strftime %b prints them in common locales, lower-cased, dots removed. */
 const MONTHS: Record<string, number> = {};
@@ -174,7 +189,10 @@ export function stripPrintk(input: string): PrintkPrefix {
       const g = m.groups;
       const mon = monthOf(g.names);
       if (mon !== null) {
-        time = new Date(Number(g.year), mon, Number(g.day), Number(g.h), Number(g.m), Number(g.s)).getTime();
+        const zone = g.zone === undefined ? undefined : /^[+-]/.test(g.zone) ? zoneMinutes(g.zone) : ZONES[g.zone];
+        time = zone === undefined
+          ? new Date(Number(g.year), mon, Number(g.day), Number(g.h), Number(g.m), Number(g.s)).getTime()
+          : Date.UTC(Number(g.year), mon, Number(g.day), Number(g.h), Number(g.m), Number(g.s)) - zone * 60000;
       }
       text = text.slice(m[0].length);
       found = true;
