@@ -13,6 +13,9 @@
  * own, so such reports have no host, time or uptime, and every MESSAGE counts as kernel text
  * (`journalctl -k -o verbose` holds nothing else). `-o json` carries all of it on one line.
  * A field journalctl writes in binary form (a value it will not print) is not read.
+ *
+ * util-linux `dmesg --json` is read the same way: a record a few lines long (`"pri": 3,`,
+ * `"time":  6141.921740,`, `"caller": "T26",`, `"msg": "INFO: task ..."`), the msg its text.
  */
 import type { KernelLine } from '../record.js';
 import { kernelLine, type LineFormat } from './types.js';
@@ -26,6 +29,10 @@ const ENTRY = /^[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[s=[
 const PRETTY = /^(?:\t| {2,8})"(_{0,2}[A-Z][A-Z0-9_]{0,63})" : (.*?),?$/;
 /** json-pretty's entry braces, and the lines of an array value (a byte a line, then its bracket). */
 const PRETTY_OTHER = /^(?:\},?|\s+(?:\d{1,3},?|\],?))$/;
+
+/** A field of a `dmesg --json` record (blanks before it), and the array's and records' brackets. */
+const DMESG_JSON = /^ {2,12}"(pri|fac|time|caller|msg)": (.*?),?$/;
+const DMESG_JSON_OTHER = /^ *(?:"dmesg": \[|\},?\{?|\]|\{)$/;
 
 /** A line of the output that is no message. */
 const noMessage = (): KernelLine => kernelLine('', 'journal-fields', { kernel: false });
@@ -47,15 +54,20 @@ export const journalFields: LineFormat = {
     const m = MESSAGE.exec(line);
     if (m) return kernelLine(line.slice(m[0].length), 'journal-fields');
     if (FIELD.test(line) || ENTRY.test(line) || PRETTY_OTHER.test(line)) return noMessage();
-    const p = PRETTY.exec(line);
-    if (!p) return null;
-    if (p[1] !== 'MESSAGE' || p[2].charCodeAt(0) !== 34 /* " */) return noMessage();
-    let text: unknown;
-    try {
-      text = JSON.parse(p[2]);
-    } catch {
-      return noMessage();
-    }
-    return typeof text === 'string' ? kernelLine(text, 'journal-fields') : noMessage();
+    const p = PRETTY.exec(line) ?? DMESG_JSON.exec(line);
+    if (!p) return DMESG_JSON_OTHER.test(line) ? noMessage() : null;
+    return p[1] === 'MESSAGE' || p[1] === 'msg' ? jsonText(p[2]) : noMessage();
   },
 };
+
+/** A message given as a JSON string; anything else is no message. */
+function jsonText(value: string): KernelLine {
+  if (value.charCodeAt(0) !== 34 /* " */) return noMessage();
+  let text: unknown;
+  try {
+    text = JSON.parse(value);
+  } catch {
+    return noMessage();
+  }
+  return typeof text === 'string' ? kernelLine(text, 'journal-fields') : noMessage();
+}

@@ -137,6 +137,17 @@ export function fracMs(frac: string | undefined): number {
   return Number((frac + '00').slice(0, 3));
 }
 
+/**
+ * The caller id after a time: glued to it as the console prints it (`[  994.93][   T26]`), or one
+ * blank after it as util-linux dmesg 2.40+ prints the caller field of /dev/kmsg (`[  994.93] [   T26]`).
+ */
+function callerAfterTime(text: string): { id: string; rest: string } | null {
+  const skip = text.charCodeAt(0) === 32 && text.charCodeAt(1) === 91 ? 1 : 0;
+  if (text.charCodeAt(skip) !== 91) return null;
+  const c = CALLER.exec(skip ? text.slice(1) : text);
+  return c?.groups ? { id: c.groups.id, rest: text.slice(skip + c[0].length) } : null;
+}
+
 export function stripPrintk(input: string): PrintkPrefix {
   let text = input;
   let uptime: number | null = null;
@@ -171,10 +182,10 @@ export function stripPrintk(input: string): PrintkPrefix {
       uptime = Number(m.groups.secs);
       text = text.slice(m[0].length);
       found = true;
-      const c = CALLER.exec(text);
-      if (c?.groups) {
-        caller = c.groups.id;
-        text = text.slice(c[0].length);
+      const c = callerAfterTime(text);
+      if (c) {
+        caller = c.id;
+        text = c.rest;
       } else {
         const cpu = text.charCodeAt(0) === 91 ? CPU_TAG.exec(text) : null;
         if (cpu && text.charCodeAt(cpu[0].length) === 32) text = text.slice(cpu[0].length);
@@ -196,6 +207,11 @@ export function stripPrintk(input: string): PrintkPrefix {
       }
       text = text.slice(m[0].length);
       found = true;
+      const c = callerAfterTime(text);
+      if (c) {
+        caller = c.id;
+        text = c.rest;
+      }
     } else if ((m = CALLER.exec(text))?.groups) {
       // The caller id without a time (printk.time=0): ` [   T37] INFO: task ...`.
       caller = m.groups.id;
@@ -225,6 +241,11 @@ export function stripPrintk(input: string): PrintkPrefix {
       time = Date.UTC(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, fracMs(g.frac)) - zoneMinutes(g.tz) * 60000;
       text = text.slice(m[0].length - 1);
       found = true;
+      const c = callerAfterTime(text);
+      if (c) {
+        caller = c.id;
+        text = c.rest;
+      }
     }
   }
   // Exactly one separator belongs to the prefix; further spaces are the message's indentation.
