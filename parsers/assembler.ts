@@ -145,6 +145,11 @@ export class Assembler {
   private readonly evidence = new Map<string, Evidence>();
   private readonly pieces = new Map<string, PendingPiece>();
   private counter = 0;
+  /** The last kernel line taken, to drop an exact copy that follows it (isCopy()). */
+  private lastRaw = '';
+  /** Whether lastRaw was itself a dropped copy, and whether the log is writing every line twice. */
+  private lastWasCopy = false;
+  private doubled = false;
   /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
   readonly suppressed = new Set<string | null>();
   /** Lines that carried a kernel message and were looked at (not merely dismissed). */
@@ -211,6 +216,31 @@ export class Assembler {
     return host ?? `\u0000${this.input}`;
   }
 
+  /**
+   * A kernel line written twice in a row (rsyslog taking the kernel's lines both from the journal
+   * and from /dev/kmsg, a console capture that echoes). A copy of a line with a printk time is the
+   * same record again. A line with no printk time may repeat for real (`? srso_return_thunk+0x5/0x5f`
+   * in one second), so its copy is dropped only once a header or a sysrq dump's opening line came
+   * twice, which the kernel never prints, and only while every line comes twice.
+   */
+  private isCopy(raw: string, line: KernelLine): boolean {
+    if (raw !== this.lastRaw || this.lastWasCopy) {
+      if (this.doubled && !this.lastWasCopy) this.doubled = false;
+      this.lastRaw = raw;
+      this.lastWasCopy = false;
+      return false;
+    }
+    if (line.uptime === null && !this.doubled) {
+      if (!parseHeader(line.text) && !parseSection(line.text)) {
+        this.lastWasCopy = false;
+        return false;
+      }
+      this.doubled = true;
+    }
+    this.lastWasCopy = true;
+    return true;
+  }
+
   push(raw: string, pos: SourcePosition): void {
     this.setInput(pos.name);
     if (this.openCount === 0 && !this.hasNeedle(raw)) return;
@@ -218,6 +248,7 @@ export class Assembler {
     this.counter++;
     if (this.openCount > 0 && (this.counter & 63) === 0) this.closeStale();
     if (!line || !line.kernel) return;
+    if (this.isCopy(raw, line)) return;
     this.decoded++;
     const stream = line.caller === null ? (line.host ?? '') : `${line.host ?? ''}\u0000${line.caller}`;
     const key = this.scope === '' ? stream : `${this.scope}\u0001${stream}`;

@@ -170,6 +170,9 @@ export function parseHeader(text: string): ReportStart | null {
   const v = m.groups.verb;
   let task = m.groups.task;
   const info = task.indexOf('INFO: task ');
+  // A program's own field glued before the header quotes it (node-problem-detector's
+  // `Reason:TaskHung Message:INFO: task ...`): that is no report of the kernel's.
+  if (info >= 2 && task.charCodeAt(info - 1) === 58 /* : */ && /[A-Za-z]/.test(task[info - 2])) return null;
   if (info >= 0) task = task.slice(info + 11);
   const verb: HungTaskVerb = v === 'blocked' ? 'blocked' : v.startsWith("can't") ? "can't die" : 'blocked in I/O wait';
   return { kind: 'hung_task', task, pid, blockedSeconds: secs, verb };

@@ -25,6 +25,12 @@ describe('hung-task header', () => {
     assert.equal(parseHeader('INFO: task a:1 blocked for more than 120 secondsX'), null);
   });
 
+  it('is no header where a program\'s field quotes it (node-problem-detector\'s Message:INFO: ...)', () => {
+    assert.equal(parseHeader('Message:INFO: task cifsd:981715 blocked for more than 604 seconds.}]'), null);
+    assert.equal(parseHeader('<3>INFO: task cifsd:981715 blocked for more than 604 seconds.')?.task, 'cifsd');
+    assert.equal(parseHeader('[-(2)[0:swapper/2]INFO: task cifsd:981715 blocked for more than 604 seconds.')?.task, 'cifsd');
+  });
+
   it('knows the I/O-wait and can\'t-die variants and a vendor "s." ending', () => {
     assert.equal(parseHeader('INFO: task udevd:5612 blocked in I/O wait for more than 143 seconds.')!.verb, 'blocked in I/O wait');
     assert.equal(parseHeader("INFO: task syz-executor.4:21128 can't die for more than 143 seconds.")!.verb, "can't die");
@@ -98,6 +104,21 @@ describe('report assembly', () => {
       assert.equal(a.identity.signature, 'hung task in __generic_file_fsync (rwsem write)');
       assert.ok(!a.report.frames.some((f) => f.fn === 'debug_show_all_locks'), 'the lockdep table and NMI backtraces are not frames');
     }
+  });
+
+  it('a log that writes every kernel line twice gives each report once, with its frames once', () => {
+    const twice = (text: string): string => text.split('\n').flatMap((l) => [l, l]).join('\n');
+    // syslog without printk times, dmesg, a sysrq-w dump in syslog without printk times.
+    for (const text of [JAVA, sample('formats/seed-java.dmesg.log'), sample('stress/68-2.6.9-sysrq-t-syslog-old-columns-D-S-R.log')]) {
+      const plain = scanText(text);
+      const reports = scanText(twice(text));
+      assert.equal(reports.length, plain.length);
+      reports.forEach((a, i) => assert.deepEqual(frameNames(a), frameNames(plain[i])));
+    }
+    const once = scanText(JAVA);
+    // Without the doubled header, a line with no printk time that repeats is a line of its own.
+    const repeat = JAVA.replace(/^(.*schedule\+0x29\/0x70)$/m, '$1\n$1');
+    assert.equal(scanText(repeat)[0].report.frames.length, once[0].report.frames.length + 1);
   });
 
   it('one message of another subsystem between the header and the trace does not cost the trace', () => {
