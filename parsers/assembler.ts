@@ -145,11 +145,8 @@ export class Assembler {
   private readonly evidence = new Map<string, Evidence>();
   private readonly pieces = new Map<string, PendingPiece>();
   private counter = 0;
-  /** The last kernel line taken, to drop an exact copy that follows it (isCopy()). */
-  private lastRaw = '';
-  /** Whether lastRaw was itself a dropped copy, and whether the log is writing every line twice. */
-  private lastWasCopy = false;
-  private doubled = false;
+  /** Per stream: its last line, whether that was a dropped copy, whether lines come twice (isCopy()). */
+  private readonly echoes = new Map<string, { raw: string; wasCopy: boolean; doubled: boolean }>();
   /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
   readonly suppressed = new Set<string | null>();
   /** Lines that carried a kernel message and were looked at (not merely dismissed). */
@@ -217,27 +214,30 @@ export class Assembler {
   }
 
   /**
-   * A kernel line written twice in a row (rsyslog taking the kernel's lines both from the journal
-   * and from /dev/kmsg, a console capture that echoes). A copy of a line with a printk time is the
-   * same record again. A line with no printk time may repeat for real (`? srso_return_thunk+0x5/0x5f`
-   * in one second), so its copy is dropped only once a header or a sysrq dump's opening line came
-   * twice, which the kernel never prints, and only while every line comes twice.
+   * A kernel line written twice in a row in its stream (rsyslog taking the kernel's lines both from
+   * the journal and from /dev/kmsg, a console capture that echoes). A line may repeat for real, also
+   * with the same time (`? srso_return_thunk+0x5/0x5f` twice; every line after a panic has one
+   * printk time), so copies are dropped only once a header or a sysrq dump's opening line with a
+   * time came twice, which the kernel never prints, and only while every line comes twice.
    */
-  private isCopy(raw: string, line: KernelLine): boolean {
-    if (raw !== this.lastRaw || this.lastWasCopy) {
-      if (this.doubled && !this.lastWasCopy) this.doubled = false;
-      this.lastRaw = raw;
-      this.lastWasCopy = false;
+  private isCopy(key: string, raw: string, line: KernelLine): boolean {
+    let e = this.echoes.get(key);
+    if (!e) {
+      if (this.echoes.size >= this.maxOpen) this.echoes.clear();
+      e = { raw: '', wasCopy: false, doubled: false };
+      this.echoes.set(key, e);
+    }
+    if (raw !== e.raw || e.wasCopy) {
+      if (e.doubled && !e.wasCopy) e.doubled = false;
+      e.raw = raw;
+      e.wasCopy = false;
       return false;
     }
-    if (line.uptime === null && !this.doubled) {
-      if (!parseHeader(line.text) && !parseSection(line.text)) {
-        this.lastWasCopy = false;
-        return false;
-      }
-      this.doubled = true;
+    if (!e.doubled) {
+      if ((line.time === null && line.uptime === null) || (!parseHeader(line.text) && !parseSection(line.text))) return false;
+      e.doubled = true;
     }
-    this.lastWasCopy = true;
+    e.wasCopy = true;
     return true;
   }
 
@@ -248,10 +248,10 @@ export class Assembler {
     this.counter++;
     if (this.openCount > 0 && (this.counter & 63) === 0) this.closeStale();
     if (!line || !line.kernel) return;
-    if (this.isCopy(raw, line)) return;
-    this.decoded++;
     const stream = line.caller === null ? (line.host ?? '') : `${line.host ?? ''}\u0000${line.caller}`;
     const key = this.scope === '' ? stream : `${this.scope}\u0001${stream}`;
+    if (this.isCopy(key, raw, line)) return;
+    this.decoded++;
     // kmsg pieces of one line (kernels before 4.9 could not always merge KERN_CONT output), and
     // lines of pasted mail that end in a quoted-printable soft line break (`=`): the next line
     // continues them (`... disables this message=` / `.`).
@@ -510,6 +510,7 @@ export class Assembler {
       this.take(p.line, key, p.text, p.raw, p.pos);
     }
     this.partials.clear();
+    this.echoes.clear();
     for (const [key, o] of [...this.open]) this.finish(key, o);
   }
 }

@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { reportJson, type ReportJson } from './output/json.js';
 import { jsonLine } from './output/term.js';
+import { identify } from './fingerprint.js';
 import { INCIDENT_GAP_MS, INCIDENT_GAP_UPTIME, rootOf, waitEdges, type IncidentMember, type WaitEdge } from './incidents.js';
 import { followedName, type Frame } from '../parsers/record.js';
 import type { AnalyzedReport } from './scan.js';
@@ -71,25 +72,52 @@ const BOOT_TOLERANCE = 120;
 /** Same-report tolerance in ms and in seconds of uptime. */
 const SAME_MS = 60_000;
 /**
- * The new time (three parameters) moved into the stored report's year is within SAME_MS of it,
- * or an hour off (a guessed year may fall on the other side of a daylight saving change).
+ * The new time moved into the stored report's year is within SAME_MS of it, or, when the date
+ * lies where daylight saving starts or ends on another day in other years (@dst), an hour off:
+ * the guessed year may fall on the other side of the change.
  */
-const GUESSED_YEAR_SAME = `(SELECT d <= ${SAME_MS} OR abs(d - 3600000) <= ${SAME_MS} FROM (SELECT abs(time - (
-    CAST(strftime('%s', ? / 1000, 'unixepoch', (CAST(strftime('%Y', time / 1000, 'unixepoch') AS INTEGER)
-      - CAST(strftime('%Y', ? / 1000, 'unixepoch') AS INTEGER)) || ' years') AS INTEGER) * 1000 + ? % 1000)) AS d))`;
+const GUESSED_YEAR_SAME = `(SELECT d <= ${SAME_MS} OR (@dst = 1 AND abs(d - 3600000) <= ${SAME_MS}) FROM (SELECT abs(time - (
+    CAST(strftime('%s', @t / 1000, 'unixepoch', (CAST(strftime('%Y', time / 1000, 'unixepoch') AS INTEGER)
+      - CAST(strftime('%Y', @t / 1000, 'unixepoch') AS INTEGER)) || ' years') AS INTEGER) * 1000 + @t % 1000)) AS d))`;
 const SAME_UPTIME = 60;
 
 // Statements of the per-report path, built once: a query text made anew for each report costs a
 // string, its hash and its garbage every time (findSame, findIncident).
+// Where both copies carry a wall time, it agrees, and where both carry an uptime, it agrees too:
+// the same task of the same machine hung at the same uptime two boots apart is two reports.
 const FIND_SAME = `SELECT id, nframes, truncated, incident_id FROM reports
-      WHERE host_id = ? AND pid = ? AND task = ? AND kind = ? AND blocked_seconds IS ?
-        AND (? IS NULL OR source_id = ?)
-        AND ((time IS NOT NULL AND ? IS NOT NULL AND abs(time - ?) <= ${SAME_MS})
-          OR ((year_guessed = 1 OR ? = 1) AND time IS NOT NULL AND ? IS NOT NULL
-            AND ${GUESSED_YEAR_SAME})
-          OR (uptime IS NOT NULL AND ? IS NOT NULL AND abs(uptime - ?) <= ${SAME_UPTIME})
-          OR (time IS NULL AND uptime IS NULL AND ? IS NULL AND ? IS NULL AND (source_id <> ? OR source_line = ?)))
+      WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
+        AND (@scope IS NULL OR source_id = @scope)
+        AND ((((time IS NOT NULL AND @t IS NOT NULL) OR (uptime IS NOT NULL AND @u IS NOT NULL))
+            AND (time IS NULL OR @t IS NULL OR abs(time - @t) <= ${SAME_MS}
+              OR ((year_guessed = 1 OR @yg = 1) AND ${GUESSED_YEAR_SAME}))
+            AND (uptime IS NULL OR @u IS NULL OR abs(uptime - @u) <= ${SAME_UPTIME}))
+          OR (time IS NULL AND uptime IS NULL AND @t IS NULL AND @u IS NULL AND (source_id <> @source OR source_line = @line)))
       ORDER BY id LIMIT 1`;
+
+/**
+ * Whether the local clock's offset from UTC at this moment differs in some year near it: the
+ * date lies in the days where daylight saving begins or ends on another date in other years.
+ * Asked per day and remembered.
+ */
+const dstDays = new Map<number, boolean>();
+function nearDstChange(t: number): boolean {
+  const day = Math.floor(t / 86_400_000);
+  let v = dstDays.get(day);
+  if (v === undefined) {
+    const d = new Date(t);
+    const offset = d.getTimezoneOffset();
+    v = false;
+    for (let k = -5; k <= 5 && !v; k++) {
+      const other = new Date(t);
+      other.setUTCFullYear(d.getUTCFullYear() + k);
+      v = k !== 0 && other.getTimezoneOffset() !== offset;
+    }
+    if (dstDays.size >= 4096) dstDays.clear();
+    dstDays.set(day, v);
+  }
+  return v;
+}
 
 // Same boot: no boot known on either side, the same key (journal boot id), or boot times that
 // agree within the tolerance (syslog and printk times drift by seconds).
@@ -278,13 +306,27 @@ const MIGRATIONS: Migration[] = [
       owner: db.prepare('UPDATE reports SET owner_trace_id = ? WHERE id = ?'),
     };
     const framesOf = db.prepare('SELECT * FROM frames WHERE report_id = ? AND stack = ? ORDER BY idx');
+    // Reports whose frames name no caller were titled "(no call trace)" before schema 4: they get
+    // the title and fingerprint a scan gives them now, so that a new copy of the problem is counted
+    // with them. Their incidents take their root report's again below.
+    const uncalled = db.prepare('SELECT kind, task FROM reports WHERE id = ? AND culprit IS NULL');
+    const retitle = db.prepare(`UPDATE reports SET signature = ?, fingerprint = ?,
+      json = json_set(json, '$.signature', ?, '$.fingerprint', ?) WHERE id = ?`);
     // One report at a time (a statement cannot write while another one iterates).
     for (const report of db.prepare('SELECT DISTINCT report_id FROM frames ORDER BY report_id').pluck().all() as number[]) {
       for (const stack of ['task', 'owner'] as const) {
         const frames = (framesOf.all(report, stack) as Row[]).map(frameOfRow);
-        if (frames.length > 0) set[stack].run(traces.id(frames), report);
+        if (frames.length === 0) continue;
+        set[stack].run(traces.id(frames), report);
+        const r = stack === 'task' ? uncalled.get(report) as { kind: string; task: string } | undefined : undefined;
+        if (r) {
+          const id = identify(r.kind, r.task, frames);
+          retitle.run(id.signature, id.fingerprint, id.signature, id.fingerprint, report);
+        }
       }
     }
+    db.exec(`UPDATE incidents SET signature = r.signature, fingerprint = r.fingerprint FROM reports r
+      WHERE r.id = incidents.root_report AND (incidents.signature IS NOT r.signature OR incidents.fingerprint IS NOT r.fingerprint)`);
     db.exec(`
   DROP TABLE frames;
   CREATE VIEW frames (report_id, stack, idx, fn, offset, size, module, unreliable, context, inline, source) AS
@@ -612,9 +654,11 @@ export class Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     for (let v = version; v < SCHEMA_VERSION; v++) {
-      // Test builds of this version put migration 3's column into migration 2: not again.
-      const done = v === 2 && (this.db.prepare("SELECT 1 AS x FROM pragma_table_info('reports') WHERE name = 'year_guessed'").get() !== undefined);
       this.db.transaction(() => {
+        // Another klogscan may have migrated the file between the first look and this lock.
+        if ((this.db.pragma('user_version', { simple: true }) as number) > v) return;
+        // Test builds of this version put migration 3's column into migration 2: not again.
+        const done = v === 2 && (this.db.prepare("SELECT 1 AS x FROM pragma_table_info('reports') WHERE name = 'year_guessed'").get() !== undefined);
         const step = MIGRATIONS[v];
         if (!done) {
           if (typeof step === 'string') this.db.exec(step);
@@ -845,10 +889,10 @@ export class Store {
     const r = a.report;
     // Without time or uptime, two copies of a report in one file are only told apart by where they
     // are: the line is part of the identity within a source (not across sources, which may differ).
-    return this.stmt(FIND_SAME).get(
-      hostId, r.pid, r.task, r.kind, r.blockedSeconds, scopeSource, scopeSource,
-      r.time, r.time, r.yearGuessed ? 1 : 0, r.time, r.time, r.time, r.time, r.uptime, r.uptime, r.time, r.uptime, sourceId, r.source.line,
-    ) as SameRow | undefined;
+    return this.stmt(FIND_SAME).get({
+      host: hostId, pid: r.pid, task: r.task, kind: r.kind, secs: r.blockedSeconds, scope: scopeSource, t: r.time, u: r.uptime,
+      yg: r.yearGuessed ? 1 : 0, dst: r.time !== null && nearDstChange(r.time) ? 1 : 0, source: sourceId, line: r.source.line,
+    }) as SameRow | undefined;
   }
 
   /**
@@ -867,7 +911,7 @@ export class Store {
         JOIN sources s ON s.id = r.source_id JOIN incidents i ON i.id = r.incident_id
       WHERE r.host_id = ? AND r.pid = ? AND r.task = ? AND r.kind = ? AND r.blocked_seconds IS ?
         AND (s.name = '-' OR instr(s.name, ' (stdin ') > 0 OR instr(s.name, ' (stream ') > 0)
-        AND r.uptime IS NOT NULL AND abs(r.uptime - ?) < 0.0005
+        AND r.uptime IS NOT NULL AND abs(r.uptime - ?) < 0.0000005
       ORDER BY r.id LIMIT 1`).get(hostId, r.pid, r.task, r.kind, r.blockedSeconds, r.uptime) as (SameRow & { scope: string }) | undefined;
   }
 

@@ -208,6 +208,17 @@ describe('line formats', () => {
     assert.equal(k.host, 'myhost');
     assert.equal(k.text, ' __schedule+0x275/0x660');
     assert.equal(decodeLine('>> 2021-03-16 11:30:24.753 kernel: Call Trace:', ctx)!.text, 'Call Trace:');
+    // A container runtime's line quoted whole, and a quoted line of no envelope at all.
+    const cri = decodeLine('> 2019-01-29T10:41:07.000000000Z stdout F [ 6141.921740] INFO: task java:181134 blocked for more than 120 seconds.', ctx)!;
+    assert.equal(cri.kernel, true);
+    assert.equal(cri.uptime, 6141.921740);
+    assert.equal(decodeLine('> stdout F  schedule+0x29/0x70', ctx)!.text, 'stdout F  schedule+0x29/0x70');
+  });
+
+  it('keeps a capture tool\'s `[Jan 29 10:41:07]` stamp apart from dmesg -e\'s `[Jan29 10:41]`', () => {
+    const k = decodeLine('[Jan 29 10:41:07] [  123.456789] INFO: task jbd2/sda1-8:312 blocked for more than 120 seconds.', ctx)!;
+    assert.equal(k.uptime, 123.456789);
+    assert.equal(k.text, 'INFO: task jbd2/sda1-8:312 blocked for more than 120 seconds.');
   });
 
   it('undoes kmsg \\xNN escapes and skips kmsg dictionary lines', () => {

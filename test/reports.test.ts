@@ -116,9 +116,22 @@ describe('report assembly', () => {
       reports.forEach((a, i) => assert.deepEqual(frameNames(a), frameNames(plain[i])));
     }
     const once = scanText(JAVA);
-    // Without the doubled header, a line with no printk time that repeats is a line of its own.
+    // Without the doubled header, a line that repeats is a line of its own, also with the same
+    // printk time (the clock stands still after a panic)...
     const repeat = JAVA.replace(/^(.*schedule\+0x29\/0x70)$/m, '$1\n$1');
     assert.equal(scanText(repeat)[0].report.frames.length, once[0].report.frames.length + 1);
+    const dmesg = sample('formats/seed-java.dmesg.log');
+    const still = dmesg.replace(/^(\[[^\]]*\]  \[<[0-9a-f]+>\] schedule\+0x29\/0x70)$/m, '$1\n$1');
+    assert.equal(scanText(still)[0].report.frames.length, scanText(dmesg)[0].report.frames.length + 1);
+    // ... and a header without any time (`dmesg -t | grep`) repeated is one report a line.
+    const header = 'INFO: task jbd2/sda1-8:312 blocked for more than 120 seconds.\n';
+    assert.equal(scanText(header.repeat(4)).length, 4);
+    // Another host's doubled header says nothing of this host's lines.
+    const other = JAVA.split('\n').flatMap((l, i) => (i === 3 ? [l, 'Jan 29 10:41:07 db-2 kernel: INFO: task x:1 blocked for more than 120 seconds.',
+      'Jan 29 10:41:07 db-2 kernel: INFO: task x:1 blocked for more than 120 seconds.'] : [l])).join('\n')
+      .replace(/^(.*schedule\+0x29\/0x70)$/m, '$1\n$1');
+    const java = scanText(other).find((a) => a.report.task === 'java')!;
+    assert.equal(java.report.frames.length, once[0].report.frames.length + 1);
   });
 
   it('one message of another subsystem between the header and the trace does not cost the trace', () => {

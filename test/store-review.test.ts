@@ -472,6 +472,29 @@ describe('store: second review', function () {
     assert.equal(count(db, 'SELECT count(*) AS n FROM trace_frames'), count(db, 'SELECT sum(nframes) AS n FROM traces'));
   });
 
+  it('the upgrade to schema 4 retitles a stored report whose frames name no caller, and its incident', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const cut = 'INFO: task TaskSchedulerFo:28445 blocked for more than 120 seconds.\nCall Trace:\n __schedule+0x2c4/0x5b0\n schedule+0x50/0xa8\n';
+    assert.equal(cli(['--db', db, write(dir, 'cut.log', cut)]).status, 0);
+    const fresh = cli(['history', '--db', db, '--json']).json[0];
+    assert.equal(fresh.signature, 'hung task of TaskSchedulerFo (trace names no caller)');
+    toSchema3(db);
+    // What schema 3's klogscan stored for it.
+    const d = new Database(db);
+    d.exec(`UPDATE reports SET signature = 'hung task of TaskSchedulerFo (no call trace)', fingerprint = '0b9e3b7e95f6cc92',
+        json = json_set(json, '$.signature', 'hung task of TaskSchedulerFo (no call trace)', '$.fingerprint', '0b9e3b7e95f6cc92');
+      UPDATE incidents SET signature = 'hung task of TaskSchedulerFo (no call trace)', fingerprint = '0b9e3b7e95f6cc92';`);
+    d.close();
+    assert.equal(cli(['--db', db, '-'], { input: '' }).status, 0);
+    const after = cli(['history', '--db', db, '--json']).json[0];
+    assert.equal(after.signature, fresh.signature);
+    assert.equal(after.fingerprint, fresh.fingerprint);
+    const shown = cli(['show', '--db', db, '--json', String(after.id)]).json[1];
+    assert.equal(shown.signature, fresh.signature);
+    assert.equal(shown.fingerprint, fresh.fingerprint);
+  });
+
   it('a trace printed again is stored once; a report of it reads its frames back', () => {
     const dir = tmpdir();
     const db = path.join(dir, 'k.db');
@@ -562,6 +585,42 @@ describe('store: second review', function () {
     assert.equal(pair('midnight', 'UTC', 'Jan 29 23:59:59', '1548806400300000').new, 0);
     // 2019-03-09 12:00 EST in the journal; the guessed year has daylight saving on Mar 9.
     assert.equal(pair('dst', 'America/New_York', 'Mar  9 12:00:00', '1552150800000000').new, 0);
+  });
+
+  it('the same task at the same uptime two boots apart, or at the same time with another uptime, is two reports', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'b.db');
+    // The seed report with a printk time inside each syslog line, on host app-prod-17.
+    const boot = (day: string, uptime: string): string => sample('formats/seed-java.syslog-bsd-nohost-printk.log')
+      .replace(/^Jan 29 10:41:07 kernel: \[ *6141\.(\d+)\]/gm, `${day} 10:41:07 app-prod-17 kernel: [${uptime}.$1]`);
+    const stored = (text: string, name: string): number => (cli(['--db', db, '--json', '--year', '2019', write(dir, name, text)]).json.at(-1)!.stored as { new: number }).new;
+    assert.equal(stored(boot('Jan 29', ' 6141'), 'a'), 1);
+    assert.equal(stored(boot('Jan 29', ' 6141'), 'a-again'), 0, 'the same report again');
+    assert.equal(stored(boot('Jan 31', ' 6141'), 'b'), 1, 'two days later at the same uptime: another boot');
+    assert.equal(stored(boot('Jan 29', '95141'), 'c'), 1, 'the same minute, 89000 s more uptime: another boot');
+  });
+
+  it('a guessed year matches an hour off only on the days where daylight saving moves between years', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'h.db');
+    const env = { TZ: 'America/New_York' };
+    cli(['--db', db, write(dir, 'm', sample('seed/centos7-java-rwsem.messages'))], { env });
+    // The journal of the same machine, 2019-01-29 an hour before and after 10:41:07 local (EST).
+    const journal = sample('formats/seed-java.journal-json.log');
+    for (const us of ['1548772867000000', '1548780067000000']) {
+      const r = cli(['--db', db, '--json'], { env, input: journal.replace(/"__REALTIME_TIMESTAMP":"\d+"/g, `"__REALTIME_TIMESTAMP":"${us}"`) });
+      assert.equal((r.json.at(-1)!.stored as { new: number }).new, 1, us);
+    }
+  });
+
+  it('a report read again from a stream is the same only at the same microsecond of uptime', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 's.db');
+    const dmesg = sample('formats/seed-java.dmesg.log');
+    const run = (text: string): number => (cli(['--db', db, '--json', '-'], { input: text }).json.at(-1)!.stored as { new: number }).new;
+    assert.equal(run(dmesg), 1);
+    assert.equal(run(dmesg.replace('[ 6141.921740]', '[ 6141.922040]')), 1, '300 µs later: another record');
+    assert.equal(run(dmesg), 0);
   });
 
   it('a line held back when a report ends counts for its own host-less input, not the next one', () => {

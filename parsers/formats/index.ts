@@ -107,12 +107,13 @@ const QUOTE_MARKS = /^(?:[ \t]*>)+ ?/;
 /**
  * A whole log line quoted in a mail reply (`> Mar 16 11:30:24 host kernel: ...`) is decoded as that
  * line; it stays a pasted line, so that the reply's own text between its quoted lines is told apart.
+ * A quoted line that decodes as no kernel text is left to the bare reading, as before.
  */
 function quoted(line: string, ctx: DecodeContext): KernelLine | null {
   const m = QUOTE_MARKS.exec(line);
   if (!m) return null;
-  const k = enveloped(line.slice(m[0].length), ctx);
-  return k ? { ...k, format: 'bare' } : null;
+  const k = decodeLine(line.slice(m[0].length), ctx);
+  return k?.kernel ? { ...k, format: 'bare' } : null;
 }
 
 /** A line number that an editor, a pager or a bug tracker's mail put in front (`1 Mar 23 22:19:15 host kernel: ...`). */

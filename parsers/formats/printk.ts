@@ -83,9 +83,12 @@ const LOGGER = compile(String.raw`
 
 // dmesg -e / --time-format=reltime: `[Jan29 10:41]`, `[  +0.000123]`, and --time-format=delta:
 // `[<    0.000123>]`: no usable time, only dropped.
-// The month is the locale's (`[Mär 6 18:08]`), and so is the decimal mark (`[  +0,000008]`).
+// The month is the locale's (`[Mär 6 18:08]`: %b%e, a blank only before a one-digit day, no
+// seconds, so a capture tool's `[Jan 29 10:41:07]` is not taken), and so is the decimal mark
+// (`[  +0,000008]`).
 const DMESG_REL = compile(String.raw`
-  ^ \[ (?: [^\]\d\s]{2,6} \x20? \d{1,2} \s \d\d:\d\d (?::\d\d)? | \s* \+ \d+ [.,] \d+ | < \s* \d+ [.,] \d+ > ) \]`);
+  ^ \[ (?: [^\]\d\s]{2,6} (?: \d{2} \s \d\d:\d\d (?::\d\d)? | \x20 \d \s \d\d:\d\d )
+    | \s* \+ \d+ [.,] \d+ | < \s* \d+ [.,] \d+ > ) \]`);
 
 /** Month names as strftime %b prints them in common locales, lower-cased, dots removed. */
 const MONTHS: Record<string, number> = {};
