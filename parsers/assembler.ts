@@ -145,8 +145,11 @@ export class Assembler {
   private readonly evidence = new Map<string, Evidence>();
   private readonly pieces = new Map<string, PendingPiece>();
   private counter = 0;
-  /** Per stream: its last line, whether that was a dropped copy, whether lines come twice (isCopy()). */
-  private readonly echoes = new Map<string, { raw: string; wasCopy: boolean; doubled: boolean }>();
+  /**
+   * Per stream (isCopy()): its last line and that line's printk time, the time of the line before
+   * it, whether the last line was a dropped copy, whether lines come twice.
+   */
+  private readonly echoes = new Map<string, { raw: string; wasCopy: boolean; doubled: boolean; uptime: number | null; before: number | null }>();
   /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
   readonly suppressed = new Set<string | null>();
   /** Lines that carried a kernel message and were looked at (not merely dismissed). */
@@ -215,25 +218,30 @@ export class Assembler {
 
   /**
    * A kernel line written twice in a row in its stream (rsyslog taking the kernel's lines both from
-   * the journal and from /dev/kmsg, a console capture that echoes). A line may repeat for real, also
-   * with the same time (`? srso_return_thunk+0x5/0x5f` twice; every line after a panic has one
-   * printk time), so copies are dropped only once a header or a sysrq dump's opening line with a
-   * time came twice, which the kernel never prints, and only while every line comes twice.
+   * the journal and from /dev/kmsg, a console capture that echoes). A line may repeat for real
+   * (`? srso_return_thunk+0x5/0x5f` twice), so a copy is dropped only when it cannot be one:
+   * - with a printk time, when the clock moved since the line before it (after a panic the clock
+   *   stands still and every line has one time; then a repeat may be real);
+   * - otherwise, once a header or a sysrq dump's opening line with a time came twice, which the
+   *   kernel never prints, and only while every line keeps coming twice.
    */
   private isCopy(key: string, raw: string, line: KernelLine): boolean {
     let e = this.echoes.get(key);
     if (!e) {
       if (this.echoes.size >= this.maxOpen) this.echoes.clear();
-      e = { raw: '', wasCopy: false, doubled: false };
+      e = { raw: '', wasCopy: false, doubled: false, uptime: null, before: null };
       this.echoes.set(key, e);
     }
     if (raw !== e.raw || e.wasCopy) {
       if (e.doubled && !e.wasCopy) e.doubled = false;
+      e.before = e.uptime;
+      e.uptime = line.uptime;
       e.raw = raw;
       e.wasCopy = false;
       return false;
     }
-    if (!e.doubled) {
+    const clockMoved = line.uptime !== null && e.before !== null && e.before !== line.uptime;
+    if (!e.doubled && !clockMoved) {
       if ((line.time === null && line.uptime === null) || (!parseHeader(line.text) && !parseSection(line.text))) return false;
       e.doubled = true;
     }

@@ -83,12 +83,15 @@ const SAME_UPTIME = 60;
 
 // Statements of the per-report path, built once: a query text made anew for each report costs a
 // string, its hash and its garbage every time (findSame, findIncident).
-// Where both copies carry a wall time, it agrees, and where both carry an uptime, it agrees too:
-// the same task of the same machine hung at the same uptime two boots apart is two reports.
+// An uptime equal to the microsecond is the same record, whatever wall time a copy was stamped
+// with (a syslog clock off by minutes, a collector's time of reading). Otherwise, where both copies
+// carry a wall time, it agrees, and where both carry an uptime, it agrees too: the same task of
+// the same machine hung at about the same uptime two boots apart is two reports.
 const FIND_SAME = `SELECT id, nframes, truncated, incident_id FROM reports
       WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
         AND (@scope IS NULL OR source_id = @scope)
-        AND ((((time IS NOT NULL AND @t IS NOT NULL) OR (uptime IS NOT NULL AND @u IS NOT NULL))
+        AND ((uptime IS NOT NULL AND @u IS NOT NULL AND abs(uptime - @u) < 0.0000005)
+          OR (((time IS NOT NULL AND @t IS NOT NULL) OR (uptime IS NOT NULL AND @u IS NOT NULL))
             AND (time IS NULL OR @t IS NULL OR abs(time - @t) <= ${SAME_MS}
               OR ((year_guessed = 1 OR @yg = 1) AND ${GUESSED_YEAR_SAME}))
             AND (uptime IS NULL OR @u IS NULL OR abs(uptime - @u) <= ${SAME_UPTIME}))
@@ -98,12 +101,12 @@ const FIND_SAME = `SELECT id, nframes, truncated, incident_id FROM reports
 /**
  * Whether the local clock's offset from UTC at this moment differs in some year near it: the
  * date lies in the days where daylight saving begins or ends on another date in other years.
- * Asked per day and remembered.
+ * Asked per hour (a change happens at an hour of the day) and remembered.
  */
-const dstDays = new Map<number, boolean>();
+const dstHours = new Map<number, boolean>();
 function nearDstChange(t: number): boolean {
-  const day = Math.floor(t / 86_400_000);
-  let v = dstDays.get(day);
+  const hour = Math.floor(t / 3_600_000);
+  let v = dstHours.get(hour);
   if (v === undefined) {
     const d = new Date(t);
     const offset = d.getTimezoneOffset();
@@ -113,8 +116,8 @@ function nearDstChange(t: number): boolean {
       other.setUTCFullYear(d.getUTCFullYear() + k);
       v = k !== 0 && other.getTimezoneOffset() !== offset;
     }
-    if (dstDays.size >= 4096) dstDays.clear();
-    dstDays.set(day, v);
+    if (dstHours.size >= 4096) dstHours.clear();
+    dstHours.set(hour, v);
   }
   return v;
 }
@@ -306,27 +309,13 @@ const MIGRATIONS: Migration[] = [
       owner: db.prepare('UPDATE reports SET owner_trace_id = ? WHERE id = ?'),
     };
     const framesOf = db.prepare('SELECT * FROM frames WHERE report_id = ? AND stack = ? ORDER BY idx');
-    // Reports whose frames name no caller were titled "(no call trace)" before schema 4: they get
-    // the title and fingerprint a scan gives them now, so that a new copy of the problem is counted
-    // with them. Their incidents take their root report's again below.
-    const uncalled = db.prepare('SELECT kind, task FROM reports WHERE id = ? AND culprit IS NULL');
-    const retitle = db.prepare(`UPDATE reports SET signature = ?, fingerprint = ?,
-      json = json_set(json, '$.signature', ?, '$.fingerprint', ?) WHERE id = ?`);
     // One report at a time (a statement cannot write while another one iterates).
     for (const report of db.prepare('SELECT DISTINCT report_id FROM frames ORDER BY report_id').pluck().all() as number[]) {
       for (const stack of ['task', 'owner'] as const) {
         const frames = (framesOf.all(report, stack) as Row[]).map(frameOfRow);
-        if (frames.length === 0) continue;
-        set[stack].run(traces.id(frames), report);
-        const r = stack === 'task' ? uncalled.get(report) as { kind: string; task: string } | undefined : undefined;
-        if (r) {
-          const id = identify(r.kind, r.task, frames);
-          retitle.run(id.signature, id.fingerprint, id.signature, id.fingerprint, report);
-        }
+        if (frames.length > 0) set[stack].run(traces.id(frames), report);
       }
     }
-    db.exec(`UPDATE incidents SET signature = r.signature, fingerprint = r.fingerprint FROM reports r
-      WHERE r.id = incidents.root_report AND (incidents.signature IS NOT r.signature OR incidents.fingerprint IS NOT r.fingerprint)`);
     db.exec(`
   DROP TABLE frames;
   CREATE VIEW frames (report_id, stack, idx, fn, offset, size, module, unreliable, context, inline, source) AS
@@ -336,6 +325,23 @@ const MIGRATIONS: Migration[] = [
     SELECT r.id, 'owner', f.idx, f.fn, f.offset, f.size, f.module, f.unreliable, f.context, f.inline, f.source
       FROM reports r JOIN trace_frames f ON f.trace_id = r.owner_trace_id;
   `);
+  },
+  // 5: reports whose frames name no caller were titled "(no call trace)" before: they get the title
+  // and fingerprint a scan gives them now, so that a new copy of the problem is counted with them,
+  // and their incidents take their root report's again. (Only those: a report for which today's
+  // rules find a caller would need its culprit, wait and matches redone, which a rescan does.)
+  (db) => {
+    const retitle = db.prepare(`UPDATE reports SET signature = ?, fingerprint = ?,
+      json = json_set(json, '$.signature', ?, '$.fingerprint', ?) WHERE id = ?`);
+    const framesOf = db.prepare('SELECT * FROM trace_frames WHERE trace_id = ? ORDER BY idx');
+    const rows = db.prepare(`SELECT id, kind, task, trace_id, signature FROM reports
+      WHERE culprit IS NULL AND trace_id IS NOT NULL`).all() as { id: number; kind: string; task: string; trace_id: number; signature: string }[];
+    for (const r of rows) {
+      const id = identify(r.kind, r.task, (framesOf.all(r.trace_id) as Row[]).map(frameOfRow));
+      if (id.culprit.fn === null && id.signature !== r.signature) retitle.run(id.signature, id.fingerprint, id.signature, id.fingerprint, r.id);
+    }
+    db.exec(`UPDATE incidents SET signature = r.signature, fingerprint = r.fingerprint FROM reports r
+      WHERE r.id = incidents.root_report AND (incidents.signature IS NOT r.signature OR incidents.fingerprint IS NOT r.fingerprint)`);
   },
 ];
 

@@ -213,6 +213,11 @@ describe('line formats', () => {
     assert.equal(cri.kernel, true);
     assert.equal(cri.uptime, 6141.921740);
     assert.equal(decodeLine('> stdout F  schedule+0x29/0x70', ctx)!.text, 'stdout F  schedule+0x29/0x70');
+    // Another program's line quoted stays that program's: no kernel text.
+    assert.equal(decodeLine('> Mar 16 11:30:24 host myapp[12]: INFO: task java:181134 blocked for more than 120 seconds.', ctx)!.kernel, false);
+    // Quotes and collector prefixes nested a thousand times are text, not a recursion per level.
+    const nested = decodeLine('2019-01-29T10:41:07Z stdout F > '.repeat(1300) + 'INFO: task java:1 blocked for more than 120 seconds.', ctx);
+    assert.equal(nested!.kernel, false);
   });
 
   it('keeps a capture tool\'s `[Jan 29 10:41:07]` stamp apart from dmesg -e\'s `[Jan29 10:41]`', () => {

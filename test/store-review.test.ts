@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Store } from '../src/store.js';
+import { SCHEMA_VERSION, Store } from '../src/store.js';
 import { BIN, cli, count, ROOT, sample, scanText, tmpdir } from './helpers.js';
 
 const JAVA = 'samples/seed/centos7-java-rwsem.messages';
@@ -463,7 +463,7 @@ describe('store: second review', function () {
     assert.equal(count(db, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'frames' AND type = 'table'"), 1);
     const upgrade = cli(['--db', db, '-'], { input: '' });
     assert.equal(upgrade.status, 0, upgrade.stderr);
-    assert.equal(count(db, 'SELECT user_version AS n FROM pragma_user_version'), 4);
+    assert.equal(count(db, 'SELECT user_version AS n FROM pragma_user_version'), SCHEMA_VERSION);
     assert.deepEqual(rows(), before.rows);
     assert.deepEqual(shown(), before.shown);
     // The owner's trace, the blocked task's, java's and ps's: 4 traces for 8 reports.
@@ -472,17 +472,16 @@ describe('store: second review', function () {
     assert.equal(count(db, 'SELECT count(*) AS n FROM trace_frames'), count(db, 'SELECT sum(nframes) AS n FROM traces'));
   });
 
-  it('the upgrade to schema 4 retitles a stored report whose frames name no caller, and its incident', () => {
+  it('the upgrade to schema 5 retitles a stored report whose frames name no caller, and its incident', () => {
     const dir = tmpdir();
     const db = path.join(dir, 'k.db');
     const cut = 'INFO: task TaskSchedulerFo:28445 blocked for more than 120 seconds.\nCall Trace:\n __schedule+0x2c4/0x5b0\n schedule+0x50/0xa8\n';
     assert.equal(cli(['--db', db, write(dir, 'cut.log', cut)]).status, 0);
     const fresh = cli(['history', '--db', db, '--json']).json[0];
     assert.equal(fresh.signature, 'hung task of TaskSchedulerFo (trace names no caller)');
-    toSchema3(db);
-    // What schema 3's klogscan stored for it.
+    // What klogscan of schema 4 and before stored for it.
     const d = new Database(db);
-    d.exec(`UPDATE reports SET signature = 'hung task of TaskSchedulerFo (no call trace)', fingerprint = '0b9e3b7e95f6cc92',
+    d.exec(`PRAGMA user_version = 4; UPDATE reports SET signature = 'hung task of TaskSchedulerFo (no call trace)', fingerprint = '0b9e3b7e95f6cc92',
         json = json_set(json, '$.signature', 'hung task of TaskSchedulerFo (no call trace)', '$.fingerprint', '0b9e3b7e95f6cc92');
       UPDATE incidents SET signature = 'hung task of TaskSchedulerFo (no call trace)', fingerprint = '0b9e3b7e95f6cc92';`);
     d.close();
@@ -596,18 +595,21 @@ describe('store: second review', function () {
     const stored = (text: string, name: string): number => (cli(['--db', db, '--json', '--year', '2019', write(dir, name, text)]).json.at(-1)!.stored as { new: number }).new;
     assert.equal(stored(boot('Jan 29', ' 6141'), 'a'), 1);
     assert.equal(stored(boot('Jan 29', ' 6141'), 'a-again'), 0, 'the same report again');
-    assert.equal(stored(boot('Jan 31', ' 6141'), 'b'), 1, 'two days later at the same uptime: another boot');
+    assert.equal(stored(boot('Jan 31', ' 6150'), 'b'), 1, 'two days later at about the same uptime: another boot');
     assert.equal(stored(boot('Jan 29', '95141'), 'c'), 1, 'the same minute, 89000 s more uptime: another boot');
+    // The same record (its uptime to the microsecond) in a syslog whose clock was three minutes off.
+    assert.equal(stored(boot('Jan 29', ' 6141').replace(/10:41:07/g, '10:44:12'), 'skewed'), 0);
   });
 
   it('a guessed year matches an hour off only on the days where daylight saving moves between years', () => {
     const dir = tmpdir();
-    const db = path.join(dir, 'h.db');
     const env = { TZ: 'America/New_York' };
-    cli(['--db', db, write(dir, 'm', sample('seed/centos7-java-rwsem.messages'))], { env });
+    const messages = write(dir, 'm', sample('seed/centos7-java-rwsem.messages'));
     // The journal of the same machine, 2019-01-29 an hour before and after 10:41:07 local (EST).
     const journal = sample('formats/seed-java.journal-json.log');
     for (const us of ['1548772867000000', '1548780067000000']) {
+      const db = path.join(dir, `h${us}.db`);
+      cli(['--db', db, messages], { env });
       const r = cli(['--db', db, '--json'], { env, input: journal.replace(/"__REALTIME_TIMESTAMP":"\d+"/g, `"__REALTIME_TIMESTAMP":"${us}"`) });
       assert.equal((r.json.at(-1)!.stored as { new: number }).new, 1, us);
     }

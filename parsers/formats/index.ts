@@ -104,16 +104,25 @@ function enveloped(rest: string, ctx: DecodeContext): KernelLine | null {
 /** A mail reply's quote marks: `> `, `>> `, ` > > `. */
 const QUOTE_MARKS = /^(?:[ \t]*>)+ ?/;
 
+/** Whether a quoted line is being decoded: a quote inside it is text (no recursion per `> `). */
+let inQuote = false;
+
 /**
  * A whole log line quoted in a mail reply (`> Mar 16 11:30:24 host kernel: ...`) is decoded as that
- * line; it stays a pasted line, so that the reply's own text between its quoted lines is told apart.
- * A quoted line that decodes as no kernel text is left to the bare reading, as before.
+ * line, another program's line included; it stays a pasted line, so that the reply's own text
+ * between its quoted lines is told apart.
  */
 function quoted(line: string, ctx: DecodeContext): KernelLine | null {
+  if (inQuote) return null;
   const m = QUOTE_MARKS.exec(line);
   if (!m) return null;
-  const k = decodeLine(line.slice(m[0].length), ctx);
-  return k?.kernel ? { ...k, format: 'bare' } : null;
+  inQuote = true;
+  try {
+    const k = decodeLine(line.slice(m[0].length), ctx);
+    return k ? { ...k, format: 'bare' } : null;
+  } finally {
+    inQuote = false;
+  }
 }
 
 /** A line number that an editor, a pager or a bug tracker's mail put in front (`1 Mar 23 22:19:15 host kernel: ...`). */
