@@ -615,6 +615,23 @@ describe('store: second review', function () {
     }
   });
 
+  it('on the day daylight saving starts, an earlier report of that day does not decide for a later one', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'd.db');
+    const env = { TZ: 'America/New_York' };
+    // Mar 8 12:00 with the year guessed as 2020 (daylight saving began that morning) ...
+    const messages = write(dir, 'messages', sample('seed/centos7-java-rwsem.messages').replace(/^Jan 29 10:41:07/gm, 'Mar  8 12:00:00'));
+    fs.utimesSync(messages, new Date('2020-06-01T00:00:00Z'), new Date('2020-06-01T00:00:00Z'));
+    assert.equal((cli(['--db', db, '--json', messages], { env }).json.at(-1)!.stored as { new: number }).new, 1);
+    // ... and the journal of 2021, where Mar 8 12:00 is still standard time: another task at 03:00 UTC, then java.
+    const journal = sample('formats/seed-java.journal-json.log');
+    const at = (us: string, text: string): string => text.replace(/"__REALTIME_TIMESTAMP":"\d+"/g, `"__REALTIME_TIMESTAMP":"${us}"`);
+    const input = at('1615172400000000', journal.replace('java:181134', 'java:999').replace(' 181134 ', ' 999 '))
+      + at('1615222800000000', journal.replace(/_SOURCE_MONOTONIC_TIMESTAMP":"6/g, '_SOURCE_MONOTONIC_TIMESTAMP":"7'));
+    const stored = cli(['--db', db, '--json'], { env, input }).json.at(-1)!.stored as { new: number; duplicates: number };
+    assert.deepEqual([stored.new, stored.duplicates], [1, 1]);
+  });
+
   it('a report read again from a stream is the same only at the same microsecond of uptime', () => {
     const dir = tmpdir();
     const db = path.join(dir, 's.db');
