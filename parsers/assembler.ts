@@ -146,10 +146,13 @@ export class Assembler {
   private readonly pieces = new Map<string, PendingPiece>();
   private counter = 0;
   /**
-   * Per stream (isCopy()): its last line and that line's printk time, the time of the line before
-   * it, whether the last line was a dropped copy, whether lines come twice.
+   * Per stream (isCopy()): its last line, that line's printk time and the one before it, whether
+   * the last line and the one before it came twice, how many lines in a row came once, and whether
+   * the stream writes every line twice.
    */
-  private readonly echoes = new Map<string, { raw: string; wasCopy: boolean; doubled: boolean; uptime: number | null; before: number | null }>();
+  private readonly echoes = new Map<string, {
+    raw: string; copied: boolean; pairedBefore: boolean; singles: number; doubled: boolean; uptime: number | null; before: number | null;
+  }>();
   /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
   readonly suppressed = new Set<string | null>();
   /** Lines that carried a kernel message and were looked at (not merely dismissed). */
@@ -219,34 +222,38 @@ export class Assembler {
   /**
    * A kernel line written twice in a row in its stream (rsyslog taking the kernel's lines both from
    * the journal and from /dev/kmsg, a console capture that echoes). A line may repeat for real
-   * (`? srso_return_thunk+0x5/0x5f` twice), so a copy is dropped only when it cannot be one:
-   * - with a printk time, when the clock moved since the line before it (after a panic the clock
-   *   stands still and every line has one time; then a repeat may be real);
-   * - otherwise, once a header or a sysrq dump's opening line with a time came twice, which the
-   *   kernel never prints, and only while every line keeps coming twice.
+   * (`? srso_return_thunk+0x5/0x5f` twice, also within one microsecond, or after a panic, when the
+   * clock stands still), so a copy is dropped only once the stream shows that it writes every line
+   * twice: a header or a sysrq dump's opening line with a time came twice (the kernel never prints
+   * that), or a line with a printk time came twice right after a line that also came twice, the
+   * clock having moved in between. The stream is taken to write lines once again after two lines in
+   * a row came once.
    */
   private isCopy(key: string, raw: string, line: KernelLine): boolean {
     let e = this.echoes.get(key);
     if (!e) {
       if (this.echoes.size >= this.maxOpen) this.echoes.clear();
-      e = { raw: '', wasCopy: false, doubled: false, uptime: null, before: null };
+      e = { raw: '', copied: false, pairedBefore: false, singles: 0, doubled: false, uptime: null, before: null };
       this.echoes.set(key, e);
     }
-    if (raw !== e.raw || e.wasCopy) {
-      if (e.doubled && !e.wasCopy) e.doubled = false;
-      e.before = e.uptime;
-      e.uptime = line.uptime;
-      e.raw = raw;
-      e.wasCopy = false;
-      return false;
+    if (raw === e.raw && !e.copied) {
+      e.copied = true;
+      if (!e.doubled) {
+        const timed = line.time !== null || line.uptime !== null;
+        const clockMoved = line.uptime !== null && e.before !== null && e.before !== line.uptime;
+        e.doubled = (timed && (parseHeader(line.text) !== null || parseSection(line.text) !== null)) || (clockMoved && e.pairedBefore);
+      }
+      return e.doubled;
     }
-    const clockMoved = line.uptime !== null && e.before !== null && e.before !== line.uptime;
-    if (!e.doubled && !clockMoved) {
-      if ((line.time === null && line.uptime === null) || (!parseHeader(line.text) && !parseSection(line.text))) return false;
-      e.doubled = true;
-    }
-    e.wasCopy = true;
-    return true;
+    // A new line: the last one is complete, with or without its copy.
+    if (e.raw !== '') e.singles = e.copied ? 0 : e.singles + 1;
+    if (e.singles >= 2) e.doubled = false;
+    e.pairedBefore = e.copied;
+    e.copied = false;
+    e.before = e.uptime;
+    e.uptime = line.uptime;
+    e.raw = raw;
+    return false;
   }
 
   push(raw: string, pos: SourcePosition): void {

@@ -84,13 +84,15 @@ const SAME_UPTIME = 60;
 // Statements of the per-report path, built once: a query text made anew for each report costs a
 // string, its hash and its garbage every time (findSame, findIncident).
 // An uptime equal to the microsecond is the same record, whatever wall time a copy was stamped
-// with (a syslog clock off by minutes, a collector's time of reading). Otherwise, where both copies
+// with (a syslog clock off by minutes, a collector's time of reading), when the uptime is finer than
+// a millisecond (@fine): a jiffies clock of old ARM and MIPS kernels steps by 10 ms and a task may
+// hang at the same step in two boots, and a clock stuck at 0 repeats forever. Otherwise, where both copies
 // carry a wall time, it agrees, and where both carry an uptime, it agrees too: the same task of
 // the same machine hung at about the same uptime two boots apart is two reports.
 const FIND_SAME = `SELECT id, nframes, truncated, incident_id FROM reports
       WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
         AND (@scope IS NULL OR source_id = @scope)
-        AND ((uptime IS NOT NULL AND @u IS NOT NULL AND abs(uptime - @u) < 0.0000005)
+        AND ((@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < 0.0000005)
           OR (((time IS NOT NULL AND @t IS NOT NULL) OR (uptime IS NOT NULL AND @u IS NOT NULL))
             AND (time IS NULL OR @t IS NULL OR abs(time - @t) <= ${SAME_MS}
               OR ((year_guessed = 1 OR @yg = 1) AND ${GUESSED_YEAR_SAME}))
@@ -101,12 +103,13 @@ const FIND_SAME = `SELECT id, nframes, truncated, incident_id FROM reports
 /**
  * Whether the local clock's offset from UTC at this moment differs in some year near it: the
  * date lies in the days where daylight saving begins or ends on another date in other years.
- * Asked per hour (a change happens at an hour of the day) and remembered.
+ * Asked per quarter of an hour (a change happens on the hour, or the half or quarter hour in a few
+ * zones) and remembered.
  */
-const dstHours = new Map<number, boolean>();
+const dstSlots = new Map<number, boolean>();
 function nearDstChange(t: number): boolean {
-  const hour = Math.floor(t / 3_600_000);
-  let v = dstHours.get(hour);
+  const slot = Math.floor(t / 900_000);
+  let v = dstSlots.get(slot);
   if (v === undefined) {
     const d = new Date(t);
     const offset = d.getTimezoneOffset();
@@ -116,8 +119,8 @@ function nearDstChange(t: number): boolean {
       other.setUTCFullYear(d.getUTCFullYear() + k);
       v = k !== 0 && other.getTimezoneOffset() !== offset;
     }
-    if (dstHours.size >= 4096) dstHours.clear();
-    dstHours.set(hour, v);
+    if (dstSlots.size >= 4096) dstSlots.clear();
+    dstSlots.set(slot, v);
   }
   return v;
 }
@@ -898,6 +901,7 @@ export class Store {
     return this.stmt(FIND_SAME).get({
       host: hostId, pid: r.pid, task: r.task, kind: r.kind, secs: r.blockedSeconds, scope: scopeSource, t: r.time, u: r.uptime,
       yg: r.yearGuessed ? 1 : 0, dst: r.time !== null && nearDstChange(r.time) ? 1 : 0, source: sourceId, line: r.source.line,
+      fine: r.uptime !== null && Math.abs(r.uptime * 1000 - Math.round(r.uptime * 1000)) > 0.001 ? 1 : 0,
     }) as SameRow | undefined;
   }
 

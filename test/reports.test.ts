@@ -125,6 +125,8 @@ describe('report assembly', () => {
     // and so is one with the time of the line before it (the clock stands still after a panic)...
     const repeat = JAVA.replace(/^(.*schedule\+0x29\/0x70)$/m, '$1\n$1');
     assert.equal(scanText(repeat)[0].report.frames.length, once[0].report.frames.length + 1);
+    const fast = dmesg.replace(/^(\[ *[\d.]+\])( {2}\[<[0-9a-f]+>\] schedule\+0x29\/0x70)$/m, '$1$2\n[ 6141.999999]$2\n[ 6141.999999]$2');
+    assert.equal(scanText(fast)[0].report.frames.length, scanText(dmesg)[0].report.frames.length + 2, 'a repeat within one microsecond');
     const frozen = dmesg.replace(/^\[ *[\d.]+\]/gm, '[ 6141.921740]');
     const still = frozen.replace(/^(.*\] {2}\[<[0-9a-f]+>\] schedule\+0x29\/0x70)$/m, '$1\n$1');
     assert.equal(scanText(still)[0].report.frames.length, scanText(frozen)[0].report.frames.length + 1);

@@ -599,6 +599,10 @@ describe('store: second review', function () {
     assert.equal(stored(boot('Jan 29', '95141'), 'c'), 1, 'the same minute, 89000 s more uptime: another boot');
     // The same record (its uptime to the microsecond) in a syslog whose clock was three minutes off.
     assert.equal(stored(boot('Jan 29', ' 6141').replace(/10:41:07/g, '10:44:12'), 'skewed'), 0);
+    // A jiffies clock (10 ms steps) can put one kernel thread's hang at the same step in two boots.
+    const jiffies = (day: string): string => boot(day, ' 6141').replace(/\[ 6141\.\d+\]/g, '[  240.010000]');
+    assert.equal(stored(jiffies('Feb  1'), 'j1'), 1);
+    assert.equal(stored(jiffies('Feb 14'), 'j2'), 1, 'the same 10 ms step, another boot');
   });
 
   it('a guessed year matches an hour off only on the days where daylight saving moves between years', () => {
