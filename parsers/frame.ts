@@ -183,9 +183,9 @@ export function parseFrameLine(text: string): FrameLine | null {
   }
   m = ARM_NEW.exec(s);
   if (m?.groups) {
-    const where: ParsedFrame = { fn: m.groups.fn, offset: null, size: null, module: null, unreliable: false, arm: 'where' };
+    const where = armWhere(m.groups.fn);
     const from = armFrom(m.groups.from);
-    return from ? { markers, frames: [where, from] } : null;
+    return where && from ? { markers, frames: [where, from] } : null;
   }
   return null;
 }

@@ -203,16 +203,13 @@ export function identify(kind: string, task: string, frames: readonly Frame[]): 
   if (culprit.fn) {
     signature = `${title} in ${culprit.fn}${culprit.primitive ? ` (${culprit.primitive})` : ''}`;
     key = `${FAMILY[kind] ?? kind}\0${culprit.primitive ?? ''}\0${culprit.fn}`;
-  } else if (frames.length === 0) {
-    const t = taskPattern(task);
-    signature = `${title} of ${t} (no call trace)`;
-    key = `${FAMILY[kind] ?? kind}\0notrace\0${t}`;
   } else {
-    // A trace cut short after the scheduler's frames, or one of nothing but unreliable guesses:
-    // there is a trace, but none of its frames says what the task waited in.
+    // Named by its task: no frame was printed, or none of them says what the task waited in (a
+    // trace cut short after the scheduler's frames, or one of nothing but unreliable guesses).
     const t = taskPattern(task);
-    signature = `${title} of ${t} (trace names no caller)`;
-    key = `${FAMILY[kind] ?? kind}\0nocaller\0${t}`;
+    const none = frames.length === 0;
+    signature = `${title} of ${t} (${none ? 'no call trace' : 'trace names no caller'})`;
+    key = `${FAMILY[kind] ?? kind}\0${none ? 'notrace' : 'nocaller'}\0${t}`;
   }
   const fingerprint = createHash('sha1').update(key).digest('hex').slice(0, 16);
   return { signature, fingerprint, culprit };

@@ -80,6 +80,8 @@ const GUESSED_YEAR_SAME = `(SELECT d <= ${SAME_MS} OR (@dst = 1 AND abs(d - 3600
     CAST(strftime('%s', @t / 1000, 'unixepoch', (CAST(strftime('%Y', time / 1000, 'unixepoch') AS INTEGER)
       - CAST(strftime('%Y', @t / 1000, 'unixepoch') AS INTEGER)) || ' years') AS INTEGER) * 1000 + @t % 1000)) AS d))`;
 const SAME_UPTIME = 60;
+/** Uptimes closer than this (half a microsecond, the precision printk prints) are one record's. */
+const SAME_RECORD_UPTIME = 0.0000005;
 
 // Statements of the per-report path, built once: a query text made anew for each report costs a
 // string, its hash and its garbage every time (findSame, findIncident).
@@ -92,7 +94,7 @@ const SAME_UPTIME = 60;
 const FIND_SAME = `SELECT id, nframes, truncated, incident_id FROM reports
       WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
         AND (@scope IS NULL OR source_id = @scope)
-        AND ((@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < 0.0000005)
+        AND ((@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < ${SAME_RECORD_UPTIME})
           OR (((time IS NOT NULL AND @t IS NOT NULL) OR (uptime IS NOT NULL AND @u IS NOT NULL))
             AND (time IS NULL OR @t IS NULL OR abs(time - @t) <= ${SAME_MS}
               OR ((year_guessed = 1 OR @yg = 1) AND ${GUESSED_YEAR_SAME}))
@@ -921,7 +923,7 @@ export class Store {
         JOIN sources s ON s.id = r.source_id JOIN incidents i ON i.id = r.incident_id
       WHERE r.host_id = ? AND r.pid = ? AND r.task = ? AND r.kind = ? AND r.blocked_seconds IS ?
         AND (s.name = '-' OR instr(s.name, ' (stdin ') > 0 OR instr(s.name, ' (stream ') > 0)
-        AND r.uptime IS NOT NULL AND abs(r.uptime - ?) < 0.0000005
+        AND r.uptime IS NOT NULL AND abs(r.uptime - ?) < ${SAME_RECORD_UPTIME}
       ORDER BY r.id LIMIT 1`).get(hostId, r.pid, r.task, r.kind, r.blockedSeconds, r.uptime) as (SameRow & { scope: string }) | undefined;
   }
 
@@ -966,7 +968,7 @@ export class Store {
       a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
       r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, r.frames.length,
       r.truncated ? 1 : 0, sourceId, r.source.line, r.lines.join('\n'), json, Date.now(), r.yearGuessed ? 1 : 0,
-      this.traces().id(r.frames), r.blocker ? this.traces().id(r.blocker.ownerFrames) : null,
+      ...this.traceIds(r),
     ).lastInsertRowid);
     this.writeDetails(id, a, null);
     if (bootKey) this.bootRow(r.host, bootKey, r.logKernel, r.time);
@@ -1013,17 +1015,17 @@ export class Store {
         r.frames.length, r.truncated ? 1 : 0, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
         a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
         r.lines.join('\n'), replace, r.state, r.kernel, r.logKernel, r.tainted,
-        r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null,
-        this.traces().id(r.frames), r.blocker ? this.traces().id(r.blocker.ownerFrames) : null, id);
+        r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, ...this.traceIds(r), id);
     }
     const match = this.stmt(`INSERT INTO matches (report_id, rank, rule, verdict, fixed_in, kind, role, reason)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     a.matches.forEach((m, i) => match.run(id, i, m.rule, m.verdict, m.fixed_in, m.kind, m.role, m.reason));
   }
 
-  private traces(): TraceWriter {
+  /** The report's trace and its lock owner's (trace_id, owner_trace_id), stored if new. */
+  private traceIds(r: AnalyzedReport['report']): [number | null, number | null] {
     this.traceWriter ??= new TraceWriter(this.db);
-    return this.traceWriter;
+    return [this.traceWriter.id(r.frames), r.blocker ? this.traceWriter.id(r.blocker.ownerFrames) : null];
   }
 
   /**
@@ -1095,14 +1097,13 @@ export class Store {
       root.verdict, kernel.kernel, Date.now(), incident);
   }
 
-  /** A stored report object with its frames put back from the frames table. */
-  private loadedJson(id: number, json: string): ReportJson {
-    const o = JSON.parse(json) as ReportJson & { blocker: { owner_frames?: Frame[] } | null };
-    const ids = this.stmt('SELECT trace_id, owner_trace_id FROM reports WHERE id = ?').get(id) as Row;
+  /** A stored report object (its row: json, trace_id, owner_trace_id) with its frames put back from its traces. */
+  private loadedJson(row: Row): ReportJson {
+    const o = JSON.parse(row.json as string) as ReportJson & { blocker: { owner_frames?: Frame[] } | null };
     const frames = (trace: unknown): Frame[] => trace === null ? []
       : (this.stmt('SELECT * FROM trace_frames WHERE trace_id = ? ORDER BY idx').all(trace) as Row[]).map(frameOfRow);
-    o.frames = frames(ids.trace_id);
-    if (o.blocker) o.blocker.owner_frames = frames(ids.owner_trace_id);
+    o.frames = frames(row.trace_id);
+    if (o.blocker) o.blocker.owner_frames = frames(row.owner_trace_id);
     return o;
   }
 
@@ -1176,9 +1177,9 @@ export class Store {
     return this.guard(() => {
       const x = this.stmt('SELECT i.*, h.name AS host FROM incidents i JOIN hosts h ON h.id = i.host_id WHERE i.id = ?').get(id) as Row | undefined;
       if (!x) return null;
-      const rows = this.stmt(`SELECT id, json, raw, fingerprint, signature FROM reports WHERE incident_id = ?
+      const rows = this.stmt(`SELECT id, json, raw, fingerprint, signature, trace_id, owner_trace_id FROM reports WHERE incident_id = ?
         ORDER BY coalesce(time, 0), coalesce(uptime, 0), id`).all(id) as Row[];
-      const reports = rows.map((r) => ({ ...this.loadedJson(r.id as number, r.json as string), incident: id, id: r.id as number, raw: r.raw as string }));
+      const reports = rows.map((r) => ({ ...this.loadedJson(r), incident: id, id: r.id as number, raw: r.raw as string }));
       // Reports sharing a fingerprint: tasks blocked in the same place behind one cause.
       const byFp = new Map<string, { fingerprint: string; signature: string; reports: number[] }>();
       for (const r of [...rows].sort((p, q) => (p.id as number) - (q.id as number))) {

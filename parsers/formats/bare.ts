@@ -7,7 +7,8 @@ import { journal } from './journal.js';
 import { stripPrintk } from './printk.js';
 import { kernelLine, type LineFormat } from './types.js';
 
-const QUOTE = /^(?:[ \t]*>)+ ?/;
+/** A mail reply's quote marks: `> `, `>> `, ` > > `. */
+export const QUOTE = /^(?:[ \t]*>)+ ?/;
 // A paste with line numbers in front (`162 [  843.072392] INFO: ...`, an editor or a pager did
 // it), or a CI runner's clock (`12:53:09 [  245.528313] kernel: ...`, stress/41).
 const LINE_NUMBER = /^\s*(?:\d+|\d\d:\d\d:\d\d(?:\.\d+)?)\s+(?=\[\s*\d+\.\d*\])/;

@@ -5,7 +5,7 @@
  * on the line alone, so the result is the same whichever lines were skipped before it.
  */
 import type { KernelLine } from '../record.js';
-import { bare } from './bare.js';
+import { bare, QUOTE } from './bare.js';
 import { dmesg } from './dmesg.js';
 import { journal } from './journal.js';
 import { journalFields } from './journal-fields.js';
@@ -101,9 +101,6 @@ function enveloped(rest: string, ctx: DecodeContext): KernelLine | null {
   return null;
 }
 
-/** A mail reply's quote marks: `> `, `>> `, ` > > `. */
-const QUOTE_MARKS = /^(?:[ \t]*>)+ ?/;
-
 /** Whether a quoted line is being decoded: a quote inside it is text (no recursion per `> `). */
 let inQuote = false;
 
@@ -114,7 +111,7 @@ let inQuote = false;
  */
 function quoted(line: string, ctx: DecodeContext): KernelLine | null {
   if (inQuote) return null;
-  const m = QUOTE_MARKS.exec(line);
+  const m = QUOTE.exec(line);
   if (!m) return null;
   inQuote = true;
   try {

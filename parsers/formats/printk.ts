@@ -158,6 +158,15 @@ export function stripPrintk(input: string): PrintkPrefix {
   let caller: string | null = null;
   let time: number | null = null;
   let found = false;
+  /** Takes a caller id that follows the time just read (see callerAfterTime()). */
+  const takeCaller = (): boolean => {
+    const c = callerAfterTime(text);
+    if (c) {
+      caller = c.id;
+      text = c.rest;
+    }
+    return c !== null;
+  };
 
   // dmesg -x comes first, then the level, then the time, then the caller id.
   if (text.length > 4 && text.charCodeAt(0) >= 97) {
@@ -185,11 +194,7 @@ export function stripPrintk(input: string): PrintkPrefix {
       uptime = Number(m.groups.secs);
       text = text.slice(m[0].length);
       found = true;
-      const c = callerAfterTime(text);
-      if (c) {
-        caller = c.id;
-        text = c.rest;
-      } else {
+      if (!takeCaller()) {
         const cpu = text.charCodeAt(0) === 91 ? CPU_TAG.exec(text) : null;
         if (cpu && text.charCodeAt(cpu[0].length) === 32) text = text.slice(cpu[0].length);
       }
@@ -210,11 +215,7 @@ export function stripPrintk(input: string): PrintkPrefix {
       }
       text = text.slice(m[0].length);
       found = true;
-      const c = callerAfterTime(text);
-      if (c) {
-        caller = c.id;
-        text = c.rest;
-      }
+      takeCaller();
     } else if ((m = CALLER.exec(text))?.groups) {
       // The caller id without a time (printk.time=0): ` [   T37] INFO: task ...`.
       caller = m.groups.id;
@@ -244,11 +245,7 @@ export function stripPrintk(input: string): PrintkPrefix {
       time = Date.UTC(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, fracMs(g.frac)) - zoneMinutes(g.tz) * 60000;
       text = text.slice(m[0].length - 1);
       found = true;
-      const c = callerAfterTime(text);
-      if (c) {
-        caller = c.id;
-        text = c.rest;
-      }
+      takeCaller();
     }
   }
   // Exactly one separator belongs to the prefix; further spaces are the message's indentation.
