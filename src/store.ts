@@ -437,6 +437,12 @@ class TraceWriter {
   }
 }
 
+/** An incident's task with the kernel of its report. */
+type Member = IncidentMember & { kernel: string | null };
+
+/** Tasks remembered as stored by this connection (Store.freshHosts, Store.freshMembers): a bound on memory. */
+const FRESH_TASKS = 50_000;
+
 /** Trace ids remembered per run: a bound on memory, not on what is stored. */
 const TRACE_CACHE = 5_000;
 
@@ -591,6 +597,25 @@ export class Store {
    * again) takes that run's incident scope, so its new reports join the same episode.
    */
   private readonly streamScopes = new Map<number, string>();
+  /**
+   * Hosts whose stored reports were all written by this connection since it last looked, each
+   * with the tasks (pid and name) stored for it; null: the host had reports already. A task not
+   * listed under its host has no stored report, so the searches for the same report and for the
+   * task's open incident would find nothing and are skipped (in a first scan, two statements of
+   * about eight a report). Forgotten when another connection commits (data_version), on rollback
+   * and beyond FRESH_TASKS tasks: forgetting only brings the searches back.
+   */
+  private readonly freshHosts = new Map<number, Set<string> | null>();
+  private freshTasks = 0;
+  /**
+   * The distinct tasks of incidents made by this connection since it last looked, each by its
+   * latest report (what incident_tasks holds, in report order), so that a root cause is
+   * recomputed at commit without reading them back. Incidents not listed are read from the
+   * database; forgotten with freshHosts and beyond FRESH_TASKS members.
+   */
+  private readonly freshMembers = new Map<number, Map<string, Member>>();
+  private freshMemberCount = 0;
+  private dataVersion: number | null = null;
 
   private constructor(db: Database.Database, readonly file: string) {
     this.db = db;
@@ -739,6 +764,51 @@ export class Store {
     this.hostIds.clear();
     this.sourceIds.clear();
     this.traceWriter?.forget();
+    this.forgetFresh();
+  }
+
+  private forgetFresh(): void {
+    this.freshHosts.clear();
+    this.freshTasks = 0;
+    this.freshMembers.clear();
+    this.freshMemberCount = 0;
+  }
+
+  /** Notes a task's latest report in an incident this connection made (see freshMembers). */
+  private memberStored(incident: number, m: Member): void {
+    const tasks = this.freshMembers.get(incident);
+    if (!tasks) return;
+    if (this.freshMemberCount >= FRESH_TASKS) {
+      this.freshMembers.clear();
+      this.freshMemberCount = 0;
+      return;
+    }
+    const key = `${m.pid} ${m.task}`;
+    // A later report of a task replaces its earlier one and comes last, as ORDER BY id puts it.
+    if (!tasks.delete(key)) this.freshMemberCount++;
+    tasks.set(key, m);
+  }
+
+  /** Whether a report of this task may be stored for this host (false: certainly none is). */
+  private mayHaveTask(hostId: number, pid: number, task: string): boolean {
+    let tasks = this.freshHosts.get(hostId);
+    if (tasks === undefined) {
+      tasks = this.stmt('SELECT 1 AS x FROM reports WHERE host_id = ? LIMIT 1').get(hostId) ? null : new Set();
+      this.freshHosts.set(hostId, tasks);
+    }
+    return tasks === null || tasks.has(`${pid} ${task}`);
+  }
+
+  /** Notes a task stored for a host (see freshHosts). */
+  private storedTask(hostId: number, pid: number, task: string): void {
+    const tasks = this.freshHosts.get(hostId);
+    if (!tasks) return;
+    if (this.freshTasks >= FRESH_TASKS) {
+      this.forgetFresh();
+      return;
+    }
+    tasks.add(`${pid} ${task}`);
+    this.freshTasks++;
   }
 
   /** How long a write waits for another writer's lock before it fails as busy. */
@@ -764,6 +834,12 @@ export class Store {
       throw Object.assign(new StoreError(describeSqlite(e, this.file), { busy: isBusy(e) }), { cause: e });
     }
     this.inTx = true;
+    // Another connection's commit may have stored reports of hosts this one thought fresh.
+    const version = this.db.pragma('data_version', { simple: true }) as number;
+    if (version !== this.dataVersion) {
+      this.forgetFresh();
+      this.dataVersion = version;
+    }
     this.txStarted = Date.now();
     this.timer = setTimeout(() => this.commitByTimer(), COMMIT_MS);
     this.timer.unref();
@@ -934,8 +1010,9 @@ export class Store {
     const sourceId = this.reportSource(r.source.name);
     // Without a host name, two logs cannot be told apart as machines: keep them per source.
     const scopeSource = r.host ? null : sourceId;
-    let same: SameRow | undefined = this.findSame(hostId, scopeSource, sourceId, a);
-    if (!same && r.host === null && isStreamName(r.source.name)) {
+    const known = this.mayHaveTask(hostId, r.pid, r.task);
+    let same: SameRow | undefined = known ? this.findSame(hostId, scopeSource, sourceId, a) : undefined;
+    if (!same && known && r.host === null && isStreamName(r.source.name)) {
       const earlier = this.findSameStream(hostId, a);
       if (earlier && !this.streamScopes.has(sourceId)) this.streamScopes.set(sourceId, earlier.scope);
       same = earlier;
@@ -947,6 +1024,8 @@ export class Store {
         const stored = this.jsonToStore(a, same.incident_id, made);
         line = stored.line;
         this.writeDetails(same.id, a, stored.json);
+        // Its member (if it is one) changed in the database: read it back at commit.
+        this.freshMembers.delete(same.incident_id);
         this.dirty.add(same.incident_id);
       }
       a.incident = same.incident_id;
@@ -955,7 +1034,7 @@ export class Store {
     const bootKey = bootKeyOf(a);
     const bootTime = bootTimeOf(a);
     const scope = scopeSource === null ? 'host' : (this.streamScopes.get(sourceId) ?? `source:${sourceId}`);
-    const incident = this.findIncident(hostId, scope, bootKey, bootTime, a) ?? this.newIncident(hostId, scope, bootKey, bootTime, a);
+    const incident = this.findIncident(hostId, scope, bootKey, bootTime, a, known) ?? this.newIncident(hostId, scope, bootKey, bootTime, a);
     const best = a.matches[0];
     const { json, line } = this.jsonToStore(a, incident, made);
     const id = Number(this.stmt(`INSERT INTO reports (incident_id, host_id, boot_key, boot_time, kind, time, uptime, task, pid,
@@ -970,6 +1049,7 @@ export class Store {
       r.truncated ? 1 : 0, sourceId, r.source.line, r.lines.join('\n'), json, Date.now(), r.yearGuessed ? 1 : 0,
       ...this.traceIds(r),
     ).lastInsertRowid);
+    this.storedTask(hostId, r.pid, r.task);
     this.writeDetails(id, a, null);
     if (bootKey) this.bootRow(r.host, bootKey, r.logKernel, r.time);
     // The incident's span and counts follow each insert; its distinct tasks are kept with their
@@ -978,6 +1058,11 @@ export class Store {
     const fresh = this.stmt('INSERT INTO incident_tasks (incident_id, task, pid, report_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
       .run(incident, r.task, r.pid, id).changes === 1;
     if (!fresh) this.stmt('UPDATE incident_tasks SET report_id = ? WHERE incident_id = ? AND task = ? AND pid = ?').run(id, incident, r.task, r.pid);
+    this.memberStored(incident, {
+      id, task: r.task, pid: r.pid, kind: r.kind, blockedSeconds: r.blockedSeconds, signature: a.identity.signature,
+      fingerprint: a.identity.fingerprint, rule: best?.rule ?? null, verdict: best?.verdict ?? null, ruleKind: best?.kind ?? null,
+      role: best?.role ?? null, ownerTask: r.blocker?.owner?.task ?? null, ownerPid: r.blocker?.owner?.pid ?? null, kernel: r.kernel,
+    });
     this.stmt(`UPDATE incidents SET first_time = coalesce(min(first_time, @t), first_time, @t), last_time = coalesce(max(last_time, @t), last_time, @t),
         first_uptime = coalesce(min(first_uptime, @u), first_uptime, @u), last_uptime = coalesce(max(last_uptime, @u), last_uptime, @u),
         boot_time = coalesce(boot_time, @bt), reports = reports + 1, tasks = tasks + @fresh, updated = @now WHERE id = @id`).run(
@@ -1034,13 +1119,14 @@ export class Store {
    * same boot, joins it, unless the incident is full (INCIDENT_MAX_*); then a newer one is used or
    * made. The same task reported again joins its incident even after a longer gap (within a day).
    */
-  private findIncident(hostId: number, scope: string, bootKey: string | null, bootTime: number | null, a: AnalyzedReport): number | null {
+  private findIncident(hostId: number, scope: string, bootKey: string | null, bootTime: number | null, a: AnalyzedReport,
+    known: boolean): number | null {
     const r = a.report;
     const t = r.time;
     const u = r.uptime;
     const args = { bk: bootKey, bt: bootTime, t, u, host: hostId, scope };
     // The same task still hung belongs to its episode, however long it lasts (up to the bounds).
-    const sameTask = this.stmt(INCIDENT_OF_TASK).get({ ...args, pid: r.pid, task: r.task }) as { id: number } | undefined;
+    const sameTask = known ? this.stmt(INCIDENT_OF_TASK).get({ ...args, pid: r.pid, task: r.task }) as { id: number } | undefined : undefined;
     if (sameTask) return sameTask.id;
     let row: { id: number } | undefined;
     if (t !== null) {
@@ -1055,18 +1141,22 @@ export class Store {
 
   private newIncident(hostId: number, scope: string, bootKey: string | null, bootTime: number | null, a: AnalyzedReport): number {
     const now = Date.now();
-    return Number(this.stmt(`INSERT INTO incidents (host_id, scope, boot_key, boot_time, kind, recorded, updated)
+    const id = Number(this.stmt(`INSERT INTO incidents (host_id, scope, boot_key, boot_time, kind, recorded, updated)
       VALUES (?, ?, ?, ?, ?, ?, ?)`).run(hostId, scope, bootKey, bootTime, a.report.kind, now, now).lastInsertRowid);
+    this.freshMembers.set(id, new Map());
+    return id;
   }
 
   /** The incident's distinct tasks, each by its latest report: what who-waits-for-whom and the root cause look at. */
-  private members(incident: number): { members: IncidentMember[]; locks: Map<number, string | null> } {
+  private members(incident: number): { members: IncidentMember[]; locks: Map<number, string | null>; kernels: Map<number, string | null> } {
     const rows = this.stmt(`SELECT r.id, r.task, r.pid, r.kind, r.blocked_seconds, r.signature, r.fingerprint, r.best_rule, r.best_verdict,
-        r.best_kind, r.best_role, r.owner_task, r.owner_pid, r.owner_lock
+        r.best_kind, r.best_role, r.owner_task, r.owner_pid, r.owner_lock, r.kernel
       FROM incident_tasks t JOIN reports r ON r.id = t.report_id WHERE t.incident_id = ? ORDER BY r.id`).all(incident) as Row[];
     const locks = new Map<number, string | null>();
+    const kernels = new Map<number, string | null>();
     const members = rows.map((x) => {
       locks.set(x.id as number, x.owner_lock as string | null);
+      kernels.set(x.id as number, x.kernel as string | null);
       return {
         id: x.id as number,
         task: x.task as string,
@@ -1083,18 +1173,18 @@ export class Store {
         ownerPid: x.owner_pid as number | null,
       };
     });
-    return { members, locks };
+    return { members, locks, kernels };
   }
 
   /** Recomputes an incident's root cause over its distinct tasks (span and counts are kept per insert). */
   private refreshIncident(incident: number): void {
-    const { members } = this.members(incident);
+    const fresh = this.freshMembers.get(incident);
+    const { members, kernels } = fresh ? { members: [...fresh.values()], kernels: null } : this.members(incident);
     if (members.length === 0) return;
     const root = rootOf(members);
-    const kernel = this.stmt('SELECT kernel FROM reports WHERE id = ?').get(root.id) as { kernel: string | null };
     this.stmt(`UPDATE incidents SET tasks = ?, kind = ?, signature = ?, fingerprint = ?, root_report = ?, root_rule = ?, root_verdict = ?,
         kernel = ?, updated = ? WHERE id = ?`).run(members.length, root.kind, root.signature, root.fingerprint, root.id, root.rule,
-      root.verdict, kernel.kernel, Date.now(), incident);
+      root.verdict, (kernels ? kernels.get(root.id) : (root as Member).kernel) ?? null, Date.now(), incident);
   }
 
   /** A stored report object (its row: json, trace_id, owner_trace_id) with its frames put back from its traces. */

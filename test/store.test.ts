@@ -6,6 +6,7 @@ import path from 'node:path';
 import { SCHEMA_VERSION, Store, storedJson, withoutFrames } from '../src/store.js';
 import { reportJson } from '../src/output/json.js';
 import { jsonLine } from '../src/output/term.js';
+import { rootOf } from '../src/incidents.js';
 import { cli, count, sample, scanText, tmpdir } from './helpers.js';
 
 const JAVA = 'samples/seed/centos7-java-rwsem.messages';
@@ -316,6 +317,70 @@ describe('store', () => {
     assert.equal(a.incident, res.incident);
     assert.equal(store.record(a).duplicate, true);
     store.close();
+  });
+});
+
+describe('store: what a connection remembers between its statements', () => {
+  it("sees another connection's commits: a report that one stored between two batches is a duplicate, not a second row", () => {
+    const file = db();
+    const [java, cat] = scanText([...hung('h1', '00:10', 'java', 100, 120, EXIT), ...hung('h1', '00:20', 'cat', 200, 120, CMDLINE)].join('\n') + '\n');
+    const one = Store.open(file, { createDir: false });
+    const two = Store.open(file, { createDir: false });
+    // The first connection has stored every report of h1 so far (java); the second stores cat.
+    assert.equal(one.record(java).duplicate, false);
+    one.commit();
+    assert.equal(two.record(cat).duplicate, false);
+    two.commit();
+    const again = one.record(cat);
+    one.commit();
+    assert.equal(again.duplicate, true);
+    assert.equal(count(file, 'SELECT count(*) AS n FROM reports'), 2);
+    assert.equal(count(file, 'SELECT count(*) AS n FROM incidents'), 1, 'cat joined java\'s incident');
+    one.close();
+    two.close();
+  });
+
+  it('a task reported again counts by its latest report, after the tasks reported since (the earliest of equals is the root)', () => {
+    const file = db();
+    const log = writeLog([...hung('h1', '00:10', 'jbd2/sda1-8', 300, 120, JBD2), ...hung('h1', '00:20', 'jbd2/sdb1-8', 301, 120, JBD2),
+      ...hung('h1', '02:10', 'jbd2/sda1-8', 300, 120, JBD2)]);
+    assert.equal(cli(['--db', file, '--year', '2019', log]).status, 0);
+    const d = new Database(file, { readonly: true });
+    const inc = d.prepare('SELECT tasks, reports, root_report FROM incidents').all() as { tasks: number; reports: number; root_report: number }[];
+    const sdb = d.prepare("SELECT id FROM reports WHERE task = 'jbd2/sdb1-8'").pluck().get();
+    d.close();
+    assert.deepEqual(inc, [{ tasks: 2, reports: 3, root_report: sdb }]);
+  });
+
+  it("an incident's root cause, kept in memory during a scan, is what its stored tasks give (every sample, one run)", () => {
+    const file = db();
+    const all = fs.readdirSync('samples').filter((d) => fs.statSync(path.join('samples', d)).isDirectory())
+      .flatMap((d) => fs.readdirSync(path.join('samples', d)).map((f) => path.join('samples', d, f)));
+    const r = cli(['--db', file, '--year', '2019', ...all]);
+    assert.ok(r.status === 0 || r.status === 1, r.stderr);
+    const d = new Database(file, { readonly: true });
+    const incidents = d.prepare('SELECT id, tasks, root_report, kernel, signature FROM incidents').all() as Record<string, unknown>[];
+    assert.ok(incidents.length > 150, `${incidents.length} incidents`);
+    const members = d.prepare(`SELECT r.id, r.task, r.pid, r.kind, r.blocked_seconds, r.signature, r.best_rule, r.best_verdict,
+        r.best_kind, r.best_role, r.owner_task, r.owner_pid, r.fingerprint, r.kernel
+      FROM incident_tasks t JOIN reports r ON r.id = t.report_id WHERE t.incident_id = ? ORDER BY r.id`);
+    let several = 0;
+    for (const inc of incidents) {
+      const rows = members.all(inc.id) as Record<string, unknown>[];
+      if (rows.length > 1) several++;
+      const root = rootOf(rows.map((x) => ({
+        id: x.id as number, task: x.task as string, pid: x.pid as number, kind: x.kind as string,
+        blockedSeconds: x.blocked_seconds as number | null, signature: x.signature as string, fingerprint: x.fingerprint as string,
+        rule: x.best_rule as string | null, verdict: x.best_verdict as string | null, ruleKind: x.best_kind as string | null,
+        role: x.best_role as 'culprit' | 'victim' | null, ownerTask: x.owner_task as string | null, ownerPid: x.owner_pid as number | null,
+      })));
+      assert.equal(inc.tasks, rows.length, `incident ${inc.id as number}`);
+      assert.equal(inc.root_report, root.id, `incident ${inc.id as number}`);
+      assert.equal(inc.signature, root.signature, `incident ${inc.id as number}`);
+      assert.equal(inc.kernel, rows.find((x) => x.id === root.id)!.kernel, `incident ${inc.id as number}`);
+    }
+    assert.ok(several > 20, `${several} incidents of several tasks`);
+    d.close();
   });
 });
 
