@@ -440,6 +440,59 @@ class TraceWriter {
 /** An incident's task with the kernel of its report. */
 type Member = IncidentMember & { kernel: string | null };
 
+/** An incident's columns that the incident searches look at, kept by the connection that made it. */
+interface FreshIncident {
+  id: number;
+  scope: string;
+  bootKey: string | null;
+  bootTime: number | null;
+  firstTime: number | null;
+  lastTime: number | null;
+  firstUptime: number | null;
+  lastUptime: number | null;
+  reports: number;
+}
+
+interface FreshHost {
+  tasks: Set<string>;
+  /** By id, in id order. */
+  incidents: Map<number, FreshIncident>;
+}
+
+/**
+ * What INCIDENT_BY_TIME, INCIDENT_BY_UPTIME or INCIDENT_UNTIMED (whichever the report's times
+ * call for) find among a host's incidents, with SQL's NULL rules: a comparison with NULL is false.
+ */
+function pickIncident(incidents: Iterable<FreshIncident>, scope: string, bk: string | null, bt: number | null,
+  t: number | null, u: number | null): number | null {
+  let best: FreshIncident | null = null;
+  let bestKey = -Infinity;
+  for (const i of incidents) {
+    if (i.scope !== scope || i.reports >= INCIDENT_MAX_REPORTS) continue;
+    const sameBoot = bk === null || i.bootKey === null || i.bootKey === bk || (i.bootTime !== null && bt !== null && Math.abs(i.bootTime - bt) <= BOOT_TOLERANCE);
+    if (!sameBoot) continue;
+    if (t !== null && i.firstTime !== null && Math.max(i.lastTime!, t) - Math.min(i.firstTime, t) > INCIDENT_MAX_SPAN_MS) continue;
+    if (u !== null && i.firstUptime !== null && Math.max(i.lastUptime!, u) - Math.min(i.firstUptime, u) > INCIDENT_MAX_SPAN_UPTIME) continue;
+    let key: number;
+    if (t !== null) {
+      if (i.firstTime === null || i.lastTime! < t - INCIDENT_GAP_MS || i.firstTime > t + INCIDENT_GAP_MS) continue;
+      key = i.lastTime!;
+    } else if (u !== null) {
+      if (i.firstTime !== null || i.firstUptime === null || i.lastUptime! < u - INCIDENT_GAP_UPTIME || i.firstUptime > u + INCIDENT_GAP_UPTIME) continue;
+      key = i.lastUptime!;
+    } else {
+      if (i.firstTime !== null || i.firstUptime !== null) continue;
+      key = 0;
+    }
+    // ORDER BY last_time (or last_uptime) DESC, id DESC: ids come in ascending order.
+    if (key >= bestKey) {
+      best = i;
+      bestKey = key;
+    }
+  }
+  return best?.id ?? null;
+}
+
 /** Tasks remembered as stored by this connection (Store.freshHosts, Store.freshMembers): a bound on memory. */
 const FRESH_TASKS = 50_000;
 
@@ -598,14 +651,15 @@ export class Store {
    */
   private readonly streamScopes = new Map<number, string>();
   /**
-   * Hosts whose stored reports were all written by this connection since it last looked, each
-   * with the tasks (pid and name) stored for it; null: the host had reports already. A task not
-   * listed under its host has no stored report, so the searches for the same report and for the
-   * task's open incident would find nothing and are skipped (in a first scan, two statements of
-   * about eight a report). Forgotten when another connection commits (data_version), on rollback
-   * and beyond FRESH_TASKS tasks: forgetting only brings the searches back.
+   * Hosts whose stored reports and incidents were all written by this connection since it last
+   * looked, each with the tasks (pid and name) stored for it and its incidents' spans; null: the
+   * host had some already. A task not listed under its host has no stored report, so the searches
+   * for the same report and for the task's open incident would find nothing and are skipped, and
+   * the incident a report joins is picked from the host's list (in a first scan, three statements
+   * of about eight a report). Forgotten when another connection commits (data_version), on
+   * rollback and beyond FRESH_TASKS tasks: forgetting only brings the searches back.
    */
-  private readonly freshHosts = new Map<number, Set<string> | null>();
+  private readonly freshHosts = new Map<number, FreshHost | null>();
   private freshTasks = 0;
   /**
    * The distinct tasks of incidents made by this connection since it last looked, each by its
@@ -616,6 +670,11 @@ export class Store {
   private readonly freshMembers = new Map<number, Map<string, Member>>();
   private freshMemberCount = 0;
   private dataVersion: number | null = null;
+  /**
+   * KLOGSCAN_STORE_CHECK=1: every search the caches above skip or answer is run as well, and a
+   * different answer stops the scan (the tests scan every sample so).
+   */
+  private readonly selfCheck = process.env.KLOGSCAN_STORE_CHECK === '1';
 
   private constructor(db: Database.Database, readonly file: string) {
     this.db = db;
@@ -767,6 +826,10 @@ export class Store {
     this.forgetFresh();
   }
 
+  private checkFailed(what: string): never {
+    throw new Error(`store self-check: ${what}`);
+  }
+
   private forgetFresh(): void {
     this.freshHosts.clear();
     this.freshTasks = 0;
@@ -789,25 +852,32 @@ export class Store {
     tasks.set(key, m);
   }
 
+  /** What this connection knows of a host it alone has written (see freshHosts), or null. */
+  private freshHost(hostId: number): FreshHost | null {
+    let host = this.freshHosts.get(hostId);
+    if (host === undefined) {
+      // Every report has its incident: a host without incidents has no reports.
+      host = this.stmt('SELECT 1 AS x FROM incidents WHERE host_id = ? LIMIT 1').get(hostId) ? null : { tasks: new Set(), incidents: new Map() };
+      this.freshHosts.set(hostId, host);
+    }
+    return host;
+  }
+
   /** Whether a report of this task may be stored for this host (false: certainly none is). */
   private mayHaveTask(hostId: number, pid: number, task: string): boolean {
-    let tasks = this.freshHosts.get(hostId);
-    if (tasks === undefined) {
-      tasks = this.stmt('SELECT 1 AS x FROM reports WHERE host_id = ? LIMIT 1').get(hostId) ? null : new Set();
-      this.freshHosts.set(hostId, tasks);
-    }
-    return tasks === null || tasks.has(`${pid} ${task}`);
+    const host = this.freshHost(hostId);
+    return host === null || host.tasks.has(`${pid} ${task}`);
   }
 
   /** Notes a task stored for a host (see freshHosts). */
   private storedTask(hostId: number, pid: number, task: string): void {
-    const tasks = this.freshHosts.get(hostId);
-    if (!tasks) return;
+    const host = this.freshHosts.get(hostId);
+    if (!host) return;
     if (this.freshTasks >= FRESH_TASKS) {
       this.forgetFresh();
       return;
     }
-    tasks.add(`${pid} ${task}`);
+    host.tasks.add(`${pid} ${task}`);
     this.freshTasks++;
   }
 
@@ -1011,9 +1081,11 @@ export class Store {
     // Without a host name, two logs cannot be told apart as machines: keep them per source.
     const scopeSource = r.host ? null : sourceId;
     const known = this.mayHaveTask(hostId, r.pid, r.task);
-    let same: SameRow | undefined = known ? this.findSame(hostId, scopeSource, sourceId, a) : undefined;
-    if (!same && known && r.host === null && isStreamName(r.source.name)) {
+    let same: SameRow | undefined = known || this.selfCheck ? this.findSame(hostId, scopeSource, sourceId, a) : undefined;
+    if (same && !known) this.checkFailed(`a search skipped for task ${r.task}:${r.pid} finds report ${same.id}`);
+    if (!same && (known || this.selfCheck) && r.host === null && isStreamName(r.source.name)) {
       const earlier = this.findSameStream(hostId, a);
+      if (earlier && !known) this.checkFailed(`a search skipped for task ${r.task}:${r.pid} finds report ${earlier.id} of a stream`);
       if (earlier && !this.streamScopes.has(sourceId)) this.streamScopes.set(sourceId, earlier.scope);
       same = earlier;
     }
@@ -1067,6 +1139,19 @@ export class Store {
         first_uptime = coalesce(min(first_uptime, @u), first_uptime, @u), last_uptime = coalesce(max(last_uptime, @u), last_uptime, @u),
         boot_time = coalesce(boot_time, @bt), reports = reports + 1, tasks = tasks + @fresh, updated = @now WHERE id = @id`).run(
       { t: r.time, u: r.uptime, bt: bootTime, fresh: fresh ? 1 : 0, now: Date.now(), id: incident });
+    const span = this.freshHosts.get(hostId)?.incidents.get(incident);
+    if (span) {
+      if (r.time !== null) {
+        span.firstTime = span.firstTime === null ? r.time : Math.min(span.firstTime, r.time);
+        span.lastTime = span.lastTime === null ? r.time : Math.max(span.lastTime, r.time);
+      }
+      if (r.uptime !== null) {
+        span.firstUptime = span.firstUptime === null ? r.uptime : Math.min(span.firstUptime, r.uptime);
+        span.lastUptime = span.lastUptime === null ? r.uptime : Math.max(span.lastUptime, r.uptime);
+      }
+      span.bootTime ??= bootTime;
+      span.reports++;
+    }
     this.dirty.add(incident);
     a.incident = incident;
     return { report: id, incident, duplicate: false, line };
@@ -1126,8 +1211,12 @@ export class Store {
     const u = r.uptime;
     const args = { bk: bootKey, bt: bootTime, t, u, host: hostId, scope };
     // The same task still hung belongs to its episode, however long it lasts (up to the bounds).
-    const sameTask = known ? this.stmt(INCIDENT_OF_TASK).get({ ...args, pid: r.pid, task: r.task }) as { id: number } | undefined : undefined;
+    const sameTask = known || this.selfCheck ? this.stmt(INCIDENT_OF_TASK).get({ ...args, pid: r.pid, task: r.task }) as { id: number } | undefined : undefined;
+    if (sameTask && !known) this.checkFailed(`a search skipped for task ${r.task}:${r.pid} finds incident ${sameTask.id}`);
     if (sameTask) return sameTask.id;
+    const fresh = this.freshHosts.get(hostId);
+    const picked = fresh ? pickIncident(fresh.incidents.values(), scope, bootKey, bootTime, t, u) : null;
+    if (fresh && !this.selfCheck) return picked;
     let row: { id: number } | undefined;
     if (t !== null) {
       row = this.stmt(INCIDENT_BY_TIME).get(args) as { id: number } | undefined;
@@ -1136,6 +1225,7 @@ export class Store {
     } else {
       row = this.stmt(INCIDENT_UNTIMED).get(args) as { id: number } | undefined;
     }
+    if (fresh && picked !== (row?.id ?? null)) this.checkFailed(`incident picked in memory ${picked}, by the database ${row?.id ?? null}`);
     return row?.id ?? null;
   }
 
@@ -1144,6 +1234,9 @@ export class Store {
     const id = Number(this.stmt(`INSERT INTO incidents (host_id, scope, boot_key, boot_time, kind, recorded, updated)
       VALUES (?, ?, ?, ?, ?, ?, ?)`).run(hostId, scope, bootKey, bootTime, a.report.kind, now, now).lastInsertRowid);
     this.freshMembers.set(id, new Map());
+    this.freshHosts.get(hostId)?.incidents.set(id, {
+      id, scope, bootKey, bootTime, firstTime: null, lastTime: null, firstUptime: null, lastUptime: null, reports: 0,
+    });
     return id;
   }
 
@@ -1182,6 +1275,14 @@ export class Store {
     const { members, kernels } = fresh ? { members: [...fresh.values()], kernels: null } : this.members(incident);
     if (members.length === 0) return;
     const root = rootOf(members);
+    if (fresh && this.selfCheck) {
+      const stored = this.members(incident);
+      const want = rootOf(stored.members);
+      const ids = (list: IncidentMember[]): string => list.map((m) => m.id).join(',');
+      if (ids(stored.members) !== ids(members) || want.id !== root.id || stored.kernels.get(want.id) !== (root as Member).kernel) {
+        this.checkFailed(`incident ${incident}: tasks ${ids(members)} in memory, ${ids(stored.members)} stored`);
+      }
+    }
     this.stmt(`UPDATE incidents SET tasks = ?, kind = ?, signature = ?, fingerprint = ?, root_report = ?, root_rule = ?, root_verdict = ?,
         kernel = ?, updated = ? WHERE id = ?`).run(members.length, root.kind, root.signature, root.fingerprint, root.id, root.rule,
       root.verdict, (kernels ? kernels.get(root.id) : (root as Member).kernel) ?? null, Date.now(), incident);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SCHEMA_VERSION, Store, storedJson, withoutFrames } from '../src/store.js';
+import { INCIDENT_MAX_REPORTS, SCHEMA_VERSION, Store, storedJson, withoutFrames } from '../src/store.js';
 import { reportJson } from '../src/output/json.js';
 import { jsonLine } from '../src/output/term.js';
 import { rootOf } from '../src/incidents.js';
@@ -356,7 +356,8 @@ describe('store: what a connection remembers between its statements', () => {
     const file = db();
     const all = fs.readdirSync('samples').filter((d) => fs.statSync(path.join('samples', d)).isDirectory())
       .flatMap((d) => fs.readdirSync(path.join('samples', d)).map((f) => path.join('samples', d, f)));
-    const r = cli(['--db', file, '--year', '2019', ...all]);
+    // Without the self-check: what a user's scan does.
+    const r = cli(['--db', file, '--year', '2019', ...all], { env: { KLOGSCAN_STORE_CHECK: '0' } });
     assert.ok(r.status === 0 || r.status === 1, r.stderr);
     const d = new Database(file, { readonly: true });
     const incidents = d.prepare('SELECT id, tasks, root_report, kernel, signature FROM incidents').all() as Record<string, unknown>[];
@@ -381,6 +382,111 @@ describe('store: what a connection remembers between its statements', () => {
     }
     assert.ok(several > 20, `${several} incidents of several tasks`);
     d.close();
+  });
+});
+
+/**
+ * Logs that walk an incident search through its cases: gaps just under and over INCIDENT_GAP,
+ * spans over six hours, blocks out of order, reboots (banners and uptimes starting again), hosts,
+ * host-less dmesg with only uptimes, untimed pastes, a task reported again, equal times, and more
+ * than INCIDENT_MAX_REPORTS reports in one episode. Deterministic (a fixed seed).
+ */
+function incidentWalk(): { syslog: string; dmesg: string; bare: string } {
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return Math.floor((seed / 2147483648) * n);
+  };
+  const traces = [EXIT, CMDLINE, JBD2];
+  const steps = [0, 0, 1000, 30_000, 120_000, 14 * 60_000, 16 * 60_000, 3 * 3600_000, 7 * 3600_000, -20 * 60_000];
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const stamp = (ms: number): string => {
+    const d = new Date(ms);
+    const p = (n: number): string => String(n).padStart(2, '0');
+    return `${month[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+  };
+  const up = (x: number): string => `[${x.toFixed(6).padStart(12)}]`;
+  const report = (prefix: string, task: string, pid: number): string[] => [
+    `${prefix}INFO: task ${task}:${pid} blocked for more than 120 seconds.`,
+    `${prefix}"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.`,
+    `${prefix}Call Trace:`,
+    ...traces[(pid + task.length) % 3].map((f) => `${prefix} [<ffffffff816a94c9>] ${f}`),
+  ];
+  const syslog: string[] = [];
+  const hosts = ['h1', 'h2', 'h3'].map((name, k) => ({ name, time: Date.UTC(2019, 0, 1, 8) + k * 1000, boot: Date.UTC(2019, 0, 1, 7) }));
+  for (let n = 0; n < 900; n++) {
+    const h = hosts[rnd(3)];
+    h.time += steps[rnd(steps.length)];
+    if (rnd(40) === 0) {
+      h.boot = h.time;
+      syslog.push(`${stamp(h.time)} ${h.name} kernel: ${up(0)} Linux version 3.10.0-${rnd(3) === 0 ? 957 : 693}.el7.x86_64 (mockbuild@x86-01.bsys.centos.org) #1 SMP`);
+    }
+    if (h.time < h.boot) h.time = h.boot + 1000;
+    const pid = 100 + rnd(8);
+    // Now and then a line without the printk time: no uptime, so no boot time (rsyslog's own stamp only).
+    const uptime = rnd(5) === 0 ? '' : `${up((h.time - h.boot) / 1000 + rnd(1000) / 1e6)} `;
+    syslog.push(...report(`${stamp(h.time)} ${h.name} kernel: ${uptime}`, `task${pid % 5}`, pid));
+  }
+  // An episode longer than an incident spans: a report every ten minutes for eight hours (wall
+  // times only here, uptimes only in the dmesg below).
+  for (let n = 0; n < 48; n++) {
+    const t = Date.UTC(2019, 4, 1, 12) + n * 600_000;
+    syslog.push(...report(`${stamp(t)} long kernel: `, `l${n % 3}`, 400 + (n % 3)));
+  }
+  // One episode of more reports than an incident holds, a report every half second.
+  for (let n = 0; n < INCIDENT_MAX_REPORTS + 150; n++) {
+    const t = Date.UTC(2019, 5, 1, 12) + n * 500;
+    syslog.push(...report(`${stamp(t)} big kernel: ${up(5000 + n / 2)} `, 'kworker/0:1', 1000 + n));
+  }
+  const dmesg: string[] = [];
+  let uptime = 100;
+  for (let n = 0; n < 300; n++) {
+    // Over a minute apart: closer, one task's two reports would be one (the dedupe rules).
+    uptime += [61, 61, 120, 14 * 60, 16 * 60, 7 * 3600][rnd(6)] + rnd(1000) / 1e6;
+    const pid = 200 + rnd(6);
+    dmesg.push(...report(`${up(uptime)} `, `d${pid % 4}`, pid));
+  }
+  for (let n = 0; n < 48; n++) dmesg.push(...report(`${up(uptime + 600 * (n + 1))} `, `d${n % 3}`, 500 + (n % 3)));
+  const bare: string[] = [];
+  for (let n = 0; n < 60; n++) bare.push(...report('', `b${n % 3}`, 300 + rnd(4)));
+  return { syslog: syslog.join('\n') + '\n', dmesg: dmesg.join('\n') + '\n', bare: bare.join('\n') + '\n' };
+}
+
+describe('store: the incident searches answered from memory', () => {
+  it('give what the database gives, through every case of the search (self-check on; first scan, again, and from stdin twice)', function () {
+    this.timeout(120_000);
+    const dir = tmpdir();
+    const file = path.join(dir, 'k.db');
+    const logs = incidentWalk();
+    const names = Object.entries(logs).map(([k, text]) => {
+      const f = path.join(dir, `${k}.log`);
+      fs.writeFileSync(f, text);
+      return f;
+    });
+    const env = { KLOGSCAN_STORE_CHECK: '1' };
+    const first = cli(['--db', file, '--year', '2019', ...names], { env });
+    assert.doesNotMatch(first.stderr, /self-check/);
+    assert.ok(first.status === 0 || first.status === 1, first.stderr);
+    const reports = count(file, 'SELECT count(*) AS n FROM reports');
+    // A task reported twice within a minute by the same clocks is one report (the dedupe rules).
+    assert.ok(reports > 6000, `${reports} reports`);
+    const fromDmesg = count(file, "SELECT count(*) AS n FROM reports r JOIN sources s ON s.id = r.source_id WHERE s.name LIKE '%/dmesg.log'");
+    assert.equal(fromDmesg, 348);
+    // Incidents were split every way the search can split them.
+    assert.ok(count(file, 'SELECT count(*) AS n FROM incidents') > 100);
+    assert.equal(count(file, `SELECT count(*) AS n FROM incidents WHERE reports = ${INCIDENT_MAX_REPORTS}`), 1);
+    assert.ok(count(file, 'SELECT count(*) AS n FROM incidents WHERE first_time IS NULL AND first_uptime IS NOT NULL') > 5);
+    assert.ok(count(file, 'SELECT count(*) AS n FROM incidents WHERE first_time IS NULL AND first_uptime IS NULL') >= 1);
+    assert.ok(count(file, 'SELECT count(DISTINCT boot_key) AS n FROM incidents') > 10);
+    const again = cli(['--db', file, '--year', '2019', ...names], { env });
+    assert.doesNotMatch(again.stderr, /self-check/);
+    assert.equal(count(file, 'SELECT count(*) AS n FROM reports'), reports, 'a second scan adds nothing');
+    for (let k = 0; k < 2; k++) {
+      const piped = cli(['--db', file, '--year', '2019', '-'], { env, input: logs.dmesg });
+      assert.doesNotMatch(piped.stderr, /self-check/);
+      assert.ok(piped.status === 0 || piped.status === 1, piped.stderr);
+    }
+    assert.equal(count(file, 'SELECT count(*) AS n FROM reports'), reports + fromDmesg, 'dmesg piped twice is stored once');
   });
 });
 
