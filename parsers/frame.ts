@@ -83,8 +83,8 @@ const ARM_PAIR = build(String.raw`
   ^ \[< {{ADDR}} >\] \s* \( (?<where> [^)]* ) \) \s+ from \s+
     \[< {{ADDR}} >\] \s* \( (?<from> [^)]* ) \)`);
 const ARM_WHERE = build(String.raw`^ (?<fn> {{FUNC}} ) $`);
-// ARM 5.x+: `__schedule from schedule+0x50/0xa8`.
-const ARM_NEW = build(String.raw`^ (?<fn> {{FUNC}} ) \s+ from \s+ (?<from> \S+ ) \s* $`);
+// ARM 5.x+: `__schedule from schedule+0x50/0xa8` (the caller may carry a source line, below).
+const ARM_NEW = build(String.raw`^ (?<fn> {{FUNC}} ) \s+ from \s+ (?<from> \S (?: .* \S )? ) \s* $`);
 
 /** The end-of-stack sentinel of /proc/PID/stack on old kernels. */
 const SENTINEL = '0xffffffffffffffff';
@@ -117,10 +117,22 @@ function armWhere(text: string): ParsedFrame | null {
   return m?.groups ? { fn: m.groups.fn, offset: null, size: null, module: null, unreliable: false, arm: 'where' } : null;
 }
 
+/**
+ * The caller of an ARM pair. syzbot's symbolised ARM traces give it a source line, and list each
+ * inlined caller as a pair of its own with the same addresses:
+ * `[<819be41c>] (__schedule) from [<819bf3a4>] (__schedule_loop kernel/sched/core.c:6864 [inline])`
+ * then `[<819be41c>] (__schedule) from [<819bf3a4>] (schedule+0x2c/0x130 kernel/sched/core.c:6879)`.
+ */
 function armFrom(from: string): ParsedFrame | null {
-  const f = symbol(from, false);
+  const f = symbol(from, false) ?? inlineFrame(from);
   if (f) f.arm = 'from';
   return f;
+}
+
+/** syzbot's `fn file.c:123 [inline]` line. */
+function inlineFrame(s: string): ParsedFrame | null {
+  const m = INLINE.exec(s);
+  return m?.groups ? { fn: m.groups.fn, offset: null, size: null, module: null, unreliable: false, inline: true, source: m.groups.src } : null;
 }
 
 /**
@@ -172,11 +184,9 @@ export function parseFrameLine(text: string): FrameLine | null {
   }
   const f = symbol(s, false);
   if (f) return { markers, frames: [f] };
-  let m = INLINE.exec(s);
-  if (m?.groups) {
-    return { markers, frames: [{ fn: m.groups.fn, offset: null, size: null, module: null, unreliable: false, inline: true, source: m.groups.src }] };
-  }
-  m = DECODED.exec(s);
+  const inline = inlineFrame(s);
+  if (inline) return { markers, frames: [inline] };
+  let m = DECODED.exec(s);
   if (m?.groups && SOURCE_LINE.test(m.groups.src)) {
     const g = m.groups;
     return { markers, frames: [{ fn: g.fn, offset: null, size: null, module: g.mod ?? null, unreliable: g.q !== undefined, source: g.src.trim() }] };

@@ -239,6 +239,8 @@ class FrameCollector {
   readonly frames: Frame[] = [];
   private context: FrameContext = 'task';
   private lastArmFrom: string | null = null;
+  /** The first symbol of the last ARM pair when its caller was an inlined one (see armFrom). */
+  private inlinedInto: string | null = null;
 
   add(markers: string[], parsed: ParsedFrame[]): void {
     for (const mk of markers) {
@@ -246,8 +248,17 @@ class FrameCollector {
       if (c) this.context = c;
     }
     for (const p of parsed) {
-      if (p.arm === 'where' && this.lastArmFrom === p.fn) continue;
-      this.lastArmFrom = p.arm === 'from' ? p.fn : null;
+      // A pair's first symbol was its predecessor's caller, or (after an inlined caller) is the
+      // predecessor's first symbol again.
+      if (p.arm === 'where') {
+        const seen = this.lastArmFrom === p.fn || this.inlinedInto === p.fn;
+        this.inlinedInto = p.fn;
+        this.lastArmFrom = null;
+        if (seen) continue;
+      } else {
+        if (p.arm !== 'from' || !p.inline) this.inlinedInto = null;
+        this.lastArmFrom = p.arm === 'from' ? p.fn : null;
+      }
       if (this.frames.length >= LIMITS.frames) return;
       const f: Frame = {
         fn: p.fn, offset: p.offset, size: p.size, module: p.module, unreliable: p.unreliable, context: this.context,

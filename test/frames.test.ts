@@ -1,6 +1,7 @@
 // The call-trace frame grammar, one case per shape the kernel prints.
 import assert from 'node:assert/strict';
 import { parseFrameLine } from '../parsers/frame.js';
+import { frameNames, scanText } from './helpers.js';
 
 function one(text: string): Record<string, unknown> {
   const fl = parseFrameLine(text);
@@ -54,6 +55,28 @@ describe('frame grammar', () => {
       ['cv_wait_common', '0x150', '0x1ec', 'spl', 'where'], ['txg_quiesce_thread', '0x1bc', '0x360', 'zfs', 'from']]);
     const neu = parseFrameLine(' __schedule from schedule+0x4c/0xcc')!;
     assert.deepEqual(neu.frames.map((f) => f.fn), ['__schedule', 'schedule']);
+  });
+
+  it("syzbot's symbolised ARM pairs: an inlined caller is a pair of its own, and the trace names each function once", () => {
+    const inl = parseFrameLine('[<819be41c>] (__schedule) from [<819bf3a4>] (__schedule_loop kernel/sched/core.c:6864 [inline])')!;
+    assert.deepEqual(inl.frames.map((f) => [f.fn, f.inline ?? false, f.source ?? null, f.arm]), [
+      ['__schedule', false, null, 'where'], ['__schedule_loop', true, 'kernel/sched/core.c:6864', 'from']]);
+    const neu = parseFrameLine(' __schedule from __schedule_loop kernel/sched/core.c:6864 [inline]')!;
+    assert.deepEqual(neu.frames.map((f) => [f.fn, f.inline ?? false]), [['__schedule', false], ['__schedule_loop', true]]);
+    const text = [
+      'INFO: task kworker/0:0:9 blocked for more than 430 seconds.',
+      'Call trace: ',
+      '[<819be41c>] (__schedule) from [<819bf3a4>] (__schedule_loop kernel/sched/core.c:6864 [inline])',
+      '[<819be41c>] (__schedule) from [<819bf3a4>] (schedule+0x2c/0x130 kernel/sched/core.c:6879)',
+      '[<819bf378>] (schedule) from [<819bf78c>] (schedule_preempt_disabled+0x18/0x24 kernel/sched/core.c:6936)',
+      '[<819bf774>] (schedule_preempt_disabled) from [<819c1e70>] (__mutex_lock_common kernel/locking/mutex.c:679 [inline])',
+      '[<819bf774>] (schedule_preempt_disabled) from [<819c1e70>] (__mutex_lock_slowpath kernel/locking/mutex.c:700 [inline])',
+      '[<819bf774>] (schedule_preempt_disabled) from [<819c1e70>] (__mutex_lock.constprop.0+0x300/0x6f8 kernel/locking/mutex.c:747)',
+      '[<819c1b70>] (__mutex_lock.constprop.0) from [<819c233c>] (mutex_lock+0x3c/0x40 kernel/locking/mutex.c:278)',
+      '',
+    ].join('\n');
+    assert.deepEqual(frameNames(scanText(text)[0]), ['__schedule', '__schedule_loop', 'schedule', 'schedule_preempt_disabled',
+      '__mutex_lock_common', '__mutex_lock_slowpath', '__mutex_lock.constprop.0', 'mutex_lock']);
   });
 
   it('powerpc two-address frames and (unreliable), ELFv1 dot symbols', () => {
