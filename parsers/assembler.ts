@@ -144,6 +144,12 @@ export class Assembler {
   /** Evidence per host, in order of last use (a Map keeps insertion order: re-inserted on use). */
   private readonly evidence = new Map<string, Evidence>();
   private readonly pieces = new Map<string, PendingPiece>();
+  /**
+   * The stream of the last kernel line when it ended in a soft line break: the mail broke a line
+   * of any form (`[  244.059129][   T40] INFO: task ... more than 121=`), and its rest (` seconds.`)
+   * comes on the next line, without the prefix that names the stream.
+   */
+  private softKey: string | null = null;
   private counter = 0;
   /**
    * Per stream (isCopy()): its last line, that line's printk time and the one before it, whether
@@ -270,12 +276,21 @@ export class Assembler {
     // kmsg pieces of one line (kernels before 4.9 could not always merge KERN_CONT output), and
     // lines of pasted mail that end in a quoted-printable soft line break (`=`): the next line
     // continues them (`... disables this message=` / `.`).
-    const soft = line.format === 'bare' && softBreak(line.text);
+    const soft = softBreak(line.text);
+    const softKey = this.softKey;
+    this.softKey = null;
+    const rest = line.format === 'bare' && softKey !== null ? this.pieces.get(softKey) : undefined;
+    if (rest?.soft) {
+      rest.text += soft ? line.text.slice(0, -1) : line.text;
+      rest.raw += `\n${raw}`;
+      rest.soft = soft;
+      if (soft) this.softKey = softKey;
+      return;
+    }
     const piece = this.pieces.get(key);
-    if (piece && (line.piece === 'more' || (piece.soft === true && line.format === 'bare'))) {
-      piece.text += soft ? line.text.slice(0, -1) : line.text;
+    if (piece && line.piece === 'more') {
+      piece.text += line.text;
       piece.raw += `\n${raw}`;
-      piece.soft = soft;
       return;
     }
     if (piece) {
@@ -284,6 +299,7 @@ export class Assembler {
     }
     if (line.piece === 'first' || soft) {
       this.pieces.set(key, { line, text: soft ? line.text.slice(0, -1) : line.text, raw, pos, soft });
+      if (soft) this.softKey = key;
       return;
     }
     this.take(line, key, line.text, raw, pos);
@@ -526,6 +542,7 @@ export class Assembler {
     }
     this.partials.clear();
     this.echoes.clear();
+    this.softKey = null;
     for (const [key, o] of [...this.open]) this.finish(key, o);
   }
 }

@@ -248,6 +248,22 @@ describe('report assembly', () => {
     assert.deepEqual(reports.map((a) => [a.report.task, a.report.source.line]), [['a', 1], ['b', 5]], 'the second header is not glued to the rule before it');
   });
 
+  it('joins a soft break after a printk time and caller id: the rest of the line comes without them', () => {
+    const mail = sample('stress/80-arm64-6.15-next-mail-quoted-printable-dmesg-caller-ids-blocker.log');
+    const [r, ...more] = scanText(mail);
+    assert.equal(more.length, 0);
+    assert.deepEqual([r.report.task, r.report.pid, r.report.blockedSeconds, r.report.uptime, r.report.state, r.report.ppid],
+      ['kworker/2:3', 117, 121, 244.059129, 'D', 2]);
+    assert.equal(r.report.kernel, '6.15.0-rc2-next-20250417-06621-g7cd761409c73-dirty');
+    assert.equal(r.report.frames.length, 19);
+    assert.deepEqual(r.report.blocker?.owner, { task: 'kworker/u16:5', pid: 120 });
+    assert.equal(r.report.blocker?.ownerFrames.length, 37);
+    // Undo the soft breaks by hand: the same report.
+    const [joined] = scanText(mail.replace(/=\n/g, ''));
+    assert.deepEqual(frameNames(joined), frameNames(r));
+    assert.deepEqual(joined.report.blocker?.ownerFrames, r.report.blocker?.ownerFrames);
+  });
+
   it('ends a report at a line of its stream that no grammar accepts', () => {
     const text = JAVA + 'Jan 29 10:41:08 app-prod-17 kernel: e1000e: eth0 NIC Link is Down\n'
       + 'Jan 29 10:41:09 app-prod-17 kernel: [<ffffffff816a94c9>] schedule+0x29/0x70\n';
