@@ -150,6 +150,11 @@ export class Assembler {
    * comes on the next line, without the prefix that names the stream.
    */
   private softKey: string | null = null;
+  /**
+   * The stream of the last whole line when it had a prefix: a line without one right after it may
+   * be its rest, which a mail client wrapped (Builder.rest).
+   */
+  private lastStream: string | null = null;
   private counter = 0;
   /**
    * Per stream (isCopy()): its last line, that line's printk time and the one before it, whether
@@ -343,6 +348,19 @@ export class Assembler {
     } else if (headerCutShort(text) && !parseHeader(text) && !parseBlocker(text)) {
       this.partials.set(key, { text, raw, joins: 0, line, since: this.counter, pos });
       return;
+    }
+
+    // (A quoted line is read as pasted, but its prefix still names its stream.)
+    const unprefixed = line.host === null && line.caller === null && line.time === null && line.uptime === null;
+    const lastStream = this.lastStream;
+    this.lastStream = unprefixed ? null : key;
+    if (unprefixed && lastStream !== null && lastStream !== key && !this.open.has(key)) {
+      const o = this.open.get(lastStream);
+      if (o?.builder.rest?.(text, raw)) {
+        o.lastSeen = this.counter;
+        this.lastStream = lastStream;
+        return;
+      }
     }
 
     const header = parseHeader(text);
@@ -543,6 +561,7 @@ export class Assembler {
     this.partials.clear();
     this.echoes.clear();
     this.softKey = null;
+    this.lastStream = null;
     for (const [key, o] of [...this.open]) this.finish(key, o);
   }
 }

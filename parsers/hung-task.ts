@@ -109,6 +109,22 @@ export function isTaskFragment(text: string): boolean {
 }
 // Pieces of the first lines that a mail client wrapped: `"echo 0 > ` and `Tainted: G     U `.
 const WRAPPED_PIECE = /^\s*(?:"echo 0 >|Tainted: [A-Z\s-]*$)/;
+/**
+ * A blocker line cut at a blank by a mail client (`INFO: task systemd-udevd:2268 is blocked on a`,
+ * the rest `mutex likely owned by task systemd-udevd:2258.` on the next line).
+ */
+const BLOCKER_CUT = new RegExp(String.raw`^\s*INFO: task \S[^\n]*?:\d+ (?:<(?:reader|writer)> )?is(?: blocked(?: on(?: an?(?: (?:mutex|semaphore|rw-semaphore)`
+  + String.raw`(?: likely(?: (?:owned|last held)(?: by(?: task)?)?)?|,? but(?: the(?: (?:owner|last holder)(?: is(?: not)?)?)?)?)?)?)?)?)?\s*$`);
+
+/** A line cut short whose rest may come on the next line: a task line, a blocker line, the Tainted or echo line. */
+function isCut(text: string): boolean {
+  return isTaskFragment(text) || WRAPPED_PIECE.test(text) || BLOCKER_CUT.test(text);
+}
+
+/** Whether a cut line joined with its rest is whole. */
+function isWhole(text: string): boolean {
+  return parseTaskLine(text) !== null || parseBlocker(text) !== null || parseTainted(text) !== null || text.includes('hung_task_timeout_secs');
+}
 const CALL_TRACE = /^\s*(?:Call [Tt]race|Backtrace):?\s*$/;
 
 export const SUPPRESSED_NEEDLE = 'Future hung task reports are suppressed';
@@ -295,6 +311,11 @@ export interface Builder {
   readonly lastWasFrame: boolean;
   /** Keeps a stray line that more frames of the trace followed. */
   absorb(raw: string): void;
+  /**
+   * Offers a line without a prefix that came right after this report's last line: the rest of
+   * that line when a mail client wrapped it (true: taken as such).
+   */
+  rest?(text: string, raw: string): boolean;
 }
 
 /** Builds one report from its first line onwards (the header, or a sysrq-w task line). */
@@ -341,6 +362,8 @@ export class HungTaskBuilder implements Builder {
   }
 
   lastWasFrame = false;
+  /** The last line taken, when it was cut short (isCut), and how many rests it took already. */
+  private cut: { text: string; joins: number } | null = null;
 
   beforeTrace(): boolean {
     return !this.sawTrace && !this.sawEnd && !this.sawUserRegs;
@@ -356,9 +379,34 @@ export class HungTaskBuilder implements Builder {
   push(text: string, raw: string): LineVerdict {
     const r = this.report;
     this.lastWasFrame = false;
-    const verdict = this.classify(text);
+    const verdict = this.joinRest(text) ?? this.classify(text);
     if (verdict === 'ended') return verdict;
     if (r.lines.length < LIMITS.lines) r.lines.push(clip(raw));
+    return verdict;
+  }
+
+  rest(text: string, raw: string): boolean {
+    this.lastWasFrame = false;
+    const verdict = this.joinRest(text);
+    if (verdict === null || verdict === 'ended') return false;
+    if (this.report.lines.length < LIMITS.lines) this.report.lines.push(clip(raw));
+    return true;
+  }
+
+  /**
+   * The line cut short before this one joined with it, when that makes it whole (or still a cut
+   * line, up to three pieces): null when it does not.
+   */
+  private joinRest(text: string): LineVerdict | null {
+    const cut = this.cut;
+    this.cut = null;
+    if (cut === null) return null;
+    const joined = `${cut.text.trimEnd()} ${text.trim()}`;
+    if (!isWhole(joined) && !(cut.joins < 2 && isCut(joined))) return null;
+    const verdict = this.classify(joined);
+    // classify() may have found the joined line still cut short.
+    const again = this.cut as { text: string; joins: number } | null;
+    if (again !== null) again.joins = cut.joins + 1;
     return verdict;
   }
 
@@ -400,8 +448,12 @@ export class HungTaskBuilder implements Builder {
     if (STACK_WORDS.test(text) || ARM_DUMP.test(text)) return 'taken';
     const task = parseTaskLine(text);
     if (task) return this.takeTask(task);
-    // A task line broken in two by a mail client or a narrow console: keep the pieces.
-    if (!this.sawTrace && (isTaskFragment(text) || WRAPPED_PIECE.test(text))) return 'taken';
+    // A task line broken in two by a mail client or a narrow console (the lock owner's too): its
+    // rest may follow (joinRest).
+    if ((!this.sawTrace || (this.owner !== null && this.owner.frames.length === 0)) && (isTaskFragment(text) || WRAPPED_PIECE.test(text))) {
+      this.cut = { text, joins: 0 };
+      return 'taken';
+    }
     const wq = WORKQUEUE.exec(text);
     if (wq) {
       if (!this.owner) r.workqueue = wq[1];
@@ -422,6 +474,10 @@ export class HungTaskBuilder implements Builder {
     }
     if (text.includes(SUPPRESSED_NEEDLE)) {
       r.suppressesFurther = true;
+      return 'taken';
+    }
+    if (r.blocker === null && BLOCKER_CUT.test(text)) {
+      this.cut = { text, joins: 0 };
       return 'taken';
     }
     return 'ended';

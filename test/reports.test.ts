@@ -1,6 +1,7 @@
 // Report grammar and assembly: headers, task lines, blockers, streams, endings, negatives.
 import assert from 'node:assert/strict';
 import { parseBlocker, parseHeader, parseTainted, parseTaskLine } from '../parsers/hung-task.js';
+import type { AnalyzedReport } from '../src/scan.js';
 import { frameNames, sample, scanText } from './helpers.js';
 
 const JAVA = sample('seed/centos7-java-rwsem.messages');
@@ -262,6 +263,32 @@ describe('report assembly', () => {
     const [joined] = scanText(mail.replace(/=\n/g, ''));
     assert.deepEqual(frameNames(joined), frameNames(r));
     assert.deepEqual(joined.report.blocker?.ownerFrames, r.report.blocker?.ownerFrames);
+  });
+
+  it('reads the task, blocker and Tainted lines that a mail client wrapped at a blank, the rest without the prefix', () => {
+    const fields = (a: AnalyzedReport): unknown[] => [a.report.task, a.report.pid, a.report.state, a.report.ppid, a.report.tgid,
+      a.report.flags, a.report.kernel, a.report.blocker?.owner ?? null, a.report.blocker?.ownerFrames.length ?? 0];
+    const wrapped = scanText(sample('stress/81-arm64-7.0-rc2-mail-hard-wrapped-caller-ids-blockers.log'));
+    assert.deepEqual(wrapped.map(fields), [
+      ['systemd-udevd', 2258, 'D', 2250, 2258, '0x00000811', '7.0.0-rc2+', null, 0],
+      ['systemd-udevd', 2268, 'D', 2250, 2268, '0x00000811', '7.0.0-rc2+', { task: 'systemd-udevd', pid: 2258 }, 0],
+      ['systemd-udevd', 2296, 'D', 2250, 2296, '0x00000811', '7.0.0-rc2+', { task: 'systemd-udevd', pid: 2258 }, 0],
+      ['kworker/u1280:2', 2688, 'D', 2, 2688, '0x00000010', '7.0.0-rc2+', { task: 'kworker/240:1', pid: 1908 }, 24],
+    ]);
+    // Quoted twice, some lines in three pieces.
+    const quoted = scanText(sample('stress/82-arm64-7.0-rc2-double-quoted-mail-three-piece-wraps.log'));
+    assert.deepEqual(quoted.map(fields).slice(0, 1), [
+      ['kworker/u1280:1', 1671, 'D', 2, 1671, '0x00000010', '7.0.0-rc2+', { task: 'kworker/240:2', pid: 2582 }, 24]]);
+    // Pasted without prefixes: the same.
+    const bare = scanText(sample('stress/81-arm64-7.0-rc2-mail-hard-wrapped-caller-ids-blockers.log').replace(/^\[[^\]]*\]\[[^\]]*\] /gm, ''));
+    assert.deepEqual(bare.map(fields), wrapped.map(fields));
+    // The Tainted line cut before the release (stress/57, Thunderbird).
+    const [tb] = scanText(sample('stress/57-debian-6.13-german-locale-syslog-thunderbird-wrapped.log'));
+    assert.deepEqual([tb.report.kernel, tb.report.tainted], ['6.13.0-rc3-00193-ge9b8ffafd20a', 'G U']);
+    // A rest that does not make the line whole is a line of its own.
+    const [cut] = scanText(['[  242.940133][ T1645] INFO: task a:1 blocked for more than 120 seconds.',
+      '[  242.940133][ T1645] task:a   state:D stack:0     pid:1', 'Call trace:', '[  242.940133][ T1645]  schedule+0x58/0x118', ''].join('\n'));
+    assert.deepEqual([cut.report.state, cut.report.frames.length], [null, 1]);
   });
 
   it('ends a report at a line of its stream that no grammar accepts', () => {
