@@ -675,6 +675,8 @@ export class Store {
    * different answer stops the scan (the tests scan every sample so).
    */
   private readonly selfCheck = process.env.KLOGSCAN_STORE_CHECK === '1';
+  /** FRESH_TASKS; small under the self-check, so that its runs forget often. */
+  private readonly freshCap = this.selfCheck ? 50 : FRESH_TASKS;
 
   private constructor(db: Database.Database, readonly file: string) {
     this.db = db;
@@ -841,7 +843,7 @@ export class Store {
   private memberStored(incident: number, m: Member): void {
     const tasks = this.freshMembers.get(incident);
     if (!tasks) return;
-    if (this.freshMemberCount >= FRESH_TASKS) {
+    if (this.freshMemberCount >= this.freshCap) {
       this.freshMembers.clear();
       this.freshMemberCount = 0;
       return;
@@ -873,7 +875,7 @@ export class Store {
   private storedTask(hostId: number, pid: number, task: string): void {
     const host = this.freshHosts.get(hostId);
     if (!host) return;
-    if (this.freshTasks >= FRESH_TASKS) {
+    if (this.freshTasks >= this.freshCap) {
       this.forgetFresh();
       return;
     }

@@ -336,6 +336,11 @@ describe('store: what a connection remembers between its statements', () => {
     assert.equal(again.duplicate, true);
     assert.equal(count(file, 'SELECT count(*) AS n FROM reports'), 2);
     assert.equal(count(file, 'SELECT count(*) AS n FROM incidents'), 1, 'cat joined java\'s incident');
+    // The first connection's next report of that incident counts the task the other one added.
+    const [ps] = scanText(hung('h1', '00:30', 'ps', 201, 120, CMDLINE).join('\n') + '\n');
+    assert.equal(one.record(ps).duplicate, false);
+    one.commit();
+    assert.equal(count(file, 'SELECT tasks AS n FROM incidents'), 3);
     one.close();
     two.close();
   });
@@ -350,6 +355,21 @@ describe('store: what a connection remembers between its statements', () => {
     const sdb = d.prepare("SELECT id FROM reports WHERE task = 'jbd2/sdb1-8'").pluck().get();
     d.close();
     assert.deepEqual(inc, [{ tasks: 2, reports: 3, root_report: sdb }]);
+  });
+
+  it('a better copy of a report changes its incident\'s root cause in the same run', () => {
+    const file = db();
+    // java's first copy lost its trace after two frames: the jbd2 thread looks like the root.
+    const java = hung('h1', '00:10', 'java', 100, 240, EXIT);
+    const short = writeLog([...java.slice(0, 6), ...hung('h1', '00:20', 'jbd2/sda1-8', 300, 120, JBD2)]);
+    const whole = path.join(tmpdir(), 'messages.1');
+    fs.writeFileSync(whole, java.join('\n') + '\n');
+    assert.ok(cli(['--db', file, '--year', '2019', short, whole]).status! < 2);
+    assert.equal(count(file, 'SELECT count(*) AS n FROM reports'), 2);
+    const d = new Database(file, { readonly: true });
+    const root = d.prepare('SELECT root_rule FROM incidents').pluck().all();
+    d.close();
+    assert.deepEqual(root, ['rhel7-rwsem-missed-wakeup']);
   });
 
   it("an incident's root cause, kept in memory during a scan, is what its stored tasks give (every sample, one run)", () => {
