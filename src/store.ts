@@ -366,6 +366,7 @@ function frameOfRow(x: Row): Frame {
  * before it (or `-` for none), so no text in a field can pass for a field boundary.
  */
 function traceText(frames: readonly Frame[]): string {
+  // (sameTrace and traceHash read the same fields.)
   const field = (x: string | null | undefined): string => (x === null || x === undefined ? '-' : `${x.length}.${x}`);
   let s = '';
   for (const f of frames) {
@@ -381,7 +382,9 @@ function traceText(frames: readonly Frame[]): string {
  * that stored some is rolled back.
  */
 class TraceWriter {
-  private readonly ids = new Map<string, number>();
+  /** Traces seen, by traceHash(): their frames and id. */
+  private readonly ids = new Map<number, { frames: readonly Frame[]; id: number }[]>();
+  private remembered = 0;
   private readonly find: Database.Statement;
   private readonly add: Database.Statement;
   /** Statements inserting 1..16 frames at once: one call per 16 frames, not one per frame. */
@@ -395,10 +398,12 @@ class TraceWriter {
   /** The trace of these frames; null for none. */
   id(frames: readonly Frame[]): number | null {
     if (frames.length === 0) return null;
-    const text = traceText(frames);
-    let id = this.ids.get(text);
-    if (id !== undefined) return id;
-    const key = createHash('sha256').update(text).digest('base64url');
+    const hash = traceHash(frames);
+    const seen = this.ids.get(hash);
+    const known = seen?.find((t) => sameTrace(t.frames, frames));
+    if (known) return known.id;
+    let id: number;
+    const key = createHash('sha256').update(traceText(frames)).digest('base64url');
     const row = this.find.get(key) as { id: number } | undefined;
     if (row) {
       id = row.id;
@@ -406,13 +411,19 @@ class TraceWriter {
       id = Number(this.add.run(key, frames.length).lastInsertRowid);
       this.insertFrames(id, frames);
     }
-    if (this.ids.size >= TRACE_CACHE) this.ids.clear();
-    this.ids.set(text, id);
+    if (this.remembered >= TRACE_CACHE) this.forget();
+    // A copy: the caller's frames are its own.
+    const kept = { frames: frames.map((f) => ({ ...f })), id };
+    const list = this.ids.get(hash);
+    if (list) list.push(kept);
+    else this.ids.set(hash, [kept]);
+    this.remembered++;
     return id;
   }
 
   forget(): void {
     this.ids.clear();
+    this.remembered = 0;
   }
 
   private insertFrames(id: number, frames: readonly Frame[]): void {
@@ -495,6 +506,34 @@ function pickIncident(incidents: Iterable<FreshIncident>, scope: string, bk: str
 
 /** Tasks remembered as stored by this connection (Store.freshHosts, Store.freshMembers): a bound on memory. */
 const FRESH_TASKS = 50_000;
+
+/** Whether two traces have the same traceText(), field by field. */
+function sameTrace(a: readonly Frame[], b: readonly Frame[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.fn !== y.fn || x.offset !== y.offset || x.size !== y.size || x.module !== y.module || x.context !== y.context
+      || (x.source ?? null) !== (y.source ?? null) || x.unreliable !== y.unreliable || (x.inline ?? false) !== (y.inline ?? false)) return false;
+  }
+  return true;
+}
+
+/**
+ * A 32-bit FNV-1a hash of a trace's functions and offsets, cheaper than spelling traceText to look
+ * it up (traces that differ in other fields only share a hash: sameTrace tells them apart).
+ */
+function traceHash(frames: readonly Frame[]): number {
+  let h = 0x811c9dc5;
+  for (const f of frames) {
+    const fn = f.fn;
+    for (let i = 0; i < fn.length; i++) h = Math.imul(h ^ fn.charCodeAt(i), 16777619);
+    const offset = f.offset ?? '';
+    for (let i = 0; i < offset.length; i++) h = Math.imul(h ^ offset.charCodeAt(i), 16777619);
+    h = Math.imul(h ^ 1, 16777619);
+  }
+  return h;
+}
 
 /** Trace ids remembered per run: a bound on memory, not on what is stored. */
 const TRACE_CACHE = 5_000;

@@ -512,6 +512,36 @@ describe('store: second review', function () {
     for (const r of shown) assert.deepEqual(r.frames.map((f) => f.fn), (r.task === 'ps' ? CMDLINE : EXIT).map((f) => f.split('+')[0]));
   });
 
+  it('traces that differ only in a mark, a module, a size or a context are stored apart in one run', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const at = (mmss: string, text: string): string => `Jan  1 10:${mmss} h1 kernel: ${text}`;
+    const report = (mmss: string, task: string, pid: number, frames: string[]): string[] => [
+      at(mmss, `INFO: task ${task}:${pid} blocked for more than 120 seconds.`), at(mmss, 'Call Trace:'), ...frames.map((f) => at(mmss, ` ${f}`))];
+    const base = ['schedule+0x29/0x70', 'io_schedule+0x16/0x40', 'wait_on_page_bit+0x81/0xa0', 'vfs_read+0x9c/0x170'];
+    const variants = [
+      base,
+      base.map((f, i) => (i === 1 ? `? ${f}` : f)),
+      base.map((f, i) => (i === 2 ? `${f} [ext4]` : f)),
+      base.map((f, i) => (i === 2 ? f.replace('0xa0', '0xb0') : f)),
+      ['<IRQ>', ...base.slice(0, 2), '</IRQ>', ...base.slice(2)],
+      base,
+    ];
+    const lines = variants.flatMap((v, k) => report(`0${k}:00`, `t${k}`, 100 + k, v));
+    assert.equal(cli(['--db', db, '--year', '2019', write(dir, 'a.log', lines.join('\n') + '\n')]).status, 0);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 6);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM traces'), 5, 'the first and the last trace are one');
+    const d = new Database(db, { readonly: true });
+    const stored = d.prepare(`SELECT r.task, (SELECT json_group_array(json_array(f.fn, f.unreliable, f.module, f.size, f.context))
+        FROM (SELECT * FROM frames WHERE report_id = r.id AND stack = 'task' ORDER BY idx) f) AS frames
+      FROM reports r ORDER BY r.id`).all() as { task: string; frames: string }[];
+    d.close();
+    const scanned = cli(['--no-db', '--json', '--year', '2019', path.join(dir, 'a.log')]).json.filter((o) => o.type === 'report') as
+      { task: string; frames: { fn: string; unreliable: boolean; module: string | null; size: string | null; context: string }[] }[];
+    assert.deepEqual(stored.map((r) => [r.task, JSON.parse(r.frames) as unknown[]]),
+      scanned.map((r) => [r.task, r.frames.map((f) => [f.fn, f.unreliable ? 1 : 0, f.module, f.size, f.context])]));
+  });
+
   it('a database of schema 2 is upgraded (the year column came in a migration of its own)', () => {
     const dir = tmpdir();
     const db = path.join(dir, 'k.db');
