@@ -348,6 +348,11 @@ const MIGRATIONS: Migration[] = [
     db.exec(`UPDATE incidents SET signature = r.signature, fingerprint = r.fingerprint FROM reports r
       WHERE r.id = incidents.root_report AND (incidents.signature IS NOT r.signature OR incidents.fingerprint IS NOT r.fingerprint)`);
   },
+  // 6: no search looks reports up by host and uptime (they go by host, pid and task): one index
+  // less to keep at every insert.
+  `
+  DROP INDEX IF EXISTS reports_host_uptime;
+  `,
 ];
 
 /** A frame as the frames of a trace store it. */
