@@ -28,6 +28,9 @@ export const BANNER_NEEDLE = 'Linux version ';
  */
 export const JSON_BYTES_NEEDLES = ['"MESSAGE":[', '"MESSAGE" : [', '"MESSAGE": ['];
 
+/** The latest time a Date can hold, in ms. */
+const MAX_TIME = 8.64e15;
+
 /** A pasted line quoted with `>` (a mail reply). */
 const QUOTED = /^\s*>/;
 
@@ -274,6 +277,9 @@ export class Assembler {
     this.counter++;
     if (this.openCount > 0 && (this.counter & 63) === 0) this.closeStale();
     if (!line || !line.kernel) return;
+    // 400 digits of a time are a number JavaScript holds as Infinity: no time at all.
+    if (line.uptime !== null && !Number.isFinite(line.uptime)) line.uptime = null;
+    if (line.time !== null && !(Math.abs(line.time) <= MAX_TIME)) line.time = null;
     const stream = line.caller === null ? (line.host ?? '') : `${line.host ?? ''}\u0000${line.caller}`;
     const key = this.scope === '' ? stream : `${this.scope}\u0001${stream}`;
     if (this.isCopy(key, raw, line)) return;
@@ -284,7 +290,7 @@ export class Assembler {
     const soft = softBreak(line.text);
     const softKey = this.softKey;
     this.softKey = null;
-    const rest = line.format === 'bare' && softKey !== null ? this.pieces.get(softKey) : undefined;
+    const rest = line.format === 'bare' && softKey !== null && this.inScope(softKey) ? this.pieces.get(softKey) : undefined;
     if (rest?.soft) {
       rest.text += soft ? line.text.slice(0, -1) : line.text;
       rest.raw += `\n${raw}`;
@@ -310,6 +316,11 @@ export class Assembler {
     this.take(line, key, line.text, raw, pos);
   }
 
+  /** Whether a stream key belongs to the input being read (follow mode reads several, each a scope). */
+  private inScope(key: string): boolean {
+    return this.scope === '' ? !key.includes('\u0001') : key.startsWith(`${this.scope}\u0001`);
+  }
+
   /** A whole kernel message of stream `key`. */
   private take(first: KernelLine, stream: string, whole: string, raw: string, pos: SourcePosition): void {
     let line = first;
@@ -325,8 +336,7 @@ export class Assembler {
     // (Only within the scope: another followed file's header is no header of this one.)
     let partialKey = key;
     if (!this.partials.has(key) && line.format === 'bare') {
-      const prefix = this.scope === '' ? '' : `${this.scope}\u0001`;
-      const candidates = [...this.partials.keys()].filter((k) => (prefix === '' ? !k.includes('\u0001') : k.startsWith(prefix)));
+      const candidates = [...this.partials.keys()].filter((k) => this.inScope(k));
       if (candidates.length === 1) partialKey = candidates[0];
     }
     const partial = this.partials.get(partialKey);
@@ -354,7 +364,7 @@ export class Assembler {
     const unprefixed = line.host === null && line.caller === null && line.time === null && line.uptime === null;
     const lastStream = this.lastStream;
     this.lastStream = unprefixed ? null : key;
-    if (unprefixed && lastStream !== null && lastStream !== key && !this.open.has(key)) {
+    if (unprefixed && lastStream !== null && lastStream !== key && this.inScope(lastStream) && !this.open.has(key)) {
       const o = this.open.get(lastStream);
       if (o?.builder.rest?.(text, raw)) {
         o.lastSeen = this.counter;

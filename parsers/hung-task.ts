@@ -109,16 +109,23 @@ export function isTaskFragment(text: string): boolean {
 }
 // Pieces of the first lines that a mail client wrapped: `"echo 0 > ` and `Tainted: G     U `.
 const WRAPPED_PIECE = /^\s*(?:"echo 0 >|Tainted: [A-Z\s-]*$)/;
+const TAINTED_PIECE = /^\s*Tainted: [A-Z\s-]*$/;
 /**
  * A blocker line cut at a blank by a mail client (`INFO: task systemd-udevd:2268 is blocked on a`,
  * the rest `mutex likely owned by task systemd-udevd:2258.` on the next line).
  */
-const BLOCKER_CUT = new RegExp(String.raw`^\s*INFO: task \S[^\n]*?:\d+ (?:<(?:reader|writer)> )?is(?: blocked(?: on(?: an?(?: (?:mutex|semaphore|rw-semaphore)`
-  + String.raw`(?: likely(?: (?:owned|last held)(?: by(?: task)?)?)?|,? but(?: the(?: (?:owner|last holder)(?: is(?: not)?)?)?)?)?)?)?)?)?\s*$`);
+const BLOCKER_CUT_TAIL = String.raw`an?(?: (?:mutex|semaphore|rw-semaphore)(?: likely(?: owned(?: by(?: task)?)?| last(?: held(?: by(?: task)?)?)?)?`
+  + String.raw`|,? but(?: the(?: (?:owner|last holder)(?: is(?: not)?)?)?)?)?)?`;
+// (The semaphore forms print no `is`.)
+const BLOCKER_CUT = new RegExp(String.raw`^\s*INFO: task \S[^\n]*?:\d+ (?:<(?:reader|writer)> )?`
+  + String.raw`(?:is(?: blocked(?: on(?: ${BLOCKER_CUT_TAIL})?)?)?|blocked on(?: ${BLOCKER_CUT_TAIL})?)\s*$`);
 
-/** A line cut short whose rest may come on the next line: a task line, a blocker line, the Tainted or echo line. */
-function isCut(text: string): boolean {
-  return isTaskFragment(text) || WRAPPED_PIECE.test(text) || BLOCKER_CUT.test(text);
+/**
+ * A cut line joined with a piece of its rest and still cut short (a third piece may follow). Not
+ * the echo line: `"echo 0 >` followed by anything would pass for one.
+ */
+function isStillCut(text: string): boolean {
+  return isTaskFragment(text) || TAINTED_PIECE.test(text) || BLOCKER_CUT.test(text);
 }
 
 /** Whether a cut line joined with its rest is whole. */
@@ -402,7 +409,7 @@ export class HungTaskBuilder implements Builder {
     this.cut = null;
     if (cut === null) return null;
     const joined = `${cut.text.trimEnd()} ${text.trim()}`;
-    if (!isWhole(joined) && !(cut.joins < 2 && isCut(joined))) return null;
+    if (!isWhole(joined) && !(cut.joins < 2 && isStillCut(joined))) return null;
     const verdict = this.classify(joined);
     // classify() may have found the joined line still cut short.
     const again = this.cut as { text: string; joins: number } | null;

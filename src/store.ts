@@ -416,13 +416,15 @@ class TraceWriter {
       id = Number(this.add.run(key, frames.length).lastInsertRowid);
       this.insertFrames(id, frames);
     }
-    if (this.remembered >= TRACE_CACHE) this.forget();
-    // A copy: the caller's frames are its own.
+    if (this.remembered + frames.length > TRACE_CACHE_FRAMES) this.forget();
+    // A copy: the caller's frames are its own. Traces beyond a few of one hash are looked up in
+    // the database (they differ only in the text of a source location).
     const kept = { frames: frames.map((f) => ({ ...f })), id };
     const list = this.ids.get(hash);
-    if (list) list.push(kept);
-    else this.ids.set(hash, [kept]);
-    this.remembered++;
+    if (!list) this.ids.set(hash, [kept]);
+    else if (list.length < 4) list.push(kept);
+    else return id;
+    this.remembered += frames.length;
     return id;
   }
 
@@ -487,8 +489,9 @@ function pickIncident(incidents: Iterable<FreshIncident>, scope: string, bk: str
     if (i.scope !== scope || i.reports >= INCIDENT_MAX_REPORTS) continue;
     const sameBoot = bk === null || i.bootKey === null || i.bootKey === bk || (i.bootTime !== null && bt !== null && Math.abs(i.bootTime - bt) <= BOOT_TOLERANCE);
     if (!sameBoot) continue;
-    if (t !== null && i.firstTime !== null && Math.max(i.lastTime!, t) - Math.min(i.firstTime, t) > INCIDENT_MAX_SPAN_MS) continue;
-    if (u !== null && i.firstUptime !== null && Math.max(i.lastUptime!, u) - Math.min(i.firstUptime, u) > INCIDENT_MAX_SPAN_UPTIME) continue;
+    // (Negated: a span that is not a number is no span within bounds, as SQL's NULL is not.)
+    if (t !== null && i.firstTime !== null && !(Math.max(i.lastTime!, t) - Math.min(i.firstTime, t) <= INCIDENT_MAX_SPAN_MS)) continue;
+    if (u !== null && i.firstUptime !== null && !(Math.max(i.lastUptime!, u) - Math.min(i.firstUptime, u) <= INCIDENT_MAX_SPAN_UPTIME)) continue;
     let key: number;
     if (t !== null) {
       if (i.firstTime === null || i.lastTime! < t - INCIDENT_GAP_MS || i.firstTime > t + INCIDENT_GAP_MS) continue;
@@ -525,23 +528,28 @@ function sameTrace(a: readonly Frame[], b: readonly Frame[]): boolean {
 }
 
 /**
- * A 32-bit FNV-1a hash of a trace's functions and offsets, cheaper than spelling traceText to look
- * it up (traces that differ in other fields only share a hash: sameTrace tells them apart).
+ * A 32-bit FNV-1a hash of a trace (all of traceText but the text of syzbot's source locations,
+ * whose length only counts), cheaper than spelling traceText to look it up; sameTrace tells apart
+ * traces that share one.
  */
 function traceHash(frames: readonly Frame[]): number {
   let h = 0x811c9dc5;
+  const mix = (x: string | null): void => {
+    if (x !== null) for (let i = 0; i < x.length; i++) h = Math.imul(h ^ x.charCodeAt(i), 16777619);
+    h = Math.imul(h ^ 0xff, 16777619);
+  };
   for (const f of frames) {
-    const fn = f.fn;
-    for (let i = 0; i < fn.length; i++) h = Math.imul(h ^ fn.charCodeAt(i), 16777619);
-    const offset = f.offset ?? '';
-    for (let i = 0; i < offset.length; i++) h = Math.imul(h ^ offset.charCodeAt(i), 16777619);
-    h = Math.imul(h ^ 1, 16777619);
+    mix(f.fn);
+    mix(f.offset);
+    mix(f.size);
+    mix(f.module);
+    h = Math.imul(h ^ (f.context.charCodeAt(0) + (f.unreliable ? 256 : 0) + (f.inline ? 512 : 0) + (f.source?.length ?? 0) * 1024), 16777619);
   }
   return h;
 }
 
-/** Trace ids remembered per run: a bound on memory, not on what is stored. */
-const TRACE_CACHE = 5_000;
+/** Frames of the traces remembered per run: a bound on memory, not on what is stored. */
+const TRACE_CACHE_FRAMES = 100_000;
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

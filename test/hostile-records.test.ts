@@ -66,6 +66,35 @@ describe('hostile and unusual records', () => {
     assert.deepEqual(reports.map((j) => j.task), ['e', 'java']);
   });
 
+  it('times of 400 digits are no times: no crash, no store error, the report kept without them', () => {
+    const nines = '9'.repeat(400);
+    const rec = (real: string, mono: string, msg: string): string => JSON.stringify({ __REALTIME_TIMESTAMP: real, _SOURCE_MONOTONIC_TIMESTAMP: mono,
+      _BOOT_ID: 'b1', _HOSTNAME: 'inf', _TRANSPORT: 'kernel', PRIORITY: '3', MESSAGE: msg });
+    const text = [rec(nines, '5000000', 'INFO: task a:1 blocked for more than 120 seconds.'), rec('1548758467000000', nines, 'INFO: task b:2 blocked for more than 120 seconds.'),
+      `[${nines}.000000] INFO: task c:3 blocked for more than 120 seconds.`, ''].join('\n');
+    const dir = tmpdir();
+    const r = cli(['--db', path.join(dir, 'k.db'), '--json', '-'], { input: text });
+    assert.equal(r.status, 0, r.stderr);
+    const reports = r.json.filter((o) => o.type === 'report').map((o) => [o.task, o.time, o.uptime]);
+    assert.deepEqual(reports, [['a', null, 5], ['b', '2019-01-29T10:41:07.000Z', null], ['c', null, null]]);
+  });
+
+  it('followed files are apart: a line of one ending in `=` or cut short takes no line of the next as its rest', () => {
+    for (const last of ['audit: type=1400 apparmor="STATUS" name=', 'task:java        state:D stack:0     pid:4242']) {
+      const out: TaskReport[] = [];
+      const asm = new Assembler({ referenceTime: REFERENCE }, (r) => out.push(r));
+      let n = 0;
+      asm.setScope('kern.log');
+      for (const l of ['Jan  1 00:00:00 hostA kernel: [    1.000000] INFO: task java:4242 blocked for more than 120 seconds.',
+        `Jan  1 00:00:00 hostA kernel: [    1.000001] ${last}`]) asm.push(l, { name: 'kern.log', line: ++n });
+      asm.setScope('console.log');
+      for (const l of ['INFO: task dd:555 blocked for more than 120 seconds.', 'task:dd              state:D stack:    0 pid:  555 ppid:     2 flags:0x00004000',
+        'Call Trace:', ' __schedule+0x2f6/0xf80']) asm.push(l, { name: 'console.log', line: ++n });
+      asm.flush();
+      assert.deepEqual(out.map((r) => [r.task, r.host, r.state, r.frames.length]).sort(), [['dd', null, 'D', 1], ['java', 'hostA', null, 0]], last);
+    }
+  });
+
   it('kmsg continuation pieces (c then +) are joined into one line', () => {
     const recs = ['3,100,6141921740,-;INFO: task java:181134 blocked for more than 120 seconds.', '6,101,6141921750,-;Call Trace:'];
     let seq = 102;

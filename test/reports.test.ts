@@ -282,6 +282,11 @@ describe('report assembly', () => {
     // Pasted without prefixes: the same.
     const bare = scanText(sample('stress/81-arm64-7.0-rc2-mail-hard-wrapped-caller-ids-blockers.log').replace(/^\[[^\]]*\]\[[^\]]*\] /gm, ''));
     assert.deepEqual(bare.map(fields), wrapped.map(fields));
+    // The semaphore forms print no `is`.
+    const [sem] = scanText(['[  31.000000][   T44] INFO: task cat:955 blocked for more than 122 seconds.', '[  31.000002][   T44] Call Trace:',
+      '[  31.000003][   T44]  __schedule+0x2f6/0xf80', '[  31.000007][   T44] INFO: task cat:955 blocked on a semaphore likely last', 'held by task cat:909',
+      '[  31.000008][   T44] task:cat             state:S stack:0     pid:909   tgid:909   ppid:1      flags:0x00004002', ''].join('\n'));
+    assert.deepEqual([sem.report.blocker?.lock, sem.report.blocker?.owner, sem.report.blocker?.ownerTask?.state], ['semaphore', { task: 'cat', pid: 909 }, 'S']);
     // The Tainted line cut before the release (stress/57, Thunderbird).
     const [tb] = scanText(sample('stress/57-debian-6.13-german-locale-syslog-thunderbird-wrapped.log'));
     assert.deepEqual([tb.report.kernel, tb.report.tainted], ['6.13.0-rc3-00193-ge9b8ffafd20a', 'G U']);
@@ -289,6 +294,17 @@ describe('report assembly', () => {
     const [cut] = scanText(['[  242.940133][ T1645] INFO: task a:1 blocked for more than 120 seconds.',
       '[  242.940133][ T1645] task:a   state:D stack:0     pid:1', 'Call trace:', '[  242.940133][ T1645]  schedule+0x58/0x118', ''].join('\n'));
     assert.deepEqual([cut.report.state, cut.report.frames.length], [null, 1]);
+  });
+
+  it('a cut line whose rest does not come joins nothing: the echo line cut, then the task line or another report', () => {
+    const [r] = scanText(['[  245.100000] INFO: task kworker/2:3:117 blocked for more than 122 seconds.', '[  245.100002] "echo 0 >',
+      '[  245.100003] task:kworker/2:3     state:D stack:0     pid:117   tgid:117   ppid:2      flags:0x00000008',
+      '[  245.100004] Call Trace:', '[  245.100006]  __schedule+0x2f6/0xf80', ''].join('\n'));
+    assert.deepEqual([r.report.state, r.report.ppid, r.report.frames.length], ['D', 2, 1]);
+    const two = scanText(['Jan  1 00:00:00 hostA kernel: [    1.000000] INFO: task java:4242 blocked for more than 120 seconds.',
+      'Jan  1 00:00:00 hostA kernel: [    1.000001] "echo 0 >', 'INFO: task dd:555 blocked for more than 120 seconds.',
+      'task:dd              state:D stack:    0 pid:  555 ppid:     2 flags:0x00004000', 'Call Trace:', ' __schedule+0x2f6/0xf80', ''].join('\n'));
+    assert.deepEqual(two.map((a) => [a.report.task, a.report.host, a.report.state, a.report.frames.length]), [['java', 'hostA', null, 0], ['dd', null, 'D', 1]]);
   });
 
   it('ends a report at a line of its stream that no grammar accepts', () => {
