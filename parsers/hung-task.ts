@@ -108,7 +108,7 @@ export function isTaskFragment(text: string): boolean {
   return true;
 }
 // Pieces of the first lines that a mail client wrapped: `"echo 0 > ` and `Tainted: G     U `.
-const WRAPPED_PIECE = /^\s*(?:"echo 0 >|Tainted: [A-Z\s-]*$)/;
+const ECHO_PIECE = /^\s*"echo 0 >/;
 const TAINTED_PIECE = /^\s*Tainted: [A-Z\s-]*$/;
 /**
  * A blocker line cut at a blank by a mail client (`INFO: task systemd-udevd:2268 is blocked on a`,
@@ -369,7 +369,7 @@ export class HungTaskBuilder implements Builder {
   }
 
   lastWasFrame = false;
-  /** The last line taken, when it was cut short (isCut), and how many rests it took already. */
+  /** The last line taken, when it was cut short (a task, echo, Tainted or blocker piece), and how many rests it took already. */
   private cut: { text: string; joins: number } | null = null;
 
   beforeTrace(): boolean {
@@ -384,11 +384,10 @@ export class HungTaskBuilder implements Builder {
 
   /** Offers the next line of the same stream. 'ended' means the line is not part of this report. */
   push(text: string, raw: string): LineVerdict {
-    const r = this.report;
     this.lastWasFrame = false;
     const verdict = this.joinRest(text) ?? this.classify(text);
     if (verdict === 'ended') return verdict;
-    if (r.lines.length < LIMITS.lines) r.lines.push(clip(raw));
+    this.keep(raw);
     return verdict;
   }
 
@@ -396,8 +395,13 @@ export class HungTaskBuilder implements Builder {
     this.lastWasFrame = false;
     const verdict = this.joinRest(text);
     if (verdict === null || verdict === 'ended') return false;
-    if (this.report.lines.length < LIMITS.lines) this.report.lines.push(clip(raw));
+    this.keep(raw);
     return true;
+  }
+
+  /** Keeps a raw line taken, up to LIMITS.lines. */
+  private keep(raw: string): void {
+    if (this.report.lines.length < LIMITS.lines) this.report.lines.push(clip(raw));
   }
 
   /**
@@ -457,7 +461,7 @@ export class HungTaskBuilder implements Builder {
     if (task) return this.takeTask(task);
     // A task line broken in two by a mail client or a narrow console (the lock owner's too): its
     // rest may follow (joinRest).
-    if ((!this.sawTrace || (this.owner !== null && this.owner.frames.length === 0)) && (isTaskFragment(text) || WRAPPED_PIECE.test(text))) {
+    if ((!this.sawTrace || (this.owner !== null && this.owner.frames.length === 0)) && (isTaskFragment(text) || ECHO_PIECE.test(text) || TAINTED_PIECE.test(text))) {
       this.cut = { text, joins: 0 };
       return 'taken';
     }

@@ -371,7 +371,7 @@ function frameOfRow(x: Row): Frame {
  * before it (or `-` for none), so no text in a field can pass for a field boundary.
  */
 function traceText(frames: readonly Frame[]): string {
-  // (sameTrace and traceHash read the same fields.)
+  // (sameTrace compares the same fields; traceHash reads all of them but the text of a source.)
   const field = (x: string | null | undefined): string => (x === null || x === undefined ? '-' : `${x.length}.${x}`);
   let s = '';
   for (const f of frames) {
