@@ -160,6 +160,50 @@ describe('kernel releases and verdicts', () => {
     assert.equal(s('6.5.6-300.fc39.x86_64'), 'upstream 6.5.6');
     assert.equal(s('6.8.1-arch1-1'), 'upstream 6.8.1');
     assert.equal(s('6.16-rc6+unreleased-arm64-cknow'), 'upstream 6.16.0~');
+    // A `.0` sublevel with a build suffix hides the real one (Ubuntu derivatives not in the
+    // flavour list, Raspberry Pi OS, openEuler); ELRepo's vanilla builds are not RHEL kernels.
+    assert.equal(s('5.15.0-1027-mtk'), 'upstream 5.15.0~');
+    assert.equal(s('6.1.0-rpi7-rpi-v8'), 'upstream 6.1.0~');
+    assert.equal(s('5.10.0-60.18.0.50.oe2203.x86_64'), 'upstream 5.10.0~');
+    assert.equal(s('5.15.0'), 'upstream 5.15.0');
+    assert.equal(s('4.0.9-1.el7.elrepo.x86_64'), 'upstream 4.0.9');
+    assert.equal(s('5.4.278-1.el7.elrepo.x86_64'), 'upstream 5.4.278');
+    const flags = (r: string): string => {
+      const k = parseRelease(r)!;
+      return `${k.prerelease ? 'rc' : '-'} ${k.backports ? 'backports' : '-'}`;
+    };
+    assert.equal(flags('6.11.0-rc3'), 'rc -');
+    assert.equal(flags('6.12.0-rc1-next-20241001'), 'rc -');
+    assert.equal(flags('6.11.0'), '- -');
+    assert.equal(flags('4.19.90-2102.2.0.0062.oe1.x86_64'), '- backports');
+    assert.equal(flags('4.19.90-24.4.v2101.ky10.x86_64'), '- backports');
+    assert.equal(flags('5.10.134-16.al8.x86_64'), '- backports');
+    assert.equal(flags('4.14.355-275.570.amzn2.x86_64'), '- -');
+  });
+
+  it('says "fixed" only where the release proves it', () => {
+    const v = (id: string, k: string): string => versionVerdict(rules().byId.get(id)!, k).verdict;
+    // A hidden sublevel cannot predate a bug that a stable update brought (5.15.6): these Ubuntu
+    // kernels may be anywhere on the 5.15 line.
+    assert.equal(v('rwsem-handoff-lockup-5x', '5.15.0-1027-mtk'), 'unknown');
+    assert.equal(v('rwsem-handoff-lockup-5x', '5.15.0-1104-intel-iot-realtime'), 'unknown');
+    assert.equal(v('rwsem-handoff-lockup-5x', '5.15.5'), 'fixed', 'a plain upstream 5.15.5 does predate it');
+    // A vendor kernel on an old base may have taken the fix in: unknown, not affected; past the fix: fixed.
+    assert.equal(v('wbt-rq-qos-missed-wakeup', '5.10.0-60.18.0.50.oe2203.x86_64'), 'unknown');
+    assert.equal(v('sync-livelock-dirty-time', '4.19.90-2102.2.0.0062.oe1.x86_64'), 'unknown');
+    assert.equal(v('wbt-rq-qos-missed-wakeup', '5.10.134-16.al8.x86_64'), 'fixed');
+    // ELRepo's builds are vanilla kernels: 5.4.278 is past the proc-cmdline fix (5.3), and 4.0.9
+    // (4.0.y ended before the memcg fix) is not a RHEL 7 kernel past 3.10.0-693.el7.
+    assert.equal(v('proc-cmdline-mmap-sem', '5.4.278-1.el7.elrepo.x86_64'), 'fixed');
+    assert.equal(v('memcg-reclaim-wait-on-writeback', '4.0.9-1.el7.elrepo.x86_64'), 'affected');
+    // A release candidate of the series whose release has the fix: which candidate got it is unknown.
+    assert.equal(v('sync-livelock-dirty-time', '5.9.0-rc1'), 'unknown');
+    assert.equal(v('sync-livelock-dirty-time', '5.10.0-rc1'), 'fixed');
+    assert.equal(v('sync-livelock-dirty-time', '5.8.0-rc4'), 'affected');
+    assert.equal(v('sync-livelock-dirty-time', '4.9.235'), 'fixed', 'the 4.9 stable fix');
+    assert.equal(v('sync-livelock-dirty-time', '4.9.234'), 'affected');
+    // One blog's range start is no proof that older builds are free of the bug.
+    assert.equal(v('rhel7-memcg-oom-ext4-jbd2-hang', '3.10.0-693.el7.x86_64'), 'affected');
   });
 
   it('judges each stream by its own bounds', () => {

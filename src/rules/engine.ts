@@ -65,8 +65,14 @@ function upstreamVerdict(k: KernelRelease, up: StreamBounds | undefined): Versio
   const fixed = asList(up.fixed);
   const mainline = mainlineOf(fixed);
   const series = `${k.base[0]}.${k.base[1]}`;
-  if (!isDistroStream(k.stream) && up.introduced && versionCompare(k.base, up.introduced) < 0) {
+  // Only a kernel whose number tells its whole history predates a bug: a distribution or vendor
+  // kernel may have taken it in with a backport, and a hidden sublevel tells nothing.
+  const plain = !isDistroStream(k.stream) && !k.backports && k.exactSublevel;
+  if (plain && up.introduced && versionCompare(k.base, up.introduced) < 0 && !(k.prerelease && seriesOf(up.introduced) === series)) {
     return { verdict: 'fixed', fixed_in: mainline, reason: `kernel ${k.raw} predates the bug (introduced in ${up.introduced}): a different cause` };
+  }
+  if (k.prerelease && mainline && series === seriesOf(mainline)) {
+    return { verdict: 'unknown', fixed_in: mainline, reason: `${k.raw} is a release candidate of ${series}, whose release has the fix; which candidate got it is not known` };
   }
   if (mainline && versionCompare(series, mainline) >= 0) {
     return { verdict: 'fixed', fixed_in: mainline, reason: `${seriesOf(mainline)} and later contain the fix: signature of a fixed bug, a regression or a different cause` };
@@ -76,12 +82,15 @@ function upstreamVerdict(k: KernelRelease, up: StreamBounds | undefined): Versio
     if (!k.exactSublevel) {
       return { verdict: 'unknown', fixed_in: stable, reason: `fixed in ${stable} on the ${series} branch; the sublevel of ${k.raw} is not visible in its release string` };
     }
-    return versionCompare(k.base, stable) >= 0
-      ? { verdict: 'fixed', fixed_in: stable, reason: `${k.raw} is at or past the ${series} fix ${stable}: signature of a fixed bug, a regression or a different cause` }
+    if (versionCompare(k.base, stable) >= 0) {
+      return { verdict: 'fixed', fixed_in: stable, reason: `${k.raw} is at or past the ${series} fix ${stable}: signature of a fixed bug, a regression or a different cause` };
+    }
+    return k.backports
+      ? { verdict: 'unknown', fixed_in: stable, reason: `${k.raw} is based on a ${series} release older than the fix ${stable}; whether its vendor took the fix in is not known` }
       : { verdict: 'affected', fixed_in: stable, reason: `${k.raw} is older than the ${series} fix ${stable}` };
   }
-  if (isDistroStream(k.stream)) {
-    return { verdict: 'unknown', fixed_in: mainline, reason: `${k.stream} kernel ${k.raw}: whether it carries the upstream fix${mainline ? ` (${mainline})` : ''} is not known` };
+  if (isDistroStream(k.stream) || k.backports) {
+    return { verdict: 'unknown', fixed_in: mainline, reason: `${isDistroStream(k.stream) ? `${k.stream} kernel` : 'vendor kernel'} ${k.raw}: whether it carries the upstream fix${mainline ? ` (${mainline})` : ''} is not known` };
   }
   if (!mainline) {
     return fixed.length > 0

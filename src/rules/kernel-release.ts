@@ -8,7 +8,13 @@
  *   ubuntu        `4.15.0-112-generic`: base version plus ABI number; the real sublevel is hidden
  *   debian        `4.19.0-6-amd64` (sublevel hidden; the package version `4.19.67-2+deb10u2`
  *                 printed after `#1 Debian` reveals it)
- *   upstream      everything else with a real x.y.z: mainline, stable, Fedora, Arch, Amazon Linux...
+ *   upstream      everything else with a real x.y.z: mainline, stable, Fedora, Arch, Amazon Linux,
+ *                 ELRepo's `.el7.elrepo` builds (vanilla kernels despite the `.el7`)...
+ * Two kinds of upstream-looking releases are not what their numbers say: a `.0` sublevel followed
+ * by a build suffix (`5.15.0-1027-mtk`, `6.1.0-rpi7-rpi-v8`, `5.10.0-60.18.0.50.oe2203`) hides the
+ * real one, like Ubuntu's and Debian's; and vendor kernels that keep one base version for years
+ * while taking later fixes (openEuler, Kylin, Virtuozzo, Anolis and Alibaba Cloud Linux) may carry
+ * a fix, or a bug, that their base version predates.
  */
 
 export type Stream = string;
@@ -22,6 +28,10 @@ export interface KernelRelease {
   exactSublevel: boolean;
   /** What distribution bounds are compared with (release without the architecture suffix). */
   compareKey: string;
+  /** A release candidate (`6.11.0-rc3`, `6.12.0-rc1-next-20241001`): before the x.y release. */
+  prerelease: boolean;
+  /** An upstream-looking vendor kernel that may carry fixes and bugs from after its base version. */
+  backports: boolean;
 }
 
 const ARCH = /\.(?:x86_64|aarch64|ppc64le|ppc64|s390x|i686|i586|i386|noarch|armv7hl|armv7l)(?:\+\w+)?$/;
@@ -30,6 +40,12 @@ const UBUNTU = /^(\d+)\.(\d+)\.(\d+)-(\d+)-(generic(?:-lpae|-64k|-pae)?|lowlaten
 const DEBIAN = /^(\d+)\.(\d+)\.0-(?:0\.(?:bpo|deb\d+)\.)?(\d+)(?:\.\d+)?-(amd64|arm64|686(?:-pae)?|armmp(?:-lpae)?|cloud-amd64|cloud-arm64|rt-amd64|rt-arm64|rt-686-pae|powerpc64le|s390x|marvell|rpi|armel|loong64|riscv64|4kc-malta|5kc-malta|octeon|mips32r2el|mips64r2el|loongson-3)$/;
 const SUSE = /^(\d+)\.(\d+)\.(\d+)-([\d.]+)-(default|azure|rt|kvmsmall|preempt|64kb|vanilla|pae|xen|ec2|trace|lpae|zfcpdump|obs_default)$/;
 const BASE = /^(\d+)\.(\d+)(?:\.(\d+))?/;
+const PRERELEASE = /^\d+\.\d+(?:\.\d+)?-rc\d/;
+/** `.0` then a build suffix other than a release candidate: the sublevel is not the real one. */
+const HIDDEN_SUBLEVEL = /^\d+\.\d+\.0[-+_~](?!rc\d)/;
+/** openEuler, Kylin, Virtuozzo, Anolis, Alibaba Cloud Linux: a fixed base with later fixes taken in. */
+const VENDOR_BACKPORTS = /\.(?:oe\d|ky\d|vz\d|an\d|al\d)/;
+const ELREPO = /\.el\d+\.elrepo\b/;
 
 /**
  * Classifies a release. `pkg` is the Debian package version from the Tainted line, when the log
@@ -41,26 +57,31 @@ export function parseRelease(raw: string, pkg: string | null = null): KernelRele
   if (!b) return null;
   const base: [number, number, number] = [Number(b[1]), Number(b[2]), Number(b[3] ?? 0)];
   const noArch = r.replace(ARCH, '');
+  const prerelease = PRERELEASE.test(r);
+  const distro = (stream: Stream, exactSublevel: boolean, compareKey: string): KernelRelease =>
+    ({ raw: r, base, stream, exactSublevel, compareKey, prerelease, backports: false });
 
-  let m = EL.exec(r);
+  let m = ELREPO.test(r) ? null : EL.exec(r);
   if (m) {
-    const stream = m[4] === 'uek' ? 'uek' : m[4] === 'a' ? `rhel${m[3]}-alt` : `rhel${m[3]}`;
-    return { raw: r, base, stream, exactSublevel: false, compareKey: noArch };
+    return distro(m[4] === 'uek' ? 'uek' : m[4] === 'a' ? `rhel${m[3]}-alt` : `rhel${m[3]}`, false, noArch);
   }
   if ((m = UBUNTU.exec(r))) {
-    return { raw: r, base: [base[0], base[1], 0], stream: 'ubuntu', exactSublevel: false, compareKey: `${m[1]}.${m[2]}.${m[3]}-${m[4]}` };
+    return { ...distro('ubuntu', false, `${m[1]}.${m[2]}.${m[3]}-${m[4]}`), base: [base[0], base[1], 0] };
   }
   if ((m = DEBIAN.exec(r))) {
     const p = pkg ? BASE.exec(pkg) : null;
     if (p && Number(p[1]) === base[0] && Number(p[2]) === base[1] && p[3] !== undefined) {
-      return { raw: r, base: [base[0], base[1], Number(p[3])], stream: 'debian', exactSublevel: true, compareKey: pkg! };
+      return { ...distro('debian', true, pkg!), base: [base[0], base[1], Number(p[3])] };
     }
-    return { raw: r, base: [base[0], base[1], 0], stream: 'debian', exactSublevel: false, compareKey: r };
+    return { ...distro('debian', false, r), base: [base[0], base[1], 0] };
   }
   if ((m = SUSE.exec(r))) {
-    return { raw: r, base, stream: 'suse', exactSublevel: true, compareKey: `${m[1]}.${m[2]}.${m[3]}-${m[4]}` };
+    return distro('suse', true, `${m[1]}.${m[2]}.${m[3]}-${m[4]}`);
   }
-  return { raw: r, base, stream: 'upstream', exactSublevel: b[3] !== undefined, compareKey: noArch };
+  return {
+    ...distro('upstream', b[3] !== undefined && !HIDDEN_SUBLEVEL.test(r), noArch),
+    backports: VENDOR_BACKPORTS.test(r),
+  };
 }
 
 /** Distribution streams: their kernels carry backports, so upstream's "introduced" bound does not apply. */
