@@ -52,7 +52,7 @@ const SYMBOL = build(String.raw`
     (?: : (?<pmod> [\w\-]+ ) : )?                                              # 2.6.18: ':jbd:log_wait_commit+0xa3/0xf5'
     (?: (?<fn> \.? {{FUNC}} ) \+ (?<off> {{HEX}} ) / (?<size> {{HEX}} )
       | (?<addr> 0x [0-9a-fA-F]+ ) )
-    (?: \s+ \[ (?<mod> [\w\-]+ ) (?: \s+ [0-9a-fA-F]{16,64} )? \] )?      # [module] or [module buildid]
+    (?: \s* \[ (?<mod> [\w\-]+ ) (?: \s+ [0-9a-fA-F]{16,64} )? \] )?      # [module] or [module buildid] (a paste may lose the blank)
     (?: \s+ (?<src> [\w./+\-]+ : \d+ (?: : \d+ )? ) )?                      # syzbot: path/file.c:123
     (?: \s+ \( (?<mark> unreliable | [A-Z] ) \) )?                         # ppc (unreliable), arm64 (T)
     \s* $`);
@@ -83,8 +83,10 @@ const ARM_PAIR = build(String.raw`
   ^ \[< {{ADDR}} >\] \s* \( (?<where> [^)]* ) \) \s+ from \s+
     \[< {{ADDR}} >\] \s* \( (?<from> [^)]* ) \)`);
 const ARM_WHERE = build(String.raw`^ (?<fn> {{FUNC}} ) $`);
-// ARM 5.x+: `__schedule from schedule+0x50/0xa8` (the caller may carry a source line, below).
-const ARM_NEW = build(String.raw`^ (?<fn> {{FUNC}} ) \s+ from \s+ (?<from> \S (?: .* \S )? ) \s* $`);
+// ARM 5.x+: `__schedule from schedule+0x50/0xa8` (the caller may carry a source line, below);
+// `%ps` names the module of a function in one: `smb2_reconnect [cifs] from SMB2_open_init+0x54/0x9f4 [cifs]`.
+const ARM_NEW = build(String.raw`
+  ^ (?<fn> {{FUNC}} ) (?: \s+ \[ (?<wmod> [\w\-]+ ) (?: \s+ [0-9a-fA-F]{16,64} )? \] )? \s+ from \s+ (?<from> \S (?: .* \S )? ) \s* $`);
 
 /** The end-of-stack sentinel of /proc/PID/stack on old kernels. */
 const SENTINEL = '0xffffffffffffffff';
@@ -195,6 +197,7 @@ export function parseFrameLine(text: string): FrameLine | null {
   if (m?.groups) {
     const where = armWhere(m.groups.fn);
     const from = armFrom(m.groups.from);
+    if (where && m.groups.wmod) where.module = m.groups.wmod;
     return where && from ? { markers, frames: [where, from] } : null;
   }
   return null;

@@ -55,6 +55,16 @@ describe('frame grammar', () => {
       ['cv_wait_common', '0x150', '0x1ec', 'spl', 'where'], ['txg_quiesce_thread', '0x1bc', '0x360', 'zfs', 'from']]);
     const neu = parseFrameLine(' __schedule from schedule+0x4c/0xcc')!;
     assert.deepEqual(neu.frames.map((f) => f.fn), ['__schedule', 'schedule']);
+    // 5.x+ names the module of the first function too (`%ps`), with or without a build id.
+    for (const [line, mods] of [
+      ['  smb2_reconnect [cifs] from SMB2_open_init+0x54/0x9f4 [cifs]', ['cifs', 'cifs']],
+      ['cv_wait_common [spl] from __cv_wait+0x2c/0x30 [spl]', ['spl', 'spl']],
+      ['nfs_wait_bit_killable [nfs 0123456789abcdef0123456789abcdef01234567] from __wait_on_bit+0x5c/0xb0', ['nfs', null]],
+      ['SMB2_open_init [cifs] from smb2_query_info_compound+0x1a0/0x500[cifs]', ['cifs', 'cifs']],
+    ] as const) {
+      const got = parseFrameLine(line);
+      assert.deepEqual(got?.frames.map((f) => f.module), mods, line);
+    }
   });
 
   it("syzbot's symbolised ARM pairs: an inlined caller is a pair of its own, and the trace names each function once", () => {

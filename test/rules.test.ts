@@ -168,6 +168,11 @@ describe('kernel releases and verdicts', () => {
     assert.equal(s('5.15.0'), 'upstream 5.15.0');
     assert.equal(s('4.0.9-1.el7.elrepo.x86_64'), 'upstream 4.0.9');
     assert.equal(s('5.4.278-1.el7.elrepo.x86_64'), 'upstream 5.4.278');
+    assert.equal(s('5.18.6-2.gdc.el8.x86_64'), 'upstream 5.18.6', 'a mainline kernel built for EL8');
+    assert.equal(s('2.6.32-754.35.1.el6.x86_64'), 'rhel6 2.6.32~');
+    assert.equal(s('6.12.0-55.el10.x86_64'), 'rhel10 6.12.0~');
+    assert.equal(s('4.14.0-115.el7a.aarch64'), 'rhel7-alt 4.14.0~');
+    assert.equal(s('5.4.0-137-dx2023022419-17ff49f96-generic'), 'upstream 5.4.0~', 'a custom Ubuntu build hides its sublevel');
     const flags = (r: string): string => {
       const k = parseRelease(r)!;
       return `${k.prerelease ? 'rc' : '-'} ${k.backports ? 'backports' : '-'}`;

@@ -46,6 +46,8 @@ const HIDDEN_SUBLEVEL = /^\d+\.\d+\.0[-+_~](?!rc\d)/;
 /** openEuler, Kylin, Virtuozzo, Anolis, Alibaba Cloud Linux: a fixed base with later fixes taken in. */
 const VENDOR_BACKPORTS = /\.(?:oe\d|ky\d|vz\d|an\d|al\d)/;
 const ELREPO = /\.el\d+\.elrepo\b/;
+/** The base version every kernel of a RHEL major release carries. */
+const RHEL_BASE: Record<string, string> = { 5: '2.6.18', 6: '2.6.32', 7: '3.10.0', 8: '4.18.0', 9: '5.14.0', 10: '6.12.0' };
 
 /**
  * Classifies a release. `pkg` is the Debian package version from the Tainted line, when the log
@@ -62,6 +64,8 @@ export function parseRelease(raw: string, pkg: string | null = null): KernelRele
     ({ raw: r, base, stream, exactSublevel, compareKey, prerelease, backports: false });
 
   let m = ELREPO.test(r) ? null : EL.exec(r);
+  // A `.elN` build of another version (`5.18.6-2.gdc.el8`, a mainline kernel packaged for EL8) is no RHEL kernel.
+  if (m && !m[4] && RHEL_BASE[m[3]] !== undefined && RHEL_BASE[m[3]] !== m[1]) m = null;
   if (m) {
     return distro(m[4] === 'uek' ? 'uek' : m[4] === 'a' ? `rhel${m[3]}-alt` : `rhel${m[3]}`, false, noArch);
   }
