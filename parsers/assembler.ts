@@ -38,7 +38,21 @@ const BANNER = /^Linux version (\d+\.\d+\S*)/;
 /** The start of a header cut short: the name and pid are there, the rest is on the next line. */
 const HEADER_START_NEEDLE = 'INFO: task ';
 /** What may follow `NAME:PID ` in a cut header: the first words of the rest, every word whole but the first. */
-const HEADER_CUT_TAIL = /:\d+ (?:b(?:l(?:o(?:c(?:k(?:e(?:d)?)?)?)?)?)?|c(?:a(?:n(?:'(?:t)?)?)?)?)?(?:\s+(?:for|in|I\/O|wait|die|more|than|\d+))*\s*$/;
+const HEADER_CUT_TAIL = /:\d+(?: (?:b(?:l(?:o(?:c(?:k(?:e(?:d)?)?)?)?)?)?|c(?:a(?:n(?:'(?:t)?)?)?)?)?(?:\s+(?:for|in|I\/O|wait|die|more|than|\d+))*)?\s*$/;
+
+/**
+ * The kernel stores a report's lines within a second or so (a slow serial console flushing a
+ * backlog from inside a printk can spread them over seconds): printk times a minute apart mean
+ * another print, such as khungtaskd's next pass (120 s later by default). Wall clocks say nothing
+ * here: syslog stamps a line when it reads it, and a syslog daemon stalled by the same storage
+ * hang stamps one trace minutes apart (stress/54).
+ */
+const PRINT_GAP_UPTIME = 60;
+
+/** Whether a line of a report's stream is stamped too far from the report's latest line to belong to it. */
+function printedApart(o: Open, line: KernelLine): boolean {
+  return line.uptime !== null && o.uptime !== null && Math.abs(line.uptime - o.uptime) > PRINT_GAP_UPTIME;
+}
 
 /**
  * `INFO: task NAME:PID` followed by nothing but the first words of the rest. Only the last 64
@@ -94,6 +108,8 @@ interface Open {
   held: { raw: string; text: string; line: KernelLine; pos: SourcePosition } | null;
   /** The header was pasted quoted (`> INFO: task ...`): the mail's own unquoted text may interrupt its trace. */
   quoted: boolean;
+  /** The printk time of the report's latest line, when its lines have one. */
+  uptime: number | null;
 }
 
 interface HostState {
@@ -376,7 +392,12 @@ export class Assembler {
     const header = parseHeader(text);
     const section = header ? null : parseSection(text);
     const current = this.open.get(key);
-    if (current && !header && !section) {
+    if (current && !header && !section && printedApart(current, line)) {
+      // The kernel prints a report in one go: a line stamped long after the report's last one is
+      // of a later print (a trace whose header a paste left out), never of this report.
+      this.finish(key, current);
+    } else if (current && !header && !section) {
+      current.uptime = line.uptime ?? current.uptime;
       // A reply written between the quoted lines of a trace (`> ... usb_kill_urb`, two paragraphs
       // of prose, `> ... usb_hcd_flush_endpoint`): its lines, even frames of the writer's own
       // trace, neither end nor join the quoted report, which ends as usual when its stream falls
@@ -427,6 +448,7 @@ export class Assembler {
         start: pos,
         held: null,
         quoted: line.format === 'bare' && QUOTED.test(raw),
+        uptime: line.uptime,
       };
       open.builder = header
         ? new HungTaskBuilder(header, line, raw, { name: pos.name, line: pos.line })

@@ -88,6 +88,10 @@ const ARM_WHERE = build(String.raw`^ (?<fn> {{FUNC}} ) $`);
 const ARM_NEW = build(String.raw`
   ^ (?<fn> {{FUNC}} ) (?: \s+ \[ (?<wmod> [\w\-]+ ) (?: \s+ [0-9a-fA-F]{16,64} )? \] )? \s+ from \s+ (?<from> \S (?: .* \S )? ) \s* $`);
 
+// ARM without kallsyms: `Function entered at [<806244a8>] from [<80624708>]`, the same pair as
+// above with addresses only.
+const ARM_NOSYMS = build(String.raw`^ Function \s entered \s at \s \[< (?<where> {{ADDR}} ) >\] \s+ from \s+ \[< (?<from> {{ADDR}} ) >\] \s* $`);
+
 /** The end-of-stack sentinel of /proc/PID/stack on old kernels. */
 const SENTINEL = '0xffffffffffffffff';
 
@@ -192,6 +196,11 @@ export function parseFrameLine(text: string): FrameLine | null {
   if (m?.groups && SOURCE_LINE.test(m.groups.src)) {
     const g = m.groups;
     return { markers, frames: [{ fn: g.fn, offset: null, size: null, module: g.mod ?? null, unreliable: g.q !== undefined, source: g.src.trim() }] };
+  }
+  m = ARM_NOSYMS.exec(s);
+  if (m?.groups) {
+    const bare = (addr: string, arm: 'where' | 'from'): ParsedFrame => ({ fn: `0x${addr}`, offset: null, size: null, module: null, unreliable: false, arm });
+    return { markers, frames: [bare(m.groups.where, 'where'), bare(m.groups.from, 'from')] };
   }
   m = ARM_NEW.exec(s);
   if (m?.groups) {

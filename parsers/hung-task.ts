@@ -47,7 +47,9 @@ const TASK_NEW = compile(String.raw`
   ^ \s* task: (?<comm> [\s\S]{0,15}? ) \s+ state: (?<state> \S+ ) (?: \s+ running \s task )?   # state:R adds "running task"
     (?: \s+ stack: \s* \d+ )?
     \s+ pid: \s* (?<pid> \d+ ) (?: \s+ tgid: \s* (?<tgid> \d+ ) )? \s+ ppid: \s* (?<ppid> \d+ )
-    (?: \s+ task_flags: \s* 0x[0-9a-fA-F]+ )? (?: \s+ flags: \s* (?<flags> 0x[0-9a-fA-F]+ ) )? \s* $`);
+    (?: \s+ task_flags: \s* 0x[0-9a-fA-F]+ )? (?: \s+ flags: \s* (?<flags> 0x[0-9a-fA-F]+ ) )?
+    (?: \s+ [\w:]{1,24} )?                # the rest cut off at a terminal's width ('ppid:     1 f2')
+    \s* $`);
 
 // 2.6-4.x: `%-15.15s %c` then (thread pc | "running [task]") free-stack pid ppid flags; 2.6.18
 // ends with sibling pids and (NOTLB)/(L-TLB) instead of flags.
@@ -197,6 +199,8 @@ export function parseHeader(text: string): ReportStart | null {
   // `Reason:TaskHung Message:INFO: task ...`): that is no report of the kernel's.
   if (info >= 2 && task.charCodeAt(info - 1) === 58 /* : */ && /[A-Za-z]/.test(task[info - 2])) return null;
   if (info >= 0) task = task.slice(info + 11);
+  // An Android vendor's khungtaskd quotes the name (`INFO: task "f2fs_ckpt-254:5":769 blocked ...`).
+  if (task.length > 2 && task.charCodeAt(0) === 34 && task.charCodeAt(task.length - 1) === 34) task = task.slice(1, -1);
   const verb: HungTaskVerb = v === 'blocked' ? 'blocked' : v.startsWith("can't") ? "can't die" : 'blocked in I/O wait';
   return { kind: 'hung_task', task, pid, blockedSeconds: secs, verb };
 }

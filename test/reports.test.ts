@@ -56,6 +56,9 @@ describe('hung-task header', () => {
       { comm: 'kworker/4:2', state: 'D', pid: 1520, tgid: 1520, ppid: 2, flags: '0x00080000' });
     assert.equal(parseTaskLine('task:syz-executor.5  state:R  running task     stack:26128 pid:19074 ppid:  3634 flags:0x00004004')!.state, 'R');
     assert.equal(parseTaskLine('java          D ffff810001004420     0  3120      1          3121  3119 (NOTLB)')!.pid, 3120);
+    // Cut at a terminal's width after ppid: the fields that are there still count.
+    assert.deepEqual(parseTaskLine('task:reboot          state:D stack:    0 pid:17359 ppid:     1 f2'),
+      { comm: 'reboot', state: 'D', pid: 17359, tgid: null, ppid: 1, flags: null });
   });
 
   it('reads the 6.15+ blocker lines, found and not found', () => {
@@ -305,6 +308,24 @@ describe('report assembly', () => {
       'Jan  1 00:00:00 hostA kernel: [    1.000001] "echo 0 >', 'INFO: task dd:555 blocked for more than 120 seconds.',
       'task:dd              state:D stack:    0 pid:  555 ppid:     2 flags:0x00004000', 'Call Trace:', ' __schedule+0x2f6/0xf80', ''].join('\n'));
     assert.deepEqual(two.map((a) => [a.report.task, a.report.host, a.report.state, a.report.frames.length]), [['java', 'hostA', null, 0], ['dd', null, 'D', 1]]);
+  });
+
+  it('joins a header wrapped right after NAME:PID with its rest', () => {
+    const [r] = scanText(['[    1.000000] INFO: task scp_power_reset:227', 'blocked for more than 120 seconds.',
+      '[    1.000002] scp_power_reset D    0   227      2 0x00000000', '[    1.000003] Call Trace:',
+      '[    1.000004]  __schedule+0x2f6/0xf80', '[    1.000005]  schedule+0x29/0x70', ''].join('\n'));
+    assert.deepEqual([r.report.task, r.report.pid, r.report.blockedSeconds, r.report.state, r.report.frames.length], ['scp_power_reset', 227, 120, 'D', 2]);
+  });
+
+  it('frames stamped a minute after a report\'s last line are not its own (a later print whose header is missing)', () => {
+    const head = ['[  601.296034] INFO: task apt-get:1493 blocked for more than 120 seconds.', '[  601.296040] Call Trace:',
+      '[  601.296050]  [<c058b0c5>] io_schedule+0x35/0x50'];
+    const [r] = scanText([...head, '[  721.296246]  [<c058d4f0>] ? do_device_not_available+0x0/0x60',
+      '[  721.296255]  [<c058d1a3>] error_code+0x73/0x80', ''].join('\n'));
+    assert.deepEqual(frameNames(r), ['io_schedule']);
+    // Seconds apart (a slow console flushing a backlog) is still one print.
+    const [slow] = scanText([...head, '[  611.000000]  [<c058d1a3>] error_code+0x73/0x80', ''].join('\n'));
+    assert.deepEqual(frameNames(slow), ['io_schedule', 'error_code']);
   });
 
   it('ends a report at a line of its stream that no grammar accepts', () => {

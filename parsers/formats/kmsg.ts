@@ -5,6 +5,7 @@
  * (` SUBSYSTEM=pci`, ` DEVICE=+pci:0000:00:1f.2`) carry no message; the decoder list skips them.
  */
 import { compile } from '../patterns.js';
+import { stripVendorTags } from './printk.js';
 import { kernelLine, type LineFormat } from './types.js';
 
 const RECORD = compile(String.raw`
@@ -30,12 +31,14 @@ export const kmsg: LineFormat = {
     const m = RECORD.exec(line);
     if (!m?.groups) return null;
     const g = m.groups;
-    return kernelLine(unescapeKmsg(line.slice(m[0].length)), 'kmsg', {
+    // MediaTek kernels tag each record's text with the CPU and task (` (1)[67:khungtaskd]INFO: ...`).
+    const tagged = stripVendorTags(unescapeKmsg(line.slice(m[0].length)));
+    return kernelLine(tagged.text, 'kmsg', {
       level: Number(g.prio) & 7,
       // Facility 0 is the kernel; user space (systemd, udev) writes to /dev/kmsg with others.
       kernel: Number(g.prio) < 8,
       uptime: Number(g.usec) / 1e6,
-      caller: g.caller ?? null,
+      caller: g.caller ?? tagged.caller,
       // `c`: the first piece of a line the kernel could not merge; `+`: the pieces after it.
       ...(g.flags === 'c' ? { piece: 'first' as const } : g.flags === '+' ? { piece: 'more' as const } : {}),
     });

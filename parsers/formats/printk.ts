@@ -42,6 +42,42 @@ const UPTIME = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d* ) s? (?: \s* < [^
 //   LG        `[1]`, the CPU, glued to the time
 const VENDOR = /^ ?(?:<(\d)>)?(?:[- ]\(\d{1,3}\)\[(\d+):[^\]]{0,64}\]|\[pid:(\d+),cpu\d+[^\]]{0,64}\])/;
 const CPU_TAG = /^\[\d{1,3}\]/;
+// Android vendors' printk also names the printing task before each message (`khungtaskd: `,
+// `vkhungtaskd: `), and MediaTek the source module of each line (`[name:hung_task&]`, `[name:core&]`):
+// `[ 4320.666589] [   T56] khungtaskd: [name:core&]task:stressapptest   state:D ...`.
+const KHUNGTASKD = /^v?khungtaskd: (?:\[name:[\w.-]{1,40}&\])?/;
+const NAME_TAG = /^\[name:[\w.-]{1,40}&\]/;
+
+/**
+ * The message without the vendor tags that may start it: MediaTek's CPU and task (` (1)[67:khungtaskd]`,
+ * also in /dev/kmsg records), then khungtaskd's own name and MediaTek's module tag. `caller`: the
+ * task of the CPU tag, as a caller id.
+ */
+export function stripVendorTags(input: string): { text: string; caller: string | null; level: number | null } {
+  let text = input;
+  let caller: string | null = null;
+  let level: number | null = null;
+  const v = VENDOR.exec(text);
+  if (v) {
+    if (v[1] !== undefined) level = Number(v[1]);
+    caller = `T${v[2] ?? v[3]}`;
+    text = text.slice(v[0].length);
+  }
+  return { text: stripTaskTags(text), caller, level };
+}
+
+/** The message without khungtaskd's name and MediaTek's module tag before it. */
+function stripTaskTags(text: string): string {
+  const c = text.charCodeAt(0);
+  if (c === 107 /* k */ || c === 118 /* v */) {
+    const k = KHUNGTASKD.exec(text);
+    if (k) return text.slice(k[0].length);
+  } else if (c === 91 /* [ */ && text.charCodeAt(1) === 110 /* n */) {
+    const n = NAME_TAG.exec(text);
+    if (n) return text.slice(n[0].length);
+  }
+  return text;
+}
 
 // Bracketed stamps of serial-console capture tools before the kernel's own time, dropped:
 // `[2021/6/17 11:13:45] `, `[2023/06/16-12:08:14:405] `, grabserial's `[136.504800 0.001200] `,
@@ -198,12 +234,10 @@ export function stripPrintk(input: string): PrintkPrefix {
         const cpu = text.charCodeAt(0) === 91 ? CPU_TAG.exec(text) : null;
         if (cpu && text.charCodeAt(cpu[0].length) === 32) text = text.slice(cpu[0].length);
       }
-      const v = VENDOR.exec(text);
-      if (v) {
-        if (v[1] !== undefined && level === null) level = Number(v[1]);
-        caller ??= `T${v[2] ?? v[3]}`;
-        text = text.slice(v[0].length);
-      }
+      const v = stripVendorTags(text);
+      if (v.level !== null) level ??= v.level;
+      if (v.caller !== null) caller ??= v.caller;
+      text = v.text;
     } else if ((m = DMESG_T.exec(text))?.groups) {
       const g = m.groups;
       const mon = monthOf(g.names);
@@ -250,6 +284,7 @@ export function stripPrintk(input: string): PrintkPrefix {
   }
   // Exactly one separator belongs to the prefix; further spaces are the message's indentation.
   if (found && text.charCodeAt(0) === 32) text = text.slice(1);
+  if (found) text = stripTaskTags(text);
   // crash's `log -m` puts the level after the time, in hexadecimal: `[ 6141.921740] <3>INFO: ...`.
   if (found && level === null && text.charCodeAt(0) === 60) {
     const m = /^<([0-9a-f]{1,3})>/.exec(text);

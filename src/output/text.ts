@@ -118,7 +118,7 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     out.push(`  blocked on a ${b.lock}${b.as ? ` as ${b.as}` : ''}, likely held by ${paint('bold', owner)}${b.owner_as ? ` (${b.owner_as})` : ''}`);
   }
   if (r.frames.length === 0) {
-    out.push(`  ${paint('yellow', 'no call trace in the log')} (a priority filter such as journalctl -p warning drops the KERN_INFO trace lines)`);
+    out.push(`  ${paint('yellow', 'no call trace found after the report')} (the log may not hold it: a priority filter such as journalctl -p warning drops the KERN_INFO trace lines, and a grep keeps only the lines it matched)`);
   } else {
     out.push('  Call Trace:');
     out.push(...traceLines(r.frames, r.culprit_frame as number | null, paint, '    '));
