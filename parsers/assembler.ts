@@ -423,6 +423,9 @@ export class Assembler {
         return;
       }
       this.finish(key, current);
+    } else if (current && header && current.builder.repeatedBy?.(header, line)) {
+      // Its first lines printed twice (stress/90): the second copy goes on, the first is dropped.
+      this.open.delete(key);
     } else if (current) {
       this.finish(key, current);
     }

@@ -327,6 +327,11 @@ export interface Builder {
    * that line when a mail client wrapped it (true: taken as such).
    */
   rest?(text: string, raw: string): boolean;
+  /**
+   * The same header again, stamped with the same time, while nothing but header lines were taken:
+   * the report's first lines printed (or pasted) twice, not a report of their own.
+   */
+  repeatedBy?(header: ReportStart, line: KernelLine): boolean;
 }
 
 /** Builds one report from its first line onwards (the header, or a sysrq-w task line). */
@@ -378,6 +383,14 @@ export class HungTaskBuilder implements Builder {
 
   beforeTrace(): boolean {
     return !this.sawTrace && !this.sawEnd && !this.sawUserRegs;
+  }
+
+  repeatedBy(header: ReportStart, line: KernelLine): boolean {
+    const r = this.report;
+    const stamped = line.uptime !== null || line.time !== null;
+    return stamped && line.uptime === r.uptime && line.time === r.time && header.kind === r.kind && header.task === r.task
+      && header.pid === r.pid && header.blockedSeconds === r.blockedSeconds && this.beforeTrace()
+      && r.state === null && r.blocker === null && r.frames.length === 0;
   }
 
   midTrace(): boolean {

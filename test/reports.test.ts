@@ -328,6 +328,17 @@ describe('report assembly', () => {
     assert.deepEqual(frameNames(slow), ['io_schedule', 'error_code']);
   });
 
+  it('a header block printed twice with the same times is one report; a header of another time is a report of its own', () => {
+    const block = (t: string): string[] => [`[${t}] INFO: task Xorg:797 blocked for more than 241 seconds.`,
+      `[${t.replace(/\d$/, '9')}]       Not tainted 5.3.0-050300rc7-generic #201909021831`];
+    const rest = ['[124333.380060] Xorg            D    0   797    773 0x00404004', '[124333.380062] Call Trace:',
+      '[124333.380067]  __schedule+0x2b9/0x6c0', '[124333.380068]  schedule+0x42/0xb0', ''];
+    const once = scanText([...block('124333.376328'), ...block('124333.376328'), ...rest].join('\n'));
+    assert.deepEqual(once.map((a) => [a.report.task, a.report.frames.length, a.report.kernel]), [['Xorg', 2, '5.3.0-050300rc7-generic']]);
+    const twice = scanText([...block('124092.376328'), ...block('124333.376328'), ...rest].join('\n'));
+    assert.deepEqual(twice.map((a) => a.report.frames.length), [0, 2]);
+  });
+
   it('ends a report at a line of its stream that no grammar accepts', () => {
     const text = JAVA + 'Jan 29 10:41:08 app-prod-17 kernel: e1000e: eth0 NIC Link is Down\n'
       + 'Jan 29 10:41:09 app-prod-17 kernel: [<ffffffff816a94c9>] schedule+0x29/0x70\n';
