@@ -61,6 +61,8 @@ function printedApart(o: Open, line: KernelLine): boolean {
 function headerCutShort(text: string): boolean {
   const at = text.indexOf(HEADER_START_NEEDLE);
   if (at < 0) return false;
+  // Glued to what came before it or alone, never inside prose (`... keeps printing INFO: task a:1`).
+  if (/\s/.test(text.slice(0, at).trimStart())) return false;
   const from = Math.max(at + HEADER_START_NEEDLE.length, text.length - 64);
   return HEADER_CUT_TAIL.test(text.slice(from));
 }
@@ -343,7 +345,10 @@ export class Assembler {
     let key = stream;
     let text = whole;
     // An empty message (a blank line in a paste, printk("\n")) neither continues nor ends a report.
-    if (whole.trim().length === 0) return;
+    if (whole.trim().length === 0) {
+      this.open.get(stream)?.builder.blank?.();
+      return;
+    }
     // The kernel never prints a line this long (printk's limit is 1024 bytes): not a kernel
     // message, whatever it looks like, and no grammar has to read it.
     if (whole.length > LIMITS.lineLength) return;
@@ -360,7 +365,8 @@ export class Assembler {
       this.partials.delete(partialKey);
       key = partialKey;
       const joined = `${partial.text.trimEnd()} ${text.trim()}`;
-      if (parseHeader(joined) || (partial.joins < 2 && headerCutShort(joined) && !parseBlocker(joined))) {
+      // A whole header of its own is no rest: the cut one is dropped, the new one read.
+      if (!text.includes(HEADER_START_NEEDLE) && (parseHeader(joined) || (partial.joins < 2 && headerCutShort(joined) && !parseBlocker(joined)))) {
         text = joined;
         raw = `${partial.raw}\n${raw}`;
         if (!parseHeader(text)) {
@@ -392,12 +398,11 @@ export class Assembler {
     const header = parseHeader(text);
     const section = header ? null : parseSection(text);
     const current = this.open.get(key);
-    if (current && !header && !section && printedApart(current, line)) {
+    if (current && !header && !section && printedApart(current, line) && !(current.quoted && !QUOTED.test(raw))) {
       // The kernel prints a report in one go: a line stamped long after the report's last one is
       // of a later print (a trace whose header a paste left out), never of this report.
       this.finish(key, current);
     } else if (current && !header && !section) {
-      current.uptime = line.uptime ?? current.uptime;
       // A reply written between the quoted lines of a trace (`> ... usb_kill_urb`, two paragraphs
       // of prose, `> ... usb_hcd_flush_endpoint`): its lines, even frames of the writer's own
       // trace, neither end nor join the quoted report, which ends as usual when its stream falls
@@ -411,6 +416,7 @@ export class Assembler {
       const goesOn = held ? (parseFrameLine(text)?.frames.length ?? 0) > 0 || current.builder.beforeTrace() : true;
       if (goesOn && current.builder.push(text, raw, line, pos) === 'taken') {
         current.lastSeen = this.counter;
+        current.uptime = line.uptime ?? current.uptime;
         if (held) {
           current.held = null;
           current.builder.absorb(held.raw);

@@ -92,6 +92,10 @@ const ARM_NEW = build(String.raw`
 // above with addresses only.
 const ARM_NOSYMS = build(String.raw`^ Function \s entered \s at \s \[< (?<where> {{ADDR}} ) >\] \s+ from \s+ \[< (?<from> {{ADDR}} ) >\] \s* $`);
 
+// A function name alone, with its module: a trace whose offsets the writer of a commit message
+// or an issue left out (` __schedule`, ` nvkms_ioctl_from_kapi_try_pmlock [nvidia_modeset]`).
+const BARE_SYMBOL = build(String.raw`^ \s* (?<q> \? \s+ )? (?<fn> {{FUNC}} ) (?: \s+ \[ (?<mod> [\w\-]+ ) \] )? \s* $`);
+
 /** The end-of-stack sentinel of /proc/PID/stack on old kernels. */
 const SENTINEL = '0xffffffffffffffff';
 
@@ -224,4 +228,14 @@ export function contextAfter(marker: string): 'task' | 'irq' | 'softirq' | 'nmi'
     default:
       return marker.startsWith('<#') ? 'exception' : null;
   }
+}
+
+/**
+ * A frame written as a function name alone. Any word would fit, so the report grammar takes it
+ * only in an unbroken run of such lines right after `Call Trace:`.
+ */
+export function parseBareSymbol(text: string): ParsedFrame | null {
+  const m = BARE_SYMBOL.exec(text);
+  if (!m?.groups) return null;
+  return { fn: m.groups.fn, offset: null, size: null, module: m.groups.mod ?? null, unreliable: m.groups.q !== undefined };
 }

@@ -16,7 +16,7 @@
  * `HungTaskBuilder` consumes the lines of one report and says when a line is not part of it.
  * Pure and synchronous: no I/O, no clock.
  */
-import { contextAfter, parseFrameLine, type ParsedFrame } from './frame.js';
+import { contextAfter, parseBareSymbol, parseFrameLine, type ParsedFrame } from './frame.js';
 import { compile } from './patterns.js';
 import type { Blocker, Frame, FrameContext, HungTaskVerb, KernelLine, ReportKind, TaskInfo, TaskReport } from './record.js';
 
@@ -46,9 +46,10 @@ const TAINTED = compile(String.raw`
 const TASK_NEW = compile(String.raw`
   ^ \s* task: (?<comm> [\s\S]{0,15}? ) \s+ state: (?<state> \S+ ) (?: \s+ running \s task )?   # state:R adds "running task"
     (?: \s+ stack: \s* \d+ )?
-    \s+ pid: \s* (?<pid> \d+ ) (?: \s+ tgid: \s* (?<tgid> \d+ ) )? \s+ ppid: \s* (?<ppid> \d+ )
-    (?: \s+ task_flags: \s* 0x[0-9a-fA-F]+ )? (?: \s+ flags: \s* (?<flags> 0x[0-9a-fA-F]+ ) )?
-    (?: \s+ [\w:]{1,24} )?                # the rest cut off at a terminal's width ('ppid:     1 f2')
+    \s+ pid: \s* (?<pid> \d+ ) (?: \s+ tgid: \s* (?<tgid> \d+ ) )?
+    (?: \s+ ppid: \s* (?<ppid> \d+ )     # left out of an abridged quote ('task:UVCG state:D stack:0 pid:82')
+      (?: \s+ task_flags: \s* 0x[0-9a-fA-F]+ )? (?: \s+ flags: \s* (?<flags> 0x[0-9a-fA-F]+ ) )?
+      (?: \s+ [\w:]{1,24} )? )?           # the rest cut off at a terminal's width ('ppid:     1 f2')
     \s* $`);
 
 // 2.6-4.x: `%-15.15s %c` then (thread pc | "running [task]") free-stack pid ppid flags; 2.6.18
@@ -152,6 +153,8 @@ const TRACE_BOTTOM = new RegExp('^(?:' + [
 
 /** Lines that belong to a task block whatever its state: frames, markers, trace header, stack words, registers. */
 /** The last frame of a complete 5.x+ trace (the ones with <TASK> markers). */
+/** Lines left out of a quoted trace. */
+const ELISION = /^\s*(?:\.{3,}|…|\[\.\.\.\])\s*$/;
 const TASK_BOTTOM = /^(?:entry_SYSCALL\w*|entry_SYSENTER\w*|entry_INT80\w*|\w*ret_from_fork\w*|el0t?_\w+|ret_to_user)$/;
 
 export function isTaskBodyLine(text: string): boolean {
@@ -233,9 +236,9 @@ export function parseTaskLine(text: string): TaskInfo | null {
   }
   const g = m.groups!;
   const pid = count(g.pid);
-  const ppid = count(g.ppid);
+  const ppid = g.ppid === undefined ? null : count(g.ppid);
   const tgid = g.tgid === undefined ? null : count(g.tgid);
-  if (pid === null || ppid === null || (g.tgid !== undefined && tgid === null)) return null;
+  if (pid === null || (g.ppid !== undefined && ppid === null) || (g.tgid !== undefined && tgid === null)) return null;
   return { comm, state: g.state, pid, tgid, ppid, flags: g.flags ?? null };
 }
 
@@ -332,6 +335,8 @@ export interface Builder {
    * the report's first lines printed (or pasted) twice, not a report of their own.
    */
   repeatedBy?(header: ReportStart, line: KernelLine): boolean;
+  /** An empty line of the stream came (it neither continues nor ends anything, but breaks a run). */
+  blank?(): void;
 }
 
 /** Builds one report from its first line onwards (the header, or a sysrq-w task line). */
@@ -378,11 +383,17 @@ export class HungTaskBuilder implements Builder {
   }
 
   lastWasFrame = false;
+  /** The last line taken was `Call Trace:` or a frame written as a bare function name (parseBareSymbol()). */
+  private bareRun = false;
   /** The last line taken, when it was cut short (a task, echo, Tainted or blocker piece), and how many rests it took already. */
   private cut: { text: string; joins: number } | null = null;
 
   beforeTrace(): boolean {
     return !this.sawTrace && !this.sawEnd && !this.sawUserRegs;
+  }
+
+  blank(): void {
+    this.bareRun = false;
   }
 
   repeatedBy(header: ReportStart, line: KernelLine): boolean {
@@ -441,6 +452,8 @@ export class HungTaskBuilder implements Builder {
   private classify(text: string): LineVerdict {
     const r = this.report;
     const collector = this.owner ?? this.main;
+    const bareRun = this.bareRun;
+    this.bareRun = false;
     const fl = parseFrameLine(text);
     if (fl) {
       this.lastWasFrame = fl.frames.length > 0;
@@ -452,7 +465,18 @@ export class HungTaskBuilder implements Builder {
     }
     if (CALL_TRACE.test(text)) {
       this.sawTrace = true;
+      this.bareRun = true;
       return 'taken';
+    }
+    if (bareRun) {
+      // Function names alone (offsets left out by whoever quoted the trace), and `...` where lines were.
+      const bare = parseBareSymbol(text);
+      if (bare || ELISION.test(text)) {
+        if (bare) collector.add([], [bare]);
+        this.lastWasFrame = bare !== null;
+        this.bareRun = true;
+        return 'taken';
+      }
     }
     const t = parseTainted(text);
     if (t) {
@@ -475,7 +499,12 @@ export class HungTaskBuilder implements Builder {
     }
     if (STACK_WORDS.test(text) || ARM_DUMP.test(text)) return 'taken';
     const task = parseTaskLine(text);
-    if (task) return this.takeTask(task);
+    if (task) {
+      const verdict = this.takeTask(task);
+      // Without ppid it may be a line a mail client wrapped after `pid:N`: its rest may follow.
+      if (verdict === 'taken' && task.ppid === null && !this.sawTrace) this.cut = { text, joins: 0 };
+      return verdict;
+    }
     // A task line broken in two by a mail client or a narrow console (the lock owner's too): its
     // rest may follow (joinRest).
     if ((!this.sawTrace || (this.owner !== null && this.owner.frames.length === 0)) && (isTaskFragment(text) || ECHO_PIECE.test(text) || TAINTED_PIECE.test(text))) {
@@ -517,7 +546,9 @@ export class HungTaskBuilder implements Builder {
       r.blocker.ownerTask = task;
       return 'taken';
     }
-    if (r.state === null && !this.sawTrace) {
+    // A task line without ppid (abridged, or wrapped after pid:N) gives way to its whole form.
+    const partial = r.state !== null && r.ppid === null && r.tgid === null && r.flags === null;
+    if ((r.state === null || partial) && !this.sawTrace) {
       r.state = task.state;
       r.ppid = task.ppid;
       r.tgid = task.tgid;

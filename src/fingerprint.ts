@@ -134,6 +134,17 @@ export function reliableTaskFrames(frames: readonly Frame[]): { frame: Frame; in
   return out;
 }
 
+/**
+ * A `?` word that is a function's first byte (`fn+0x0/0x70`) or the byte after its last
+ * (`? call_srcu+0x70/0x70`, the next function's start) is a function pointer left on the stack,
+ * never a return address: it names no caller.
+ */
+function pointsAtFunctionEdge(f: Frame): boolean {
+  if (!f.unreliable || f.offset === null) return false;
+  const off = Number(f.offset);
+  return off === 0 || (f.size !== null && off === Number(f.size));
+}
+
 export function findCulprit(frames: readonly Frame[]): Culprit {
   let usable = reliableTaskFrames(frames);
   // A sleeping task's stack starts in the scheduler: anything printed above the first scheduler
@@ -164,7 +175,7 @@ export function findCulprit(frames: readonly Frame[]): Culprit {
   const lastReliable = usable.length > 0 ? usable[usable.length - 1].index : -1;
   for (let i = lastReliable + 1; i < frames.length; i++) {
     const f = frames[i];
-    if (f.context !== 'task') continue;
+    if (f.context !== 'task' || pointsAtFunctionEdge(f)) continue;
     const norm = normalizeFn(f.fn);
     if (classify(norm) === 'other') return { fn: norm, module: f.module, primitive, index: i };
   }

@@ -71,6 +71,15 @@ describe('fingerprint and signature', () => {
     assert.equal(a.report.frames[0].context, 'irq');
   });
 
+  it('a `?` word at a function\'s first byte or just past its end names no caller of a cut trace (a function pointer on the stack)', () => {
+    const cut = (tail: string): string => scanText(['INFO: task dmsetup:9 blocked for more than 120 seconds.', 'Call Trace:',
+      ' [<ffffffff814fbd9e>] schedule+0x3e/0x60', ' [<ffffffff814fcd14>] __wait_for_common+0xf0/0x12f', tail, ''].join('\n'))[0].identity.signature;
+    assert.equal(cut(' [<ffffffff814fe018>] ? console_conditional_schedule+0x19/0x19'), 'hung task in __wait_for_common (completion)');
+    assert.equal(cut(' [<ffffffff814fe018>] ? dm_wait_for_completion+0x0/0x40'), 'hung task in __wait_for_common (completion)');
+    // A return address inside a function still may.
+    assert.equal(cut(' [<ffffffff814fe018>] ? dm_suspend+0x19/0x80'), 'hung task in dm_suspend (completion)');
+  });
+
   it('passes over a stale scheduler helper at the top of a 2.6.18 trace (no `?` marks then)', () => {
     const [a] = scanText(sample('eras/rhel5.6-2.6.18-x86_64-L-TLB-stale-find-busiest-group-panic.log'));
     assert.equal(a.report.frames[0].fn, 'find_busiest_group');

@@ -293,10 +293,10 @@ describe('report assembly', () => {
     // The Tainted line cut before the release (stress/57, Thunderbird).
     const [tb] = scanText(sample('stress/57-debian-6.13-german-locale-syslog-thunderbird-wrapped.log'));
     assert.deepEqual([tb.report.kernel, tb.report.tainted], ['6.13.0-rc3-00193-ge9b8ffafd20a', 'G U']);
-    // A rest that does not make the line whole is a line of its own.
+    // A rest that does not make the line whole is a line of its own; the cut line gives what it holds.
     const [cut] = scanText(['[  242.940133][ T1645] INFO: task a:1 blocked for more than 120 seconds.',
       '[  242.940133][ T1645] task:a   state:D stack:0     pid:1', 'Call trace:', '[  242.940133][ T1645]  schedule+0x58/0x118', ''].join('\n'));
-    assert.deepEqual([cut.report.state, cut.report.frames.length], [null, 1]);
+    assert.deepEqual([cut.report.state, cut.report.ppid, cut.report.frames.length], ['D', null, 1]);
   });
 
   it('a cut line whose rest does not come joins nothing: the echo line cut, then the task line or another report', () => {
@@ -317,6 +317,14 @@ describe('report assembly', () => {
     assert.deepEqual([r.report.task, r.report.pid, r.report.blockedSeconds, r.report.state, r.report.frames.length], ['scp_power_reset', 227, 120, 'D', 2]);
   });
 
+  it('prose ending in INFO: task NAME:PID, or a cut header followed by a whole one, does not take the next header', () => {
+    const next = ['INFO: task kworker/u8:2:1234 blocked for more than 120 seconds.', 'Call Trace:', ' __schedule+0x1/0x2', ''];
+    for (const first of ['Since the upgrade dmesg keeps printing INFO: task jbd2/sda1-8:412', '[    1.000000] INFO: task jbd2/sda1-8:412']) {
+      const got = scanText([first, ...next].join('\n'));
+      assert.deepEqual(got.map((a) => [a.report.task, a.report.source.line]), [['kworker/u8:2', 2]], first);
+    }
+  });
+
   it('frames stamped a minute after a report\'s last line are not its own (a later print whose header is missing)', () => {
     const head = ['[  601.296034] INFO: task apt-get:1493 blocked for more than 120 seconds.', '[  601.296040] Call Trace:',
       '[  601.296050]  [<c058b0c5>] io_schedule+0x35/0x50'];
@@ -326,6 +334,10 @@ describe('report assembly', () => {
     // Seconds apart (a slow console flushing a backlog) is still one print.
     const [slow] = scanText([...head, '[  611.000000]  [<c058d1a3>] error_code+0x73/0x80', ''].join('\n'));
     assert.deepEqual(frameNames(slow), ['io_schedule', 'error_code']);
+    // A mail reply's own log line between the quoted lines of a trace ends nothing, whatever its time.
+    const [quoted] = scanText([...head.map((l) => `> ${l}`), '', 'Just before it my log has:',
+      '[ 5000.123456] usb 1-1: reset high-speed USB device number 2 using xhci_hcd', '', '> [  601.296060]  [<c058d1a3>] error_code+0x73/0x80', ''].join('\n'));
+    assert.deepEqual(frameNames(quoted), ['io_schedule', 'error_code']);
   });
 
   it('a header block printed twice with the same times is one report; a header of another time is a report of its own', () => {
@@ -337,6 +349,25 @@ describe('report assembly', () => {
     assert.deepEqual(once.map((a) => [a.report.task, a.report.frames.length, a.report.kernel]), [['Xorg', 2, '5.3.0-050300rc7-generic']]);
     const twice = scanText([...block('124092.376328'), ...block('124333.376328'), ...rest].join('\n'));
     assert.deepEqual(twice.map((a) => a.report.frames.length), [0, 2]);
+  });
+
+  it('reads a trace quoted with function names alone, but only right after Call Trace:', () => {
+    const [r] = scanText(['INFO: task sway:967 blocked for more than 1228 seconds.', 'task:sway            state:D stack:0     pid:967   ppid:925',
+      'Call Trace:', ' __schedule', ' schedule', ' down', ' nvkms_ioctl_from_kapi_try_pmlock [nvidia_modeset]', ' ...', ' drm_mode_atomic_ioctl',
+      '', 'Regards', ''].join('\n'));
+    assert.deepEqual(r.report.frames.map((f) => [f.fn, f.module]), [['__schedule', null], ['schedule', null], ['down', null],
+      ['nvkms_ioctl_from_kapi_try_pmlock', 'nvidia_modeset'], ['drm_mode_atomic_ioctl', null]]);
+    // Without Call Trace: before it, a lone word is no frame.
+    const [s] = scanText(['INFO: task sway:967 blocked for more than 1228 seconds.', 'Regards', ''].join('\n'));
+    assert.equal(s.report.frames.length, 0);
+  });
+
+  it('reads a paste from a web page or a mail\'s HTML part: entities and <br> at line ends', () => {
+    const [r] = scanText(['INFO: task khubd:1966 blocked for more than 120 seconds.<br>',
+      'khubd &nbsp; &nbsp; &nbsp; D ffff81003dca9bc0 &nbsp; &nbsp; 0 &nbsp;1966 &nbsp; &nbsp; 2<br>', 'Call Trace:<br>',
+      '[&lt;ffffffffa0099645&gt;] :dvb_core:dvb_unregister_frontend+0xb5/0x100<br>', '[&lt;ffffffff80245e8f&gt;] kthread+0x47/0x90</pre>', ''].join('\n'));
+    assert.deepEqual([r.report.state, r.report.ppid, r.report.frames.map((f) => `${f.fn} ${f.module}`)],
+      ['D', 2, ['dvb_unregister_frontend dvb_core', 'kthread null']]);
   });
 
   it('ends a report at a line of its stream that no grammar accepts', () => {

@@ -207,6 +207,15 @@ describe('kernel releases and verdicts', () => {
     assert.equal(v('sync-livelock-dirty-time', '5.8.0-rc4'), 'affected');
     assert.equal(v('sync-livelock-dirty-time', '4.9.235'), 'fixed', 'the 4.9 stable fix');
     assert.equal(v('sync-livelock-dirty-time', '4.9.234'), 'affected');
+    // A release given as x.y predates a bug of a later series; a stable candidate x.y.z-rcN comes after x.y.
+    assert.equal(v('rhel7-rwsem-missed-wakeup', '4.4'), 'fixed');
+    assert.equal(v('rhel7-rwsem-missed-wakeup', '4.6-rc3'), 'fixed');
+    assert.equal(v('rwsem-handoff-lockup-5x', '5.19.1-rc1'), 'fixed');
+    assert.equal(v('rwsem-handoff-lockup-5x', '5.15.0-rc3'), 'fixed', 'before the 5.15.6 that brought it');
+    assert.equal(v('rwsem-handoff-lockup-5x', '5.15.5-rc1'), 'fixed');
+    // A hidden sublevel is a distribution's build: unknown, never affected or predating.
+    assert.equal(v('rwsem-handoff-lockup-5x', '5.4.0-1107-mtk'), 'unknown');
+    assert.equal(v('rhel7-rwsem-missed-wakeup', '4.4.0-21-custom'), 'unknown');
     // One blog's range start is no proof that older builds are free of the bug.
     assert.equal(v('rhel7-memcg-oom-ext4-jbd2-hang', '3.10.0-693.el7.x86_64'), 'affected');
   });

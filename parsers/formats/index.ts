@@ -37,6 +37,12 @@ const KMSG_DICT = /^ [A-Z][A-Z0-9_]*=/;
 // eslint-disable-next-line no-control-regex -- ESC is what the pattern is for
 const COLOUR = /\x1b\[[0-9;]*[mK]/g;
 
+const HTML_END = /(?:<br\s*\/?>|<\/(?:pre|code|p|div)>)+\s*$/i;
+const HTML_ENTITY = /&(?:lt|gt|amp|quot|nbsp|#39|#x27);/g;
+const ENTITIES: Record<string, string> = {
+  '&lt;': '<', '&gt;': '>', '&amp;': '&', '&quot;': '"', '&nbsp;': ' ', '&#39;': "'", '&#x27;': "'",
+};
+
 /** Candidate formats by the line's first character. */
 function candidates(c0: number): readonly LineFormat[] {
   if (c0 === 123 /* { */ || c0 === 0x1e) return [journalJson];
@@ -62,6 +68,9 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
   // A console capture copied from a pager or `cat -v` shows its carriage returns as the text `^M`.
   if (line.charCodeAt(line.length - 1) === 77 && line.charCodeAt(line.length - 2) === 94) line = line.slice(0, -2);
   if (line.includes('\x1b')) line = line.replace(COLOUR, '');
+  // A paste taken from a web page or a mail's HTML part: entities, and `<br>` or `</pre>` at the end.
+  if (line.charCodeAt(line.length - 1) === 62 /* > */) line = line.replace(HTML_END, '');
+  if (line.charCodeAt(0) !== 123 /* { */ && line.includes('&')) line = line.replace(HTML_ENTITY, (e) => ENTITIES[e] ?? e);
   // A byte order mark starts a file saved by some editors, and the line of every file concatenated after it.
   if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
   if (forced) return forced.decode(line, ctx);

@@ -65,10 +65,12 @@ function upstreamVerdict(k: KernelRelease, up: StreamBounds | undefined): Versio
   const fixed = asList(up.fixed);
   const mainline = mainlineOf(fixed);
   const series = `${k.base[0]}.${k.base[1]}`;
-  // Only a kernel whose number tells its whole history predates a bug: a distribution or vendor
-  // kernel may have taken it in with a backport, and a hidden sublevel tells nothing.
-  const plain = !isDistroStream(k.stream) && !k.backports && k.exactSublevel;
-  if (plain && up.introduced && versionCompare(k.base, up.introduced) < 0 && !(k.prerelease && seriesOf(up.introduced) === series)) {
+  // Only a kernel whose number tells its history predates a bug: a distribution or vendor kernel
+  // may have taken it in with a backport. A release given as `x.y` predates a bug of a later series.
+  // (A candidate x.y-rcN compares as x.y: before a bug that a stable x.y.z brought, not before one of x.y.)
+  const plain = !isDistroStream(k.stream) && !k.backports;
+  const before = up.introduced && (k.exactSublevel ? versionCompare(k.base, up.introduced) : versionCompare(series, seriesOf(up.introduced))) < 0;
+  if (plain && before) {
     return { verdict: 'fixed', fixed_in: mainline, reason: `kernel ${k.raw} predates the bug (introduced in ${up.introduced}): a different cause` };
   }
   if (k.prerelease && mainline && series === seriesOf(mainline)) {
@@ -90,7 +92,7 @@ function upstreamVerdict(k: KernelRelease, up: StreamBounds | undefined): Versio
       : { verdict: 'affected', fixed_in: stable, reason: `${k.raw} is older than the ${series} fix ${stable}` };
   }
   if (isDistroStream(k.stream) || k.backports) {
-    return { verdict: 'unknown', fixed_in: mainline, reason: `${isDistroStream(k.stream) ? `${k.stream} kernel` : 'vendor kernel'} ${k.raw}: whether it carries the upstream fix${mainline ? ` (${mainline})` : ''} is not known` };
+    return { verdict: 'unknown', fixed_in: mainline, reason: `${isDistroStream(k.stream) ? `${k.stream} kernel ${k.raw}` : `${k.raw}, a distribution or vendor build,`}: whether it carries the upstream fix${mainline ? ` (${mainline})` : ''} is not known` };
   }
   if (!mainline) {
     return fixed.length > 0

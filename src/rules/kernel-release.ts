@@ -12,9 +12,9 @@
  *                 ELRepo's `.el7.elrepo` builds (vanilla kernels despite the `.el7`)...
  * Two kinds of upstream-looking releases are not what their numbers say: a `.0` sublevel followed
  * by a build suffix (`5.15.0-1027-mtk`, `6.1.0-rpi7-rpi-v8`, `5.10.0-60.18.0.50.oe2203`) hides the
- * real one, like Ubuntu's and Debian's; and vendor kernels that keep one base version for years
- * while taking later fixes (openEuler, Kylin, Virtuozzo, Anolis and Alibaba Cloud Linux) may carry
- * a fix, or a bug, that their base version predates.
+ * real one, like Ubuntu's and Debian's, on a distribution's build; and vendor kernels that keep one
+ * base version for years while taking later fixes (openEuler, Kylin, Virtuozzo, Anolis and Alibaba
+ * Cloud Linux). Both may carry a fix, or a bug, that their base version predates.
  */
 
 export type Stream = string;
@@ -40,7 +40,8 @@ const UBUNTU = /^(\d+)\.(\d+)\.(\d+)-(\d+)-(generic(?:-lpae|-64k|-pae)?|lowlaten
 const DEBIAN = /^(\d+)\.(\d+)\.0-(?:0\.(?:bpo|deb\d+)\.)?(\d+)(?:\.\d+)?-(amd64|arm64|686(?:-pae)?|armmp(?:-lpae)?|cloud-amd64|cloud-arm64|rt-amd64|rt-arm64|rt-686-pae|powerpc64le|s390x|marvell|rpi|armel|loong64|riscv64|4kc-malta|5kc-malta|octeon|mips32r2el|mips64r2el|loongson-3)$/;
 const SUSE = /^(\d+)\.(\d+)\.(\d+)-([\d.]+)-(default|azure|rt|kvmsmall|preempt|64kb|vanilla|pae|xen|ec2|trace|lpae|zfcpdump|obs_default)$/;
 const BASE = /^(\d+)\.(\d+)(?:\.(\d+))?/;
-const PRERELEASE = /^\d+\.\d+(?:\.\d+)?-rc\d/;
+/** A candidate for the x.y release; a stable candidate (`5.19.1-rc1`) comes after x.y and is not one. */
+const PRERELEASE = /^\d+\.\d+(?:\.0)?-rc\d/;
 /** `.0` then a build suffix other than a release candidate: the sublevel is not the real one. */
 const HIDDEN_SUBLEVEL = /^\d+\.\d+\.0[-+_~](?!rc\d)/;
 /** openEuler, Kylin, Virtuozzo, Anolis, Alibaba Cloud Linux: a fixed base with later fixes taken in. */
@@ -82,9 +83,12 @@ export function parseRelease(raw: string, pkg: string | null = null): KernelRele
   if ((m = SUSE.exec(r))) {
     return distro('suse', true, `${m[1]}.${m[2]}.${m[3]}-${m[4]}`);
   }
+  // A hidden sublevel is a distribution's build (an Ubuntu flavour, Raspberry Pi OS, openEuler):
+  // judged like the distributions' own streams, with backports.
+  const hidden = HIDDEN_SUBLEVEL.test(r);
   return {
-    ...distro('upstream', b[3] !== undefined && !HIDDEN_SUBLEVEL.test(r), noArch),
-    backports: VENDOR_BACKPORTS.test(r),
+    ...distro('upstream', b[3] !== undefined && !hidden, noArch),
+    backports: hidden || VENDOR_BACKPORTS.test(r),
   };
 }
 
