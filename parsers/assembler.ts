@@ -247,6 +247,19 @@ export class Assembler {
     this.input = followedName(name);
   }
 
+  /**
+   * The scan moves on to its next input: a report of the last one whose trace is complete ends
+   * there. Only one cut inside its trace (or before it) may go on in the next input, a rotated
+   * file's successor; a whole report never takes the first lines of another file (a
+   * /proc/PID/stack of another machine after a dmesg, samples/seed). Follow mode gives each file a
+   * scope of its own and is not concerned.
+   */
+  private endOfInput(name: string): void {
+    for (const [key, o] of [...this.open]) {
+      if (o.start.name === name && !o.held && !o.builder.midTrace() && !o.builder.beforeTrace()) this.finish(key, o);
+    }
+  }
+
   private machine(host: string | null): string {
     return host ?? `\u0000${this.input}`;
   }
@@ -289,6 +302,7 @@ export class Assembler {
   }
 
   push(raw: string, pos: SourcePosition): void {
+    if (pos.name !== this.inputName && this.inputName !== '' && this.scope === '') this.endOfInput(this.inputName);
     this.setInput(pos.name);
     if (this.openCount === 0 && !this.hasNeedle(raw)) return;
     const line = this.quickReject && surelyNotKernel(raw) ? null : decodeLine(raw, this.ctx, this.format);

@@ -100,6 +100,13 @@ describe('inputs', function () {
     assert.equal(summary(r).inputs, 2);
   });
 
+  it('a whole report ends with its file: the next file\'s first lines are not its own (the seed files scanned together)', () => {
+    const r = cli(['--no-db', '--json', 'samples/seed/alios7-ps-cmdline.dmesg', 'samples/seed/centos7-cat-proc-stack.txt']);
+    assert.equal(r.status, 0, r.stderr);
+    const ps = r.json.filter((o) => o.type === 'report');
+    assert.deepEqual(ps.map((o) => [o.task, (o.frames as { fn: string }[]).at(-1)?.fn]), [['ps', 'entry_SYSCALL_64_fastpath']]);
+  });
+
   it('gzip: trailing garbage is warned about and what came before it is read; members are concatenated', () => {
     const gz = zlib.gzipSync(JAVA);
     fs.writeFileSync(path.join(dir, 'trail.gz'), Buffer.concat([gz, Buffer.from('garbage\n')]));
