@@ -140,7 +140,18 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-async function command(argv: string[]): Promise<number> {
+/**
+ * `klogscan --db FILE history`: options written before the subcommand. The subcommand (a word of
+ * COMMANDS that names no file) is moved to the front; its options are read as usual.
+ */
+export function subcommandFirst(argv: string[]): string[] {
+  if (!argv[0]?.startsWith('-')) return argv;
+  const i = argv.findIndex((a) => COMMANDS.includes(a) && !fs.existsSync(a));
+  return i > 0 ? [argv[i], ...argv.slice(0, i), ...argv.slice(i + 1)] : argv;
+}
+
+async function command(args: string[]): Promise<number> {
+  const argv = subcommandFirst(args);
   const [cmd, ...rest] = argv;
   switch (cmd) {
     // Loaded when used: a scan does not pay for the other commands' modules.

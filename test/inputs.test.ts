@@ -235,9 +235,16 @@ describe('inputs', function () {
     assert.equal(typo.status, 2);
     assert.match(typo.stderr, /unknown command 'histroy'; did you mean history\?/);
     assert.equal(fs.existsSync(db), false, 'a typo opens no database');
+    // Options before the subcommand: the subcommand still runs (it is not scanned as a file).
+    const scanned = path.join(dir, 'before.db');
+    assert.equal(cli(['--db', scanned, SEED_FILE]).status, 0);
+    const before = cli(['--db', scanned, 'history', '--json']);
+    assert.equal(before.status, 0, before.stderr);
+    assert.deepEqual(before.json.map((o) => o.type), ['incident']);
     // A file of that name is a file, not a typo.
     fs.writeFileSync(path.join(dir, 'stats'), JAVA);
     assert.equal(cli(['--no-db', './stats'], { cwd: dir }).status, 0);
+    assert.match(cli(['--no-db', 'stats'], { cwd: dir }).stdout, /hung task java:181134/, 'an existing file named stats is scanned');
     const d = spawnSync(process.execPath, [BIN, '--no-db'], { env: ENV, stdio: [fs.openSync(dir, 'r'), 'pipe', 'pipe'], encoding: 'utf8' });
     assert.equal(d.status, 2);
     assert.match(d.stderr, /cannot read standard input: is a directory/);
