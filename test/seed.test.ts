@@ -92,6 +92,16 @@ describe('seed: the CentOS 7 ps hang', () => {
     assert.match(r.stdout, /^summary: 1 hung-task report, 1 host, 1 with a known cause \(1 input, 22 lines\)$/m);
   });
 
+  it('on a kernel that has the fix, does not advise installing it and counts no known cause', () => {
+    const r = cli(['--no-db', '--kernel', '3.10.0-957.12.1.el7.x86_64', 'samples/seed/centos7-java-rwsem.messages']);
+    assert.match(r.stdout, /cause rhel7-rwsem-missed-wakeup {2}FIXED/);
+    assert.match(r.stdout, /advice this kernel already has the fix for this bug/);
+    assert.doesNotMatch(r.stdout, /update RHEL\/CentOS 7 to/);
+    assert.match(r.stdout, /^summary: 1 hung-task report, 1 host, 0 with a known cause/m);
+    // A dmesg names no host: its reports are not counted as one host.
+    assert.match(cli(['--no-db', 'samples/seed/alios7-ps-cmdline.dmesg']).stdout, /^summary: 1 hung-task report, no host names, 1 with a known cause/m);
+  });
+
   it('writes the NDJSON contract with --json: reports, then a summary', () => {
     const r = cli(['--json', '--no-db', 'samples/seed/centos7-java-rwsem.messages', 'samples/seed/alios7-ps-cmdline.dmesg']);
     assert.equal(r.status, 0, r.stderr);

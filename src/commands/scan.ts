@@ -217,7 +217,10 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
   const blocked = c.kinds.blocked_state ?? 0;
   const parts = [`${hung} hung-task report${hung === 1 ? '' : 's'}`];
   if (blocked) parts.push(`${blocked} blocked task${blocked === 1 ? '' : 's'} in sysrq-w dumps`);
-  parts.push(`${c.hosts.size} host${c.hosts.size === 1 ? '' : 's'}`, `${c.matched} with a known cause`);
+  // Reports without a host name (dmesg, pastes) may come from any number of machines: not counted as one.
+  const named = c.hosts.size - (c.hosts.has(null) ? 1 : 0);
+  const hosts = named === 0 && c.hosts.has(null) ? 'no host names' : `${named} host${named === 1 ? '' : 's'}${c.hosts.has(null) ? ' and reports without a host name' : ''}`;
+  parts.push(hosts, `${c.matched} with a known cause`);
   if (c.truncated) parts.push(`${c.truncated} cut short`);
   if (c.headerOnly) parts.push(`${c.headerOnly} without a trace`);
   const where = `${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${t.lines} line${t.lines === 1 ? '' : 's'}`;

@@ -106,7 +106,12 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     out.push(`        ${wrap(safe(best.title), 90, '        ')}`);
     out.push(`        ${paint('gray', wrap(safe(best.reason), 90, '        '))}`);
     if (best.role === 'victim') out.push(`        ${paint('yellow', 'this task is a victim: it waits for another task, which is the one to look at')}`);
-    if (rule) out.push(`  advice ${wrap(safe(rule.spec.advice), 90, '         ')}`);
+    if (verdict === 'fixed') {
+      // The rule's advice (update to the fixed kernel) is for affected kernels.
+      out.push(`  advice ${paint('yellow', wrap('this kernel already has the fix for this bug (or predates it): look for a regression or another cause (the rule\'s advice: klogscan rules show ' + safe(best.rule) + ')', 90, '         '))}`);
+    } else if (rule) {
+      out.push(`  advice ${wrap(safe(rule.spec.advice), 90, '         ')}`);
+    }
     const others = r.matches.slice(1);
     if (others.length > 0) out.push(`  also ${others.map((m) => `${safe(m.rule)} (${m.verdict})`).join(', ')}`);
   } else {
