@@ -7,7 +7,7 @@ import { ChunkFeeder } from '../input/feeder.js';
 import { InputError, readInput } from '../input/sources.js';
 import { reportJson } from '../output/json.js';
 import { jsonLine, safe } from '../output/term.js';
-import { renderReport } from '../output/text.js';
+import { renderReport, type SeenReport } from '../output/text.js';
 import { Scanner, type AnalyzedReport } from '../scan.js';
 import { StoreError, type Store } from '../store.js';
 import { COMMON_OPTIONS, journalCursor, onStopSignals, openStore, out, paintFor, parse, ruleSet, stderr, UsageError } from './common.js';
@@ -59,11 +59,12 @@ export function setupScan(v: ScanValues, opts: SetupOptions = {}): ScanSetup {
   const paint = paintFor(v);
   const stored = { fresh: 0, duplicates: 0, incidents: new Set<number>() };
   let first = true;
+  const seen = new Map<string, SeenReport>();
   const print = (json: ReturnType<typeof reportJson>, line?: string): void => {
     if (v.json) {
       out.write((line ?? jsonLine(json)) + '\n');
     } else {
-      out.write((first ? '' : '\n') + renderReport(json, rules, paint, v.verbose) + '\n');
+      out.write((first ? '' : '\n') + renderReport(json, rules, paint, v.verbose, seen) + '\n');
       first = false;
     }
   };

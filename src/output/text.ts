@@ -74,7 +74,15 @@ interface Blocker {
   owner_frames: Frame[];
 }
 
-export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verbose = false): string {
+/** A report printed in full, that later ones like it point at. */
+export interface SeenReport { who: string; name: string; line: number }
+
+/**
+ * `seen`: the reports printed before in this run, by fingerprint and cause. A report like one of
+ * them (a storm: a hundred tasks blocked in one place) is printed in short, pointing at the first;
+ * `-v` prints every one in full.
+ */
+export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verbose = false, seen?: Map<string, SeenReport>): string {
   const out: string[] = [];
   const who = paint('bold', `${safe(r.task)}:${r.pid}`);
   out.push(r.kind === 'hung_task'
@@ -98,6 +106,18 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   out.push(`  ${paint('bold', safe(r.signature))}   ${paint('gray', `fingerprint ${r.fingerprint}`)}`);
 
   const best = r.matches[0];
+  const key = `${r.fingerprint}\0${best?.rule ?? ''}\0${best?.verdict ?? ''}`;
+  const first = verbose ? undefined : seen?.get(key);
+  if (first !== undefined) {
+    const cause = best ? `${safe(best.rule)} (${best.verdict})` : 'no known rule';
+    const at = first.name === r.source.name ? `line ${first.line}` : `${safe(first.name)}:${first.line}`;
+    out.push(`  ${paint('gray', `same signature and cause as ${first.who} above (${at}): ${cause}; -v prints it in full`)}`);
+    const sb = r.blocker as Blocker | null;
+    if (sb?.owner) out.push(`  blocked on a ${sb.lock}, likely held by ${paint('bold', `${safe(sb.owner.task)}:${sb.owner.pid}`)}`);
+    out.push(`  ${paint('gray', `source ${safe(r.source.name)}:${r.source.line}${r.incident !== null ? `   incident ${r.incident}` : ''}`)}`);
+    return out.join('\n');
+  }
+  seen?.set(key, { who: `${safe(r.task)}:${r.pid}`, name: r.source.name, line: r.source.line });
   if (best) {
     const rule = rules.byId.get(best.rule);
     const fix = best.fixed_in ? `   fixed in ${safe(best.fixed_in)}` : '';
