@@ -13,7 +13,8 @@ export const SYSRQ_NEEDLE = ': Show ';
 const SECTION = /(?:sysrq|SysRq)\s*:\s*Show (Blocked State|State)\b/;
 // The column header: `  task    PC stack   pid father`; 2.6 kernels before 2.6.25 print
 // `  task             PC      pid father child younger older` under a line of its own, `sibling`.
-const COLUMNS = /^\s*(?:task\s+(?:PC\s+)?(?:stack\s+)?pid\s+father(?:\s+child\s+younger\s+older)?|sibling)\s*$/;
+// A mail client may wrap it: `  task                        PC stack` / `  pid father`.
+const COLUMNS = /^\s*(?:task\s+(?:PC\s+)?(?:stack\s+)?pid\s+father(?:\s+child\s+younger\s+older)?|sibling|task\s+PC\s+stack|pid\s+father)\s*$/;
 
 /** 'blocked' for sysrq-w, 'all' for sysrq-t, null when the text does not open a dump. */
 export function parseSection(text: string): 'blocked' | 'all' | null {
@@ -61,8 +62,13 @@ export class BlockedStateSection implements Builder {
     return this.current?.midTrace() ?? false;
   }
 
+  /**
+   * Before a task's trace, and between two tasks: another subsystem's message printed there (a
+   * SCSI timeout, a filesystem note) is passed over when the next task follows it, as one inside a
+   * trace is; a dump does not end at the first foreign line.
+   */
   beforeTrace(): boolean {
-    return this.current?.beforeTrace() ?? false;
+    return this.current ? !this.current.midTrace() : true;
   }
 
   get lastWasFrame(): boolean {

@@ -408,4 +408,25 @@ describe('not hung-task reports', () => {
     assert.equal(reports[0].report.blockedSeconds, null);
     assert.equal(reports[0].identity.signature, 'blocked task in stop_sync_thread');
   });
+
+  it('a sysrq-w dump goes on past another subsystem\'s message between two tasks and a wrapped column header', () => {
+    const task = (name: string, pid: number): string[] => [`Jul 31 16:31:40 backup1 kernel: ${name.padEnd(15)} D    0 ${String(pid).padStart(5)}      2 0x80004000`,
+      'Jul 31 16:31:40 backup1 kernel: Call Trace:', 'Jul 31 16:31:40 backup1 kernel:  __schedule+0x2d8/0x760',
+      'Jul 31 16:31:40 backup1 kernel:  kthread+0x112/0x130', 'Jul 31 16:31:40 backup1 kernel:  ret_from_fork+0x35/0x40'];
+    const got = scanText(['Jul 31 16:31:40 backup1 kernel: sysrq: Show Blocked State',
+      'Jul 31 16:31:40 backup1 kernel:   task                        PC stack', '  pid father', ...task('md1_reclaim', 910),
+      'Jul 31 16:31:41 backup1 kernel: BTRFS info (device md1): qgroup scan completed (inconsistency flag cleared)',
+      ...task('btrfs-transacti', 10200), ...task('btrfs', 30038),
+      'Jul 31 16:31:42 backup1 kernel: e1000e: eth0 NIC Link is Down', 'Jul 31 16:31:43 backup1 kernel: e1000e: eth0 NIC Link is Up', ''].join('\n'));
+    assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.frames.length]),
+      [['blocked_state', 'md1_reclaim', 3], ['blocked_state', 'btrfs-transacti', 3], ['blocked_state', 'btrfs', 3]]);
+  });
+
+  it('PREEMPT_RT kernels\' CPU number before each message is not part of it', () => {
+    const [r] = scanText(['[195380.604772] 027: INFO: task kworker/u56:2:6079 blocked for more than 122 seconds.',
+      '[195380.604776] 027:       Tainted: G           OE     5.4.161-rt67-rc1 #1',
+      '[195380.604779] 027: kworker/u56:2   D    0  6079      2 0x80084000', '[195380.604789] 027: Workqueue: netns cleanup_net',
+      '[195380.604790] 027: Call Trace:', '[195380.604793] 027:  __schedule+0x3d4/0x8a0', ''].join('\n'));
+    assert.deepEqual([r.report.state, r.report.kernel, r.report.workqueue, frameNames(r)], ['D', '5.4.161-rt67-rc1', 'netns cleanup_net', ['__schedule']]);
+  });
 });

@@ -47,6 +47,7 @@ const CPU_TAG = /^\[\d{1,3}\]/;
 // `[ 4320.666589] [   T56] khungtaskd: [name:core&]task:stressapptest   state:D ...`.
 const KHUNGTASKD = /^v?khungtaskd: (?:\[name:[\w.-]{1,40}&\])?/;
 const NAME_TAG = /^\[name:[\w.-]{1,40}&\]/;
+const RT_CPU = /^\d{3}: /;
 
 /**
  * The message without the vendor tags that may start it: MediaTek's CPU and task (` (1)[67:khungtaskd]`,
@@ -285,6 +286,8 @@ export function stripPrintk(input: string): PrintkPrefix {
   // Exactly one separator belongs to the prefix; further spaces are the message's indentation.
   if (found && text.charCodeAt(0) === 32) text = text.slice(1);
   if (found) text = stripTaskTags(text);
+  // PREEMPT_RT kernels of some vendors print the CPU before each message: `[195380.604772] 027: INFO: ...`.
+  if (uptime !== null && text.charCodeAt(3) === 58 /* : */ && RT_CPU.test(text)) text = text.slice(5);
   // crash's `log -m` puts the level after the time, in hexadecimal: `[ 6141.921740] <3>INFO: ...`.
   if (found && level === null && text.charCodeAt(0) === 60) {
     const m = /^<([0-9a-f]{1,3})>/.exec(text);
