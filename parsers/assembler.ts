@@ -18,7 +18,7 @@ import { decodeLine, type DecodeContext, type LineFormat } from './formats/index
 import { surelyNotKernel } from './formats/syslog.js';
 import { BlockedStateSection, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
 import { parseFrameLine } from './frame.js';
-import { HEADER_NEEDLE, HungTaskBuilder, LIMITS, parseBlocker, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
+import { HEADER_NEEDLE, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
 import { followedName, type TaskReport, type KernelLine } from './record.js';
 
 export const BANNER_NEEDLE = 'Linux version ';
@@ -48,6 +48,12 @@ const HEADER_CUT_TAIL = /:\d+(?: (?:b(?:l(?:o(?:c(?:k(?:e(?:d)?)?)?)?)?)?|c(?:a(
  * hang stamps one trace minutes apart (stress/54).
  */
 const PRINT_GAP_UPTIME = 60;
+
+/** A frame line whose first frame is no trace's bottom: the top of a trace, not the rest of a whole one. */
+function startsAnotherTrace(text: string): boolean {
+  const f = parseFrameLine(text)?.frames[0];
+  return f !== undefined && !isBottomFrame(f.fn);
+}
 
 /** Whether a line of a report's stream is stamped too far from the report's latest line to belong to it. */
 function printedApart(o: Open, line: KernelLine): boolean {
@@ -112,6 +118,8 @@ interface Open {
   quoted: boolean;
   /** The printk time of the report's latest line, when its lines have one. */
   uptime: number | null;
+  /** Its input ended after a whole trace: the next input's first line tells whether it goes on (endOfInput()). */
+  crossed: boolean;
 }
 
 interface HostState {
@@ -248,16 +256,15 @@ export class Assembler {
   }
 
   /**
-   * The scan moves on to its next input: a report of the last one whose trace is complete ends
-   * there. Only one cut inside its trace (or before it) may go on in the next input, a rotated
-   * file's successor; a whole report never takes the first lines of another file (a
-   * /proc/PID/stack of another machine after a dmesg, samples/seed). Follow mode gives each file a
-   * scope of its own and is not concerned.
+   * The scan moves on to its next input. A report of the last one whose trace went down to its
+   * bottom frame is marked: if the next input goes on with the top of another trace (a
+   * /proc/PID/stack of another machine after a dmesg, samples/seed), that is not its own and it
+   * ends. What may follow a whole trace (`</TASK>`, registers, a blocker line and its owner's
+   * trace) and anything cut inside a trace (a rotated file's successor) still joins it. Follow
+   * mode gives each file a scope of its own and is not concerned.
    */
   private endOfInput(name: string): void {
-    for (const [key, o] of [...this.open]) {
-      if (o.start.name === name && !o.held && !o.builder.midTrace() && !o.builder.beforeTrace()) this.finish(key, o);
-    }
+    for (const o of this.open.values()) if (o.start.name === name && !o.held && o.builder.completeTrace?.()) o.crossed = true;
   }
 
   private machine(host: string | null): string {
@@ -412,7 +419,9 @@ export class Assembler {
     const header = parseHeader(text);
     const section = header ? null : parseSection(text);
     const current = this.open.get(key);
-    if (current && !header && !section && printedApart(current, line) && !(current.quoted && !QUOTED.test(raw))) {
+    if (current && !header && !section && current.crossed && startsAnotherTrace(text)) {
+      this.finish(key, current);
+    } else if (current && !header && !section && printedApart(current, line) && !(current.quoted && !QUOTED.test(raw))) {
       // The kernel prints a report in one go: a line stamped long after the report's last one is
       // of a later print (a trace whose header a paste left out), never of this report.
       this.finish(key, current);
@@ -422,22 +431,26 @@ export class Assembler {
       // trace, neither end nor join the quoted report, which ends as usual when its stream falls
       // silent or a quoted line fits no grammar.
       // (A line the report does not take leaves its state as it was: this holds after the push too.)
+      current.crossed = false;
       const inside = current.builder.midTrace() || current.builder.beforeTrace();
       if (current.quoted && inside && line.format === 'bare' && !QUOTED.test(raw)) return;
       const held = current.held;
-      // After a held line only more frames say the trace goes on (before the trace, any line of
-      // the report); anything else ends it there.
-      const goesOn = held ? (parseFrameLine(text)?.frames.length ?? 0) > 0 || current.builder.beforeTrace() : true;
+      const between = current.builder.betweenTasks?.() ?? false;
+      // After a held line only more frames say the trace goes on (before the trace, or between
+      // the tasks of a dump, any line of the report); anything else ends it there.
+      const goesOn = held ? (parseFrameLine(text)?.frames.length ?? 0) > 0 || current.builder.beforeTrace() || between : true;
       if (goesOn && current.builder.push(text, raw, line, pos) === 'taken') {
         current.lastSeen = this.counter;
         current.uptime = line.uptime ?? current.uptime;
         if (held) {
           current.held = null;
           current.builder.absorb(held.raw);
+          // Passed over, it still tells what it tells (a rule's evidence: an NFS server not responding).
+          this.observe(held.line, held.text);
         }
         return;
       }
-      if (!held && inside) {
+      if (!held && (inside || between)) {
         current.held = { raw, text, line, pos };
         current.lastSeen = this.counter;
         return;
@@ -472,6 +485,7 @@ export class Assembler {
         held: null,
         quoted: line.format === 'bare' && QUOTED.test(raw),
         uptime: line.uptime,
+        crossed: false,
       };
       open.builder = header
         ? new HungTaskBuilder(header, line, raw, { name: pos.name, line: pos.line })

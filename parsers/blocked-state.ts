@@ -62,13 +62,21 @@ export class BlockedStateSection implements Builder {
     return this.current?.midTrace() ?? false;
   }
 
-  /**
-   * Before a task's trace, and between two tasks: another subsystem's message printed there (a
-   * SCSI timeout, a filesystem note) is passed over when the next task follows it, as one inside a
-   * trace is; a dump does not end at the first foreign line.
-   */
   beforeTrace(): boolean {
-    return this.current ? !this.current.midTrace() : true;
+    return this.current?.beforeTrace() ?? false;
+  }
+
+  /**
+   * Between two tasks (or before the first): another subsystem's message printed there (a SCSI
+   * timeout, a filesystem note) is passed over when the next task follows it, as one inside a trace
+   * is; a dump does not end at the first foreign line.
+   */
+  betweenTasks(): boolean {
+    return this.current ? !this.current.midTrace() && !this.current.beforeTrace() : true;
+  }
+
+  completeTrace(): boolean {
+    return this.current?.completeTrace() ?? false;
   }
 
   get lastWasFrame(): boolean {

@@ -151,10 +151,15 @@ const TRACE_BOTTOM = new RegExp('^(?:' + [
   'start_kernel', String.raw`secondary_startup\w*`, 'cpu_startup_entry', 'rest_init',
 ].join('|') + ')$');
 
-/** Lines that belong to a task block whatever its state: frames, markers, trace header, stack words, registers. */
-/** The last frame of a complete 5.x+ trace (the ones with <TASK> markers). */
+/** Whether a frame is one that ends a complete trace (a trace's first frame never is). */
+export function isBottomFrame(fn: string): boolean {
+  return TRACE_BOTTOM.test(fn.replace(/^\./, ''));
+}
+
 /** Lines left out of a quoted trace. */
 const ELISION = /^\s*(?:\.{3,}|…|\[\.\.\.\])\s*$/;
+/** Lines that belong to a task block whatever its state: frames, markers, trace header, stack words, registers. */
+/** The last frame of a complete 5.x+ trace (the ones with <TASK> markers). */
 const TASK_BOTTOM = /^(?:entry_SYSCALL\w*|entry_SYSENTER\w*|entry_INT80\w*|\w*ret_from_fork\w*|el0t?_\w+|ret_to_user)$/;
 
 export function isTaskBodyLine(text: string): boolean {
@@ -337,6 +342,10 @@ export interface Builder {
   repeatedBy?(header: ReportStart, line: KernelLine): boolean;
   /** An empty line of the stream came (it neither continues nor ends anything, but breaks a run). */
   blank?(): void;
+  /** The task's trace went down to its bottom frame and no lock owner's trace is awaited. */
+  completeTrace?(): boolean;
+  /** A sysrq dump between two tasks: one foreign line may come before the next task. */
+  betweenTasks?(): boolean;
 }
 
 /** Builds one report from its first line onwards (the header, or a sysrq-w task line). */
@@ -394,6 +403,10 @@ export class HungTaskBuilder implements Builder {
 
   blank(): void {
     this.bareRun = false;
+  }
+
+  completeTrace(): boolean {
+    return this.sawTrace && this.report.frames.length > 0 && !this.midTrace() && this.owner === null;
   }
 
   repeatedBy(header: ReportStart, line: KernelLine): boolean {

@@ -140,13 +140,21 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
+function isFile(name: string): boolean {
+  try {
+    return fs.statSync(name).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * `klogscan --db FILE history`: options written before the subcommand. The subcommand (a word of
  * COMMANDS that names no file) is moved to the front; its options are read as usual.
  */
 export function subcommandFirst(argv: string[]): string[] {
   if (!argv[0]?.startsWith('-')) return argv;
-  const i = argv.findIndex((a) => COMMANDS.includes(a) && !fs.existsSync(a));
+  const i = argv.findIndex((a) => COMMANDS.includes(a) && !isFile(a));
   return i > 0 ? [argv[i], ...argv.slice(0, i), ...argv.slice(i + 1)] : argv;
 }
 

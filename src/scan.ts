@@ -146,7 +146,7 @@ export class Scanner implements LineSink {
     if (r.truncated) c.truncated++;
     if (r.frames.length === 0 && !r.truncated) c.headerOnly++;
     // A rule whose bug this kernel has the fix for (or predates) names no cause of this hang.
-    if (a.matches.length > 0 && a.matches[0].verdict !== 'fixed') c.matched++;
+    if (a.matches.some((m) => m.verdict !== 'fixed')) c.matched++;
     c.hosts.add(r.host);
     this.onReport(a);
   }

@@ -97,6 +97,25 @@ describe('hostile and unusual records', () => {
     }
   });
 
+  it('a report cut in two files at any line is the report of the whole file (blocker and owner trace included), and a whole one takes no other trace', () => {
+    const digest = (r: TaskReport): unknown[] => [r.kind, r.task, r.pid, r.frames.length, r.truncated, r.blocker?.owner?.pid ?? null, r.blocker?.ownerFrames.length ?? 0];
+    const scan = (parts: [string, string[]][]): unknown[][] => {
+      const out: TaskReport[] = [];
+      const asm = new Assembler({ referenceTime: REFERENCE }, (r) => out.push(r));
+      for (const [name, lines] of parts) lines.forEach((l, i) => asm.push(l, { name, line: i + 1 }));
+      asm.flush();
+      return out.map(digest);
+    };
+    for (const file of ['eras/6x-blocker-mutex-owner-trace-no-timestamps.log', 'seed/centos7-java-rwsem.messages']) {
+      const lines = sample(file).split('\n');
+      const whole = scan([['one', lines]]);
+      for (let k = 1; k < lines.length; k++) assert.deepEqual(scan([['a', lines.slice(0, k)], ['b', lines.slice(k)]]), whole, `${file} cut after line ${k}`);
+    }
+    // A whole trace, then another file that starts with the top of another trace (samples/seed).
+    const two = scan([['dmesg', sample('seed/alios7-ps-cmdline.dmesg').split('\n')], ['stack', sample('seed/centos7-cat-proc-stack.txt').split('\n')]]);
+    assert.deepEqual(two.map((d) => [d[1], d[3]]), [['ps', 12]]);
+  });
+
   it('kmsg continuation pieces (c then +) are joined into one line', () => {
     const recs = ['3,100,6141921740,-;INFO: task java:181134 blocked for more than 120 seconds.', '6,101,6141921750,-;Call Trace:'];
     let seq = 102;

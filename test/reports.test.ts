@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { parseBlocker, parseHeader, parseTainted, parseTaskLine } from '../parsers/hung-task.js';
 import type { AnalyzedReport } from '../src/scan.js';
-import { frameNames, sample, scanText } from './helpers.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { frameNames, ROOT, sample, scanText } from './helpers.js';
 
 const JAVA = sample('seed/centos7-java-rwsem.messages');
 
@@ -420,6 +422,14 @@ describe('not hung-task reports', () => {
       'Jul 31 16:31:42 backup1 kernel: e1000e: eth0 NIC Link is Down', 'Jul 31 16:31:43 backup1 kernel: e1000e: eth0 NIC Link is Up', ''].join('\n'));
     assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.frames.length]),
       [['blocked_state', 'md1_reclaim', 3], ['blocked_state', 'btrfs-transacti', 3], ['blocked_state', 'btrfs', 3]]);
+  });
+
+  it('a line passed over between two dump tasks still counts as evidence, and a quoted dump does not hide the writer\'s own lines after it', () => {
+    for (const f of ['sysrq-w-nfs-evidence-between-tasks.log', 'quoted-sysrq-w-then-own-lines.log']) {
+      const text = fs.readFileSync(path.join(ROOT, 'test/fixtures/dumps', f), 'utf8');
+      const cat = scanText(text).find((a) => a.report.task === 'cat')!;
+      assert.deepEqual([cat.report.context, cat.matches[0]?.rule], [['nfs: server filer1 not responding, still trying'], 'nfs-server-not-responding'], f);
+    }
   });
 
   it('PREEMPT_RT kernels\' CPU number before each message is not part of it', () => {

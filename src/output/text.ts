@@ -114,6 +114,8 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     out.push(`  ${paint('gray', `same signature and cause as ${first.who} above (${at}): ${cause}; -v prints it in full`)}`);
     const sb = r.blocker as Blocker | null;
     if (sb?.owner) out.push(`  blocked on a ${sb.lock}, likely held by ${paint('bold', `${safe(sb.owner.task)}:${sb.owner.pid}`)}`);
+    if (r.truncated) out.push(`  ${paint('yellow', '(trace cut short)')}`);
+    if (r.suppresses_further) out.push(`  ${paint('yellow', 'the kernel suppresses further hung-task reports after this one (sysctl kernel.hung_task_warnings)')}`);
     out.push(`  ${paint('gray', `source ${safe(r.source.name)}:${r.source.line}${r.incident !== null ? `   incident ${r.incident}` : ''}`)}`);
     return out.join('\n');
   }
