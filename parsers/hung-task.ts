@@ -158,10 +158,10 @@ export function isBottomFrame(fn: string): boolean {
 
 /** Lines left out of a quoted trace. */
 const ELISION = /^\s*(?:\.{3,}|…|\[\.\.\.\])\s*$/;
-/** Lines that belong to a task block whatever its state: frames, markers, trace header, stack words, registers. */
 /** The last frame of a complete 5.x+ trace (the ones with <TASK> markers). */
 const TASK_BOTTOM = /^(?:entry_SYSCALL\w*|entry_SYSENTER\w*|entry_INT80\w*|\w*ret_from_fork\w*|el0t?_\w+|ret_to_user)$/;
 
+/** Lines that belong to a task block whatever its state: frames, markers, trace header, stack words, registers. */
 export function isTaskBodyLine(text: string): boolean {
   return parseFrameLine(text) !== null || CALL_TRACE.test(text) || STACK_WORDS.test(text) || ARM_DUMP.test(text)
     || REGISTERS.test(text) || WORKQUEUE.test(text);
@@ -420,7 +420,7 @@ export class HungTaskBuilder implements Builder {
   midTrace(): boolean {
     const task = this.report.frames;
     if (!this.sawTrace || this.sawEnd || this.sawUserRegs || task.length === 0) return false;
-    return !TRACE_BOTTOM.test(task[task.length - 1].fn.replace(/^\./, ''));
+    return !isBottomFrame(task[task.length - 1].fn);
   }
 
   /** Offers the next line of the same stream. 'ended' means the line is not part of this report. */
@@ -590,7 +590,7 @@ export class HungTaskBuilder implements Builder {
       const reliable = task.filter((f) => !f.unreliable);
       // The bottom frame may carry a `?` (2.6 i386, all-`?` traces): the last two frames count.
       const tail = (reliable.length > 0 ? [...reliable.slice(-1), ...task.slice(-2)] : task.slice(-2));
-      r.truncated = !tail.some((f) => TRACE_BOTTOM.test(f.fn.replace(/^\./, '')));
+      r.truncated = !tail.some((f) => isBottomFrame(f.fn));
     }
     return r;
   }

@@ -115,8 +115,8 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     const sb = r.blocker as Blocker | null;
     if (sb?.owner) out.push(`  blocked on a ${sb.lock}, likely held by ${paint('bold', `${safe(sb.owner.task)}:${sb.owner.pid}`)}`);
     if (r.truncated) out.push(`  ${paint('yellow', '(trace cut short)')}`);
-    if (r.suppresses_further) out.push(`  ${paint('yellow', 'the kernel suppresses further hung-task reports after this one (sysctl kernel.hung_task_warnings)')}`);
-    out.push(`  ${paint('gray', `source ${safe(r.source.name)}:${r.source.line}${r.incident !== null ? `   incident ${r.incident}` : ''}`)}`);
+    if (r.suppresses_further) out.push(suppressedNote(paint));
+    out.push(sourceLine(r, paint));
     return out.join('\n');
   }
   seen?.set(key, { who: `${safe(r.task)}:${r.pid}`, name: r.source.name, line: r.source.line });
@@ -155,14 +155,23 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     out.push(`  Owner ${safe(b.owner?.task ?? '?')}:${b.owner?.pid ?? '?'}${b.owner_state ? ` state ${safe(b.owner_state)}` : ''}:`);
     out.push(...traceLines(b.owner_frames, null, paint, '    '));
   }
-  if (r.suppresses_further) out.push(`  ${paint('yellow', 'the kernel suppresses further hung-task reports after this one (sysctl kernel.hung_task_warnings)')}`);
+  if (r.suppresses_further) out.push(suppressedNote(paint));
   const context = (r.context as string[] | undefined) ?? [];
   if (verbose && context.length > 0) {
     out.push('  context:');
     for (const c of context) out.push(`    ${safe(c)}`);
   }
-  out.push(`  ${paint('gray', `source ${safe(r.source.name)}:${r.source.line}${r.incident !== null ? `   incident ${r.incident}` : ''}`)}`);
+  out.push(sourceLine(r, paint));
   return out.join('\n');
+}
+
+/** The last line of a report in text: where it was read, and its incident. */
+function sourceLine(r: ReportJson, paint: Painter): string {
+  return `  ${paint('gray', `source ${safe(r.source.name)}:${r.source.line}${r.incident !== null ? `   incident ${r.incident}` : ''}`)}`;
+}
+
+function suppressedNote(paint: Painter): string {
+  return `  ${paint('yellow', 'the kernel suppresses further hung-task reports after this one (sysctl kernel.hung_task_warnings)')}`;
 }
 
 /** A rule's fix as one line: commit, title, release. */
