@@ -22,6 +22,8 @@ import { HEADER_NEEDLE, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, pa
 import { followedName, type TaskReport, type KernelLine } from './record.js';
 
 export const BANNER_NEEDLE = 'Linux version ';
+/** How many stamped reports complete() remembers to know a header quoted again. */
+const RECENT_REPORTS = 1024;
 /**
  * journald writes MESSAGE as an array of byte values when it is not printable UTF-8; older
  * journalctl versions space their JSON (`"MESSAGE" : [`), other JSON writers `"MESSAGE": [`.
@@ -193,6 +195,11 @@ export class Assembler {
   private readonly echoes = new Map<string, {
     raw: string; copied: boolean; pairedBefore: boolean; singles: number; doubled: boolean; uptime: number | null; before: number | null;
   }>();
+  /**
+   * Stamped reports completed lately (machine, task, pid, printk time, seconds), oldest first: a
+   * header quoted again later in a paste, alone, is no second report (stress/101).
+   */
+  private readonly recent = new Set<string>();
   /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
   readonly suppressed = new Set<string | null>();
   /** Lines that carried a kernel message and were looked at (not merely dismissed). */
@@ -566,6 +573,15 @@ export class Assembler {
 
   /** Adds what the stream knew (boot banner release, context lines) and hands the report on. */
   private complete(r: TaskReport, o: Open): void {
+    // The kernel never prints one header twice with the same printk time (a time with its fraction:
+    // whole seconds of a console capture may repeat). A copy of one that brings nothing is dropped.
+    if (r.uptime !== null && !Number.isInteger(r.uptime)) {
+      const key = `${o.machine}\u0000${r.kind}\u0000${r.task}\u0000${r.pid}\u0000${r.uptime}\u0000${r.blockedSeconds}`;
+      if (this.recent.has(key) && r.frames.length === 0 && r.state === null && r.blocker === null) return;
+      this.recent.delete(key);
+      this.recent.add(key);
+      if (this.recent.size > RECENT_REPORTS) this.recent.delete(this.recent.values().next().value as string);
+    }
     const b = o.banner;
     if (r.kernel === null && b && (b.bootId === null || r.bootId === null || b.bootId === r.bootId)) {
       r.kernel = b.kernel;

@@ -136,6 +136,10 @@ function isWhole(text: string): boolean {
   return parseTaskLine(text) !== null || parseBlocker(text) !== null || parseTainted(text) !== null || text.includes('hung_task_timeout_secs');
 }
 const CALL_TRACE = /^\s*(?:Call [Tt]race|Backtrace):?\s*$/;
+/** Code bytes (`0f 01 ca <f3> a4`) or words (`e5933000 (e3530000)`), nothing else. */
+const CODE_PIECE = /^\s*(?:[<(]?(?:[0-9a-f]{2}|[0-9a-f]{4}|[0-9a-f]{8})[>)]?\s+){3,}[<(]?(?:[0-9a-f]{2}|[0-9a-f]{4}|[0-9a-f]{8})[>)]?\s*$/i;
+/** The address part of a frame line, nothing after it: x86 `[<ffffffff8132cb66>] ?`, ppc `[e78cdad0] [c0088584]`. */
+const FRAME_ADDRESSES = /^\s*(?:\[<[0-9a-f]{8,16}>\]\s*\??|\[[0-9a-f]{8,16}\]\s+\[[0-9a-f]{8,16}\])\s*$/i;
 
 export const SUPPRESSED_NEEDLE = 'Future hung task reports are suppressed';
 
@@ -364,6 +368,7 @@ export class HungTaskBuilder implements Builder {
       host: line.host,
       time: line.time,
       ...(line.yearGuessed ? { yearGuessed: true } : {}),
+      ...(line.localTime && line.time !== null ? { localTime: true } : {}),
       uptime: line.uptime,
       bootId: line.bootId,
       caller: line.caller,
@@ -395,7 +400,9 @@ export class HungTaskBuilder implements Builder {
   /** The last line taken was `Call Trace:` or a frame written as a bare function name (parseBareSymbol()). */
   private bareRun = false;
   /** The last line taken, when it was cut short (a task, echo, Tainted or blocker piece), and how many rests it took already. */
-  private cut: { text: string; joins: number } | null = null;
+  private cut: { text: string; joins: number; frame?: true } | null = null;
+  /** The last line taken was a `Code:` line or a piece of one that a mail client wrapped. */
+  private inCode = false;
 
   beforeTrace(): boolean {
     return !this.sawTrace && !this.sawEnd && !this.sawUserRegs;
@@ -454,6 +461,7 @@ export class HungTaskBuilder implements Builder {
     this.cut = null;
     if (cut === null) return null;
     const joined = `${cut.text.trimEnd()} ${text.trim()}`;
+    if (cut.frame) return (parseFrameLine(joined)?.frames.length ?? 0) > 0 ? this.classify(joined) : null;
     if (!isWhole(joined) && !(cut.joins < 2 && isStillCut(joined))) return null;
     const verdict = this.classify(joined);
     // classify() may have found the joined line still cut short.
@@ -467,6 +475,8 @@ export class HungTaskBuilder implements Builder {
     const collector = this.owner ?? this.main;
     const bareRun = this.bareRun;
     this.bareRun = false;
+    const inCode = this.inCode;
+    this.inCode = false;
     const fl = parseFrameLine(text);
     if (fl) {
       this.lastWasFrame = fl.frames.length > 0;
@@ -508,6 +518,17 @@ export class HungTaskBuilder implements Builder {
       || /^\s*disables this message\.\s*$/.test(text) || /^\s*Sched_ext: /.test(text)) return 'taken';
     if (REGISTERS.test(text)) {
       if (/^\s*RIP:\s*0033:/.test(text)) this.sawUserRegs = true;
+      this.inCode = /^\s*Code:/.test(text);
+      return 'taken';
+    }
+    // The rest of a `Code:` line that a mail client wrapped: code bytes or words alone.
+    if (inCode && CODE_PIECE.test(text)) {
+      this.inCode = true;
+      return 'taken';
+    }
+    // A frame's addresses alone, its symbol wrapped onto the next line (a mail client, ppc32: stress/99).
+    if (this.sawTrace && FRAME_ADDRESSES.test(text)) {
+      this.cut = { text, joins: 0, frame: true };
       return 'taken';
     }
     if (STACK_WORDS.test(text) || ARM_DUMP.test(text)) return 'taken';

@@ -30,6 +30,8 @@ export interface KernelLine {
   piece?: 'first' | 'more';
   /** The time's year was guessed (a BSD syslog date carries none). */
   yearGuessed?: boolean;
+  /** The time was written without a zone (BSD syslog, `dmesg -T`): read in this machine's zone. */
+  localTime?: boolean;
 }
 
 /** Where a frame ran: the task's own stack, or an interrupt/exception stack printed inside it. */
@@ -90,6 +92,8 @@ export interface TaskReport {
   time: number | null;
   /** The year of `time` was guessed: the same report elsewhere may carry another year. */
   yearGuessed?: boolean;
+  /** `time` was written without a zone and read in the zone of the machine running klogscan. */
+  localTime?: boolean;
   uptime: number | null;
   bootId: string | null;
   caller: string | null;

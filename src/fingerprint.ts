@@ -146,7 +146,8 @@ function pointsAtFunctionEdge(f: Frame): boolean {
 }
 
 export function findCulprit(frames: readonly Frame[]): Culprit {
-  let usable = reliableTaskFrames(frames);
+  // A `?` word at a function's first byte or just past its end is never a return address.
+  let usable = reliableTaskFrames(frames).filter((u) => !pointsAtFunctionEdge(u.frame));
   // A sleeping task's stack starts in the scheduler: anything printed above the first scheduler
   // or wait frame is a stale word of the stack (2.6 traces carry no `?`: stress/35), and in an
   // all-`?` trace the same holds for the guesses above the first wait.

@@ -71,10 +71,16 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
     names: ['wait_for_completion*', 'wait_for_common*', '__wait_for_common', 'do_wait_for_common'],
   },
   {
+    // Before the page lock: the same bit-wait frames under it wait for writeback I/O to end, not
+    // for a lock someone holds.
+    label: 'page writeback',
+    names: ['wait_on_page_writeback', 'folio_wait_writeback', 'folio_wait_writeback_killable', 'wait_for_stable_page', 'folio_wait_stable'],
+  },
+  {
     label: 'page lock',
     names: [
-      '__lock_page*', 'lock_page*', 'wait_on_page_bit*', 'wait_on_page_locked*', 'wait_on_page_writeback',
-      'folio_wait_bit*', 'folio_wait_writeback', '__folio_lock*', 'folio_lock*', 'sleep_on_page*',
+      '__lock_page*', 'lock_page*', 'wait_on_page_bit*', 'wait_on_page_locked*',
+      'folio_wait_bit*', '__folio_lock*', 'folio_lock*', 'sleep_on_page*',
       'migration_entry_wait_on_locked', '__migration_entry_wait*',
       // 2.6/3.x: the wait action of the page-lock bit (samples/eras/2.6-syslog-karmic-three-tasks.log).
       'sync_page', 'sync_page_killable',

@@ -80,6 +80,20 @@ describe('fingerprint and signature', () => {
     assert.equal(cut(' [<ffffffff814fe018>] ? dm_suspend+0x19/0x80'), 'hung task in dm_suspend (completion)');
   });
 
+  it('passes over `?` words at a function\'s edge in an all-`?` sysrq-w trace (stress/97: not lru_deactivate_fn+0x16b/0x16b)', () => {
+    const [a] = scanText(sample('stress/97-3.x-sysrq-w-all-question-frames-edge-words-dmesg-c.log'));
+    assert.equal(a.identity.signature, 'blocked task in generic_file_aio_read (page lock)');
+  });
+
+  it('names a wait for writeback as such, not as a page lock (stress/98, stress/33)', () => {
+    const reports = scanText(sample('stress/98-5.4-kswapd-page-writeback-dmesg-two-reports.log'));
+    assert.equal(reports[0].identity.signature, 'hung task in shrink_page_list (page writeback)');
+    const folio = scanText(sample('stress/33-qubes-6.5-dm-crypt-sysrq-w-quoted-indented-qp-breaks.log'));
+    assert.equal(folio[0].identity.signature, 'blocked task in mpage_prepare_extent_to_map (page writeback)');
+    // A page lock stays one: the seed's 2.6 trace locks a page (sync_page under __lock_page).
+    assert.ok(scanText(sample('eras/2.6-syslog-karmic-three-tasks.log')).some((r) => r.identity.signature.endsWith('(page lock)')));
+  });
+
   it('passes over a stale scheduler helper at the top of a 2.6.18 trace (no `?` marks then)', () => {
     const [a] = scanText(sample('eras/rhel5.6-2.6.18-x86_64-L-TLB-stale-find-busiest-group-panic.log'));
     assert.equal(a.report.frames[0].fn, 'find_busiest_group');

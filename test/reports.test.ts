@@ -4,7 +4,7 @@ import { parseBlocker, parseHeader, parseTainted, parseTaskLine } from '../parse
 import type { AnalyzedReport } from '../src/scan.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { frameNames, ROOT, sample, scanText } from './helpers.js';
+import { cli, frameNames, ROOT, sample, scanText } from './helpers.js';
 
 const JAVA = sample('seed/centos7-java-rwsem.messages');
 
@@ -370,6 +370,53 @@ describe('report assembly', () => {
       '[&lt;ffffffffa0099645&gt;] :dvb_core:dvb_unregister_frontend+0xb5/0x100<br>', '[&lt;ffffffff80245e8f&gt;] kthread+0x47/0x90</pre>', ''].join('\n'));
     assert.deepEqual([r.report.state, r.report.ppid, r.report.frames.map((f) => `${f.fn} ${f.module}`)],
       ['D', 2, ['dvb_unregister_frontend dvb_core', 'kthread null']]);
+  });
+
+  it('joins a frame whose symbol a mail client wrapped after its addresses (stress/99, ppc32)', () => {
+    const [r] = scanText(sample('stress/99-ppc32-4.14-mail-wrapped-frame-addresses-rcu-stall-hung-task-panic.log'));
+    assert.equal(r.report.task, 'notfmgrd');
+    assert.equal(r.report.frames.length, 14);
+    assert.equal(r.report.frames[0].fn, '__update_load_avg_se.isra.3');
+    assert.equal(r.report.truncated, false);
+    assert.equal(r.identity.signature, 'hung task in pram_notify_change (completion)');
+    // x86 too: `[<addr>] ?` alone, the symbol on the next line.
+    const [x] = scanText(['INFO: task dd:7 blocked for more than 120 seconds.', 'dd              D 0  7  1 0x00000000', 'Call Trace:',
+      ' [<ffffffff8132cb66>] ?', '__blk_run_queue+0x29/0x31', ' [<ffffffff815b6451>] schedule+0x31/0x80', ''].join('\n'));
+    assert.deepEqual(x.report.frames.map((f) => [f.fn, f.unreliable]), [['__blk_run_queue', true], ['schedule', false]]);
+  });
+
+  it('reads on after a `Code:` line that a mail client wrapped into lines of bytes (stress/100)', () => {
+    const [r] = scanText(sample('stress/100-ubuntu-5.15-mail-wrapped-code-line-mid-trace-hung-task-panic.log'));
+    assert.equal(r.report.frames.length, 26);
+    assert.equal(r.report.frames[25].fn, 'entry_SYSCALL_64_after_hwframe');
+    assert.equal(r.report.truncated, false);
+  });
+
+  it('makes no second report of a header quoted again alone, with the same printk time (stress/101)', () => {
+    const reports = scanText(sample('stress/101-rhel8-4.18-crash-log-nmi-panic-header-quoted-again.log'));
+    assert.equal(reports.length, 1);
+    assert.equal(reports[0].report.frames.length > 0, true);
+    // Two passes with whole-second times (a capture tool's) are two reports.
+    const two = scanText(['[  245] INFO: task a:1 blocked for more than 120 seconds.', '',
+      '[  245] INFO: task a:1 blocked for more than 120 seconds.', ''].join('\n'));
+    assert.equal(two.length, 2);
+  });
+
+  it('says so when the lock owner the kernel names is the hung task itself (stress/102)', () => {
+    const r = cli(['--no-db', 'samples/stress/102-6.15-next-level-prefix-caller-ids-mutex-owned-by-itself.log']);
+    assert.match(r.stdout, /blocked on a mutex, likely held by zsh:470 itself \(it waits for a lock it holds\)/);
+  });
+
+  it('shows a time written without a zone as written, in any zone of the machine, and says so', () => {
+    for (const tz of ['UTC', 'America/New_York', 'Asia/Tokyo']) {
+      const r = cli(['--no-db', 'samples/formats/seed-java.dmesg-T.log'], { env: { TZ: tz } });
+      assert.match(r.stdout, /time 2019-01-29 10:41:07 \(local time\)/, tz);
+      const j = cli(['--no-db', '--json', '--year', '2019', 'samples/seed/centos7-java-rwsem.messages'], { env: { TZ: tz } }).json[0];
+      assert.deepEqual([j.time_local, j.year_guessed], [true, false], tz);
+    }
+    // A zone in the log: an instant, printed in UTC, no note.
+    const iso = cli(['--no-db', '--json'], { input: '2019-01-29T10:41:07.000+02:00 h kernel: INFO: task a:1 blocked for more than 120 seconds.\n' }).json[0];
+    assert.deepEqual([iso.time, iso.time_local, iso.year_guessed], ['2019-01-29T08:41:07.000Z', false, false]);
   });
 
   it('ends a report at a line of its stream that no grammar accepts', () => {

@@ -63,6 +63,27 @@ describe('rule database', () => {
   });
 });
 
+describe('how strong an environmental cause is', () => {
+  it('names the log line that confirms it, in JSON and in text', () => {
+    const [a] = scanText(sample('rules/iscsi-session-lost.hit.1.log'));
+    assert.equal(a.matches[0].rule, 'iscsi-session-lost');
+    assert.match(a.matches[0].evidence ?? '', /detected conn error \(1022\)/);
+    const r = cli(['--no-db', 'samples/rules/iscsi-session-lost.hit.1.log']);
+    assert.match(r.stdout, /confirmed by this line of the host's log before the report:\n {10}connection8:0: detected conn error \(1022\)/);
+  });
+
+  it('says when it rests on the trace alone, where a log line could have confirmed it', () => {
+    const [a] = scanText(sample('rules/ext4-jbd2-io-stall.hit.1.log'));
+    assert.equal(a.matches[0].rule, 'ext4-jbd2-io-stall');
+    assert.equal(a.matches[0].evidence, null);
+    const r = cli(['--no-db', 'samples/rules/ext4-jbd2-io-stall.hit.1.log']);
+    assert.match(r.stdout, /from the trace alone: no line of this host's log before the report confirms it, and a\s+kernel deadlock can leave the same frames/);
+    // A kernel bug, or a cause no log line could confirm (a FUSE daemon), gets no such note.
+    assert.doesNotMatch(cli(['--no-db', '--kernel', '3.10.0-862.el7.x86_64', 'samples/seed/centos7-java-rwsem.messages']).stdout, /trace alone|confirmed by/);
+    assert.doesNotMatch(cli(['--no-db', 'samples/rules/fuse-daemon-not-answering.hit.1.log']).stdout, /trace alone|confirmed by/);
+  });
+});
+
 describe('rule files that are wrong', () => {
   const good = {
     id: 'x', title: 't', kind: 'environment', meaning: 'm', advice: 'a', match: { any_frames: ['f'] },

@@ -53,6 +53,6 @@ export const bare: LineFormat = {
       const again = stripPrintk(p.text);
       if (again.found && again.uptime !== null) p = { ...again, uptime: p.uptime ?? again.uptime };
     }
-    return kernelLine(p.text, 'bare', { host, uptime: p.uptime, level: p.level, caller: p.caller, time: p.time });
+    return kernelLine(p.text, 'bare', { host, uptime: p.uptime, level: p.level, caller: p.caller, time: p.time, ...(p.localTime ? { localTime: true } : {}) });
   },
 };

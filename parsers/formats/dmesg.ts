@@ -27,6 +27,6 @@ export const dmesg: LineFormat = {
   decode(line) {
     const p = stripPrintk(line);
     if (!p.found) return null;
-    return kernelLine(p.text, 'dmesg', { uptime: p.uptime, level: p.level, caller: p.caller, time: p.time });
+    return kernelLine(p.text, 'dmesg', { uptime: p.uptime, level: p.level, caller: p.caller, time: p.time, ...(p.localTime ? { localTime: true } : {}) });
   },
 };

@@ -58,6 +58,8 @@ export const journal: LineFormat = {
       : new Date(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms).getTime();
     const ht = splitHostTag(line.slice(m[0].length));
     if (!ht) return null;
-    return programLine('journal', ht.host, ht.tag, ht.msg, time);
+    const kl = programLine('journal', ht.host, ht.tag, ht.msg, time);
+    if (!utc) kl.localTime = true;
+    return kl;
   },
 };

@@ -18,6 +18,8 @@ export interface PrintkPrefix {
   time: number | null;
   /** True when at least one prefix was found. */
   found: boolean;
+  /** `time` was written without a zone (read in this machine's). */
+  localTime?: boolean;
 }
 
 const LEVELS: Record<string, number> = {
@@ -194,6 +196,7 @@ export function stripPrintk(input: string): PrintkPrefix {
   let level: number | null = null;
   let caller: string | null = null;
   let time: number | null = null;
+  let localTime = false;
   let found = false;
   /** Takes a caller id that follows the time just read (see callerAfterTime()). */
   const takeCaller = (): boolean => {
@@ -244,6 +247,7 @@ export function stripPrintk(input: string): PrintkPrefix {
       const mon = monthOf(g.names);
       if (mon !== null) {
         const zone = g.zone === undefined ? undefined : /^[+-]/.test(g.zone) ? zoneMinutes(g.zone) : ZONES[g.zone];
+        localTime = zone === undefined;
         time = zone === undefined
           ? new Date(Number(g.year), mon, Number(g.day), Number(g.h), Number(g.m), Number(g.s)).getTime()
           : Date.UTC(Number(g.year), mon, Number(g.day), Number(g.h), Number(g.m), Number(g.s)) - zone * 60000;
@@ -262,12 +266,13 @@ export function stripPrintk(input: string): PrintkPrefix {
     } else if ((m = LOGGER.exec(text))?.groups) {
       const g = m.groups;
       time = new Date(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, fracMs(g.frac)).getTime();
+      localTime = true;
       text = text.slice(m[0].length);
       found = true;
       // The console line that follows still has its own printk prefixes.
       if (text.charCodeAt(0) === 32 && text.charCodeAt(1) === 91) {
         const inner = stripPrintk(text.slice(1));
-        if (inner.found) return { ...inner, time, found: true };
+        if (inner.found) return { ...inner, time, localTime: true, found: true };
       }
     } else if ((m = CAPTURE_STAMPS.exec(text))) {
       const inner = stripPrintk(text.slice(m[0].length));
@@ -296,5 +301,5 @@ export function stripPrintk(input: string): PrintkPrefix {
       text = text.slice(m[0].length);
     }
   }
-  return { text, uptime, level, caller, time, found };
+  return localTime ? { text, uptime, level, caller, time, found, localTime } : { text, uptime, level, caller, time, found };
 }

@@ -238,6 +238,7 @@ function decodeFast(line: string, ctx: DecodeContext): KernelLine | null {
   if (!ht) return null;
   const kl = programLine('syslog', ht.host, ht.tag, ht.msg, yearless(ctx, mon, day, h, m, sec, 0));
   if (ctx.yearGiven !== true) kl.yearGuessed = true;
+  kl.localTime = true;
   return kl;
 }
 
@@ -249,6 +250,7 @@ export function decodeByPattern(line: string, ctx: DecodeContext): KernelLine | 
     let time: number;
     /** A BSD date has no year: it is guessed from the reference time. */
     let guessed = false;
+    let local = true;
     let iso = false;
     if ((c0 >= 48 && c0 <= 57) || c0 === 60) {
       m = ISO.exec(line);
@@ -256,6 +258,7 @@ export function decodeByPattern(line: string, ctx: DecodeContext): KernelLine | 
         iso = true;
         const g = m.groups;
         const ms = fracMs(g.frac);
+        local = !g.tz;
         time = g.tz
           ? Date.UTC(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms) - zoneMinutes(g.tz) * 60000
           : new Date(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms).getTime();
@@ -281,10 +284,15 @@ export function decodeByPattern(line: string, ctx: DecodeContext): KernelLine | 
     const rest = line.slice(m[0].length);
     const ht = splitHostTag(rest);
     // Raw console text stamped with an ISO time and nothing else (no host, no program).
-    if (iso && (!ht || !KERNEL_TAGS.has(ht.tag)) && isReportText(rest)) return programLine('syslog', null, 'kernel', rest, time!);
+    if (iso && (!ht || !KERNEL_TAGS.has(ht.tag)) && isReportText(rest)) {
+      const kl = programLine('syslog', null, 'kernel', rest, time!);
+      if (local) kl.localTime = true;
+      return kl;
+    }
     if (!ht) return null;
     const kl = programLine('syslog', ht.host, ht.tag, ht.msg, time!);
     if (guessed) kl.yearGuessed = true;
+    if (local) kl.localTime = true;
     return kl;
   }
 }

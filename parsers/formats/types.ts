@@ -47,5 +47,5 @@ export function kernelLine(text: string, format: string, fields: Partial<KernelL
  */
 export function withEnvelopeTime(k: KernelLine, time: number | null): KernelLine {
   if (time === null || (k.time !== null && !k.yearGuessed)) return k;
-  return { ...k, time, yearGuessed: false };
+  return { ...k, time, yearGuessed: false, localTime: false };
 }

@@ -20,7 +20,7 @@ export interface ReportJson {
   frames: Frame[];
   signature: string;
   fingerprint: string;
-  matches: { rule: string; verdict: string; fixed_in: string | null; kind: string; title: string; role: string; reason: string }[];
+  matches: { rule: string; verdict: string; fixed_in: string | null; kind: string; title: string; role: string; reason: string; evidence?: string | null }[];
   source: { name: string; line: number };
   incident: number | null;
   [extra: string]: unknown;
@@ -51,10 +51,14 @@ export function reportJson(a: AnalyzedReport): ReportJson {
     fingerprint: a.identity.fingerprint,
     matches: a.matches.map((m) => ({
       rule: m.rule, verdict: m.verdict, fixed_in: m.fixed_in, kind: m.kind, title: m.title, role: m.role, reason: m.reason,
+      evidence: m.evidence,
     })),
     source: r.source,
     incident: a.incident,
     // Beyond the minimum of the contract:
+    // `time` without a zone in the log (BSD syslog, dmesg -T) was read in this machine's zone.
+    time_local: r.localTime === true,
+    year_guessed: r.yearGuessed === true,
     header: r.verb,
     kernel_source: r.kernelSource,
     log_kernel: r.logKernel,

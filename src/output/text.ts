@@ -19,6 +19,19 @@ export function formatTime(ms: number | string | null): string | null {
   return iso ? iso.replace('T', ' ').replace(/\.000Z$/, 'Z') : null;
 }
 
+/**
+ * A time the log wrote without a zone, as it was written: it was read in this machine's zone, and
+ * is shown back in it, without claiming a zone (the log's own is unknown).
+ */
+function localWallClock(ms: number | null): string | null {
+  if (ms === null || !Number.isFinite(ms)) return null;
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return null;
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  const frac = d.getMilliseconds() !== 0 ? `.${p(d.getMilliseconds(), 3)}` : '';
+  return `${p(d.getFullYear(), 4)}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${frac}`;
+}
+
 export function wrap(text: string, width: number, indent: string): string {
   const words = text.split(/\s+/);
   const lines: string[] = [];
@@ -90,8 +103,11 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     : `${paint(['bold', 'red'], 'blocked task')} ${who} in D state${r.kind === 'blocked_state' ? ' (sysrq-w dump or live snapshot)' : ''}`);
   const where: string[] = [];
   where.push(`host ${r.host !== null ? safe(r.host) : '-'}`);
-  const t = formatTime(r.time);
-  if (t) where.push(`time ${t}`);
+  const t = r.time_local === true && r.time !== null ? localWallClock(Date.parse(r.time)) : formatTime(r.time);
+  if (t) {
+    const notes = [r.time_local === true ? 'local time' : '', r.year_guessed === true ? 'year guessed' : ''].filter(Boolean);
+    where.push(`time ${t}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`);
+  }
   if (r.uptime !== null) where.push(`uptime ${r.uptime.toFixed(3)} s`);
   const logKernel = r.log_kernel as string | null;
   const src = r.kernel_source;
@@ -127,6 +143,10 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     out.push(`  cause ${paint('bold', safe(best.rule))}  ${paint(['bold', VERDICT_STYLE[verdict] ?? 'yellow'], verdict.toUpperCase())}${fix}`);
     out.push(`        ${wrap(safe(best.title), 90, '        ')}`);
     out.push(`        ${paint('gray', wrap(safe(best.reason), 90, '        '))}`);
+    // Only where a log line could confirm the cause: the rule has log patterns.
+    if (best.kind === 'environment' && rule?.matches.some((m) => m.logs.length > 0)) {
+      out.push(`        ${evidenceNote(best.evidence ?? null, paint)}`);
+    }
     if (best.role === 'victim') out.push(`        ${paint('yellow', 'this task is a victim: it waits for another task, which is the one to look at')}`);
     if (verdict === 'fixed') {
       // The rule's advice (update to the fixed kernel) is for affected kernels.
@@ -141,7 +161,7 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   }
   const b = r.blocker as Blocker | null;
   if (b) {
-    const owner = b.owner ? `${safe(b.owner.task)}:${b.owner.pid}` : 'an owner the kernel did not find';
+    const owner = b.owner ? `${safe(b.owner.task)}:${b.owner.pid}${b.owner.pid === r.pid ? ' itself (it waits for a lock it holds)' : ''}` : 'an owner the kernel did not find';
     out.push(`  blocked on a ${b.lock}${b.as ? ` as ${b.as}` : ''}, likely held by ${paint('bold', owner)}${b.owner_as ? ` (${b.owner_as})` : ''}`);
   }
   if (r.frames.length === 0) {
@@ -168,6 +188,19 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
 /** The last line of a report in text: where it was read, and its incident. */
 function sourceLine(r: ReportJson, paint: Painter): string {
   return `  ${paint('gray', `source ${safe(r.source.name)}:${r.source.line}${r.incident !== null ? `   incident ${r.incident}` : ''}`)}`;
+}
+
+/**
+ * How strong an environmental cause is: a line of the host's own log before the report (an NFS
+ * server not responding, an I/O error) confirms it; frames alone only say where the task waits,
+ * and a kernel deadlock can leave the same frames.
+ */
+function evidenceNote(evidence: string | null, paint: Painter): string {
+  if (evidence !== null) {
+    const shown = evidence.length > 110 ? `${evidence.slice(0, 109)}…` : evidence;
+    return `${paint('green', 'confirmed by this line of the host\'s log before the report:')}\n          ${paint('gray', safe(shown))}`;
+  }
+  return paint('yellow', wrap('from the trace alone: no line of this host\'s log before the report confirms it, and a kernel deadlock can leave the same frames', 90, '        '));
 }
 
 function suppressedNote(paint: Painter): string {

@@ -24,6 +24,8 @@ export interface RuleMatch {
   fixed_in: string | null;
   /** Why the verdict is what it is, in words. */
   reason: string;
+  /** The host's log line (seen before the report) that matched one of the rule's log patterns; null: the trace alone. */
+  evidence: string | null;
   specificity: number;
 }
 
@@ -142,7 +144,7 @@ export function versionVerdict(rule: Rule, release: string | null, pkg: string |
   return upstreamVerdict(k, versions.upstream);
 }
 
-interface BlockResult { specificity: number }
+interface BlockResult { specificity: number; evidence: string | null }
 
 function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; index: number }[], culprit: Culprit): BlockResult | null {
   if (m.family && a.kernel && !m.family.test(a.kernel)) return null;
@@ -171,15 +173,20 @@ function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; inde
     if (!culprit.fn || !m.culprit.test(culprit.fn)) return null;
     culpritHit = true;
   }
-  let logHit = false;
+  let evidence: string | null = null;
   if (m.logs.length > 0) {
-    logHit = a.context.some((line) => m.logs.some((l) => line.includes(l.needle) && l.re.test(line)));
-    if (m.logRequired && !logHit) return null;
+    // The latest such line: the one nearest the report.
+    for (let i = a.context.length - 1; i >= 0 && evidence === null; i--) {
+      const line = a.context[i];
+      if (m.logs.some((l) => line.includes(l.needle) && l.re.test(line))) evidence = line;
+    }
+    if (m.logRequired && evidence === null) return null;
   }
+  const logHit = evidence !== null;
   const pins = culpritHit || (culprit.index >= 0 && matched.has(culprit.index));
   const specificity = (pins ? 1000 : 0) + m.inOrder.length * 100 + (logHit ? 50 : 0)
     + (m.taskSpecific ? 20 : 0) + (anyHit ? 10 : 0) + (m.family ? 5 : 0) + (m.primitive ? 2 : 0);
-  return { specificity };
+  return { specificity, evidence };
 }
 
 const VERDICT_RANK: Record<Verdict, number> = { affected: 0, unknown: 1, fixed: 2 };
@@ -228,6 +235,7 @@ function matchUncached(set: RuleSet, a: Analyzable, norms: { norm: string; index
       verdict: v.verdict,
       fixed_in: v.fixed_in,
       reason: v.reason,
+      evidence: best.evidence,
       specificity: best.specificity,
     });
   }
