@@ -18,12 +18,24 @@ import { decodeLine, type DecodeContext, type LineFormat } from './formats/index
 import { surelyNotKernel } from './formats/syslog.js';
 import { BlockedStateSection, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
 import { parseFrameLine } from './frame.js';
-import { HEADER_NEEDLE, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
+import { HEADER_NEEDLE, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, parseTainted, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
 import { followedName, type TaskReport, type KernelLine } from './record.js';
 
 export const BANNER_NEEDLE = 'Linux version ';
 /** How many stamped reports complete() remembers to know a header quoted again. */
 const RECENT_REPORTS = 1024;
+/**
+ * How many lines of its machine a report without a release waits for one: a panic on a hung task
+ * (kernel.hung_task_panic) or the NMI backtraces of all CPUs print `CPU: 3 PID: 404 Comm:
+ * khungtaskd Not tainted 3.10.0-957.el7.x86_64 #1` right after it (RHEL 7 prints no release in
+ * the report itself).
+ */
+const TRAIL_LINES = 16;
+/** How many lines of all machines such a report waits at most (a central syslog interleaves hosts). */
+const TRAIL_ALL = 400;
+/** A stack dump's first line (dump_stack_print_info()): 3.x+ `CPU: N [UID: N ]PID: N Comm: `, 2.6 `Pid: N, comm: `. */
+const DUMP_INFO = /^\s*(?:CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |Pid: \d+, comm: )/;
+const DUMP_TAINT = / (?:Not tainted|Tainted:) /;
 /**
  * journald writes MESSAGE as an array of byte values when it is not printable UTF-8; older
  * journalctl versions space their JSON (`"MESSAGE" : [`), other JSON writers `"MESSAGE": [`.
@@ -200,6 +212,14 @@ export class Assembler {
    * header quoted again later in a paste, alone, is no second report (stress/101).
    */
   private readonly recent = new Set<string>();
+  /**
+   * Machines whose reports came without a release, waiting up to TRAIL_LINES of their lines for a
+   * stack dump that names it: lines of theirs left, the printk time of their last such report, and
+   * the counter when the wait began and when a line of theirs came last.
+   */
+  private readonly waiting = new Map<string, { left: number; uptime: number; began: number; since: number }>();
+  /** Reports completed while some machine waits, in the order they completed: handed on in that order. */
+  private readonly queue: { r: TaskReport; machine: string; start: SourcePosition }[] = [];
   /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
   readonly suppressed = new Set<string | null>();
   /** Lines that carried a kernel message and were looked at (not merely dismissed). */
@@ -221,7 +241,7 @@ export class Assembler {
 
   /** Number of reports still open: while it is 0, lines without needles may be skipped. */
   get openCount(): number {
-    return this.open.size + this.partials.size + this.pieces.size;
+    return this.open.size + this.partials.size + this.pieces.size + this.waiting.size;
   }
 
   /**
@@ -369,6 +389,44 @@ export class Assembler {
 
   /** A whole kernel message of stream `key`. */
   private take(first: KernelLine, stream: string, whole: string, raw: string, pos: SourcePosition): void {
+    this.takeLine(first, stream, whole, raw, pos);
+    if (this.waiting.size > 0 && whole.trim().length > 0) this.trail(first, whole);
+  }
+
+  /**
+   * A line of a machine whose reports wait for their release: a stack dump's first line of the
+   * same boot gives it; after TRAIL_LINES of its lines they go on without.
+   */
+  private trail(line: KernelLine, text: string): void {
+    const who = this.machine(line.host);
+    const w = this.waiting.get(who);
+    if (!w) return;
+    w.since = this.counter;
+    if (DUMP_INFO.test(text) && (line.uptime === null || line.uptime >= w.uptime)) {
+      const at = text.search(DUMP_TAINT);
+      const t = at < 0 ? null : parseTainted(text.slice(at + 1));
+      if (t) {
+        for (const { r, machine } of this.queue) {
+          if (machine !== who || r.kernel !== null || r.uptime === null) continue;
+          r.kernel = t.release;
+          r.logKernel = t.release;
+          r.kernelSource = 'dump';
+          r.kernelPackage = t.pkg;
+        }
+        this.release(who);
+        return;
+      }
+    }
+    if (--w.left <= 0) this.release(who);
+  }
+
+  /** A machine waits no more: the reports queued before the next waiting machine's go on. */
+  private release(who: string): void {
+    this.waiting.delete(who);
+    while (this.queue.length > 0 && !this.waiting.has(this.queue[0].machine)) this.emit(this.queue.shift()!.r);
+  }
+
+  private takeLine(first: KernelLine, stream: string, whole: string, raw: string, pos: SourcePosition): void {
     let line = first;
     let key = stream;
     let text = whole;
@@ -591,6 +649,19 @@ export class Assembler {
     const ev = this.evidence.get(o.machine);
     if (ev) r.context = ev.map((e) => e.text);
     if (r.suppressesFurther) this.suppressed.add(r.host);
+    if (r.kernel === null && r.uptime !== null) {
+      const w = this.waiting.get(o.machine);
+      if (w) {
+        w.left = TRAIL_LINES;
+        w.uptime = Math.max(w.uptime, r.uptime);
+      } else {
+        this.waiting.set(o.machine, { left: TRAIL_LINES, uptime: r.uptime, began: this.counter, since: this.counter });
+      }
+    }
+    if (this.waiting.size > 0) {
+      this.queue.push({ r, machine: o.machine, start: o.start });
+      return;
+    }
     this.emit(r);
   }
 
@@ -604,6 +675,8 @@ export class Assembler {
     for (const [key, p] of this.partials) {
       if (this.counter - p.since > PARTIAL_LINES) this.partials.delete(key);
     }
+    // A machine that fell silent, or waited long among other machines' lines: its reports go on without a release.
+    for (const [who, w] of this.waiting) if (this.counter - w.since > gap || this.counter - w.began > TRAIL_ALL) this.release(who);
   }
 
   private closeOldest(except: string): void {
@@ -616,7 +689,9 @@ export class Assembler {
   earliestOpen(name: string): SourcePosition | null {
     let best: SourcePosition | null = null;
     // A header cut short and waiting for its rest counts: a read position saved past it loses it.
-    const starts = [...[...this.open.values()].map((o) => o.start), ...[...this.partials.values()].map((p) => p.pos)];
+    // So does a report completed and still queued (waiting for a release).
+    const starts = [...[...this.open.values()].map((o) => o.start), ...[...this.partials.values()].map((p) => p.pos),
+      ...this.queue.map((q) => q.start)];
     for (const start of starts) {
       if (start.name !== name || start.offset === undefined) continue;
       if (!best || start.offset < best.offset!) best = start;
@@ -628,13 +703,24 @@ export class Assembler {
   openStarts(name: string): SourcePosition[] {
     const out: SourcePosition[] = [];
     for (const o of this.open.values()) if (o.start.name === name && o.start.offset !== undefined) out.push(o.start);
+    for (const q of this.queue) if (q.start.name === name && q.start.offset !== undefined) out.push(q.start);
     return out;
   }
 
   /** Whether the report that began at `start` (an object from openStarts) is still open. */
   isOpen(start: SourcePosition): boolean {
     for (const o of this.open.values()) if (o.start === start) return true;
+    for (const q of this.queue) if (q.start === start) return true;
     return false;
+  }
+
+  /**
+   * Hands on the reports waiting for a release, leaving open reports open: follow mode calls it
+   * when it has read all there is, as the stack dump that names the release comes in the same burst.
+   */
+  releaseWaiting(): void {
+    this.waiting.clear();
+    this.release('');
   }
 
   /** Finishes every open report (end of input, or an idle stream in follow mode). */
@@ -648,5 +734,6 @@ export class Assembler {
     this.softKey = null;
     this.lastStream = null;
     for (const [key, o] of [...this.open]) this.finish(key, o);
+    this.releaseWaiting();
   }
 }

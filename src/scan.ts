@@ -99,6 +99,11 @@ export class Scanner implements LineSink {
     this.ctx.referenceTime = referenceTime;
   }
 
+  /** Hands on the reports that wait for a stack dump naming their release (follow mode, after each read). */
+  releaseWaiting(): void {
+    this.assembler.releaseWaiting();
+  }
+
   /** Finishes every open report now (end of input or an idle stream). */
   flush(): void {
     this.assembler.flush();

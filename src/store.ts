@@ -1448,12 +1448,12 @@ export class Store {
       const keyExpr: Record<StatsBy, string> = {
         fingerprint: 'r.fingerprint',
         rule: 'r.best_rule',
-        host: 'h.name',
+        host: "NULLIF(h.name, '')",
         kernel: 'r.kernel',
       };
       const k = keyExpr[by];
       const rows = this.db.prepare(`SELECT ${k} AS key, count(*) AS reports, count(DISTINCT r.incident_id) AS incidents,
-          count(DISTINCT r.host_id) AS hosts, min(r.time) AS first, max(r.time) AS last,
+          count(DISTINCT CASE WHEN h.name <> '' THEN 'h' || r.host_id ELSE 's' || r.source_id END) AS hosts, min(r.time) AS first, max(r.time) AS last,
           json_group_array(DISTINCT r.kernel) AS kernels, max(r.signature) AS signature
         FROM reports r JOIN hosts h ON h.id = r.host_id GROUP BY ${k} ORDER BY reports DESC, key`).all() as Row[];
       return rows.map((x) => {

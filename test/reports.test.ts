@@ -419,6 +419,36 @@ describe('report assembly', () => {
     assert.deepEqual([iso.time, iso.time_local, iso.year_guessed], ['2019-01-29T08:41:07.000Z', false, false]);
   });
 
+  it('knows the MIPS system call entry as the bottom of a trace (stress/103: stack_done, then lockdep)', () => {
+    const [r] = scanText(sample('stress/103-mips-slow-serial-console-stack-done-lockdep-after.log'));
+    assert.equal(r.report.frames.length, 11);
+    assert.equal(r.report.frames[10].fn, 'stack_done');
+    assert.equal(r.report.truncated, false);
+    assert.equal(r.identity.signature, 'hung task in lookup_slow (mutex)');
+  });
+
+  it('takes the release from the stack dump right after a report that printed none (stress/104: NMI backtrace, hung_task panic)', () => {
+    const [r] = scanText(sample('stress/104-rhel8.4-rt-header-only-release-on-nmi-and-panic-cpu-lines-quoted.log'));
+    assert.deepEqual([r.report.task, r.report.kernel, r.report.kernelSource], ['xfsaild/sda4', '4.18.0-305.49.1.rt7.121.el8_4.x86_64', 'dump']);
+    const lines = (rel: string, gap: number): string => ['[  500.100000] INFO: task jbd2/sda1-8:512 blocked for more than 120 seconds.',
+      '[  500.100100] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.',
+      '[  500.100200] jbd2/sda1-8     D ffff88017fc13680     0   512      2 0x00000000',
+      '[  500.100300] Call Trace:', '[  500.100400]  [<ffffffff8163a909>] schedule+0x29/0x70',
+      '[  500.100500]  [<ffffffff810a5c08>] kthread+0xd8/0xe0',
+      ...Array.from({ length: gap }, (_, i) => `[  500.2${String(i).padStart(5, '0')}] e1000e: eth0 NIC Link is Down`),
+      '[  500.300000] Kernel panic - not syncing: hung_task: blocked tasks',
+      `[  500.300100] CPU: 9 PID: 170 Comm: khungtaskd Not tainted ${rel} #1`, ''].join('\n');
+    // RHEL 7's reports carry no release; its hung_task panic names it. The file path and stdin agree.
+    const [panic] = scanText(lines('3.10.0-957.el7.x86_64', 0));
+    assert.deepEqual([panic.report.kernel, panic.report.kernelSource], ['3.10.0-957.el7.x86_64', 'dump']);
+    const r2 = cli(['--no-db', '--json', '-'], { input: lines('3.10.0-957.el7.x86_64', 0) }).json[0];
+    assert.equal(r2.kernel, '3.10.0-957.el7.x86_64');
+    // Too far after it (other lines of the machine in between), or of an earlier boot: not its release.
+    assert.equal(scanText(lines('3.10.0-957.el7.x86_64', 45))[0].report.kernel, null);
+    const earlierBoot = lines('3.10.0-957.el7.x86_64', 0).replace('[  500.300100] CPU', '[   12.300100] CPU');
+    assert.equal(scanText(earlierBoot)[0].report.kernel, null);
+  });
+
   it('ends a report at a line of its stream that no grammar accepts', () => {
     const text = JAVA + 'Jan 29 10:41:08 app-prod-17 kernel: e1000e: eth0 NIC Link is Down\n'
       + 'Jan 29 10:41:09 app-prod-17 kernel: [<ffffffff816a94c9>] schedule+0x29/0x70\n';

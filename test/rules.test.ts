@@ -72,6 +72,24 @@ describe('how strong an environmental cause is', () => {
     assert.match(r.stdout, /confirmed by this line of the host's log before the report:\n {10}connection8:0: detected conn error \(1022\)/);
   });
 
+  it('a line another block of the rule looks for confirms it too (stress/105: USB resets, then a scsi_eh report)', () => {
+    const [a] = scanText(sample('stress/105-3.14-beaglebone-musb-usb-reset-then-scsi-eh-report.log'));
+    assert.equal(a.matches[0].rule, 'scsi-error-handling-stall');
+    assert.equal(a.matches[0].evidence, 'usb 1-1: reset high-speed USB device number 2 using musb-hdrc');
+  });
+
+  it('the storage rules take every block error name the kernel prints, not only I/O errors', () => {
+    const text = sample('rules/ext4-jbd2-io-stall.hit.1.log');
+    for (const line of ['blk_update_request: critical medium error, dev dewba, sector 12853464',
+      'end_request: I/O error, dev dewba, sector 2048', 'I/O error, dev dewba, sector 2466368 op 0x1:(WRITE) flags 0x0 phys_seg 1 prio class 0']) {
+      const [a] = scanText(`[ 9000.000001] ${line}\n${text}`);
+      assert.equal(a.matches[0].evidence, line, line);
+    }
+    // An operation a device does not support is no stall.
+    const [n] = scanText(`[ 9000.000001] blk_update_request: operation not supported error, dev dewba, sector 0\n${text}`);
+    assert.equal(n.matches[0].evidence, null);
+  });
+
   it('says when it rests on the trace alone, where a log line could have confirmed it', () => {
     const [a] = scanText(sample('rules/ext4-jbd2-io-stall.hit.1.log'));
     assert.equal(a.matches[0].rule, 'ext4-jbd2-io-stall');

@@ -7,7 +7,7 @@ import { INCIDENT_MAX_REPORTS, SCHEMA_VERSION, Store, storedJson, withoutFrames 
 import { reportJson } from '../src/output/json.js';
 import { jsonLine } from '../src/output/term.js';
 import { rootOf } from '../src/incidents.js';
-import { cli, count, sample, scanText, tmpdir } from './helpers.js';
+import { cli, count, ROOT, sample, scanText, tmpdir } from './helpers.js';
 
 const JAVA = 'samples/seed/centos7-java-rwsem.messages';
 const PS = 'samples/seed/alios7-ps-cmdline.dmesg';
@@ -222,6 +222,18 @@ describe('store', () => {
       assert.deepEqual(byKernel.map((s) => s.key), ['3.10.0-862.el7.x86_64']);
       assert.match(cli(['stats', '--db', file]).stdout, /2 reports, 2 incidents, 1 host/);
       assert.equal(cli(['stats', '--db', file, '--by', 'color']).status, 2);
+    });
+
+    it('stats by host: reports without a host name are one row, counted by input (each may be another machine)', () => {
+      const db = path.join(tmpdir(), 'k.db');
+      cli(['--db', db, 'samples/seed/alios7-ps-cmdline.dmesg', 'samples/eras/4.5-all-frames-questionmark-stack-words.log', 'samples/seed/centos7-java-rwsem.messages']);
+      const byHost = cli(['stats', '--db', db, '--json', '--by', 'host']).json;
+      assert.deepEqual(byHost.map((s) => [s.key, s.reports, s.hosts]), [[null, 2, 2], ['app-prod-17', 1, 1]]);
+      assert.match(cli(['stats', '--db', db, '--by', 'host']).stdout, /^\(no host name\) {2}2 reports, 2 incidents, 2 inputs/m);
+      // By fingerprint, two host-less inputs with one signature are two machines.
+      cli(['--db', db, '-'], { input: fs.readFileSync(path.join(ROOT, 'samples/seed/alios7-ps-cmdline.dmesg')) });
+      const ps = cli(['stats', '--db', db, '--json']).json.find((s) => String(s.signature).includes('proc_pid_cmdline_read'))!;
+      assert.equal(ps.hosts, 2);
     });
 
     it('show prints the whole incident; an unknown id is an error', () => {

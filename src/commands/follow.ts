@@ -105,8 +105,10 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
       const got = follower.poll(now, recheck);
       totals.bytes += got;
       recheck = false;
-      if (got > 0) lastData = now;
-      else if (!scanner.idle() && now - lastData >= IDLE_MS) scanner.flush();
+      if (got > 0) {
+        lastData = now;
+        scanner.releaseWaiting();
+      } else if (!scanner.idle() && now - lastData >= IDLE_MS) scanner.flush();
       save();
       // A slow reader of our output: wait for it rather than buffer without bound.
       const room = out.room();

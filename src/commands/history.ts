@@ -182,12 +182,15 @@ export async function statsCommand(args: string[], help: string): Promise<number
         out.write(jsonLine({ type: 'stat', by, ...s }) + '\n');
         continue;
       }
-      const key = s.key === null ? '(none)' : safe(s.key);
+      const hostless = by === 'host' && s.key === null;
+      const key = s.key === null ? (hostless ? '(no host name)' : '(none)') : safe(s.key);
+      // Reports without a host name are kept per input: each may be another machine.
+      const hostWord = hostless ? 'input' : 'host';
       const span = `${formatTime(s.first_seen) ?? '?'} .. ${formatTime(s.last_seen) ?? '?'}`;
       const extra = by === 'fingerprint'
         ? `  ${safe(s.signature ?? '')}${s.probable_fix ? `  probable fix: ${safe(s.probable_fix)}` : ''}`
         : '';
-      out.write(`${paint('bold', key)}  ${s.reports} report${s.reports === 1 ? '' : 's'}, ${s.incidents} incident${s.incidents === 1 ? '' : 's'}, ${s.hosts} host${s.hosts === 1 ? '' : 's'}  ${span}  kernels: ${s.kernels.map(safe).join(', ') || '-'}${extra}\n`);
+      out.write(`${paint('bold', key)}  ${s.reports} report${s.reports === 1 ? '' : 's'}, ${s.incidents} incident${s.incidents === 1 ? '' : 's'}, ${s.hosts} ${hostWord}${s.hosts === 1 ? '' : 's'}  ${span}  kernels: ${s.kernels.map(safe).join(', ') || '-'}${extra}\n`);
     }
     if (!v.json && rows.length === 0) out.write('no reports stored yet\n');
   } finally {

@@ -175,11 +175,7 @@ function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; inde
   }
   let evidence: string | null = null;
   if (m.logs.length > 0) {
-    // The latest such line: the one nearest the report.
-    for (let i = a.context.length - 1; i >= 0 && evidence === null; i--) {
-      const line = a.context[i];
-      if (m.logs.some((l) => line.includes(l.needle) && l.re.test(line))) evidence = line;
-    }
+    evidence = latestLogHit(m.logs, a.context);
     if (m.logRequired && evidence === null) return null;
   }
   const logHit = evidence !== null;
@@ -187,6 +183,15 @@ function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; inde
   const specificity = (pins ? 1000 : 0) + m.inOrder.length * 100 + (logHit ? 50 : 0)
     + (m.taskSpecific ? 20 : 0) + (anyHit ? 10 : 0) + (m.family ? 5 : 0) + (m.primitive ? 2 : 0);
   return { specificity, evidence };
+}
+
+/** The latest context line that one of `logs` matches: the one nearest the report. */
+function latestLogHit(logs: CompiledMatch['logs'], context: readonly string[]): string | null {
+  for (let i = context.length - 1; i >= 0; i--) {
+    const line = context[i];
+    if (logs.some((l) => line.includes(l.needle) && l.re.test(line))) return line;
+  }
+  return null;
 }
 
 const VERDICT_RANK: Record<Verdict, number> = { affected: 0, unknown: 1, fixed: 2 };
@@ -226,6 +231,9 @@ function matchUncached(set: RuleSet, a: Analyzable, norms: { norm: string; index
     }
     if (!best) continue;
     const v = versionVerdict(r, a.kernel, a.kernelPackage);
+    // A block matched on frames alone: a line that another block of the rule looks for still
+    // confirms the cause (a USB reset before a scsi_eh task's report).
+    const evidence = best.evidence ?? (r.matches.some((m) => m.logs.length > 0) ? latestLogHit(r.matches.flatMap((m) => m.logs), a.context) : null);
     found.push({
       r,
       rule: r.spec.id,
@@ -235,7 +243,7 @@ function matchUncached(set: RuleSet, a: Analyzable, norms: { norm: string; index
       verdict: v.verdict,
       fixed_in: v.fixed_in,
       reason: v.reason,
-      evidence: best.evidence,
+      evidence,
       specificity: best.specificity,
     });
   }
