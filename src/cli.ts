@@ -154,9 +154,21 @@ function isFile(name: string): boolean {
  */
 export function subcommandFirst(argv: string[]): string[] {
   if (!argv[0]?.startsWith('-')) return argv;
-  const i = argv.findIndex((a) => COMMANDS.includes(a) && !isFile(a));
-  return i > 0 ? [argv[i], ...argv.slice(0, i), ...argv.slice(i + 1)] : argv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    // An option's value is no subcommand (`--kernel history x.log` scans x.log).
+    if (VALUE_OPTIONS.has(a)) {
+      i++;
+      continue;
+    }
+    if (COMMANDS.includes(a) && !isFile(a)) return i > 0 ? [a, ...argv.slice(0, i), ...argv.slice(i + 1)] : argv;
+  }
+  return argv;
 }
+
+/** Options that take the next word as their value (written `--db FILE`, not `--db=FILE`). */
+const VALUE_OPTIONS = new Set(['--db', '--rules', '--kernel', '--format', '--year', '--since', '--until', '--host',
+  '--rule', '--kind', '--fingerprint', '--limit', '--by']);
 
 async function command(args: string[]): Promise<number> {
   const argv = subcommandFirst(args);

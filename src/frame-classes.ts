@@ -157,6 +157,9 @@ export const INCIDENTAL: readonly string[] = [
   // Wake-up helpers: stale words in `?` traces, never what a task waits in.
   'wake_up_bit', 'wake_up_*', '__wake_up*', 'default_wake_function', 'try_to_wake_up', 'wake_up_process',
   'wake_atomic_t_function', 'var_wake_function',
+  // The block plug flushed by io_schedule() before it sleeps: stale words in `?` traces of I/O waits
+  // (`? blk_flush_plug_list` under `schedule_timeout`, 4.4), a step on the way and never the wait.
+  'blk_flush_plug_list', 'blk_flush_plug', '__blk_flush_plug', 'blk_schedule_flush_plug', 'blk_finish_plug',
   // Clock reads: stale words of the timed sleep (`? ktime_get` in an all-`?` 4.9 trace).
   'ktime_get', 'ktime_get_ts*', 'ktime_get_mono_fast_ns', 'read_tsc', 'native_sched_clock', 'sched_clock*', 'local_clock',
   // The scheduler's own helpers: 2.6.18 traces start after schedule() with no `?` marks, and a

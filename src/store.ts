@@ -353,6 +353,24 @@ const MIGRATIONS: Migration[] = [
   `
   DROP INDEX IF EXISTS reports_host_uptime;
   `,
+  // 7: the wait a report's culprit is reached through is named anew (a wait for writeback was a
+  // "page lock"; a `?` word at a function's edge no longer names one): reports whose culprit stays
+  // take today's title, wait and fingerprint, so a new copy of the problem counts with them.
+  // (A report whose culprit changes needs its matches redone too: a rescan does that.)
+  (db) => {
+    const rename = db.prepare(`UPDATE reports SET signature = ?, fingerprint = ?, wait = ?,
+      json = json_set(json, '$.signature', ?, '$.fingerprint', ?, '$.wait', ?) WHERE id = ?`);
+    const framesOf = db.prepare('SELECT * FROM trace_frames WHERE trace_id = ? ORDER BY idx');
+    const rows = db.prepare(`SELECT id, kind, task, trace_id, signature, culprit FROM reports
+      WHERE culprit IS NOT NULL AND trace_id IS NOT NULL`).all() as { id: number; kind: string; task: string; trace_id: number; signature: string; culprit: string }[];
+    for (const r of rows) {
+      const id = identify(r.kind, r.task, (framesOf.all(r.trace_id) as Row[]).map(frameOfRow));
+      if (id.culprit.fn !== r.culprit || id.signature === r.signature) continue;
+      rename.run(id.signature, id.fingerprint, id.culprit.primitive, id.signature, id.fingerprint, id.culprit.primitive, r.id);
+    }
+    db.exec(`UPDATE incidents SET signature = r.signature, fingerprint = r.fingerprint FROM reports r
+      WHERE r.id = incidents.root_report AND (incidents.signature IS NOT r.signature OR incidents.fingerprint IS NOT r.fingerprint)`);
+  },
 ];
 
 /** A frame as the frames of a trace store it. */

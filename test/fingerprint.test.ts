@@ -94,6 +94,11 @@ describe('fingerprint and signature', () => {
     assert.ok(scanText(sample('eras/2.6-syslog-karmic-three-tasks.log')).some((r) => r.identity.signature.endsWith('(page lock)')));
   });
 
+  it('passes over the block plug flush that io_schedule leaves on the stack (`? blk_flush_plug_list`, stress/67)', () => {
+    const reports = scanText(sample('stress/67-5.6-names-with-spaces-mail-wrapped-page-fault-bottom.log'));
+    assert.equal(reports[1].identity.signature, 'hung task in bh_submit_read (bit wait)');
+  });
+
   it('passes over a stale scheduler helper at the top of a 2.6.18 trace (no `?` marks then)', () => {
     const [a] = scanText(sample('eras/rhel5.6-2.6.18-x86_64-L-TLB-stale-find-busiest-group-panic.log'));
     assert.equal(a.report.frames[0].fn, 'find_busiest_group');

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { BIN, cli, ROOT, sample, tmpdir } from './helpers.js';
+import { BIN, cli, count, ROOT, sample, tmpdir } from './helpers.js';
 
 const SEED_FILE = path.join(ROOT, 'samples/seed/centos7-java-rwsem.messages');
 const JAVA = sample('seed/centos7-java-rwsem.messages');
@@ -241,6 +241,11 @@ describe('inputs', function () {
     const before = cli(['--db', scanned, 'history', '--json']);
     assert.equal(before.status, 0, before.stderr);
     assert.deepEqual(before.json.map((o) => o.type), ['incident']);
+    // An option's value that spells a subcommand is the option's value: `--db history FILE` scans FILE into ./history.
+    const valued = cli(['--db', 'history', SEED_FILE], { cwd: dir });
+    assert.equal(valued.status, 0, valued.stderr);
+    assert.match(valued.stdout, /hung task java:181134/);
+    assert.equal(count(path.join(dir, 'history'), 'SELECT count(*) AS n FROM reports'), 1);
     // A file of that name is a file, not a typo.
     fs.writeFileSync(path.join(dir, 'stats'), JAVA);
     assert.equal(cli(['--no-db', './stats'], { cwd: dir }).status, 0);

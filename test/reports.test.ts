@@ -405,6 +405,11 @@ describe('report assembly', () => {
   it('says so when the lock owner the kernel names is the hung task itself (stress/102)', () => {
     const r = cli(['--no-db', 'samples/stress/102-6.15-next-level-prefix-caller-ids-mutex-owned-by-itself.log']);
     assert.match(r.stdout, /blocked on a mutex, likely held by zsh:470 itself \(it waits for a lock it holds\)/);
+    // A semaphore names the last task to take it, which may have let it go since.
+    const text = sample('stress/102-6.15-next-level-prefix-caller-ids-mutex-owned-by-itself.log')
+      .replace('is blocked on a mutex likely owned by task zsh:470.', 'blocked on a semaphore likely last held by task zsh:470');
+    const sem = cli(['--no-db', '-'], { input: text });
+    assert.match(sem.stdout, /blocked on a semaphore, likely held by zsh:470 itself \(the last to take it: this may be stale\)/);
   });
 
   it('shows a time written without a zone as written, in any zone of the machine, and says so', () => {
@@ -415,6 +420,14 @@ describe('report assembly', () => {
       assert.deepEqual([j.time_local, j.year_guessed], [true, false], tz);
     }
     // A zone in the log: an instant, printed in UTC, no note.
+    // A shipper's record: its timestamp is an instant, whatever zone-less stamp the line inside has.
+    const shipped = cli(['--no-db', '--json'], { input: `${JSON.stringify({ message: 'kernel: [Tue Jan 29 10:41:07 2019] INFO: task java:1 blocked for more than 120 seconds.',
+      program: 'kernel', host: 'h1', '@timestamp': '2019-01-29T15:41:07.000Z' })}\n`, env: { TZ: 'America/New_York' } }).json[0];
+    assert.deepEqual([shipped.time, shipped.time_local], ['2019-01-29T15:41:07.000Z', false]);
+    // Android logcat's month-day times are the device's local time too.
+    for (const tz of ['UTC', 'Asia/Tokyo']) {
+      assert.match(cli(['--no-db', 'samples/formats/seed-java.logcat-threadtime.log'], { env: { TZ: tz } }).stdout, /time \d{4}-01-29 10:41:07 \(local time, year guessed\)/, tz);
+    }
     const iso = cli(['--no-db', '--json'], { input: '2019-01-29T10:41:07.000+02:00 h kernel: INFO: task a:1 blocked for more than 120 seconds.\n' }).json[0];
     assert.deepEqual([iso.time, iso.time_local, iso.year_guessed], ['2019-01-29T08:41:07.000Z', false, false]);
   });

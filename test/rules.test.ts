@@ -85,9 +85,15 @@ describe('how strong an environmental cause is', () => {
       const [a] = scanText(`[ 9000.000001] ${line}\n${text}`);
       assert.equal(a.matches[0].evidence, line, line);
     }
-    // An operation a device does not support is no stall.
-    const [n] = scanText(`[ 9000.000001] blk_update_request: operation not supported error, dev dewba, sector 0\n${text}`);
-    assert.equal(n.matches[0].evidence, null);
+    // An operation a device does not support is no stall, nor are a VM's floppy, a CD drive, or a
+    // keyboard's or Bluetooth adapter's USB reset; a disk's reset is one.
+    for (const line of ['blk_update_request: operation not supported error, dev dewba, sector 0', 'blk_update_request: I/O error, dev fd0, sector 0',
+      'Buffer I/O error on dev sr0, logical block 0, async page read', 'usb 1-4: reset full-speed USB device number 3 using xhci_hcd']) {
+      const [n] = scanText(`[ 9000.000001] ${line}\n${text}`);
+      assert.equal(n.matches[0].evidence, null, line);
+    }
+    const disk = 'usb 2-1: reset SuperSpeed USB device number 2 using xhci_hcd';
+    assert.equal(scanText(`[ 9000.000001] ${disk}\n${text}`)[0].matches[0].evidence, disk);
   });
 
   it('says when it rests on the trace alone, where a log line could have confirmed it', () => {

@@ -494,6 +494,27 @@ describe('store: second review', function () {
     assert.equal(shown.fingerprint, fresh.fingerprint);
   });
 
+  it('the upgrade to schema 7 names a stored wait for writeback anew, with its fingerprint and incident', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    assert.equal(cli(['--db', db, 'samples/stress/98-5.4-kswapd-page-writeback-dmesg-two-reports.log']).status, 0);
+    const fresh = cli(['history', '--db', db, '--json']).json.find((i) => String(i.signature).includes('shrink_page_list'))!;
+    assert.equal(fresh.signature, 'hung task in shrink_page_list (page writeback)');
+    // What klogscan of schema 6 and before stored for it.
+    const old = 'hung task in shrink_page_list (page lock)';
+    const d = new Database(db);
+    d.prepare(`UPDATE reports SET signature = ?, fingerprint = '511cdfbd121e793e', wait = 'page lock',
+        json = json_set(json, '$.signature', ?, '$.fingerprint', '511cdfbd121e793e', '$.wait', 'page lock') WHERE culprit = 'shrink_page_list'`).run(old, old);
+    d.prepare("UPDATE incidents SET signature = ?, fingerprint = '511cdfbd121e793e' WHERE signature = ?").run(old, fresh.signature);
+    d.exec('PRAGMA user_version = 6');
+    d.close();
+    assert.equal(cli(['--db', db, '-'], { input: '' }).status, 0);
+    const after = cli(['history', '--db', db, '--json']).json.find((i) => i.id === fresh.id)!;
+    assert.deepEqual([after.signature, after.fingerprint], [fresh.signature, fresh.fingerprint]);
+    const shown = cli(['show', '--db', db, '--json', String(fresh.id)]).json.find((o) => o.type === 'report' && o.culprit === 'shrink_page_list')!;
+    assert.deepEqual([shown.signature, shown.fingerprint, shown.wait], [fresh.signature, fresh.fingerprint, 'page writeback']);
+  });
+
   it('a trace printed again is stored once; a report of it reads its frames back', () => {
     const dir = tmpdir();
     const db = path.join(dir, 'k.db');

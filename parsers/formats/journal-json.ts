@@ -131,7 +131,11 @@ function shipperRecord(o: Obj, ctx: DecodeContext): KernelLine | null {
   // (Fluent Bit's kmsg input: its printk time): any program can print `INFO: task ...`.
   const kernel = named || (unnamed && kmsgUptime !== null);
   const t = inner ?? kernelLine(text, 'journal-json');
-  return { ...t, format: 'journal-json', host: host ?? t.host, time: time ?? t.time, uptime: t.uptime ?? uptime, level: t.level ?? level, kernel };
+  return {
+    ...t, format: 'journal-json', host: host ?? t.host, time: time ?? t.time, uptime: t.uptime ?? uptime, level: t.level ?? level, kernel,
+    // The envelope's time is an instant; a zone-less time of the inner line is kept only without one.
+    localTime: time === null ? t.localTime : false,
+  };
 }
 
 const SSE = 'data: ';

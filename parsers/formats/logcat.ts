@@ -65,6 +65,8 @@ export const logcat: LineFormat = {
           : Date.parse(`${g[9]}T${g[10]}.${g[11] ?? '000'}${g[12] !== undefined ? `${g[12]}:${g[13]}` : ''}`);
       return kernelLine(rejoin(g[16], g[17]), 'logcat', {
         time: Number.isFinite(time) ? time : null, level: LEVELS[g[15]] ?? null, yearGuessed: g[1] !== undefined && !ctx.yearGiven,
+        // The month-day form and a date without a zone are written in the device's local time.
+        localTime: g[1] !== undefined || (g[9] !== undefined && g[12] === undefined),
         kernel: g[14] === '0',
       });
     }
@@ -72,6 +74,7 @@ export const logcat: LineFormat = {
       const g = m as unknown as string[];
       return kernelLine(rejoin(g[8], g[10]), 'logcat', {
         time: g[1] !== undefined ? monthDay(ctx, g, 1) : null, level: LEVELS[g[7]] ?? null, yearGuessed: g[1] !== undefined && !ctx.yearGiven,
+        localTime: g[1] !== undefined,
         kernel: g[9] === '0',
       });
     }

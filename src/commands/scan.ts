@@ -12,6 +12,9 @@ import { Scanner, type AnalyzedReport } from '../scan.js';
 import { StoreError, type Store } from '../store.js';
 import { COMMON_OPTIONS, journalCursor, onStopSignals, openStore, out, paintFor, parse, ruleSet, stderr, UsageError } from './common.js';
 
+/** How many signatures and causes printed in full the text output remembers (then prints in full again). */
+const SEEN_MAX = 4096;
+
 export const SCAN_OPTIONS = {
   ...COMMON_OPTIONS,
   kernel: { type: 'string' },
@@ -64,6 +67,8 @@ export function setupScan(v: ScanValues, opts: SetupOptions = {}): ScanSetup {
     if (v.json) {
       out.write((line ?? jsonLine(json)) + '\n');
     } else {
+      // Follow mode runs for months: the memory of reports printed in full stays bounded.
+      if (seen.size >= SEEN_MAX) seen.clear();
       out.write((first ? '' : '\n') + renderReport(json, rules, paint, v.verbose, seen) + '\n');
       first = false;
     }
@@ -234,7 +239,7 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
     out.write(`${paint('yellow', 'note')}: the kernel suppressed further hung-task reports on ${suppressed.map((h) => (h === null ? 'this host' : safe(h))).join(', ')} (sysctl kernel.hung_task_warnings): later hangs are invisible in the log\n`);
   }
   if (c.headerOnly > 0) {
-    out.write(`${paint('yellow', 'note')}: ${c.headerOnly} report${c.headerOnly === 1 ? ' has' : 's have'} no call trace: the log was probably filtered by priority (the trace is KERN_INFO); widen the filter to see the cause\n`);
+    out.write(`${paint('yellow', 'note')}: ${c.headerOnly} report${c.headerOnly === 1 ? ' has' : 's have'} no call trace in the log: a priority filter drops it (the trace is KERN_INFO: widen journalctl -p or the syslog rule), as does a grep or a paste that left it out\n`);
   }
 }
 

@@ -161,7 +161,11 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   }
   const b = r.blocker as Blocker | null;
   if (b) {
-    const owner = b.owner ? `${safe(b.owner.task)}:${b.owner.pid}${b.owner.pid === r.pid ? ' itself (it waits for a lock it holds)' : ''}` : 'an owner the kernel did not find';
+    // A mutex, or an rwsem a writer holds, names its holder; a semaphore or a reader-held rwsem names
+    // the last one to take it, which may have let it go.
+    const sure = b.lock === 'mutex' || b.owner_as === 'writer';
+    const self = b.owner?.pid === r.pid ? (sure ? ' itself (it waits for a lock it holds)' : ' itself (the last to take it: this may be stale)') : '';
+    const owner = b.owner ? `${safe(b.owner.task)}:${b.owner.pid}${self}` : 'an owner the kernel did not find';
     out.push(`  blocked on a ${b.lock}${b.as ? ` as ${b.as}` : ''}, likely held by ${paint('bold', owner)}${b.owner_as ? ` (${b.owner_as})` : ''}`);
   }
   if (r.frames.length === 0) {
