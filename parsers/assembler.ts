@@ -217,9 +217,13 @@ export class Assembler {
    * stack dump that names it: lines of theirs left, the printk time of their last such report, and
    * the counter when the wait began and when a line of theirs came last.
    */
-  private readonly waiting = new Map<string, { left: number; uptime: number; began: number; since: number }>();
-  /** Reports completed while some machine waits, in the order they completed: handed on in that order. */
-  private readonly queue: { r: TaskReport; machine: string; start: SourcePosition }[] = [];
+  private readonly waiting = new Map<string, { id: number; left: number; began: number; since: number }>();
+  private waits = 0;
+  /**
+   * Reports completed while some machine waits, in the order they completed: handed on in that
+   * order. `wait`: the wait its release may end (the id of its machine's wait when it came).
+   */
+  private readonly queue: { r: TaskReport; machine: string; start: SourcePosition; wait: number | null }[] = [];
   /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
   readonly suppressed = new Set<string | null>();
   /** Lines that carried a kernel message and were looked at (not merely dismissed). */
@@ -402,12 +406,14 @@ export class Assembler {
     const w = this.waiting.get(who);
     if (!w) return;
     w.since = this.counter;
-    if (DUMP_INFO.test(text) && (line.uptime === null || line.uptime >= w.uptime)) {
+    if (DUMP_INFO.test(text)) {
       const at = text.search(DUMP_TAINT);
       const t = at < 0 ? null : parseTainted(text.slice(at + 1));
       if (t) {
-        for (const { r, machine } of this.queue) {
-          if (machine !== who || r.kernel !== null || r.uptime === null) continue;
+        // Only reports of this wait, printed before the dump (a smaller uptime is another boot's).
+        for (const { r, machine, wait } of this.queue) {
+          if (machine !== who || wait !== w.id || r.kernel !== null || r.uptime === null) continue;
+          if (line.uptime !== null && r.uptime > line.uptime) continue;
           r.kernel = t.release;
           r.logKernel = t.release;
           r.kernelSource = 'dump';
@@ -651,15 +657,11 @@ export class Assembler {
     if (r.suppressesFurther) this.suppressed.add(r.host);
     if (r.kernel === null && r.uptime !== null) {
       const w = this.waiting.get(o.machine);
-      if (w) {
-        w.left = TRAIL_LINES;
-        w.uptime = Math.max(w.uptime, r.uptime);
-      } else {
-        this.waiting.set(o.machine, { left: TRAIL_LINES, uptime: r.uptime, began: this.counter, since: this.counter });
-      }
+      if (w) w.left = TRAIL_LINES;
+      else this.waiting.set(o.machine, { id: ++this.waits, left: TRAIL_LINES, began: this.counter, since: this.counter });
     }
     if (this.waiting.size > 0) {
-      this.queue.push({ r, machine: o.machine, start: o.start });
+      this.queue.push({ r, machine: o.machine, start: o.start, wait: this.waiting.get(o.machine)?.id ?? null });
       return;
     }
     this.emit(r);

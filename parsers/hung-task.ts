@@ -154,7 +154,7 @@ const TRACE_BOTTOM = new RegExp('^(?:' + [
   String.raw`_*do_fast_syscall_32`, 'handle_exception', 'ret_from_exception', 'handle_syscall',
   'start_kernel', String.raw`secondary_startup\w*`, 'cpu_startup_entry', 'rest_init',
   // MIPS: the system call entry (o32 `stack_done`, later `syscall_common`; n64/n32 `handle_sys*`).
-  'stack_done', 'syscall_common', String.raw`handle_sys\w*`,
+  'stack_done', 'syscall_common', 'handle_sys', 'handle_sys64', 'handle_sysn32',
 ].join('|') + ')$');
 
 /** Whether a frame is one that ends a complete trace (a trace's first frame never is). */

@@ -168,7 +168,7 @@ export function subcommandFirst(argv: string[]): string[] {
 
 /** Options that take the next word as their value (written `--db FILE`, not `--db=FILE`). */
 const VALUE_OPTIONS = new Set(['--db', '--rules', '--kernel', '--format', '--year', '--since', '--until', '--host',
-  '--rule', '--kind', '--fingerprint', '--limit', '--by']);
+  '--rule', '--kind', '--fingerprint', '--limit', '--by', '--proc']);
 
 async function command(args: string[]): Promise<number> {
   const argv = subcommandFirst(args);

@@ -29,7 +29,7 @@ import { reportJson, type ReportJson } from './output/json.js';
 import { jsonLine } from './output/term.js';
 import { identify } from './fingerprint.js';
 import { INCIDENT_GAP_MS, INCIDENT_GAP_UPTIME, rootOf, waitEdges, type IncidentMember, type WaitEdge } from './incidents.js';
-import { followedName, type Frame } from '../parsers/record.js';
+import { followedName, type Frame, type TaskReport } from '../parsers/record.js';
 import type { AnalyzedReport } from './scan.js';
 
 export class StoreError extends Error {
@@ -91,12 +91,13 @@ const SAME_RECORD_UPTIME = 0.0000005;
 // hang at the same step in two boots, and a clock stuck at 0 repeats forever. Otherwise, where both copies
 // carry a wall time, it agrees, and where both carry an uptime, it agrees too: the same task of
 // the same machine hung at about the same uptime two boots apart is two reports.
-const FIND_SAME = `SELECT id, nframes, truncated, incident_id FROM reports
+const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint FROM reports
       WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
         AND (@scope IS NULL OR source_id = @scope)
         AND ((@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < ${SAME_RECORD_UPTIME})
           OR (((time IS NOT NULL AND @t IS NOT NULL) OR (uptime IS NOT NULL AND @u IS NOT NULL))
             AND (time IS NULL OR @t IS NULL OR abs(time - @t) <= ${SAME_MS}
+              OR (wall IS NOT NULL AND @w IS NOT NULL AND abs(wall - @w) <= ${SAME_MS})
               OR ((year_guessed = 1 OR @yg = 1) AND ${GUESSED_YEAR_SAME}))
             AND (uptime IS NULL OR @u IS NULL OR abs(uptime - @u) <= ${SAME_UPTIME}))
           OR (time IS NULL AND uptime IS NULL AND @t IS NULL AND @u IS NULL AND (source_id <> @source OR source_line = @line)))
@@ -356,7 +357,8 @@ const MIGRATIONS: Migration[] = [
   // 7: the wait a report's culprit is reached through is named anew (a wait for writeback was a
   // "page lock"; a `?` word at a function's edge no longer names one): reports whose culprit stays
   // take today's title, wait and fingerprint, so a new copy of the problem counts with them.
-  // (A report whose culprit changes needs its matches redone too: a rescan does that.)
+  // (A report whose culprit changes needs its matches redone too: scanning its log again does
+  // that, as a copy whose identity differs replaces the stored one.)
   (db) => {
     const rename = db.prepare(`UPDATE reports SET signature = ?, fingerprint = ?, wait = ?,
       json = json_set(json, '$.signature', ?, '$.fingerprint', ?, '$.wait', ?) WHERE id = ?`);
@@ -371,7 +373,20 @@ const MIGRATIONS: Migration[] = [
     db.exec(`UPDATE incidents SET signature = r.signature, fingerprint = r.fingerprint FROM reports r
       WHERE r.id = incidents.root_report AND (incidents.signature IS NOT r.signature OR incidents.fingerprint IS NOT r.fingerprint)`);
   },
+  // 8: a time the log wrote without a zone, as written (its digits read as UTC): the same file
+  // scanned again under another TZ gives another instant, and the same wall clock.
+  (db) => {
+    if (db.prepare("SELECT 1 AS x FROM pragma_table_info('reports') WHERE name = 'wall'").get() === undefined) {
+      db.exec('ALTER TABLE reports ADD COLUMN wall INTEGER');
+    }
+  },
 ];
+
+/** A report's time as its log wrote it, when written without a zone (read in this machine's zone). */
+function wallOf(r: TaskReport): number | null {
+  if (!r.localTime || r.time === null) return null;
+  return r.time - new Date(r.time).getTimezoneOffset() * 60_000;
+}
 
 /** A frame as the frames of a trace store it. */
 function frameOfRow(x: Row): Frame {
@@ -1119,7 +1134,7 @@ export class Store {
     // Without time or uptime, two copies of a report in one file are only told apart by where they
     // are: the line is part of the identity within a source (not across sources, which may differ).
     return this.stmt(FIND_SAME).get({
-      host: hostId, pid: r.pid, task: r.task, kind: r.kind, secs: r.blockedSeconds, scope: scopeSource, t: r.time, u: r.uptime,
+      host: hostId, pid: r.pid, task: r.task, kind: r.kind, secs: r.blockedSeconds, scope: scopeSource, t: r.time, u: r.uptime, w: wallOf(r),
       yg: r.yearGuessed ? 1 : 0, dst: r.time !== null && nearDstChange(r.time) ? 1 : 0, source: sourceId, line: r.source.line,
       fine: r.uptime !== null && Math.abs(r.uptime * 1000 - Math.round(r.uptime * 1000)) > 0.001 ? 1 : 0,
     }) as SameRow | undefined;
@@ -1137,7 +1152,7 @@ export class Store {
   private findSameStream(hostId: number, a: AnalyzedReport): (SameRow & { scope: string }) | undefined {
     const r = a.report;
     if (r.uptime === null) return undefined;
-    return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id, i.scope FROM reports r
+    return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id, r.fingerprint, i.scope FROM reports r
         JOIN sources s ON s.id = r.source_id JOIN incidents i ON i.id = r.incident_id
       WHERE r.host_id = ? AND r.pid = ? AND r.task = ? AND r.kind = ? AND r.blocked_seconds IS ?
         AND (s.name = '-' OR instr(s.name, ' (stdin ') > 0 OR instr(s.name, ' (stream ') > 0)
@@ -1162,7 +1177,10 @@ export class Store {
       same = earlier;
     }
     if (same) {
-      const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes);
+      // A copy as complete whose identity differs was stored by an older klogscan (a culprit named
+      // otherwise since): it takes today's, so new copies of the problem count with it.
+      const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes)
+        || (same.fingerprint !== a.identity.fingerprint && r.frames.length >= same.nframes && (!r.truncated || same.truncated === 1));
       let line: string | undefined;
       if (better) {
         const stored = this.jsonToStore(a, same.incident_id, made);
@@ -1184,14 +1202,14 @@ export class Store {
     const id = Number(this.stmt(`INSERT INTO reports (incident_id, host_id, boot_key, boot_time, kind, time, uptime, task, pid,
         blocked_seconds, state, kernel, log_kernel, tainted, signature, fingerprint, culprit, wait, best_rule,
         best_verdict, best_kind, best_role, owner_task, owner_pid, owner_lock, nframes, truncated, source_id,
-        source_line, raw, json, recorded, year_guessed, trace_id, owner_trace_id)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        source_line, raw, json, recorded, year_guessed, trace_id, owner_trace_id, wall)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
       incident, hostId, bootKey, bootTime, r.kind, r.time, r.uptime, r.task, r.pid, r.blockedSeconds, r.state, r.kernel,
       r.logKernel, r.tainted, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
       a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
       r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, r.frames.length,
       r.truncated ? 1 : 0, sourceId, r.source.line, r.lines.join('\n'), json, Date.now(), r.yearGuessed ? 1 : 0,
-      ...this.traceIds(r),
+      ...this.traceIds(r), wallOf(r),
     ).lastInsertRowid);
     this.storedTask(hostId, r.pid, r.task);
     this.writeDetails(id, a, null);
@@ -1596,6 +1614,7 @@ interface SameRow {
   nframes: number;
   truncated: number;
   incident_id: number;
+  fingerprint: string;
 }
 
 const streamNames = new Map<string, boolean>();

@@ -460,6 +460,15 @@ describe('report assembly', () => {
     assert.equal(scanText(lines('3.10.0-957.el7.x86_64', 45))[0].report.kernel, null);
     const earlierBoot = lines('3.10.0-957.el7.x86_64', 0).replace('[  500.300100] CPU', '[   12.300100] CPU');
     assert.equal(scanText(earlierBoot)[0].report.kernel, null);
+    // A report whose wait ended, kept queued behind another host's, takes no release of its host's next boot.
+    const host = (h: string, l: string): string => l.split('\n').filter(Boolean).map((x) => `Jan 10 10:00:00 ${h} kernel: ${x}`).join('\n');
+    const report = lines('3.10.0-1160.el7.x86_64', 0).split('\n').slice(0, 6).join('\n');
+    const text = [host('hostB', `${report}\n[  501.000000] e1000: eth1 link up`), host('hostA', report.replace(/500\./g, '5000.')),
+      host('hostA', Array.from({ length: 20 }, (_, i) => `[ 5001.${String(i).padStart(6, '0')}] e1000: eth0 link flap ${i}`).join('\n')),
+      host('hostA', report.replace(/500\./g, '200.').replace(/sda1/g, 'sdc1')),
+      host('hostA', '[  200.300100] CPU: 1 PID: 41 Comm: khungtaskd Not tainted 3.10.0-1160.el7.x86_64 #1'), ''].join('\n');
+    assert.deepEqual(scanText(text).map((a) => [a.report.host, a.report.uptime, a.report.kernel]),
+      [['hostB', 500.1, null], ['hostA', 5000.1, null], ['hostA', 200.1, '3.10.0-1160.el7.x86_64']]);
   });
 
   it('ends a report at a line of its stream that no grammar accepts', () => {

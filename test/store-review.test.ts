@@ -515,6 +515,26 @@ describe('store: second review', function () {
     assert.deepEqual([shown.signature, shown.fingerprint, shown.wait], [fresh.signature, fresh.fingerprint, 'page writeback']);
   });
 
+  it('a report an older klogscan named otherwise takes today\'s identity when its log is scanned again', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const file = 'samples/stress/97-3.x-sysrq-w-all-question-frames-edge-words-dmesg-c.log';
+    assert.equal(cli(['--db', db, file]).status, 0);
+    const fresh = cli(['history', '--db', db, '--json']).json[0];
+    // What klogscan before schema 7 stored: the stale `? lru_deactivate_fn+0x16b/0x16b` as its culprit.
+    const old = 'blocked task in lru_deactivate_fn (page lock)';
+    const d = new Database(db);
+    d.prepare(`UPDATE reports SET signature = ?, fingerprint = '04ac274960d0ace6', culprit = 'lru_deactivate_fn',
+      json = json_set(json, '$.signature', ?, '$.fingerprint', '04ac274960d0ace6')`).run(old, old);
+    d.prepare("UPDATE incidents SET signature = ?, fingerprint = '04ac274960d0ace6'").run(old);
+    d.close();
+    const again = cli(['--db', db, file]);
+    assert.match(again.stdout, /stored: 0 new reports, 1 already known/);
+    const after = cli(['history', '--db', db, '--json']).json[0];
+    assert.deepEqual([after.signature, after.fingerprint], [fresh.signature, fresh.fingerprint]);
+    assert.equal(count(db, "SELECT count(*) AS n FROM reports WHERE culprit = 'generic_file_aio_read'"), 1);
+  });
+
   it('a trace printed again is stored once; a report of it reads its frames back', () => {
     const dir = tmpdir();
     const db = path.join(dir, 'k.db');

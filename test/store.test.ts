@@ -224,6 +224,15 @@ describe('store', () => {
       assert.equal(cli(['stats', '--db', file, '--by', 'color']).status, 2);
     });
 
+    it('a log whose times carry no zone, scanned again under another TZ, is stored once', () => {
+      const db = path.join(tmpdir(), 'k.db');
+      for (const [tz, file] of [['UTC', 'samples/formats/seed-java.dmesg-T.log'], ['America/New_York', 'samples/formats/seed-java.dmesg-T.log'],
+        ['Asia/Tokyo', 'samples/seed/centos7-java-rwsem.messages'], ['UTC', 'samples/seed/centos7-java-rwsem.messages']]) {
+        assert.equal(cli(['--db', db, file], { env: { TZ: tz } }).status, 0);
+      }
+      assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 2);
+    });
+
     it('stats by host: reports without a host name are one row, counted by input (each may be another machine)', () => {
       const db = path.join(tmpdir(), 'k.db');
       cli(['--db', db, 'samples/seed/alios7-ps-cmdline.dmesg', 'samples/eras/4.5-all-frames-questionmark-stack-words.log', 'samples/seed/centos7-java-rwsem.messages']);
