@@ -576,6 +576,8 @@ export class Assembler {
         const h = this.host(this.machine(line.host));
         h.kernel = m[1];
         h.bootId = line.bootId;
+        // A new boot: a stack dump after it names its release, not that of the reports waiting.
+        if (this.waiting.has(this.machine(line.host))) this.release(this.machine(line.host));
         this.evidence.delete(this.machine(line.host));
         if (this.onBoot) {
           const t = line.time;

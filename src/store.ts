@@ -91,7 +91,7 @@ const SAME_RECORD_UPTIME = 0.0000005;
 // hang at the same step in two boots, and a clock stuck at 0 repeats forever. Otherwise, where both copies
 // carry a wall time, it agrees, and where both carry an uptime, it agrees too: the same task of
 // the same machine hung at about the same uptime two boots apart is two reports.
-const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint FROM reports
+const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trace_id, wall FROM reports
       WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
         AND (@scope IS NULL OR source_id = @scope)
         AND ((@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < ${SAME_RECORD_UPTIME})
@@ -375,10 +375,16 @@ const MIGRATIONS: Migration[] = [
   },
   // 8: a time the log wrote without a zone, as written (its digits read as UTC): the same file
   // scanned again under another TZ gives another instant, and the same wall clock.
+  // Reports stored with `time_local` (stop 17) get theirs from this machine's zone; older ones,
+  // when a scan finds them again.
   (db) => {
     if (db.prepare("SELECT 1 AS x FROM pragma_table_info('reports') WHERE name = 'wall'").get() === undefined) {
       db.exec('ALTER TABLE reports ADD COLUMN wall INTEGER');
     }
+    const set = db.prepare('UPDATE reports SET wall = ? WHERE id = ?');
+    const rows = db.prepare(`SELECT id, time FROM reports WHERE wall IS NULL AND time IS NOT NULL
+      AND json_extract(json, '$.time_local') = 1`).all() as { id: number; time: number }[];
+    for (const x of rows) set.run(x.time - new Date(x.time).getTimezoneOffset() * 60_000, x.id);
   },
 ];
 
@@ -1152,12 +1158,19 @@ export class Store {
   private findSameStream(hostId: number, a: AnalyzedReport): (SameRow & { scope: string }) | undefined {
     const r = a.report;
     if (r.uptime === null) return undefined;
-    return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id, r.fingerprint, i.scope FROM reports r
+    return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id, r.fingerprint, r.trace_id, r.wall, i.scope FROM reports r
         JOIN sources s ON s.id = r.source_id JOIN incidents i ON i.id = r.incident_id
       WHERE r.host_id = ? AND r.pid = ? AND r.task = ? AND r.kind = ? AND r.blocked_seconds IS ?
         AND (s.name = '-' OR instr(s.name, ' (stdin ') > 0 OR instr(s.name, ' (stream ') > 0)
         AND r.uptime IS NOT NULL AND abs(r.uptime - ?) < ${SAME_RECORD_UPTIME}
       ORDER BY r.id LIMIT 1`).get(hostId, r.pid, r.task, r.kind, r.blockedSeconds, r.uptime) as (SameRow & { scope: string }) | undefined;
+  }
+
+  /** Whether a stored report's own frames give another fingerprint today than the one it has. */
+  private outdated(kind: string, task: string, same: SameRow): boolean {
+    if (same.trace_id === null) return false;
+    const frames = (this.stmt('SELECT * FROM trace_frames WHERE trace_id = ? ORDER BY idx').all(same.trace_id) as Row[]).map(frameOfRow);
+    return identify(kind, task, frames).fingerprint !== same.fingerprint;
   }
 
   /** `made`: the report object the caller made (reportJson()), whose NDJSON line is made here. */
@@ -1177,10 +1190,15 @@ export class Store {
       same = earlier;
     }
     if (same) {
-      // A copy as complete whose identity differs was stored by an older klogscan (a culprit named
-      // otherwise since): it takes today's, so new copies of the problem count with it.
+      // A stored report that today's klogscan names otherwise (an older one stored it) gives way
+      // to a copy as complete, so new copies of the problem count with it. (Two copies that are
+      // named otherwise today, a `?` mark apart, keep the first: neither is outdated.)
       const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes)
-        || (same.fingerprint !== a.identity.fingerprint && r.frames.length >= same.nframes && (!r.truncated || same.truncated === 1));
+        || (same.fingerprint !== a.identity.fingerprint && r.frames.length >= same.nframes && (!r.truncated || same.truncated === 1)
+          && this.outdated(r.kind, r.task, same));
+      // A report stored before its wall clock was kept (schema 7 and older) gets it now.
+      const wall = wallOf(r);
+      if (same.wall === null && wall !== null) this.stmt('UPDATE reports SET wall = ? WHERE id = ?').run(wall, same.id);
       let line: string | undefined;
       if (better) {
         const stored = this.jsonToStore(a, same.incident_id, made);
@@ -1615,6 +1633,8 @@ interface SameRow {
   truncated: number;
   incident_id: number;
   fingerprint: string;
+  trace_id: number | null;
+  wall: number | null;
 }
 
 const streamNames = new Map<string, boolean>();

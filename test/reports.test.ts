@@ -469,6 +469,9 @@ describe('report assembly', () => {
       host('hostA', '[  200.300100] CPU: 1 PID: 41 Comm: khungtaskd Not tainted 3.10.0-1160.el7.x86_64 #1'), ''].join('\n');
     assert.deepEqual(scanText(text).map((a) => [a.report.host, a.report.uptime, a.report.kernel]),
       [['hostB', 500.1, null], ['hostA', 5000.1, null], ['hostA', 200.1, '3.10.0-1160.el7.x86_64']]);
+    // Nor a report before a boot banner, from a dump after it (a later uptime, another boot).
+    const rebooted = lines('3.10.0-1160.el7.x86_64', 0).replace('[  500.300000] Kernel panic', '[    0.000000] Linux version 3.10.0-1160.el7.x86_64 (mockbuild@x) #1 SMP\n[  500.300000] Kernel panic');
+    assert.equal(scanText(rebooted)[0].report.kernel, null);
   });
 
   it('ends a report at a line of its stream that no grammar accepts', () => {

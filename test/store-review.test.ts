@@ -535,6 +535,33 @@ describe('store: second review', function () {
     assert.equal(count(db, "SELECT count(*) AS n FROM reports WHERE culprit = 'generic_file_aio_read'"), 1);
   });
 
+  it('two copies of one report that are named apart today keep the first copy\'s name, whatever the order of later scans', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    // The journal copy of the seed, its culprit frame marked `?`: as complete, and named otherwise.
+    const marked = write(dir, 'j.log', fs.readFileSync(path.join(ROOT, 'samples/formats/seed-java.journal-short-iso.log'), 'utf8').replace(/\] do_exit/, '] ? do_exit'));
+    const fps: string[] = [];
+    for (const f of ['samples/seed/centos7-java-rwsem.messages', marked, 'samples/seed/centos7-java-rwsem.messages', marked]) {
+      assert.equal(cli(['--db', db, '--year', '2019', f]).status, 0);
+      fps.push(String(cli(['history', '--db', db, '--json']).json[0].fingerprint));
+    }
+    assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 1);
+    assert.deepEqual(new Set(fps).size, 1);
+  });
+
+  it('a report stored before wall clocks were kept gets one when found again, and a rescan under another TZ finds it', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const file = 'samples/seed/centos7-java-rwsem.messages';
+    assert.equal(cli(['--db', db, '--year', '2019', file], { env: { TZ: 'UTC' } }).status, 0);
+    const d = new Database(db);
+    d.exec('UPDATE reports SET wall = NULL');
+    d.close();
+    assert.equal(cli(['--db', db, '--year', '2019', file], { env: { TZ: 'UTC' } }).status, 0);
+    assert.equal(cli(['--db', db, '--year', '2019', file], { env: { TZ: 'America/New_York' } }).status, 0);
+    assert.equal(count(db, 'SELECT count(*) AS n FROM reports'), 1);
+  });
+
   it('a trace printed again is stored once; a report of it reads its frames back', () => {
     const dir = tmpdir();
     const db = path.join(dir, 'k.db');
