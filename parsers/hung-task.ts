@@ -136,6 +136,8 @@ function isWhole(text: string): boolean {
   return parseTaskLine(text) !== null || parseBlocker(text) !== null || parseTainted(text) !== null || text.includes('hung_task_timeout_secs');
 }
 const CALL_TRACE = /^\s*(?:Call [Tt]race|Backtrace):?\s*$/;
+/** A printk time inside a line, not at its start, and the frame text after it. */
+const GLUED_STAMP = /\S\[\s*\d{1,8}\.\d{6}\](?: |\t)(\s*\S.*)$/;
 /** Code bytes (`0f 01 ca <f3> a4`) or words (`e5933000 (e3530000)`), nothing else. */
 const CODE_PIECE = /^\s*(?:[<(]?(?:[0-9a-f]{2}|[0-9a-f]{4}|[0-9a-f]{8})[>)]?\s+){3,}[<(]?(?:[0-9a-f]{2}|[0-9a-f]{4}|[0-9a-f]{8})[>)]?\s*$/i;
 /** The address part of a frame line, nothing after it: x86 `[<ffffffff8132cb66>] ?`, ppc `[e78cdad0] [c0088584]`. */
@@ -572,6 +574,16 @@ export class HungTaskBuilder implements Builder {
     if (r.blocker === null && BLOCKER_CUT.test(text)) {
       this.cut = { text, joins: 0 };
       return 'taken';
+    }
+    // Inside a trace, a frame glued after the start of another message that a console or a
+    // collector interleaved (`uam-tv-1 kernel:[34315.166784]  io_schedule+0x42/0x70`): the printk
+    // time says where the kernel's own line begins.
+    if (this.sawTrace && !this.sawEnd) {
+      const glued = GLUED_STAMP.exec(text);
+      if (glued && glued.index > 0) {
+        const fl = parseFrameLine(glued[1]);
+        if (fl && fl.frames.length > 0) return this.classify(glued[1]);
+      }
     }
     return 'ended';
   }

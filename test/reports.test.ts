@@ -474,6 +474,14 @@ describe('report assembly', () => {
     assert.equal(scanText(rebooted)[0].report.kernel, null);
   });
 
+  it('reads a frame glued after the start of another message, from the printk time on (eras/5.10-serial-console-char-interleaved)', () => {
+    const [r] = scanText(sample('eras/5.10-serial-console-char-interleaved-syslog.log'));
+    const fns = r.report.frames.map((f) => f.fn);
+    // `INFO: task jbd2/[34315.188943]  __rq_qos_throttle+0x23/0x30`, `ed for more than[34315.212349]  jbd2_journal_commit_transaction+...`
+    assert.ok(fns.includes('__rq_qos_throttle') && fns.includes('jbd2_journal_commit_transaction'), fns.join(' '));
+    assert.equal(r.matches[0]?.rule, 'ext4-jbd2-io-stall');
+  });
+
   it('ends a report at a line of its stream that no grammar accepts', () => {
     const text = JAVA + 'Jan 29 10:41:08 app-prod-17 kernel: e1000e: eth0 NIC Link is Down\n'
       + 'Jan 29 10:41:09 app-prod-17 kernel: [<ffffffff816a94c9>] schedule+0x29/0x70\n';
