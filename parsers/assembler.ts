@@ -214,8 +214,8 @@ export class Assembler {
   private readonly recent = new Set<string>();
   /**
    * Machines whose reports came without a release, waiting up to TRAIL_LINES of their lines for a
-   * stack dump that names it: lines of theirs left, the printk time of their last such report, and
-   * the counter when the wait began and when a line of theirs came last.
+   * stack dump that names it: the wait's id (see `queue`), lines of theirs left, and the counter
+   * when the wait began and when a line of theirs came last.
    */
   private readonly waiting = new Map<string, { id: number; left: number; began: number; since: number }>();
   private waits = 0;
@@ -429,6 +429,11 @@ export class Assembler {
   /** A machine waits no more: the reports queued before the next waiting machine's go on. */
   private release(who: string): void {
     this.waiting.delete(who);
+    this.drain();
+  }
+
+  /** Hands on the queued reports up to the first of a machine still waiting. */
+  private drain(): void {
     while (this.queue.length > 0 && !this.waiting.has(this.queue[0].machine)) this.emit(this.queue.shift()!.r);
   }
 
@@ -573,12 +578,13 @@ export class Assembler {
     if (text.includes(BANNER_NEEDLE)) {
       const m = BANNER.exec(text.trimStart());
       if (m) {
-        const h = this.host(this.machine(line.host));
+        const who = this.machine(line.host);
+        const h = this.host(who);
         h.kernel = m[1];
         h.bootId = line.bootId;
         // A new boot: a stack dump after it names its release, not that of the reports waiting.
-        if (this.waiting.has(this.machine(line.host))) this.release(this.machine(line.host));
-        this.evidence.delete(this.machine(line.host));
+        if (this.waiting.has(who)) this.release(who);
+        this.evidence.delete(who);
         if (this.onBoot) {
           const t = line.time;
           const start = t === null ? null : t / 1000 - (line.uptime ?? 0);
@@ -724,7 +730,7 @@ export class Assembler {
    */
   releaseWaiting(): void {
     this.waiting.clear();
-    this.release('');
+    this.drain();
   }
 
   /** Finishes every open report (end of input, or an idle stream in follow mode). */

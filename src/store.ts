@@ -339,11 +339,11 @@ const MIGRATIONS: Migration[] = [
   (db) => {
     const retitle = db.prepare(`UPDATE reports SET signature = ?, fingerprint = ?,
       json = json_set(json, '$.signature', ?, '$.fingerprint', ?) WHERE id = ?`);
-    const framesOf = db.prepare('SELECT * FROM trace_frames WHERE trace_id = ? ORDER BY idx');
+    const framesOf = db.prepare(TRACE_FRAMES);
     const rows = db.prepare(`SELECT id, kind, task, trace_id, signature FROM reports
       WHERE culprit IS NULL AND trace_id IS NOT NULL`).all() as { id: number; kind: string; task: string; trace_id: number; signature: string }[];
     for (const r of rows) {
-      const id = identify(r.kind, r.task, (framesOf.all(r.trace_id) as Row[]).map(frameOfRow));
+      const id = identify(r.kind, r.task, framesOfTrace(framesOf, r.trace_id));
       if (id.culprit.fn === null && id.signature !== r.signature) retitle.run(id.signature, id.fingerprint, id.signature, id.fingerprint, r.id);
     }
     db.exec(`UPDATE incidents SET signature = r.signature, fingerprint = r.fingerprint FROM reports r
@@ -362,11 +362,11 @@ const MIGRATIONS: Migration[] = [
   (db) => {
     const rename = db.prepare(`UPDATE reports SET signature = ?, fingerprint = ?, wait = ?,
       json = json_set(json, '$.signature', ?, '$.fingerprint', ?, '$.wait', ?) WHERE id = ?`);
-    const framesOf = db.prepare('SELECT * FROM trace_frames WHERE trace_id = ? ORDER BY idx');
+    const framesOf = db.prepare(TRACE_FRAMES);
     const rows = db.prepare(`SELECT id, kind, task, trace_id, signature, culprit FROM reports
       WHERE culprit IS NOT NULL AND trace_id IS NOT NULL`).all() as { id: number; kind: string; task: string; trace_id: number; signature: string; culprit: string }[];
     for (const r of rows) {
-      const id = identify(r.kind, r.task, (framesOf.all(r.trace_id) as Row[]).map(frameOfRow));
+      const id = identify(r.kind, r.task, framesOfTrace(framesOf, r.trace_id));
       if (id.culprit.fn !== r.culprit || id.signature === r.signature) continue;
       rename.run(id.signature, id.fingerprint, id.culprit.primitive, id.signature, id.fingerprint, id.culprit.primitive, r.id);
     }
@@ -384,14 +384,26 @@ const MIGRATIONS: Migration[] = [
     const set = db.prepare('UPDATE reports SET wall = ? WHERE id = ?');
     const rows = db.prepare(`SELECT id, time FROM reports WHERE wall IS NULL AND time IS NOT NULL
       AND json_extract(json, '$.time_local') = 1`).all() as { id: number; time: number }[];
-    for (const x of rows) set.run(x.time - new Date(x.time).getTimezoneOffset() * 60_000, x.id);
+    for (const x of rows) set.run(wallClock(x.time), x.id);
   },
 ];
 
+/** A time read in this machine's zone, as its log wrote it: its digits read as UTC. */
+function wallClock(time: number): number {
+  return time - new Date(time).getTimezoneOffset() * 60_000;
+}
+
 /** A report's time as its log wrote it, when written without a zone (read in this machine's zone). */
 function wallOf(r: TaskReport): number | null {
-  if (!r.localTime || r.time === null) return null;
-  return r.time - new Date(r.time).getTimezoneOffset() * 60_000;
+  return r.localTime && r.time !== null ? wallClock(r.time) : null;
+}
+
+/** The frames of a stored trace, in order (run with the trace's id). */
+const TRACE_FRAMES = 'SELECT * FROM trace_frames WHERE trace_id = ? ORDER BY idx';
+
+/** A stored trace's frames, read with a statement of TRACE_FRAMES. */
+function framesOfTrace(stmt: Database.Statement, traceId: unknown): Frame[] {
+  return (stmt.all(traceId) as Row[]).map(frameOfRow);
 }
 
 /** A frame as the frames of a trace store it. */
@@ -1169,8 +1181,7 @@ export class Store {
   /** Whether a stored report's own frames give another fingerprint today than the one it has. */
   private outdated(kind: string, task: string, same: SameRow): boolean {
     if (same.trace_id === null) return false;
-    const frames = (this.stmt('SELECT * FROM trace_frames WHERE trace_id = ? ORDER BY idx').all(same.trace_id) as Row[]).map(frameOfRow);
-    return identify(kind, task, frames).fingerprint !== same.fingerprint;
+    return identify(kind, task, framesOfTrace(this.stmt(TRACE_FRAMES), same.trace_id)).fingerprint !== same.fingerprint;
   }
 
   /** `made`: the report object the caller made (reportJson()), whose NDJSON line is made here. */
@@ -1399,8 +1410,7 @@ export class Store {
   /** A stored report object (its row: json, trace_id, owner_trace_id) with its frames put back from its traces. */
   private loadedJson(row: Row): ReportJson {
     const o = JSON.parse(row.json as string) as ReportJson & { blocker: { owner_frames?: Frame[] } | null };
-    const frames = (trace: unknown): Frame[] => trace === null ? []
-      : (this.stmt('SELECT * FROM trace_frames WHERE trace_id = ? ORDER BY idx').all(trace) as Row[]).map(frameOfRow);
+    const frames = (trace: unknown): Frame[] => trace === null ? [] : framesOfTrace(this.stmt(TRACE_FRAMES), trace);
     o.frames = frames(row.trace_id);
     if (o.blocker) o.blocker.owner_frames = frames(row.owner_trace_id);
     return o;

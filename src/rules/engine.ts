@@ -233,7 +233,7 @@ function matchUncached(set: RuleSet, a: Analyzable, norms: { norm: string; index
     const v = versionVerdict(r, a.kernel, a.kernelPackage);
     // A block matched on frames alone: a line that another block of the rule looks for still
     // confirms the cause (a USB reset before a scsi_eh task's report).
-    const evidence = best.evidence ?? (r.matches.some((m) => m.logs.length > 0) ? latestLogHit(r.matches.flatMap((m) => m.logs), a.context) : null);
+    const evidence = best.evidence ?? latestLogHit(r.matches.flatMap((m) => m.logs), a.context);
     found.push({
       r,
       rule: r.spec.id,
