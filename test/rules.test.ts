@@ -96,6 +96,36 @@ describe('how strong an environmental cause is', () => {
     assert.equal(scanText(`[ 9000.000001] ${disk}\n${text}`)[0].matches[0].evidence, disk);
   });
 
+  it('command aborts and timeouts of SCSI, virtio-scsi and NVMe disks confirm a storage stall, a CD drive\'s do not', () => {
+    const text = sample('rules/ext4-jbd2-io-stall.hit.1.log');
+    for (const line of ['sd 2:0:0:0: [sda] abort', 'sd 0:0:0:1: [sdb] tag#12 abort', 'sd 0:0:0:0: [sda] tag#99 task abort on host 0, ffff88003d3e2a00',
+      'nvme nvme0: I/O 123 QID 4 timeout, aborting', 'sd 3:0:0:0: [sdc] FAILED Result: hostbyte=0x03 driverbyte=0x00',
+      'sd 3:0:0:0: [sdc] tag#3 FAILED Result: hostbyte=DID_TIME_OUT driverbyte=DRIVER_OK cmd_age=30s']) {
+      assert.equal(scanText(`[ 9000.000001] ${line}\n${text}`)[0].matches[0].evidence, line, line);
+    }
+    // A CD drive's abort, a completed command (hostbyte 0x00) and an unrelated abort confirm nothing.
+    for (const line of ['sr 1:0:0:0: [sr0] abort', 'sd 3:0:0:0: [sdc] FAILED Result: hostbyte=0x00 driverbyte=0x08', 'EXT4-fs (sda1): ext4_da_writepages: jbd2_start: 1024 pages, ino 12; err -30 abort']) {
+      assert.equal(scanText(`[ 9000.000001] ${line}\n${text}`)[0].matches[0].evidence, null, line);
+    }
+  });
+
+  it('names the journal stall of a jbd2 report without a trace only when a device error line of its host came first', () => {
+    const [a] = scanText(sample('rules/ext4-jbd2-io-stall.hit.3.log'));
+    assert.equal(a.report.frames.length, 0);
+    assert.equal(a.matches[0]?.rule, 'ext4-jbd2-io-stall');
+    assert.equal(a.matches[0].evidence, 'sd 2:0:0:0: [sda] abort');
+    const header = sample('rules/ext4-jbd2-io-stall.hit.3.log').split('\n').filter((l) => !l.includes('] abort')).join('\n');
+    assert.deepEqual(scanText(header)[0].matches, []);
+  });
+
+  it('reads the OSD-down line of libceph in both its forms (6.x adds the cluster fsid and map epoch)', () => {
+    const text = sample('rules/ceph-client-blocked.hit.1.log');
+    for (const line of ['libceph: osd2 down', 'libceph (8ee2a3c4-ad1b-11ed-9f4d-525400a1b2c3 e1234): osd2 down']) {
+      const [a] = scanText(`[ 9000.000001] ${line}\n${text}`);
+      assert.equal(a.matches.find((m) => m.rule === 'ceph-client-blocked')?.evidence, line, line);
+    }
+  });
+
   it('says when it rests on the trace alone, where a log line could have confirmed it', () => {
     const [a] = scanText(sample('rules/ext4-jbd2-io-stall.hit.1.log'));
     assert.equal(a.matches[0].rule, 'ext4-jbd2-io-stall');
