@@ -1214,7 +1214,7 @@ export class Store {
       if (better) {
         const stored = this.jsonToStore(a, same.incident_id, made);
         line = stored.line;
-        this.writeDetails(same.id, a, stored.json);
+        this.writeDetails(same.id, a, { json: stored.json, sourceId });
         // Its member (if it is one) changed in the database: read it back at commit.
         this.freshMembers.delete(same.incident_id);
         this.dirty.add(same.incident_id);
@@ -1288,23 +1288,31 @@ export class Store {
     return { json: withoutFrames(line) ?? storedJson(made), line };
   }
 
-  /** Frames and matches of a report; `replace`: the JSON of a better copy, replacing the older one's rows. */
-  private writeDetails(id: number, a: AnalyzedReport, replace: string | null): void {
+  /**
+   * Frames and matches of a report; `replace`: the JSON of a better copy and the source it was read
+   * from, replacing the older one's rows.
+   */
+  private writeDetails(id: number, a: AnalyzedReport, replace: { json: string; sourceId: number } | null): void {
     const r = a.report;
     if (replace !== null) {
       this.stmt('DELETE FROM matches WHERE report_id = ?').run(id);
       const best = a.matches[0];
       // What the more complete copy knows replaces what the other lacked (the Tainted line, the
-      // task line, the blocker line may all be among the lines it lost).
+      // task line, the blocker line may all be among the lines it lost). Its raw lines and JSON are
+      // the new copy's, so its source, line and time are too (the time when it has one: a copy
+      // read under another TZ shows the same instant otherwise, as its JSON does).
       this.stmt(`UPDATE reports SET nframes = ?, truncated = ?, signature = ?, fingerprint = ?, culprit = ?, wait = ?,
         best_rule = ?, best_verdict = ?, best_kind = ?, best_role = ?, raw = ?, json = ?,
         state = coalesce(?, state), kernel = coalesce(?, kernel), log_kernel = coalesce(?, log_kernel),
         tainted = coalesce(?, tainted), owner_task = coalesce(?, owner_task), owner_pid = coalesce(?, owner_pid),
-        owner_lock = coalesce(?, owner_lock), trace_id = ?, owner_trace_id = ? WHERE id = ?`).run(
+        owner_lock = coalesce(?, owner_lock), trace_id = ?, owner_trace_id = ?, source_id = ?, source_line = ?,
+        time = coalesce(?, time), uptime = coalesce(?, uptime), year_guessed = CASE WHEN ? IS NULL THEN year_guessed ELSE ? END, wall = coalesce(?, wall)
+        WHERE id = ?`).run(
         r.frames.length, r.truncated ? 1 : 0, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
         a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
-        r.lines.join('\n'), replace, r.state, r.kernel, r.logKernel, r.tainted,
-        r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, ...this.traceIds(r), id);
+        r.lines.join('\n'), replace.json, r.state, r.kernel, r.logKernel, r.tainted,
+        r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, ...this.traceIds(r),
+        replace.sourceId, r.source.line, r.time, r.uptime, r.time, r.yearGuessed ? 1 : 0, wallOf(r), id);
     }
     const match = this.stmt(`INSERT INTO matches (report_id, rank, rule, verdict, fixed_in, kind, role, reason)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);

@@ -301,7 +301,7 @@ describe('store: queries', () => {
 describe('store: second review', function () {
   this.timeout(60000);
 
-  it('a more complete copy brings what the first lacked: kernel, state, blocker owner', () => {
+  it('a more complete copy brings what the first lacked: kernel, state, blocker owner, and where it was read', () => {
     const dir = tmpdir();
     const full = sample('eras/6x-blocker-rwsem-dmesg-T.log').replace(/^\[\w{3} (\w{3}) (\d\d) (\d\d:\d\d:\d\d) 2025\]/gm, '$1 $2 $3 h1 kernel:');
     const db = path.join(dir, 'k.db');
@@ -310,7 +310,9 @@ describe('store: second review', function () {
     cli(['--db', db, '--year', '2025', write(dir, 'full.log', full)]);
     const fresh = path.join(dir, 'fresh.db');
     cli(['--db', fresh, '--year', '2025', path.join(dir, 'full.log')]);
-    const cols = 'SELECT kernel, state, tainted, owner_task, owner_pid, owner_lock, nframes FROM reports ORDER BY id';
+    // Its source and line are the copy's too, as its raw lines and JSON are (helper-56 #4).
+    const cols = `SELECT kernel, state, tainted, owner_task, owner_pid, owner_lock, nframes, time, uptime, source_line,
+      (SELECT name FROM sources s WHERE s.id = source_id) AS source, json_extract(json, '$.source.line') AS json_line FROM reports ORDER BY id`;
     const rows = (f: string): unknown[] => {
       const d = new Database(f, { readonly: true });
       try {
@@ -322,6 +324,12 @@ describe('store: second review', function () {
     assert.deepEqual(rows(db), rows(fresh));
     const owner = rows(db)[0] as { owner_task: string | null; kernel: string | null };
     assert.ok(owner.owner_task && owner.kernel, JSON.stringify(owner));
+    // Either copy read again is the stored report.
+    for (const f of ['hdr.log', 'full.log']) {
+      const again = cli(['--db', db, '--year', '2025', '--json', path.join(dir, f)]).json.at(-1)!;
+      assert.deepEqual(again.stored, { db, new: 0, duplicates: 1, incidents: 1 }, f);
+    }
+    assert.deepEqual(rows(db), rows(fresh));
   });
 
   it('re-scanning a file stored by an older schema under the name as typed adds nothing', () => {
