@@ -7,7 +7,7 @@ import { decodeByPattern, surelyNotKernel, syslog } from '../parsers/formats/sys
 import { generate } from '../bench/generate.js';
 import type { AnalyzedReport } from '../src/scan.js';
 import { encodings, gzipped, HOST, TIME_MS } from './fixtures/seed-formats.js';
-import { cli, REFERENCE, ROOT, scanText, tmpdir } from './helpers.js';
+import { cli, REFERENCE, ROOT, sample, scanText, tmpdir } from './helpers.js';
 
 const ctx = { referenceTime: REFERENCE };
 
@@ -355,6 +355,17 @@ describe('line formats', () => {
     // Text that merely starts with a number stays text.
     assert.deepEqual([decodeLine('3 locks held by kworker/0:1/12:', ctx)!.format, decodeLine('3 locks held by kworker/0:1/12:', ctx)!.text],
       ['bare', '3 locks held by kworker/0:1/12:']);
+    assert.equal(decodeLine('262144 pages RAM', ctx)!.text, '262144 pages RAM');
+  });
+
+  it('a test harness\'s clock or `cat -n` numbers before a report\'s own lines, with no envelope (stress/106)', () => {
+    const reports = scanText(sample('stress/106-6.4-fstests-console-seconds-prefix-xfs-dio.log'));
+    assert.deepEqual(reports.map((a) => [a.report.task, a.report.kernel, a.report.frames.length, a.identity.culprit.fn]),
+      [['kworker/0:55', '6.4.0-rc2-dirty', 18, 'xfs_ilock'], ['kworker/0:129', '6.4.0-rc2-dirty', 42, 'xfs_buf_lock']]);
+    const numberedLines = sample('seed/centos7-java-rwsem.messages').split('\n').map((l) => l.replace(/^.*?kernel: /, ''))
+      .map((l, i) => `${String(i + 1).padStart(6)}\t${l}`).join('\n');
+    const [a] = scanText(numberedLines);
+    assert.deepEqual([a.report.task, a.report.frames.length], ['java', 15]);
   });
 
   it('Android vendor tags after the time, serial-capture stamps before it, ChromeOS severities and metalog tags', () => {

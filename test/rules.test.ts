@@ -293,6 +293,9 @@ describe('kernel releases and verdicts', () => {
     assert.equal(v('rhel7-rwsem-missed-wakeup', '4.4.0-21-custom'), 'unknown');
     // One blog's range start is no proof that older builds are free of the bug.
     assert.equal(v('rhel7-memcg-oom-ext4-jbd2-hang', '3.10.0-693.el7.x86_64'), 'affected');
+    // The md RAID5 fix came to mainline in 3.19 and to the 3.18 stable branch in 3.18.3 (helper-60).
+    assert.equal(v('md-raid5-fetch-block-resync-lockup', '3.18.3'), 'fixed');
+    assert.equal(v('md-raid5-fetch-block-resync-lockup', '3.18.2'), 'affected');
   });
 
   it('judges each stream by its own bounds', () => {

@@ -134,9 +134,31 @@ function quoted(line: string, ctx: DecodeContext): KernelLine | null {
 /** A line number that an editor, a pager or a bug tracker's mail put in front (`1 Mar 23 22:19:15 host kernel: ...`). */
 const LINE_NUMBER = /^\s*\d{1,7}(?:[:|]\s*|\s+)/;
 
+/**
+ * A line of a report, as it starts once a number in front is taken off: a frame (indented or not,
+ * `? `-marked), a stack section marker, a header, a task line, the release or workqueue line, the
+ * raw stack words of old kernels, register and Code lines.
+ */
+const REPORT_LINE = new RegExp([
+  String.raw`^(?:\? )?[\w.$]{1,200}\+0x[0-9a-f]+\/0x[0-9a-f]+(?: \[[\w-]+\])?\s*$`,
+  String.raw`^<\/?(?:TASK|IRQ|NMI|EOI|SOFTIRQ)>`,
+  String.raw`^\[<[0-9a-f]{8,16}>\] `,
+  String.raw`^(?:INFO: task \S|Call Trace:|Call trace:|task:\S|Not tainted \d|Tainted: |"echo 0 > |Workqueue: \S|CPU: \d+ PID: \d+ |Hardware name: )`,
+  String.raw`^\S{1,64} +D +[0-9a-f]+ +\d+ +\d+ +\d+`,
+  String.raw`^(?:[0-9a-f]{8}|[0-9a-f]{16})(?: (?:[0-9a-f]{8}|[0-9a-f]{16})){1,7}\s*$`,
+  String.raw`^(?:RIP|RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|Code|Stack|Modules linked in): `,
+].join('|'));
+
+/**
+ * A line number that an editor or a pager put in front, or a test harness's clock in seconds
+ * (`03384 INFO: task ...`, `03384  __schedule+0x274/0x740` in an fstests console log): in front of
+ * an envelope, or of a report's own line without one.
+ */
 function numbered(line: string, ctx: DecodeContext): KernelLine | null {
   const m = LINE_NUMBER.exec(line);
-  return m ? enveloped(line.slice(m[0].length), ctx) : null;
+  if (!m) return null;
+  const rest = line.slice(m[0].length);
+  return enveloped(rest, ctx) ?? (REPORT_LINE.test(rest) ? bare.decode(rest, ctx) : null);
 }
 
 /** Forum markup glued to a pasted line: `[FONT=Courier New][SIZE=1]Jan 15 16:51:33 kong kernel: ...`, `[code]...`. */
