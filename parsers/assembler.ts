@@ -33,6 +33,8 @@ const RECENT_REPORTS = 1024;
 const TRAIL_LINES = 16;
 /** How many lines of all machines such a report waits at most (a central syslog interleaves hosts). */
 const TRAIL_ALL = 400;
+/** A dump whose clock is earlier than a report's by more than this was printed before it (another boot's). */
+const DUMP_CLOCK_SLACK_MS = 1000;
 /** A stack dump's first line (dump_stack_print_info()): 3.x+ `CPU: N [UID: N ]PID: N Comm: `, 2.6 `Pid: N, comm: `. */
 const DUMP_INFO = /^\s*(?:CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |Pid: \d+, comm: )/;
 const DUMP_TAINT = / (?:Not tainted|Tainted:) /;
@@ -410,10 +412,13 @@ export class Assembler {
       const at = text.search(DUMP_TAINT);
       const t = at < 0 ? null : parseTainted(text.slice(at + 1));
       if (t) {
-        // Only reports of this wait, printed before the dump (a smaller uptime is another boot's).
+        // Only reports of this wait, printed before the dump (a smaller uptime is another boot's;
+        // a log without printk times, RHEL's /var/log/messages, has its clock and the boot banner
+        // that ends a machine's wait).
         for (const { r, machine, wait } of this.queue) {
-          if (machine !== who || wait !== w.id || r.kernel !== null || r.uptime === null) continue;
-          if (line.uptime !== null && r.uptime > line.uptime) continue;
+          if (machine !== who || wait !== w.id || r.kernel !== null) continue;
+          if (line.uptime !== null && r.uptime !== null && r.uptime > line.uptime) continue;
+          if (line.time !== null && r.time !== null && r.time > line.time + DUMP_CLOCK_SLACK_MS) continue;
           r.kernel = t.release;
           r.logKernel = t.release;
           r.kernelSource = 'dump';
@@ -639,6 +644,8 @@ export class Assembler {
       const now = this.inputName;
       this.setInput(held.pos.name);
       this.route(key, held.line, held.text, held.raw, held.pos);
+      // It may be the stack dump that names the release the report just completed lacks.
+      if (this.waiting.size > 0) this.trail(held.line, held.text);
       this.setInput(now);
     }
   }
@@ -663,7 +670,7 @@ export class Assembler {
     const ev = this.evidence.get(o.machine);
     if (ev) r.context = ev.map((e) => e.text);
     if (r.suppressesFurther) this.suppressed.add(r.host);
-    if (r.kernel === null && r.uptime !== null) {
+    if (r.kernel === null) {
       const w = this.waiting.get(o.machine);
       if (w) w.left = TRAIL_LINES;
       else this.waiting.set(o.machine, { id: ++this.waits, left: TRAIL_LINES, began: this.counter, since: this.counter });

@@ -474,6 +474,20 @@ describe('report assembly', () => {
     assert.equal(scanText(rebooted)[0].report.kernel, null);
   });
 
+  it('takes the release from a stack dump after a report in a log without printk times (RHEL 7 /var/log/messages; helper-58)', () => {
+    const dump = (clock: string): string => `Jan 29 ${clock} app-prod-17 kernel: CPU: 3 PID: 181200 Comm: java Tainted: G           OEL ------------   3.10.0-862.14.4.el7.x86_64 #1\n`
+      + `Jan 29 ${clock} app-prod-17 kernel: Call Trace:\n`;
+    // The dump right after the trace (held as a stray line, then ending it), or after a soft lockup's first lines.
+    for (const between of ['', 'Jan 29 10:41:12 app-prod-17 kernel: NMI watchdog: BUG: soft lockup - CPU#3 stuck for 22s! [java:181200]\n']) {
+      const [a] = scanText(JAVA + between + dump('10:41:12'));
+      assert.deepEqual([a.report.uptime, a.report.kernel, a.report.kernelSource], [null, '3.10.0-862.14.4.el7.x86_64', 'dump'], between);
+    }
+    // A dump stamped before the report was printed before it; a boot banner between them ends the wait.
+    assert.equal(scanText(JAVA + dump('10:30:00'))[0].report.kernel, null);
+    const banner = 'Jan 29 10:45:00 app-prod-17 kernel: Linux version 3.10.0-957.12.1.el7.x86_64 (mockbuild@x) #1 SMP\n';
+    assert.equal(scanText(JAVA + banner + dump('10:46:00'))[0].report.kernel, null);
+  });
+
   it('reads a frame glued after the start of another message, from the printk time on (eras/5.10-serial-console-char-interleaved)', () => {
     const [r] = scanText(sample('eras/5.10-serial-console-char-interleaved-syslog.log'));
     const fns = r.report.frames.map((f) => f.fn);
