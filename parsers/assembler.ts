@@ -71,9 +71,14 @@ function startsAnotherTrace(text: string): boolean {
   return f !== undefined && !isBottomFrame(f.fn);
 }
 
-/** Whether a line of a report's stream is stamped too far from the report's latest line to belong to it. */
+/**
+ * Whether a line of a report's stream is stamped too far from the report's latest line to belong to
+ * it. A wall clock may run late (a stalled syslog daemon) but not back: a line stamped a minute
+ * before the report's latest is of an earlier print, read newest first (`journalctl -r`).
+ */
 function printedApart(o: Open, line: KernelLine): boolean {
-  return line.uptime !== null && o.uptime !== null && Math.abs(line.uptime - o.uptime) > PRINT_GAP_UPTIME;
+  if (line.uptime !== null && o.uptime !== null) return Math.abs(line.uptime - o.uptime) > PRINT_GAP_UPTIME;
+  return line.time !== null && o.time !== null && o.time - line.time > PRINT_GAP_UPTIME * 1000;
 }
 
 /**
@@ -103,6 +108,11 @@ export interface AssemblerOptions {
   onBoot?: (b: BootEvent) => void;
   /** Substrings of lines worth keeping per host as evidence for rules. */
   contextNeedles?: readonly string[];
+  /**
+   * Whether a line holding a needle is worth keeping (a rule's pattern for it matches): a common
+   * needle (` abort`) must not push a host's real evidence out with lines no rule looks for.
+   */
+  contextKeep?: (needle: string, text: string) => boolean;
   /** A report whose stream printed nothing for this many lines is finished. */
   gapLines?: number;
   /** Most reports open at once (one per stream); the stalest is finished beyond it. */
@@ -134,6 +144,8 @@ interface Open {
   quoted: boolean;
   /** The printk time of the report's latest line, when its lines have one. */
   uptime: number | null;
+  /** The wall clock of the report's latest line, when its lines have one. */
+  time: number | null;
   /** Its input ended after a whole trace: the next input's first line tells whether it goes on (endOfInput()). */
   crossed: boolean;
 }
@@ -178,6 +190,7 @@ export class Assembler {
   /** Every substring that can make a line matter while no report is open. */
   readonly needles: readonly string[];
   private readonly contextNeedles: readonly string[];
+  private readonly contextKeep: ((needle: string, text: string) => boolean) | null;
   private readonly gapLines: number;
   private readonly maxOpen: number;
   private readonly format: LineFormat | undefined;
@@ -237,6 +250,7 @@ export class Assembler {
     opts: AssemblerOptions = {},
   ) {
     this.contextNeedles = opts.contextNeedles ?? [];
+    this.contextKeep = opts.contextKeep ?? null;
     this.gapLines = opts.gapLines ?? 1000;
     this.maxOpen = opts.maxOpen ?? 8192;
     this.format = opts.format;
@@ -517,12 +531,17 @@ export class Assembler {
       if (current.quoted && inside && line.format === 'bare' && !QUOTED.test(raw)) return;
       const held = current.held;
       const between = current.builder.betweenTasks?.() ?? false;
+      const awaits = !inside && !between && (current.builder.awaitsBlocker?.() ?? false);
       // After a held line only more frames say the trace goes on (before the trace, or between
-      // the tasks of a dump, any line of the report); anything else ends it there.
-      const goesOn = held ? (parseFrameLine(text)?.frames.length ?? 0) > 0 || current.builder.beforeTrace() || between : true;
+      // the tasks of a dump, any line of the report; after a whole trace, its blocker line);
+      // anything else ends it there.
+      const goesOn = !held ? true
+        : awaits ? current.builder.blockerOf?.(text) ?? false
+          : (parseFrameLine(text)?.frames.length ?? 0) > 0 || current.builder.beforeTrace() || between;
       if (goesOn && current.builder.push(text, raw, line, pos) === 'taken') {
         current.lastSeen = this.counter;
         current.uptime = line.uptime ?? current.uptime;
+        current.time = line.time ?? current.time;
         if (held) {
           current.held = null;
           current.builder.absorb(held.raw);
@@ -531,7 +550,7 @@ export class Assembler {
         }
         return;
       }
-      if (!held && (inside || between)) {
+      if (!held && (inside || between || awaits)) {
         current.held = { raw, text, line, pos };
         current.lastSeen = this.counter;
         return;
@@ -566,6 +585,7 @@ export class Assembler {
         held: null,
         quoted: line.format === 'bare' && QUOTED.test(raw),
         uptime: line.uptime,
+        time: line.time,
         crossed: false,
       };
       open.builder = header
@@ -605,6 +625,7 @@ export class Assembler {
     }
     for (const n of this.contextNeedles) {
       if (text.includes(n)) {
+        if (this.contextKeep && !this.contextKeep(n, text.trim().slice(0, CONTEXT_LINE))) continue;
         const who = this.machine(line.host);
         let c = this.evidence.get(who);
         if (c) this.evidence.delete(who);

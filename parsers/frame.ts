@@ -53,12 +53,12 @@ const SYMBOL = build(String.raw`
     (?: (?<fn> \.? {{FUNC}} ) \+ (?<off> {{HEX}} ) / (?<size> {{HEX}} )
       | (?<addr> 0x [0-9a-fA-F]+ ) )
     (?: \s* \[ (?<mod> [\w\-]+ ) (?: \s+ [0-9a-fA-F]{16,64} )? \] )?      # [module] or [module buildid] (a paste may lose the blank)
-    (?: \s+ (?<src> [\w./+\-]+ : \d+ (?: : \d+ )? ) )?                      # syzbot: path/file.c:123
+    (?: \s+ (?<src> [\w./+\-]+ : -?\d+ (?: : \d+ )? ) )?                      # syzbot: path/file.c:123
     (?: \s+ \( (?<mark> unreliable | [A-Z] ) \) )?                         # ppc (unreliable), arm64 (T)
     \s* $`);
 
 // syzbot inlined call: `context_switch kernel/sched/core.c:5380 [inline]`.
-const INLINE = build(String.raw`^ (?<fn> {{FUNC}} ) \s+ (?<src> [\w./+\-]+ : \d+ (?: : \d+ )? ) \s+ \[inline\] \s* $`);
+const INLINE = build(String.raw`^ (?<fn> {{FUNC}} ) \s+ (?<src> [\w./+\-]+ : -?\d+ (?: : \d+ )? ) \s+ \[inline\] \s* $`);
 
 // scripts/decode_stacktrace.sh output (LKP, kernel test robot): `__schedule (kernel/sched/core.c:5354 ...) [module]`,
 // the offset replaced by source lines (samples/eras/lkp-6.16-*.log); a line of an inlined chain

@@ -354,13 +354,25 @@ export interface Builder {
   completeTrace?(): boolean;
   /** A sysrq dump between two tasks: one foreign line may come before the next task. */
   betweenTasks?(): boolean;
+  /**
+   * The trace is complete and no blocker line came yet: one foreign line (another CPU's message)
+   * may come before the line that names the lock owner (6.15+).
+   */
+  awaitsBlocker?(): boolean;
+  /** The line is the blocker line of this report's task. */
+  blockerOf?(text: string): boolean;
 }
+
+/** A release of 6.0 or later. */
+const MODERN_RELEASE = /^(?:[6-9]|\d{2,})\./;
 
 /** Builds one report from its first line onwards (the header, or a sysrq-w task line). */
 export class HungTaskBuilder implements Builder {
   private readonly report: TaskReport;
   private main = new FrameCollector();
   private owner: FrameCollector | null = null;
+  /** The lock owner's trace ended (its `</TASK>`). */
+  private ownerEnded = false;
   private sawTrace = false;
   private sawEnd = false;
   private sawTaskMarker = false;
@@ -429,9 +441,26 @@ export class HungTaskBuilder implements Builder {
   }
 
   midTrace(): boolean {
+    // Once the lock owner's trace began, it is the one a stray line may interrupt.
+    if (this.owner !== null) {
+      const own = this.owner.frames;
+      return own.length > 0 && !this.ownerEnded && !isBottomFrame(own[own.length - 1].fn);
+    }
     const task = this.report.frames;
     if (!this.sawTrace || this.sawEnd || this.sawUserRegs || task.length === 0) return false;
     return !isBottomFrame(task[task.length - 1].fn);
+  }
+
+  awaitsBlocker(): boolean {
+    // Only kernels that can print one (6.15+): a trace that ended with `</TASK>` (x86 since 5.x)
+    // or a release of 6 or later (arm64 prints no markers).
+    const r = this.report;
+    if (this.owner !== null || r.blocker !== null || r.frames.length === 0 || !this.sawTrace || this.midTrace()) return false;
+    return this.sawEnd || (r.kernel !== null && MODERN_RELEASE.test(r.kernel));
+  }
+
+  blockerOf(text: string): boolean {
+    return parseBlocker(text)?.task.pid === this.report.pid;
   }
 
   /** Offers the next line of the same stream. 'ended' means the line is not part of this report. */
@@ -485,7 +514,10 @@ export class HungTaskBuilder implements Builder {
     if (fl) {
       this.lastWasFrame = fl.frames.length > 0;
       collector.add(fl.markers, fl.frames);
-      if (fl.markers.includes('</TASK>')) this.sawEnd = true;
+      if (fl.markers.includes('</TASK>')) {
+        if (this.owner !== null && this.owner.frames.length > 0) this.ownerEnded = true;
+        this.sawEnd = true;
+      }
       if (fl.markers.includes('<TASK>')) this.sawTaskMarker = true;
       if (fl.frames.length > 0) this.sawTrace = true;
       return 'taken';

@@ -33,6 +33,8 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
       'down_read', 'down_read_killable', 'down_read_interruptible', 'down_read_nested',
       '__down_read*', 'mmap_read_lock*', 'rwsem_down_read_common', 'inode_lock_shared*',
       'filemap_invalidate_lock_shared', 'i_mmap_lock_read',
+      // PREEMPT_RT: rwsems are built on an rtmutex (rwbase_rt.c), under rt_mutex_schedule.
+      'rwbase_read_lock', '__rwbase_read_lock',
     ],
   },
   {
@@ -41,6 +43,7 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
       'rwsem_down_write_failed*', 'rwsem_down_write_slowpath', 'call_rwsem_down_write_failed*',
       'down_write', 'down_write_killable', 'down_write_nested', '__down_write*', 'mmap_write_lock*',
       'inode_lock', 'inode_lock_nested', 'filemap_invalidate_lock', 'i_mmap_lock_write',
+      'rwbase_write_lock',
     ],
   },
   {
@@ -60,6 +63,8 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
       'mutex_spin_on_owner', 'mutex_optimistic_spin',
       // Wound/wait mutexes (DRM modeset locks, dma-resv): the caller names what was wanted.
       'ww_mutex_lock*', '__ww_mutex_lock*',
+      // A device's mutex (include/linux/device.h, inlined into syzbot's traces): the caller names why.
+      'device_lock',
     ],
   },
   {
@@ -68,7 +73,21 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
   },
   {
     label: 'completion',
-    names: ['wait_for_completion*', 'wait_for_common*', '__wait_for_common', 'do_wait_for_common'],
+    names: [
+      'wait_for_completion*', 'wait_for_common*', '__wait_for_common', 'do_wait_for_common',
+      // bcache and bcachefs wait for a closure's refcount to drop the same way.
+      'closure_sync', '__closure_sync', 'closure_sync_timeout', '__closure_sync_timeout',
+    ],
+  },
+  {
+    // A GPU (or other device) fence that is never signalled: the caller (drm_sched_stop,
+    // ttm_bo_delayed_delete...) names what waited.
+    label: 'dma fence',
+    names: [
+      'dma_fence_default_wait', 'dma_fence_wait_timeout', 'dma_fence_wait_any_timeout', 'dma_fence_wait',
+      'dma_resv_wait_timeout', 'dma_resv_wait_timeout_rcu', 'reservation_object_wait_timeout_rcu', 'fence_wait_timeout',
+      'fence_default_wait',
+    ],
   },
   {
     // Before the page lock: the same bit-wait frames under it wait for writeback I/O to end, not

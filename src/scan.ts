@@ -67,6 +67,7 @@ export class Scanner implements LineSink {
     this.assembler = new Assembler(this.ctx, (r) => this.report(r), {
       onBoot: onBoot ? (b) => { if (b.bootKey) onBoot({ ...b, bootKey: b.bootKey }); } : undefined,
       contextNeedles: opts.rules.needles,
+      contextKeep: opts.rules.keeps,
       format: opts.format,
       gapLines: opts.gapLines,
     });

@@ -1299,20 +1299,21 @@ export class Store {
       const best = a.matches[0];
       // What the more complete copy knows replaces what the other lacked (the Tainted line, the
       // task line, the blocker line may all be among the lines it lost). Its raw lines and JSON are
-      // the new copy's, so its source, line and time are too (the time when it has one: a copy
-      // read under another TZ shows the same instant otherwise, as its JSON does).
+      // the new copy's, so its source and line are too. Its time stays the one the duplicate search
+      // and the incident's span know (a journal's instant over a syslog copy's local or guessed
+      // time): only a report stored without one takes the copy's.
       this.stmt(`UPDATE reports SET nframes = ?, truncated = ?, signature = ?, fingerprint = ?, culprit = ?, wait = ?,
         best_rule = ?, best_verdict = ?, best_kind = ?, best_role = ?, raw = ?, json = ?,
         state = coalesce(?, state), kernel = coalesce(?, kernel), log_kernel = coalesce(?, log_kernel),
         tainted = coalesce(?, tainted), owner_task = coalesce(?, owner_task), owner_pid = coalesce(?, owner_pid),
         owner_lock = coalesce(?, owner_lock), trace_id = ?, owner_trace_id = ?, source_id = ?, source_line = ?,
-        time = coalesce(?, time), uptime = coalesce(?, uptime), year_guessed = CASE WHEN ? IS NULL THEN year_guessed ELSE ? END, wall = coalesce(?, wall)
-        WHERE id = ?`).run(
+        time = coalesce(time, ?), uptime = coalesce(uptime, ?), year_guessed = CASE WHEN time IS NULL THEN ? ELSE year_guessed END,
+        wall = CASE WHEN time IS NULL THEN ? ELSE wall END WHERE id = ?`).run(
         r.frames.length, r.truncated ? 1 : 0, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
         a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
         r.lines.join('\n'), replace.json, r.state, r.kernel, r.logKernel, r.tainted,
         r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, ...this.traceIds(r),
-        replace.sourceId, r.source.line, r.time, r.uptime, r.time, r.yearGuessed ? 1 : 0, wallOf(r), id);
+        replace.sourceId, r.source.line, r.time, r.uptime, r.yearGuessed ? 1 : 0, wallOf(r), id);
     }
     const match = this.stmt(`INSERT INTO matches (report_id, rank, rule, verdict, fixed_in, kind, role, reason)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);

@@ -144,6 +144,17 @@ describe('fingerprint and signature', () => {
     assert.equal(a.identity.signature, 'hung task in modeset_lock (mutex)');
   });
 
+  it('names the caller of a dma fence wait, a PREEMPT_RT rwsem, a closure and a device lock, not the wait itself (helper-57)', () => {
+    const sig = (...frames: string[]): string => scanText(['INFO: task kworker/2:0:99 blocked for more than 122 seconds.', 'Call Trace:', ' <TASK>',
+      ' __schedule+0x4c9/0x1810', ' schedule+0x49/0x150', ...frames.map((f) => ` ${f}+0x10/0x100`), ' kthread+0xee/0x120', ' </TASK>'].join('\n'))[0].identity.signature;
+    assert.equal(sig('schedule_timeout', 'dma_fence_default_wait', 'dma_fence_wait_timeout', 'drm_sched_stop'), 'hung task in drm_sched_stop (dma fence)');
+    assert.equal(sig('schedule_timeout', 'dma_resv_wait_timeout', 'ttm_bo_delayed_delete'), 'hung task in ttm_bo_delayed_delete (dma fence)');
+    assert.equal(sig('rt_mutex_schedule', '__rt_mutex_slowlock_locked', 'rwbase_write_lock', 'down_write', 'f2fs_balance_fs'), 'hung task in f2fs_balance_fs (rwsem write)');
+    assert.equal(sig('rt_mutex_schedule', 'rwbase_read_lock', 'down_read', 'f2fs_lookup'), 'hung task in f2fs_lookup (rwsem read)');
+    assert.equal(sig('__closure_sync', 'bch2_btree_update_start'), 'hung task in bch2_btree_update_start (completion)');
+    assert.equal(sig('schedule_preempt_disabled', '__mutex_lock', 'device_lock', 'usbdev_ioctl'), 'hung task in usbdev_ioctl (mutex)');
+  });
+
   it('says when a trace was printed but none of its frames names a caller', () => {
     const cut = fp('INFO: task TaskSchedulerFo:28445 blocked for more than 120 seconds.\nCall Trace:\n __schedule+0x2c4/0x5b0\n schedule+0x50/0xa8\n');
     assert.equal(cut.signature, 'hung task of TaskSchedulerFo (trace names no caller)');

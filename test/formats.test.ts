@@ -358,6 +358,21 @@ describe('line formats', () => {
     assert.equal(decodeLine('262144 pages RAM', ctx)!.text, '262144 pages RAM');
   });
 
+  it('reads the same reports through real tools\' outputs: rsyslog RFC 5424 and JSON templates, syslog-ng JSON, dmesg --json 2.38, journalctl json-pretty and export with a binary MESSAGE (helper-59)', () => {
+    const whole = [['kworker/u52:2', 18], ['java', 15], ['jbd2/dm-20-8', 21]];
+    for (const [f, binary] of [['rsyslog-printk-SyslogProtocol23Format', true], ['syslog-ng-json', true], ['rsyslog-json-list', true],
+      ['rsyslog-jsonmesg', true], ['dmesg-json', true], ['journal-export', true], ['journal-json-pretty', false]] as const) {
+      const got = scanText(sample(`formats/tool-${f}.log`)).map((a) => [a.report.task, a.report.frames.length]).filter(([t]) => t !== 'fake');
+      // The report of the task whose name is not UTF-8: json-pretty gives its header as bytes, which ends the report before it.
+      assert.deepEqual(got, binary ? [...whole, [got[3]?.[0], 5]] : whole, f);
+      if (binary) assert.match(String(got[3][0]), /^caf/, f);
+    }
+    // Newest first: each trace comes before its header; no report takes an older report's trace.
+    const reversed = scanText(sample('formats/tool-journal-short-reverse.log'));
+    assert.deepEqual(reversed.map((a) => [a.report.task, a.report.frames.length, a.matches.length]),
+      [['jbd2/dm-20-8', 0, 0], ['java', 0, 0], ['kworker/u52:2', 0, 0]]);
+  });
+
   it('a test harness\'s clock or `cat -n` numbers before a report\'s own lines, with no envelope (stress/106)', () => {
     const reports = scanText(sample('stress/106-6.4-fstests-console-seconds-prefix-xfs-dio.log'));
     assert.deepEqual(reports.map((a) => [a.report.task, a.report.kernel, a.report.frames.length, a.identity.culprit.fn]),
@@ -366,6 +381,12 @@ describe('line formats', () => {
       .map((l, i) => `${String(i + 1).padStart(6)}\t${l}`).join('\n');
     const [a] = scanText(numberedLines);
     assert.deepEqual([a.report.task, a.report.frames.length], ['java', 15]);
+    // Frames of modules with a build id (`[jbd2 0b3c...]`) too (helper-61).
+    const buildIds = sample('eras/5.19-task-line-padded-pid-buildid-modules.log').trimEnd().split('\n');
+    const plain = scanText(buildIds.map((l) => l.replace(/^\[\s*\d+\.\d+\] ?/, '')).join('\n'))[0];
+    const numbered = scanText(buildIds.map((l, i) => `${String(i + 1).padStart(6)}\t${l.replace(/^\[\s*\d+\.\d+\] ?/, '')}`).join('\n'))[0];
+    assert.ok(plain.report.frames.length > 10);
+    assert.deepEqual(numbered.report.frames.map((f) => f.fn), plain.report.frames.map((f) => f.fn));
   });
 
   it('Android vendor tags after the time, serial-capture stamps before it, ChromeOS severities and metalog tags', () => {
@@ -440,10 +461,12 @@ describe('line formats', () => {
       assert.equal(k.kernel, false, l);
     }
     assert.equal(decodeLine('    MESSAGE= schedule+0x29/0x70', ctx)!.text, ' schedule+0x29/0x70');
-    // json-pretty: the braces, other fields and the lines of a byte-array value are no text either.
-    for (const l of ['}', '\t"_HOSTNAME" : "app-prod-17",', '\t"MESSAGE" : [', '\t\t106,', '\t],']) {
+    // json-pretty: the braces, other fields and the lines of a byte-array value are no text either;
+    // a MESSAGE given as bytes is a message of its own, unread (it ends an open report, tool-journal-json-pretty).
+    for (const l of ['}', '\t"_HOSTNAME" : "app-prod-17",', '\t\t106,', '\t],']) {
       assert.equal(decodeLine(l, ctx)!.kernel, false, l);
     }
+    assert.equal(decodeLine('\t"MESSAGE" : [', ctx)!.kernel, true);
     assert.equal(decodeLine('\t"MESSAGE" : "\\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\\" disables this message.",', ctx)!.text,
       '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.');
     // A bare line that merely starts with a capital word keeps being bare text.

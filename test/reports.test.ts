@@ -225,6 +225,32 @@ describe('report assembly', () => {
     assert.ok(!a.report.frames.some((f) => f.fn === 'rwsem_down_write_slowpath'));
   });
 
+  it('keeps the blocker and the owner\'s whole trace when another CPU\'s line falls between them or inside it (helper-57)', () => {
+    const lines = sample('eras/6x-blocker-rwsem-dmesg-T.log').trimEnd().split('\n');
+    const stray = '[Thu Jun 12 11:01:33 2025] usb 1-1: reset high-speed USB device number 2 using xhci_hcd';
+    const owner = (text: string): [string | undefined, string[]] => {
+      const [a] = scanText(text);
+      return [a.report.blocker?.owner?.task, (a.report.blocker?.ownerFrames ?? []).map((f) => f.fn)];
+    };
+    const clean = owner(lines.join('\n'));
+    assert.equal(clean[0], 'rw_sem_thread1');
+    assert.ok(clean[1].length > 10 && clean[1].at(-1) === 'ret_from_fork_asm', clean[1].join(' '));
+    // Between `</TASK>` and the blocker line (x86), or in the middle of the owner's trace.
+    assert.deepEqual(owner([...lines.slice(0, 30), stray, ...lines.slice(30)].join('\n')), clean);
+    assert.deepEqual(owner([...lines.slice(0, 42), stray, ...lines.slice(42)].join('\n')), clean);
+    // Two lines between them end the report: the blocker line is then no report of its own either.
+    const two = scanText([...lines.slice(0, 30), stray, stray, ...lines.slice(30)].join('\n'));
+    assert.deepEqual([two.length, two[0].report.blocker], [1, null]);
+  });
+
+  it('reads syzbot\'s inlined frames whose line is unknown (`call_driver_probe drivers/base/dd.c:-1 [inline]`)', () => {
+    const text = ['INFO: task syz.1.21:6983 blocked for more than 143 seconds.', 'Call Trace:', ' <TASK>',
+      ' __schedule+0x16a2/0x4cb0 kernel/sched/core.c:6790', ' file_ioctl fs/ioctl.c:-1 [inline]',
+      ' do_vfs_ioctl+0x10b/0x1760 fs/ioctl.c:840', ' </TASK>', ''].join('\n');
+    assert.deepEqual(scanText(text)[0].report.frames.map((f) => [f.fn, f.source ?? null]),
+      [['__schedule', 'kernel/sched/core.c:6790'], ['file_ioctl', 'fs/ioctl.c:-1'], ['do_vfs_ioctl', 'fs/ioctl.c:840']]);
+  });
+
   it('marks a report cut off mid-trace as truncated, and a complete one not', () => {
     const lines = JAVA.trimEnd().split('\n');
     const [cut] = scanText(lines.slice(0, 12).join('\n'));

@@ -103,10 +103,23 @@ describe('how strong an environmental cause is', () => {
       'sd 3:0:0:0: [sdc] tag#3 FAILED Result: hostbyte=DID_TIME_OUT driverbyte=DRIVER_OK cmd_age=30s']) {
       assert.equal(scanText(`[ 9000.000001] ${line}\n${text}`)[0].matches[0].evidence, line, line);
     }
-    // A CD drive's abort, a completed command (hostbyte 0x00) and an unrelated abort confirm nothing.
-    for (const line of ['sr 1:0:0:0: [sr0] abort', 'sd 3:0:0:0: [sdc] FAILED Result: hostbyte=0x00 driverbyte=0x08', 'EXT4-fs (sda1): ext4_da_writepages: jbd2_start: 1024 pages, ino 12; err -30 abort']) {
+    // A CD drive's abort, a completed command (hostbyte 0x00) and other aborts confirm nothing.
+    for (const line of ['sr 1:0:0:0: [sr0] abort', 'sd 3:0:0:0: [sdc] FAILED Result: hostbyte=0x00 driverbyte=0x08', 'EXT4-fs (sda1): ext4_da_writepages: jbd2_start: 1024 pages, ino 12; err -30 abort',
+      'myprog: [io] abort', 'ata1.00: [sense] abort', 'sr 1:0:0:0: [sr0] tag#0 task abort on host 1, ffff88003d3e2a00']) {
       assert.equal(scanText(`[ 9000.000001] ${line}\n${text}`)[0].matches[0].evidence, null, line);
     }
+    // The SCSI rule reads the numbers of the host bytes it names by name (include/scsi/scsi.h).
+    const scsi = sample('rules/scsi-error-handling-stall.hit.1.log').split('\n').filter((l) => !/abort|FAILED/.test(l)).join('\n');
+    const named = (line: string): string | null => scanText(`[ 9000.000001] ${line}\n${scsi}`)[0].matches.find((m) => m.rule === 'scsi-error-handling-stall')?.evidence ?? null;
+    assert.equal(named('sd 0:0:0:0: [sda] tag#5 FAILED Result: hostbyte=0x07 driverbyte=0x00'), 'sd 0:0:0:0: [sda] tag#5 FAILED Result: hostbyte=0x07 driverbyte=0x00');
+    assert.equal(named('sd 0:0:0:0: [sda] tag#5 FAILED Result: hostbyte=0x01 driverbyte=0x00'), null);
+  });
+
+  it('lines that hold a needle but match no pattern push no evidence out (helper-61: ext4\'s aborted-journal errors after a SCSI abort)', () => {
+    const abort = 'sd 0:0:0:0: [sda] tag#99 task abort on host 0, ffff88003d3e2a00';
+    const noise = Array.from({ length: 6 }, (_, i) => `[ 9000.00001${i}] EXT4-fs error (device sdb1): ext4_journal_check_start:83: comm systemd-journal: Detected aborted journal`);
+    const [a] = scanText([`[ 9000.000001] ${abort}`, ...noise, sample('rules/ext4-jbd2-io-stall.hit.1.log')].join('\n'));
+    assert.equal(a.matches.find((m) => m.rule === 'ext4-jbd2-io-stall')?.evidence, abort);
   });
 
   it('names the journal stall of a jbd2 report without a trace only when a device error line of its host came first', () => {
@@ -116,6 +129,15 @@ describe('how strong an environmental cause is', () => {
     assert.equal(a.matches[0].evidence, 'sd 2:0:0:0: [sda] abort');
     const header = sample('rules/ext4-jbd2-io-stall.hit.3.log').split('\n').filter((l) => !l.includes('] abort')).join('\n');
     assert.deepEqual(scanText(header)[0].matches, []);
+    // With a trace, that block does not apply: a kernel bug its frames name still ranks first.
+    const traced = ['[  100.000000] unregister_netdevice: waiting for lo to become free. Usage count = 1',
+      '[  100.100000] blk_update_request: I/O error, dev sda, sector 2048 op 0x1:(WRITE) flags 0x0 phys_seg 1 prio class 0',
+      '[  200.000000] INFO: task jbd2/sda1-8:412 blocked for more than 120 seconds.', '[  200.000001]       Not tainted 4.19.0-6-amd64 #1 Debian 4.19.67-2',
+      '[  200.000002] Call Trace:', '[  200.000003]  __schedule+0x2d1/0x890', '[  200.000004]  schedule+0x28/0x80', '[  200.000005]  schedule_preempt_disabled+0xa/0x10',
+      '[  200.000006]  __mutex_lock.isra.8+0x2b5/0x4a0', '[  200.000007]  jbd2_update_log_tail+0x2c/0x60', '[  200.000008]  jbd2_journal_commit_transaction+0x166/0x1a00',
+      '[  200.000009]  kjournald2+0xbd/0x270', '[  200.000010]  kthread+0x112/0x130', '[  200.000011]  ret_from_fork+0x35/0x40', ''].join('\n');
+    const withTrace = scanText(traced)[0].matches.map((m) => m.rule);
+    assert.equal(withTrace.indexOf('ext4-jbd2-io-stall') > withTrace.indexOf('netns-unregister-netdevice-leak') || !withTrace.includes('netns-unregister-netdevice-leak'), true, withTrace.join(' '));
   });
 
   it('reads the OSD-down line of libceph in both its forms (6.x adds the cluster fsid and map epoch)', () => {

@@ -332,6 +332,32 @@ describe('store: second review', function () {
     assert.deepEqual(rows(db), rows(fresh));
   });
 
+  it('a better copy read under another TZ keeps the stored instant: the zoned copy read later is still the same report (helper-61)', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const msgs = sample('seed/centos7-java-rwsem.messages').trimEnd().split('\n').map((l) => l.replace(/^.*?kernel: /, ''));
+    const up = (i: number): string => `[ 5000.${String(123456 + i).padStart(6, '0')}] `;
+    const at = Date.UTC(2019, 0, 29, 10, 41, 7, 500);
+    // The journal's header alone (an instant), then the syslog copy with the whole trace read in
+    // New York (its local time is 5 hours later as an instant), then an ISO copy with its zone.
+    write(dir, 'j.json', msgs.slice(0, 2).map((m, i) => JSON.stringify({ __REALTIME_TIMESTAMP: String((at + i) * 1000), _HOSTNAME: 'app-prod-17',
+      _TRANSPORT: 'kernel', _SOURCE_MONOTONIC_TIMESTAMP: String(5000123456 + i), MESSAGE: m })).join('\n') + '\n');
+    write(dir, 's.log', msgs.map((m, i) => `Jan 29 10:41:07 app-prod-17 kernel: ${up(i)}${m}`).join('\n') + '\n');
+    write(dir, 'iso.log', msgs.slice(0, 2).map((m, i) => `2019-01-29T10:41:07.500000+00:00 app-prod-17 kernel: ${up(i)}${m}`).join('\n') + '\n');
+    cli(['--db', db, path.join(dir, 'j.json')]);
+    const better = cli(['--db', db, '--year', '2019', '--json', path.join(dir, 's.log')], { env: { TZ: 'America/New_York' } }).json.at(-1)!;
+    assert.deepEqual(better.stored, { db, new: 0, duplicates: 1, incidents: 1 });
+    const iso = cli(['--db', db, '--json', path.join(dir, 'iso.log')]).json.at(-1)!;
+    assert.deepEqual(iso.stored, { db, new: 0, duplicates: 1, incidents: 1 });
+    const d = new Database(db, { readonly: true });
+    try {
+      const row = d.prepare('SELECT time, nframes, (SELECT name FROM sources s WHERE s.id = source_id) AS source FROM reports').get() as { time: number; nframes: number; source: string };
+      assert.deepEqual([row.time, row.nframes, path.basename(row.source)], [at, 15, 's.log']);
+    } finally {
+      d.close();
+    }
+  });
+
   it('re-scanning a file stored by an older schema under the name as typed adds nothing', () => {
     const dir = tmpdir();
     const db = path.join(dir, 'k.db');

@@ -36,6 +36,8 @@ const KMSG_DICT = /^ [A-Z][A-Z0-9_]*=/;
  */
 // eslint-disable-next-line no-control-regex -- ESC is what the pattern is for
 const COLOUR = /\x1b\[[0-9;]*[mK]/g;
+/** The length before a binary field's value in journal export format (values under 64 KiB). */
+const EXPORT_LENGTH = /^[^\0][\s\S]\0{6}/;
 
 const HTML_END = /(?:<br\s*\/?>|<\/(?:pre|code|p|div)>)+\s*$/i;
 const HTML_ENTITY = /&(?:lt|gt|amp|quot|nbsp|#39|#x27);/g;
@@ -63,8 +65,11 @@ function candidates(c0: number): readonly LineFormat[] {
  * with `kernel: false`.
  */
 export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat): KernelLine | null {
+  // A binary-safe field of journalctl -o export: an 8-byte little-endian length before the value
+  // (on the line after the field name), which is then read as the message.
+  const value = raw.includes('\0') && EXPORT_LENGTH.test(raw) ? raw.slice(8) : raw;
   // NUL runs appear where a crash left preallocated blocks in a log file.
-  let line = raw.includes('\0') ? raw.replace(/\0+/g, '') : raw;
+  let line = value.includes('\0') ? value.replace(/\0+/g, '') : value;
   // A console capture copied from a pager or `cat -v` shows its carriage returns as the text `^M`.
   if (line.charCodeAt(line.length - 1) === 77 && line.charCodeAt(line.length - 2) === 94) line = line.slice(0, -2);
   if (line.includes('\x1b')) line = line.replace(COLOUR, '');
@@ -140,7 +145,7 @@ const LINE_NUMBER = /^\s*\d{1,7}(?:[:|]\s*|\s+)/;
  * raw stack words of old kernels, register and Code lines.
  */
 const REPORT_LINE = new RegExp([
-  String.raw`^(?:\? )?[\w.$]{1,200}\+0x[0-9a-f]+\/0x[0-9a-f]+(?: \[[\w-]+\])?\s*$`,
+  String.raw`^(?:\? )?[\w.$]{1,200}\+0x[0-9a-f]+\/0x[0-9a-f]+(?: \[[\w-]+(?: [0-9a-f]{8,64})?\])?\s*$`,
   String.raw`^<\/?(?:TASK|IRQ|NMI|EOI|SOFTIRQ)>`,
   String.raw`^\[<[0-9a-f]{8,16}>\] `,
   String.raw`^(?:INFO: task \S|Call Trace:|Call trace:|task:\S|Not tainted \d|Tainted: |"echo 0 > |Workqueue: \S|CPU: \d+ PID: \d+ |Hardware name: )`,

@@ -56,9 +56,27 @@ export const journalFields: LineFormat = {
     if (FIELD.test(line) || ENTRY.test(line) || PRETTY_OTHER.test(line)) return noMessage();
     const p = PRETTY.exec(line) ?? DMESG_JSON.exec(line);
     if (!p) return DMESG_JSON_OTHER.test(line) ? noMessage() : null;
-    return p[1] === 'MESSAGE' || p[1] === 'msg' ? jsonText(p[2]) : noMessage();
+    if (p[1] === 'MESSAGE' && p[2] === '[') return binaryMessage();
+    if (p[1] !== 'MESSAGE' && p[1] !== 'msg') return noMessage();
+    const k = jsonText(p[2]);
+    // util-linux 2.38's dmesg --json runs each record's msg on to the end of the buffer
+    // (`"msg": "INFO: task ...\n<3>[  863.979224]       Not tainted ..."`): its first line is its own.
+    if (p[1] === 'msg' && k.kernel) {
+      const nl = k.text.indexOf('\n');
+      if (nl >= 0) return kernelLine(k.text.slice(0, nl), 'journal-fields');
+    }
+    return k;
   },
 };
+
+/**
+ * A MESSAGE that journalctl -o json-pretty writes as an array of bytes (not valid UTF-8), one
+ * number per line: its text cannot be read line by line, but it is a message of its own, so it
+ * ends whatever report was open instead of letting the next message's frames join it.
+ */
+function binaryMessage(): KernelLine {
+  return kernelLine('(a message journalctl wrote as bytes)', 'journal-fields');
+}
 
 /** A message given as a JSON string; anything else is no message. */
 function jsonText(value: string): KernelLine {

@@ -68,15 +68,17 @@ function pick(o: Obj, paths: readonly string[]): string | null {
 const TEXT = ['message', 'msg', 'log', 'full_message', 'short_message', 'line', 'textPayload', 'jsonPayload.message',
   'SyslogMessage', '_raw', 'MESSAGE'];
 // Logstash's syslog input keeps the syslog host in `logsource` and the sender's address in `host`.
-const HOST = ['_HOSTNAME', 'logsource', 'hostname', 'host', 'host.name', 'host.hostname', 'Computer', 'HOSTNAME', 'kubernetes.host',
+const HOST = ['_HOSTNAME', 'logsource', 'hostname', 'host', 'host.name', 'host.hostname', 'Computer', 'HOSTNAME', 'HOST', 'kubernetes.host',
   'labels.host', 'labels.hostname', 'syslog.hostname', 'log.syslog.hostname'];
 const PROGRAM = ['SYSLOG_IDENTIFIER', 'programname', 'program', 'ident', 'appname', 'app_name', 'syslog_identifier',
-  'syslog.identifier', 'ProcessName', 'process.name', 'log.syslog.appname', 'syslog.appname', 'syslogtag', 'tag'];
+  'syslog.identifier', 'ProcessName', 'process.name', 'log.syslog.appname', 'syslog.appname', 'syslogtag', 'tag',
+  // syslog-ng's format-json macros, rsyslog's property names.
+  'PROGRAM', 'syslog-tag', 'app-name'];
 /** journald's transport, as shippers of journal entries keep it (Vector: `_TRANSPORT`; Filebeat: `systemd.transport`). */
 const TRANSPORT = ['_TRANSPORT', 'systemd.transport'];
 /** The syslog facility, where a record names no program (GELF's `_facility`, Graylog's `facility`, ECS's name). */
-const FACILITY = ['facility', '_facility', 'Facility', 'log.syslog.facility.name', 'syslog.facility'];
-const TIME = ['@timestamp', 'timestamp', 'time', 'TimeGenerated', '_time', 'date', 'ts', '__REALTIME_TIMESTAMP'];
+const FACILITY = ['facility', '_facility', 'Facility', 'log.syslog.facility.name', 'syslog.facility', 'FACILITY'];
+const TIME = ['@timestamp', 'timestamp', 'time', 'TimeGenerated', '_time', 'date', 'ts', '__REALTIME_TIMESTAMP', 'ISODATE', 'timereported'];
 
 /** A time as shippers write it: an ISO 8601 string, or a number of seconds, milliseconds, µs or ns since the epoch. */
 function wallTime(v: string | null): number | null {
@@ -139,6 +141,8 @@ function shipperRecord(o: Obj, ctx: DecodeContext): KernelLine | null {
 }
 
 const SSE = 'data: ';
+/** Fields only journald's records have (one of them at least). */
+const JOURNAL_FIELDS = ['__CURSOR', '__REALTIME_TIMESTAMP', '__MONOTONIC_TIMESTAMP', '_TRANSPORT', '_BOOT_ID', '_HOSTNAME', 'SYSLOG_IDENTIFIER', '_SOURCE_MONOTONIC_TIMESTAMP'];
 
 export const journalJson: LineFormat = {
   name: 'journal-json',
@@ -163,8 +167,9 @@ export const journalJson: LineFormat = {
     } catch {
       return null;
     }
-    // journald's own records carry its fields; others are a shipper's (see shipperRecord).
-    if (!('MESSAGE' in o)) {
+    // journald's own records carry its fields; others are a shipper's (see shipperRecord), also
+    // syslog-ng's format-json ones, whose MESSAGE comes with PROGRAM, HOST and ISODATE.
+    if (!('MESSAGE' in o) || !JOURNAL_FIELDS.some((k) => k in o)) {
       return shipperRecord(o as Obj, ctx);
     }
     const transport = str(o._TRANSPORT);

@@ -15,6 +15,9 @@ const HEAD = compile(String.raw`
         (?: \. (?<frac> \d+ ) )? (?<tz> Z | [+-] \d\d : \d\d ) ) \s
     (?<host> \S+ ) \s (?<app> \S+ ) \s (?<procid> \S+ ) \s (?<msgid> \S+ ) \s`);
 
+/** A printk time after blanks. */
+const PRINTK_AFTER_BLANKS = /^ +\[\s*\d+\.\d+\]/;
+
 /** Index just past the structured data at `i` (`-` or one or more `[id k="v"]` elements), or -1. */
 function skipStructuredData(s: string, i: number): number {
   if (s[i] === '-') return i + 1;
@@ -40,6 +43,7 @@ export const rfc5424: LineFormat = {
     '<3>1 2019-01-29T10:41:07.123456+00:00 app-prod-17 kernel - - - INFO: task java:181134 blocked for more than 120 seconds.',
     '<6>1 2019-01-29T10:41:07Z app-prod-17 kernel - - [meta sequenceId="12"] Call Trace:',
     '<6> 1 2020-11-19T23:58:33.111549+01:00 LABNBS5A kernel - - - [  153.655776] Call Trace:',
+    '<14>1 2026-11-27T17:33:51.488857+00:00 app-prod-17 kernel - - -  [  864.017575]  __schedule+0x206/0x580',
   ],
   decode(line) {
     if (line.charCodeAt(0) !== 60) return null;
@@ -51,6 +55,8 @@ export const rfc5424: LineFormat = {
     let msg = line.slice(end);
     if (msg.charCodeAt(0) === 32) msg = msg.slice(1);
     if (msg.charCodeAt(0) === 0xfeff) msg = msg.slice(1);
+    // rsyslog keeps the blank that followed `kernel:` in the message it received (`-  [  863.969340] ...`).
+    if (msg.charCodeAt(0) === 32 && PRINTK_AFTER_BLANKS.test(msg)) msg = msg.trimStart();
     const time = g.y ? Date.UTC(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, fracMs(g.frac)) - zoneMinutes(g.tz) * 60000 : null;
     const host = g.host === '-' ? null : g.host;
     const kernelLine = programLine('rfc5424', host, g.app, msg, time);

@@ -323,7 +323,10 @@ export async function scanCommand(args: string[], help: string, version: string)
         totals.lines += (feeder as ChunkFeeder | null)?.lineNo ?? 0;
       }
       // Reports stay open from one input to the next: `klogscan messages-20190129 messages` has
-      // the report that the rotation cut in two whole. The end of the run finishes them.
+      // the report that the rotation cut in two whole. The end of the run finishes them. A report
+      // done but waiting for a stack dump to name its release waits no longer than its input,
+      // so that it comes out before anything said about the next one.
+      scanner.releaseWaiting();
       store?.commit();
     }
     // Stopped (SIGTERM) in the middle of a report: the stream was cut, not ended. The cursor stays

@@ -149,6 +149,7 @@ interface BlockResult { specificity: number; evidence: string | null }
 function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; index: number }[], culprit: Culprit): BlockResult | null {
   if (m.family && a.kernel && !m.family.test(a.kernel)) return null;
   if (m.tasks && !m.tasks.test(a.task)) return null;
+  if (m.noTrace && a.frames.length > 0) return null;
   if (m.primitive && (!culprit.primitive || !m.primitive.has(culprit.primitive))) return null;
   const matched = new Set<number>();
   let pos = 0;

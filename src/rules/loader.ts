@@ -40,7 +40,7 @@ function isStringArray(v: unknown): v is string[] {
 
 function compileMatch(file: string, m: MatchSpec, i: number): CompiledMatch {
   const where = `match[${i}]`;
-  const known = new Set(['frames_in_order', 'any_frames', 'culprit', 'primitive', 'task_names', 'log_patterns', 'log_required', 'kernel_family']);
+  const known = new Set(['frames_in_order', 'any_frames', 'culprit', 'primitive', 'task_names', 'log_patterns', 'log_required', 'no_trace', 'kernel_family']);
   for (const k of Object.keys(m)) if (!known.has(k)) throw new RuleFileError(file, `${where}: unknown key "${k}"`);
   for (const k of ['frames_in_order', 'any_frames', 'culprit', 'primitive', 'task_names'] as const) {
     if (m[k] !== undefined && !isStringArray(m[k])) throw new RuleFileError(file, `${where}.${k} must be a list of non-empty strings`);
@@ -82,6 +82,7 @@ function compileMatch(file: string, m: MatchSpec, i: number): CompiledMatch {
     primitive: m.primitive ? new Set(m.primitive) : null,
     taskSpecific: tasks !== null,
     logRequired: m.log_required === true,
+    noTrace: m.no_trace === true,
   };
 }
 
@@ -161,14 +162,22 @@ export interface RuleSet {
   byId: Map<string, Rule>;
   /** Log needles of all rules, for the assembler's context lines. */
   needles: string[];
+  /** Whether a line holding a needle matches one of the patterns that come with it. */
+  keeps(needle: string, text: string): boolean;
 }
 
 export function ruleSet(rules: Rule[]): RuleSet {
   const byId = new Map<string, Rule>();
   for (const r of rules) byId.set(r.spec.id, r);
   const list = [...byId.values()];
-  const needles = [...new Set(list.flatMap((r) => r.matches.flatMap((m) => m.logs.map((l) => l.needle))))];
-  return { rules: list, byId, needles };
+  const patterns = new Map<string, RegExp[]>();
+  for (const l of list.flatMap((r) => r.matches.flatMap((m) => m.logs))) {
+    const res = patterns.get(l.needle) ?? [];
+    if (!res.some((re) => re.source === l.re.source && re.flags === l.re.flags)) res.push(l.re);
+    patterns.set(l.needle, res);
+  }
+  const keeps = (needle: string, text: string): boolean => patterns.get(needle)?.some((re) => re.test(text)) ?? false;
+  return { rules: list, byId, needles: [...patterns.keys()], keeps };
 }
 
 /** Built-in rules, then rules.d, then each extra directory; later ids replace earlier ones. */

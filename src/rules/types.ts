@@ -29,6 +29,8 @@ export interface MatchSpec {
   log_patterns?: LogPatternSpec[];
   /** When true, one of log_patterns must have been seen for the rule to match at all. */
   log_required?: boolean;
+  /** The block matches only a report printed without a call trace (a header or a task line alone). */
+  no_trace?: boolean;
   /** XRegExp pattern the kernel release must match when the release is known. */
   kernel_family?: string;
 }
@@ -88,6 +90,7 @@ export interface CompiledMatch {
   taskSpecific: boolean;
   logs: { needle: string; re: RegExp }[];
   logRequired: boolean;
+  noTrace: boolean;
   family: RegExp | null;
 }
 
