@@ -33,6 +33,18 @@ const RECENT_REPORTS = 1024;
 const TRAIL_LINES = 16;
 /** How many lines of all machines such a report waits at most (a central syslog interleaves hosts). */
 const TRAIL_ALL = 400;
+/**
+ * The first lines of the kernel's other problem reports, by the kind SPEC.md names them: counted
+ * (the summary says the log has them), not analysed. One count per line: a 3.x oops line holds
+ * both `unable to handle kernel` and `NULL pointer dereference`.
+ */
+const OTHER_REPORTS: readonly (readonly [string, string])[] = [
+  ['soft lockup - CPU#', 'soft_lockup'], ['hard LOCKUP', 'hard_lockup'], ['detected stall', 'rcu_stall'],
+  ['detected expedited stall', 'rcu_stall'], ['invoked oom-killer', 'oom_kill'], ['NULL pointer dereference', 'oops'],
+  ['nable to handle kernel', 'oops'], ['unable to handle page fault', 'oops'], ['general protection fault', 'oops'], ['kernel BUG at ', 'bug'],
+  ['WARNING: CPU: ', 'warning'], ['WARNING: at ', 'warning'], ['Kernel panic - not syncing', 'panic'],
+];
+
 /** A dump whose clock is earlier than a report's by more than this was printed before it (another boot's). */
 const DUMP_CLOCK_SLACK_MS = 1000;
 /** A stack dump's first line (dump_stack_print_info()): 3.x+ `CPU: N [UID: N ]PID: N Comm: `, 2.6 `Pid: N, comm: `. */
@@ -189,6 +201,8 @@ const PARTIAL_LINES = 256;
 export class Assembler {
   /** Every substring that can make a line matter while no report is open. */
   readonly needles: readonly string[];
+  /** The kernel's other problem reports seen (OTHER_REPORTS), by kind. */
+  readonly others: Record<string, number> = {};
   private readonly contextNeedles: readonly string[];
   private readonly contextKeep: ((needle: string, text: string) => boolean) | null;
   private readonly gapLines: number;
@@ -256,7 +270,8 @@ export class Assembler {
     this.format = opts.format;
     this.onBoot = opts.onBoot;
     this.quickReject = !opts.format || opts.format.name === 'syslog';
-    this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles];
+    this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles,
+      ...OTHER_REPORTS.map(([n]) => n)];
   }
 
   /** Number of reports still open: while it is 0, lines without needles may be skipped. */
@@ -600,6 +615,13 @@ export class Assembler {
 
   /** Lines outside reports that still tell something: boot banners, suppression notes, evidence. */
   private observe(line: KernelLine, text: string): void {
+    for (const [needle, kind] of OTHER_REPORTS) {
+      // (A panic's closing `---[ end Kernel panic - not syncing: ... ]---` is the same panic.)
+      if (text.includes(needle) && !text.includes('---[ end ')) {
+        this.others[kind] = (this.others[kind] ?? 0) + 1;
+        break;
+      }
+    }
     if (text.includes(BANNER_NEEDLE)) {
       const m = BANNER.exec(text.trimStart());
       if (m) {

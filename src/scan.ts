@@ -74,6 +74,11 @@ export class Scanner implements LineSink {
     this.needles = this.assembler.needles;
   }
 
+  /** The kernel's other problem reports seen (soft lockups, RCU stalls, oopses...), by kind: counted, not analysed. */
+  get others(): Readonly<Record<string, number>> {
+    return this.assembler.others;
+  }
+
   /** Hosts whose kernel said further hung-task reports are suppressed. */
   get suppressed(): Set<string | null> {
     return this.assembler.suppressed;

@@ -529,6 +529,24 @@ describe('report assembly', () => {
   });
 });
 
+describe('the kernel\'s other problem reports', () => {
+  it('are counted by kind in the summary, not analysed (helper-58)', () => {
+    const others = (f: string): unknown => cli(['--no-db', '--json', `samples/negative/${f}`]).json.at(-1)!.other_reports;
+    assert.deepEqual(others('soft-lockup-and-rcu-self-detected-stall-5.2-i386.log'), { soft_lockup: 1, rcu_stall: 1 });
+    assert.deepEqual(others('oom-kill-5.15-syslog-with-printk-ts.log'), { oom_kill: 1 });
+    assert.deepEqual(others('rcu-stall-kthread-starved-task-line-state-I.log'), { rcu_stall: 1 });
+    assert.deepEqual(others('sysrq-w-show-blocked-state-6.7.log'), {});
+    // An oops and the panic it ends in, whose closing line names the same panic again.
+    const text = ['[  133.400000] BUG: kernel NULL pointer dereference, address: 0000000000000000',
+      '[  133.463697] Kernel panic - not syncing: Fatal exception in interrupt',
+      '[  133.467025] ---[ end Kernel panic - not syncing: Fatal exception in interrupt ]---', ''].join('\n');
+    const r = cli(['--no-db', '-'], { input: text });
+    assert.match(r.stdout, /counted but not analysed \(klogscan reads hung tasks and blocked-task dumps\): 1 oops, 1 kernel panic\n/);
+    // A program's line that says the same is no kernel report.
+    assert.deepEqual(cli(['--no-db', '--json', '-'], { input: 'Jan 29 10:41:07 h1 myapp[12]: BUG: soft lockup - CPU#3 stuck for 22s!\n' }).json.at(-1)!.other_reports, {});
+  });
+});
+
 describe('not hung-task reports', () => {
   for (const file of [
     'negative/soft-lockup-and-rcu-self-detected-stall-5.2-i386.log',

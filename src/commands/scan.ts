@@ -184,6 +184,13 @@ export function newTotals(): RunTotals {
   return { inputs: 0, errors: 0, aborted: false, lines: 0, bytes: 0, compressed: null, started: process.hrtime.bigint() };
 }
 
+/** What the summary calls the kernel's other reports (one, several). */
+const OTHER_NAMES: Record<string, [string, string]> = {
+  soft_lockup: ['soft lockup', 'soft lockups'], hard_lockup: ['hard lockup', 'hard lockups'], rcu_stall: ['RCU stall', 'RCU stalls'],
+  oom_kill: ['OOM kill', 'OOM kills'], oops: ['oops', 'oopses'], bug: ['kernel BUG', 'kernel BUGs'], warning: ['WARNING', 'WARNINGs'],
+  panic: ['kernel panic', 'kernel panics'],
+};
+
 /**
  * The end of a run, scan or follow: --stats on stderr, then the summary, which is the last line
  * of --json output (SPEC), also when an error ends the run after reports were printed.
@@ -209,6 +216,7 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
       truncated: c.truncated,
       header_only: c.headerOnly,
       suppressed_hosts: suppressed,
+      other_reports: { ...scanner.others },
       inputs: t.inputs,
       errors: t.errors + (t.aborted ? 1 : 0),
       lines: t.lines,
@@ -237,6 +245,11 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
   }
   if (suppressed.length > 0) {
     out.write(`${paint('yellow', 'note')}: the kernel suppressed further hung-task reports on ${suppressed.map((h) => (h === null ? 'this host' : safe(h))).join(', ')} (sysctl kernel.hung_task_warnings): later hangs are invisible in the log\n`);
+  }
+  const others = Object.entries(scanner.others);
+  if (others.length > 0) {
+    const what = others.map(([k, n]) => `${n} ${OTHER_NAMES[k]?.[n === 1 ? 0 : 1] ?? k}`).join(', ');
+    out.write(`${paint('yellow', 'note')}: the log also holds the kernel's other problem reports, counted but not analysed (klogscan reads hung tasks and blocked-task dumps): ${what}\n`);
   }
   if (c.headerOnly > 0) {
     out.write(`${paint('yellow', 'note')}: ${c.headerOnly} report${c.headerOnly === 1 ? ' has' : 's have'} no call trace in the log: a priority filter drops it (the trace is KERN_INFO: widen journalctl -p or the syslog rule), as does a grep or a paste that left it out\n`);
