@@ -167,6 +167,13 @@ describe('store', () => {
     assert.equal(inc.root_report, edges[0].holder, 'the owner everyone waits for is the task to look at');
   });
 
+  it('names a lock owner that its blocker line names but that is not reported as hung as the task to look at (helper-57)', () => {
+    const file = db();
+    cli(['--db', file, 'samples/eras/6x-blocker-rwsem-dmesg-T.log']);
+    const text = cli(['show', '1', '--db', file]).stdout;
+    assert.match(text, /look at rw_sem_thread1:36525 \(not reported as hung: 1 reported task waits for it, and its stack follows the blocker line\)\n {2}first hung rw_sem_thread2:36526: hung task in thread2_func \(rwsem write\)\n/);
+  });
+
   describe('queries', () => {
     const file = db();
     before(() => {

@@ -98,7 +98,24 @@ function renderShow(d: NonNullable<ReturnType<ReturnType<typeof openStore>['inci
   const byId = new Map(d.reports.map((r) => [r.id, r]));
   const root = d.root_report === null ? undefined : byId.get(d.root_report);
   if (root) {
-    lines.push(`  ${paint('bold', 'look at')} ${safe(root.task)}:${root.pid}: ${safe(root.signature)}`);
+    // A lock owner that blocker lines name but that is not reported as hung itself (it sleeps
+    // interruptibly, or runs) is the one to look at, unless a reported task is waited for.
+    const owners = new Map<string, { task: string; pid: number; waiters: number }>();
+    for (const e of d.edges) {
+      if (e.holder !== null || e.holderTask === null || e.holderPid === null) continue;
+      const k = `${e.holderTask}\0${e.holderPid}`;
+      const o = owners.get(k) ?? { task: e.holderTask, pid: e.holderPid, waiters: 0 };
+      o.waiters++;
+      owners.set(k, o);
+    }
+    const owner = d.edges.some((e) => e.holder !== null) ? undefined : [...owners.values()].sort((a, b) => b.waiters - a.waiters)[0];
+    if (owner) {
+      const waiters = owner.waiters;
+      lines.push(`  ${paint('bold', 'look at')} ${safe(owner.task)}:${owner.pid} (not reported as hung: ${waiters} reported task${waiters === 1 ? ' waits' : 's wait'} for it, and its stack follows the blocker line)`);
+      lines.push(`  ${paint('bold', 'first hung')} ${safe(root.task)}:${root.pid}: ${safe(root.signature)}`);
+    } else {
+      lines.push(`  ${paint('bold', 'look at')} ${safe(root.task)}:${root.pid}: ${safe(root.signature)}`);
+    }
     const best = root.matches[0];
     if (best) {
       const rule = rules.byId.get(best.rule);
