@@ -373,6 +373,21 @@ describe('line formats', () => {
       [['jbd2/dm-20-8', 0, 0], ['java', 0, 0], ['kworker/u52:2', 0, 0]]);
   });
 
+  it('journalctl -o short-full in another zone: an abbreviation that names one offset gives the instant, an ambiguous one local time (helper-59)', () => {
+    const t = (zone: string): [number | null, boolean | undefined] => {
+      const k = decodeLine(`Thu 2026-01-29 03:54:45 ${zone} app-prod-17 kernel: Call Trace:`, ctx)!;
+      return [k.time, k.localTime];
+    };
+    const instant = Date.UTC(2026, 0, 29, 3, 54, 45);
+    assert.deepEqual(t('UTC'), [instant, undefined]);
+    assert.deepEqual(t('EST'), [instant + 5 * 3600000, undefined]);
+    assert.deepEqual(t('AEDT'), [instant - 11 * 3600000, undefined]);
+    assert.deepEqual(t('+0530'), [instant - 5.5 * 3600000, undefined]);
+    assert.deepEqual(t('-03'), [instant + 3 * 3600000, undefined]);
+    // India, Israel or Ireland: read in the zone klogscan runs in, and said to be so.
+    assert.equal(t('IST')[1], true);
+  });
+
   it('a test harness\'s clock or `cat -n` numbers before a report\'s own lines, with no envelope (stress/106)', () => {
     const reports = scanText(sample('stress/106-6.4-fstests-console-seconds-prefix-xfs-dio.log'));
     assert.deepEqual(reports.map((a) => [a.report.task, a.report.kernel, a.report.frames.length, a.identity.culprit.fn]),

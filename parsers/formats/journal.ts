@@ -20,7 +20,25 @@ const MONO = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d+ ) (?: \s* < [^>]* >
 const UNIX = compile(String.raw`^ (?<secs> \d{9,11} \. \d{1,9} ) \s (?= \S+ \s \S+ : | ${PROGRAM} )`);
 const FULL = compile(String.raw`
   ^ [A-Z][a-z]{2} \s (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) \s (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d )
-    (?: \. (?<frac> \d+ ) )? \s (?<tz> [A-Za-z][\w+\-/]* ) \s`);
+    (?: \. (?<frac> \d+ ) )? \s (?<tz> [A-Za-z][\w+\-/]* | [+-] \d\d (?: :? \d\d )? ) \s`);
+
+/**
+ * Zone abbreviations that name one offset wherever they are used (minutes east of UTC), as
+ * journalctl -o short-full prints the zone it runs in. CST, IST, BST and the like name several
+ * zones (China or Central, India, Israel or Ireland): those are read as local time.
+ */
+const ZONES: Readonly<Record<string, number>> = {
+  UTC: 0, GMT: 0, Z: 0, UT: 0, WET: 0, WEST: 60, CET: 60, CEST: 120, MET: 60, MEST: 120, EET: 120, EEST: 180, MSK: 180,
+  EST: -300, EDT: -240, CDT: -300, MST: -420, MDT: -360, PST: -480, PDT: -420, AKST: -540, AKDT: -480, HST: -600,
+  NST: -210, NDT: -150, AST: -240, ADT: -180, JST: 540, KST: 540, HKT: 480, SGT: 480, PHT: 480, WIB: 420,
+  AEST: 600, AEDT: 660, ACST: 570, ACDT: 630, AWST: 480, NZST: 720, NZDT: 780, SAST: 120, CAT: 120, EAT: 180, WAT: 60,
+};
+
+/** The offset a zone given as `+03`, `-0530` or `+05:30` names, in minutes east of UTC. */
+function numericZone(tz: string): number | null {
+  const m = /^([+-])(\d\d):?(\d\d)?$/.exec(tz);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : null;
+}
 
 export const journal: LineFormat = {
   name: 'journal',
@@ -51,15 +69,15 @@ export const journal: LineFormat = {
     if (!(m = FULL.exec(line))?.groups) return null;
     const g = m.groups;
     const ms = g.frac ? Number((g.frac + '00').slice(0, 3)) : 0;
-    // Only UTC/GMT are unambiguous among zone abbreviations; others are read as local time.
-    const utc = /^(UTC|GMT|Z)$/i.test(g.tz);
-    const time = utc
-      ? Date.UTC(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms)
+    // A zone that names one offset gives an instant; any other is read as local time.
+    const offset = ZONES[g.tz.toUpperCase()] ?? numericZone(g.tz);
+    const time = offset !== null && offset !== undefined
+      ? Date.UTC(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms) - offset * 60000
       : new Date(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms).getTime();
     const ht = splitHostTag(line.slice(m[0].length));
     if (!ht) return null;
     const kl = programLine('journal', ht.host, ht.tag, ht.msg, time);
-    if (!utc) kl.localTime = true;
+    if (offset === null || offset === undefined) kl.localTime = true;
     return kl;
   },
 };
