@@ -386,6 +386,8 @@ describe('line formats', () => {
     assert.deepEqual(t('-03'), [instant + 3 * 3600000, undefined]);
     // India, Israel or Ireland: read in the zone klogscan runs in, and said to be so.
     assert.equal(t('IST')[1], true);
+    // short-unix gives the same millisecond as json and short-precise: cut, not rounded.
+    assert.equal(decodeLine('1769676885.870574 app-prod-17 kernel: Call Trace:', ctx)!.time, 1769676885870);
   });
 
   it('a test harness\'s clock or `cat -n` numbers before a report\'s own lines, with no envelope (stress/106)', () => {

@@ -64,7 +64,9 @@ export const journal: LineFormat = {
       if (!(m = UNIX.exec(line))?.groups) return null;
       const ht = splitHostTag(line.slice(m[0].length));
       if (!ht) return null;
-      return programLine('journal', ht.host, ht.tag, ht.msg, Math.round(Number(m.groups.secs) * 1000));
+      // Milliseconds cut, not rounded, as the other outputs of the same entry give them.
+      const [whole, frac] = m.groups.secs.split('.');
+      return programLine('journal', ht.host, ht.tag, ht.msg, Number(whole) * 1000 + Number((frac + '00').slice(0, 3)));
     }
     if (!(m = FULL.exec(line))?.groups) return null;
     const g = m.groups;
