@@ -550,6 +550,10 @@ export class HungTaskBuilder implements Builder {
     }
     // "disables this message." alone: the echo line wrapped by a mail client. `Sched_ext:` follows
     // the task line when a BPF scheduler runs (6.12+).
+    if (/^\s*Blocked by coredump\.?\s*$/.test(text)) {
+      if (!this.owner) r.coredump = true;
+      return 'taken';
+    }
     if (text.includes('hung_task_timeout_secs') || text.includes('Blocked by coredump')
       || /^\s*disables this message\.\s*$/.test(text) || /^\s*Sched_ext: /.test(text)) return 'taken';
     if (REGISTERS.test(text)) {

@@ -121,6 +121,8 @@ export interface TaskReport {
   blocker: Blocker | null;
   /** The kernel printed "Future hung task reports are suppressed" right after this report. */
   suppressesFurther: boolean;
+  /** 6.15+ said `Blocked by coredump.`: the task dumped core and waits for the dump to be written. */
+  coredump?: boolean;
   /** The trace was cut short: input ended or was interrupted before the report looked complete. */
   truncated: boolean;
   /**

@@ -243,6 +243,20 @@ describe('report assembly', () => {
     assert.deepEqual([two.length, two[0].report.blocker], [1, null]);
   });
 
+  it('says when 6.15+ finds the task blocked by a core dump, in JSON and in text (helper-57)', () => {
+    const text = ['INFO: task syz.0.17:5931 blocked for more than 143 seconds.', '      Not tainted 6.16.0-rc1 #0', '      Blocked by coredump.',
+      '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.', 'task:syz.0.17 state:D stack:28312 pid:5931 tgid:5930 ppid:5836 task_flags:0x400648 flags:0x00004004',
+      'Call Trace:', ' <TASK>', ' __schedule+0x16a2/0x4cb0', ' schedule+0x165/0x360', ' do_exit+0x1f1/0x2be0', ' do_group_exit+0x21c/0x2d0',
+      ' get_signal+0x125e/0x1310', ' </TASK>', ''].join('\n');
+    const [a] = scanText(text);
+    assert.equal(a.report.coredump, true);
+    assert.equal(a.report.frames.length, 5);
+    const r = cli(['--no-db', '--json', '-'], { input: text });
+    assert.equal(r.json[0].blocked_by_coredump, true);
+    assert.match(cli(['--no-db', '-'], { input: text }).stdout, /blocked by a core dump/);
+    assert.equal(cli(['--no-db', '--json', '-'], { input: text.replace('      Blocked by coredump.\n', '') }).json[0].blocked_by_coredump, undefined);
+  });
+
   it('reads syzbot\'s inlined frames whose line is unknown (`call_driver_probe drivers/base/dd.c:-1 [inline]`)', () => {
     const text = ['INFO: task syz.1.21:6983 blocked for more than 143 seconds.', 'Call Trace:', ' <TASK>',
       ' __schedule+0x16a2/0x4cb0 kernel/sched/core.c:6790', ' file_ioctl fs/ioctl.c:-1 [inline]',

@@ -82,6 +82,7 @@ export function reportJson(a: AnalyzedReport): ReportJson {
     },
     truncated: r.truncated,
     suppresses_further: r.suppressesFurther,
+    ...(r.coredump ? { blocked_by_coredump: true } : {}),
     context: r.context,
   };
 }

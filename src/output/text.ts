@@ -179,6 +179,9 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     out.push(`  Owner ${safe(b.owner?.task ?? '?')}:${b.owner?.pid ?? '?'}${b.owner_state ? ` state ${safe(b.owner_state)}` : ''}:`);
     out.push(...traceLines(b.owner_frames, null, paint, '    '));
   }
+  if (r.blocked_by_coredump) {
+    out.push(`  ${paint('yellow', wrap('the kernel says it is blocked by a core dump: the process dumped core and waits until the dump is written (a large core piped to a slow handler such as systemd-coredump, or a full disk under it)', 90, '    '))}`);
+  }
   if (r.suppresses_further) out.push(suppressedNote(paint));
   const context = (r.context as string[] | undefined) ?? [];
   if (verbose && context.length > 0) {
