@@ -153,6 +153,8 @@ describe('how strong an environmental cause is', () => {
     assert.equal(a.matches[0].rule, 'ext4-jbd2-io-stall');
     assert.equal(a.matches[0].evidence, null);
     const r = cli(['--no-db', 'samples/rules/ext4-jbd2-io-stall.hit.1.log']);
+    // An environmental cause is said as such, not as a kernel "AFFECTED" by a bug (JSON keeps `affected`).
+    assert.match(r.stdout, /^ {2}cause ext4-jbd2-io-stall {2}ENVIRONMENT$/m);
     assert.match(r.stdout, /from the trace alone: no line of this host's log before the report confirms it, and a\s+kernel deadlock can leave the same frames/);
     // A kernel bug, or a cause no log line could confirm (a FUSE daemon), gets no such note.
     assert.doesNotMatch(cli(['--no-db', '--kernel', '3.10.0-862.el7.x86_64', 'samples/seed/centos7-java-rwsem.messages']).stdout, /trace alone|confirmed by/);

@@ -3,7 +3,7 @@
  * Text for people, `--json` (one object per line) for scripts.
  */
 import { jsonLine, safe, type Painter } from '../output/term.js';
-import { fixText, formatTime, referenceText, renderReport, VERDICT_STYLE, wrap } from '../output/text.js';
+import { fixText, formatTime, referenceText, renderReport, VERDICT_STYLE, verdictWords, wrap } from '../output/text.js';
 import type { RuleSet } from '../rules/loader.js';
 import type { IncidentRow, StatsBy } from '../store.js';
 import { COMMON_OPTIONS, openStore, out, paintFor, parse, parseWhen, positiveInt, ruleSet, UsageError } from './common.js';
@@ -119,7 +119,8 @@ function renderShow(d: NonNullable<ReturnType<ReturnType<typeof openStore>['inci
     const best = root.matches[0];
     if (best) {
       const rule = rules.byId.get(best.rule);
-      lines.push(`  ${paint('bold', 'root cause')} ${safe(best.rule)}  ${paint(['bold', VERDICT_STYLE[best.verdict as keyof typeof VERDICT_STYLE] ?? 'yellow'], best.verdict.toUpperCase())}${best.fixed_in ? `   fixed in ${safe(best.fixed_in)}` : ''}`);
+      const said = verdictWords(best.kind, best.verdict);
+      lines.push(`  ${paint('bold', 'root cause')} ${safe(best.rule)}  ${paint(['bold', said.style], said.words)}${best.fixed_in ? `   fixed in ${safe(best.fixed_in)}` : ''}`);
       lines.push(`    ${wrap(safe(best.title), 92, '    ')}`);
       if (rule) {
         lines.push(`    ${paint('bold', 'meaning')}: ${wrap(safe(rule.spec.meaning), 90, '      ')}`);

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Frame, TaskReport } from '../../parsers/record.js';
 import { reportJson } from '../output/json.js';
 import { jsonLine, safe, type Painter } from '../output/term.js';
-import { traceLines, VERDICT_STYLE, wrap } from '../output/text.js';
+import { traceLines, verdictWords, wrap } from '../output/text.js';
 import { readBounded, type BoundedItem, type BoundedOutcome } from '../proc/bounded.js';
 import { fdCandidates, isKernelThread, offCpuSeconds, parseCmdline, parseMmTarget, parseStack, parseSyscall, type SyscallState } from '../proc/parse.js';
 import { accessError, checkProcDir, listTasks, ProcError, readDetail, readFdLink, readSystem, type ProcSystem, type ProcTask } from '../proc/read.js';
@@ -317,7 +317,8 @@ function causeLines(p: PsTask, rules: RuleSet, paint: Painter, indent: string, a
     return outL;
   }
   const fix = best.fixed_in ? `   fixed in ${safe(best.fixed_in)}` : '';
-  outL.push(`${indent}cause ${paint('bold', safe(best.rule))}  ${paint(['bold', VERDICT_STYLE[best.verdict]], best.verdict.toUpperCase())}${fix}`);
+  const said = verdictWords(best.kind, best.verdict);
+  outL.push(`${indent}cause ${paint('bold', safe(best.rule))}  ${paint(['bold', said.style], said.words)}${fix}`);
   outL.push(`${indent}      ${wrap(safe(best.title), 88, `${indent}      `)}`);
   const rule = rules.byId.get(best.rule);
   if (advice && rule) outL.push(`${indent}advice ${wrap(safe(rule.spec.advice), 88, `${indent}       `)}`);

@@ -14,6 +14,15 @@ import { safe, type Painter } from './term.js';
 
 export const VERDICT_STYLE = { affected: 'red', fixed: 'green', unknown: 'yellow' } as const;
 
+/**
+ * A verdict as the text output says it, with its style. An environmental cause is `affected` in
+ * JSON (no kernel is immune) but said as what it is: no kernel bug that a release could fix.
+ */
+export function verdictWords(kind: string | null | undefined, verdict: string): { words: string; style: 'red' | 'green' | 'yellow' | 'magenta' } {
+  if (kind === 'environment' && verdict === 'affected') return { words: 'ENVIRONMENT', style: 'magenta' };
+  return { words: verdict.toUpperCase(), style: VERDICT_STYLE[verdict as keyof typeof VERDICT_STYLE] ?? 'yellow' };
+}
+
 export function formatTime(ms: number | string | null): string | null {
   const iso = typeof ms === 'string' ? ms : isoTime(ms);
   return iso ? iso.replace('T', ' ').replace(/\.000Z$/, 'Z') : null;
@@ -140,7 +149,8 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     const rule = rules.byId.get(best.rule);
     const fix = best.fixed_in ? `   fixed in ${safe(best.fixed_in)}` : '';
     const verdict = best.verdict as keyof typeof VERDICT_STYLE;
-    out.push(`  cause ${paint('bold', safe(best.rule))}  ${paint(['bold', VERDICT_STYLE[verdict] ?? 'yellow'], verdict.toUpperCase())}${fix}`);
+    const said = verdictWords(best.kind, verdict);
+    out.push(`  cause ${paint('bold', safe(best.rule))}  ${paint(['bold', said.style], said.words)}${fix}`);
     out.push(`        ${wrap(safe(best.title), 90, '        ')}`);
     out.push(`        ${paint('gray', wrap(safe(best.reason), 90, '        '))}`);
     // Only where a log line could confirm the cause: the rule has log patterns.
