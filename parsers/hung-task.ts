@@ -92,6 +92,7 @@ const BLOCKER = compile(String.raw`
 
 const WORKQUEUE = /^\s*Workqueue:\s*(.+?)\s*$/;
 const FRAGMENT_KEY = /^(?:task|state|stack|pid|tgid|ppid|task_flags|flags):/;
+const WRAPPED_FLAGS = /^\s*flags:\s*(0x[0-9a-fA-F]+)\s*$/;
 
 /**
  * A piece of a 5.x/6.x task line (`stack:0 pid:181134 ppid:1`, maybe after a free-stack count):
@@ -578,6 +579,12 @@ export class HungTaskBuilder implements Builder {
       // Without ppid it may be a line a mail client wrapped after `pid:N`: its rest may follow.
       if (verdict === 'taken' && task.ppid === null && !this.sawTrace) this.cut = { text, joins: 0 };
       return verdict;
+    }
+    // The flags of a whole task line that a mail client wrapped before them (`... task_flags:0x0140` / `flags:0x00000010`).
+    const fl2 = !this.sawTrace && r.state !== null && r.flags === null && !this.owner ? WRAPPED_FLAGS.exec(text) : null;
+    if (fl2) {
+      r.flags = fl2[1];
+      return 'taken';
     }
     // A task line broken in two by a mail client or a narrow console (the lock owner's too): its
     // rest may follow (joinRest).

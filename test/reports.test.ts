@@ -243,6 +243,14 @@ describe('report assembly', () => {
     assert.deepEqual([two.length, two[0].report.blocker], [1, null]);
   });
 
+  it('takes the flags of a whole task line that a mail client wrapped before them (helper-57)', () => {
+    const text = ['INFO: task swapper/0:1 blocked for more than 122 seconds.', '      Not tainted 7.0.0 #1',
+      'task:swapper/0         state:D stack:0     pid:1     tgid:1     ppid:0      task_flags:0x0140 ', 'flags:0x00000010', 'Call trace:',
+      ' __switch_to+0x104/0x1c8 (T)', ' __schedule+0x2b0/0x6e0', ' schedule+0x3c/0x118', ' kthread+0x120/0x130', ' ret_from_fork+0x10/0x20', ''].join('\n');
+    const [a] = scanText(text);
+    assert.deepEqual([a.report.state, a.report.flags, a.report.frames.length], ['D', '0x00000010', 5]);
+  });
+
   it('says when 6.15+ finds the task blocked by a core dump, in JSON and in text (helper-57)', () => {
     const text = ['INFO: task syz.0.17:5931 blocked for more than 143 seconds.', '      Not tainted 6.16.0-rc1 #0', '      Blocked by coredump.',
       '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.', 'task:syz.0.17 state:D stack:28312 pid:5931 tgid:5930 ppid:5836 task_flags:0x400648 flags:0x00004004',
