@@ -52,7 +52,8 @@ const SYMBOL = build(String.raw`
     (?: : (?<pmod> [\w\-]+ ) : )?                                              # 2.6.18: ':jbd:log_wait_commit+0xa3/0xf5'
     (?: (?<fn> \.? {{FUNC}} ) \+ (?<off> {{HEX}} ) / (?<size> {{HEX}} )
       | (?<addr> 0x [0-9a-fA-F]+ ) )
-    (?: \s* \[ (?<mod> [\w\-]+ ) (?: \s+ [0-9a-fA-F]{16,64} )? \] )?      # [module] or [module buildid] (a paste may lose the blank)
+    (?: \s* \[ (?<mod> [\w\-]+ ) (?: \s+ [0-9a-fA-F]{16,64} )? \]      # [module] or [module buildid] (a paste may lose the blank)
+      | \s+ (?<bmod> [a-z_][\w\-]{0,55} ) (?= \s* $ ) )?                  # a module's name without brackets (decode_stacktrace output pasted)
     (?: \s+ (?<src> [\w./+\-]+ : -?\d+ (?: : \d+ )? ) )?                      # syzbot: path/file.c:123
     (?: \s+ \( (?<mark> unreliable | [A-Z] ) \) )?                         # ppc (unreliable), arm64 (T)
     \s* $`);
@@ -109,7 +110,7 @@ function symbol(s: string, unreliable: boolean): ParsedFrame | null {
     fn,
     offset: g.off ?? null,
     size: g.size ?? null,
-    module: g.mod ?? g.pmod ?? null,
+    module: g.mod ?? g.bmod ?? g.pmod ?? null,
     unreliable: unreliable || g.q !== undefined || g.mark === 'unreliable',
   };
   if (g.src) f.source = g.src;

@@ -143,6 +143,9 @@ for (const names of [
   'sty lut mar kwi maj cze lip sie wrz paź lis gru', // pl
   'led úno bře dub kvě čvn čvc srp zář říj lis pro', // cs
   'jan feb mar apr maj jun jul aug sep okt nov dec', // sv, da
+  'jan feb mac apr mei jun jul ogos sep okt nov dis', // ms (Malay)
+  'jan feb mar apr mei jun jul agu sep okt nov des', // id (Indonesian)
+  'oca şub mar nis may haz tem ağu eyl eki kas ara', // tr
 ]) {
   names.split(' ').forEach((n, i) => {
     if (!(n in MONTHS)) MONTHS[n] = i;
@@ -263,6 +266,12 @@ export function stripPrintk(input: string): PrintkPrefix {
     } else if ((m = DMESG_REL.exec(text))) {
       text = text.slice(m[0].length);
       found = true;
+      // dmesg --time-format reltime,ctime prints both; a caller id may follow either (`[  +0.000004] [   T91] ...`).
+      if (text.charCodeAt(0) === 32 && text.charCodeAt(1) === 91) {
+        const inner = stripPrintk(text.slice(1));
+        if (inner.found) return { ...inner, level: inner.level ?? level };
+      }
+      takeCaller();
     } else if ((m = LOGGER.exec(text))?.groups) {
       const g = m.groups;
       time = new Date(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, fracMs(g.frac)).getTime();

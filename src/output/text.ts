@@ -134,7 +134,7 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   const key = `${r.fingerprint}\0${best?.rule ?? ''}\0${best?.verdict ?? ''}`;
   const first = verbose ? undefined : seen?.get(key);
   if (first !== undefined) {
-    const cause = best ? `${safe(best.rule)} (${best.verdict})` : 'no known rule';
+    const cause = best ? `${safe(best.rule)} (${verdictWords(best.kind, best.verdict).words.toLowerCase()})` : 'no known rule';
     const at = first.name === r.source.name ? `line ${first.line}` : `${safe(first.name)}:${first.line}`;
     out.push(`  ${paint('gray', `same signature and cause as ${first.who} above (${at}): ${cause}; -v prints it in full`)}`);
     const sb = r.blocker as Blocker | null;
@@ -165,7 +165,7 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
       out.push(`  advice ${wrap(safe(rule.spec.advice), 90, '         ')}`);
     }
     const others = r.matches.slice(1);
-    if (others.length > 0) out.push(`  also ${others.map((m) => `${safe(m.rule)} (${m.verdict})`).join(', ')}`);
+    if (others.length > 0) out.push(`  also ${others.map((m) => `${safe(m.rule)} (${verdictWords(m.kind, m.verdict).words.toLowerCase()})`).join(', ')}`);
   } else {
     out.push(`  cause ${paint('yellow', 'no known rule matches')} (the signature above is still stable across hosts)`);
   }
