@@ -784,7 +784,12 @@ export class Assembler {
   }
 
   /** Finishes every open report (end of input, or an idle stream in follow mode). */
-  flush(): void {
+  /**
+   * Finishes everything open. `keepUnfinished`: a report in the middle of its trace stays open
+   * (follow mode, after a short silence: a syslog daemon that writes in batches, or a writer on a
+   * network file system, may pause inside a report; its next lines still join it).
+   */
+  flush(keepUnfinished = false): void {
     for (const [key, p] of [...this.pieces]) {
       this.pieces.delete(key);
       this.take(p.line, key, p.text, p.raw, p.pos);
@@ -793,7 +798,7 @@ export class Assembler {
     this.echoes.clear();
     this.softKey = null;
     this.lastStream = null;
-    for (const [key, o] of [...this.open]) this.finish(key, o);
+    for (const [key, o] of [...this.open]) if (!keepUnfinished || !o.builder.midTrace()) this.finish(key, o);
     this.releaseWaiting();
   }
 }

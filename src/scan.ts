@@ -111,8 +111,9 @@ export class Scanner implements LineSink {
   }
 
   /** Finishes every open report now (end of input or an idle stream). */
-  flush(): void {
-    this.assembler.flush();
+  /** Finishes what is open; `keepUnfinished`: not a report in the middle of its trace (see Assembler.flush). */
+  flush(keepUnfinished = false): void {
+    this.assembler.flush(keepUnfinished);
   }
 
   idle(): boolean {

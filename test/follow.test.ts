@@ -143,6 +143,21 @@ describe('follow mode (-f)', function () {
     assert.equal((r.json.find((o) => o.pid === 5)!.frames as unknown[]).length, 15);
   });
 
+  it('a writer that pauses a second inside a trace does not cut the report (helper-63: rsyslog async writing, NFS)', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started();
+    const lines = report(6).split('\n');
+    fs.appendFileSync(log, lines.slice(0, 12).join('\n') + '\n');
+    await sleep(1500);
+    assert.deepEqual(f.pids(), [], 'not printed while its trace stops in the middle');
+    fs.appendFileSync(log, lines.slice(12).join('\n'));
+    await f.waitFor(6);
+    const six = f.objects.find((o) => o.type === 'report' && (o as { pid?: number }).pid === 6) as unknown as { frames: unknown[]; truncated: boolean };
+    assert.deepEqual([six.frames.length, six.truncated], [15, false]);
+    assert.equal(await f.stop(), 0);
+  });
+
   it('follows rename+create rotation (logrotate create) and drains the old file', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);

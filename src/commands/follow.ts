@@ -18,6 +18,11 @@ import { newTotals, setupScan, writeSummary, type ScanValues } from './scan.js';
 /** How often followed files are polled, and how long a pause finishes the open reports. */
 export const POLL_MS = 100;
 export const IDLE_MS = 500;
+/**
+ * A report stopped in the middle of its trace waits this long for the rest: rsyslog's async
+ * writing, syslog-ng's flush_lines and NFS-backed logs write a report in pieces.
+ */
+export const UNFINISHED_IDLE_MS = 10_000;
 /** How long a stop waits for a database that another writer holds. */
 const STOP_WAIT_MS = 10_000;
 
@@ -108,7 +113,7 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
       if (got > 0) {
         lastData = now;
         scanner.releaseWaiting();
-      } else if (!scanner.idle() && now - lastData >= IDLE_MS) scanner.flush();
+      } else if (!scanner.idle() && now - lastData >= IDLE_MS) scanner.flush(now - lastData < UNFINISHED_IDLE_MS);
       save();
       // A slow reader of our output: wait for it rather than buffer without bound.
       const room = out.room();
