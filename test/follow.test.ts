@@ -187,6 +187,24 @@ describe('follow mode (-f)', function () {
     assert.equal(await f.stop(), 0);
   });
 
+  it('a copytruncate while klogscan was stopped: the rest is read from the copy first (helper-63)', async () => {
+    fs.writeFileSync(log, report(60));
+    f = new Follow(['-f', '--from-start', log], env);
+    await f.waitFor(60);
+    assert.equal(await f.stop(), 0);
+    fs.appendFileSync(log, report(61));
+    fs.copyFileSync(log, `${log}-20260130`);
+    fs.truncateSync(log, 0);
+    fs.appendFileSync(log, report(62));
+    f = new Follow(['-f', log], env);
+    await f.waitFor(62);
+    await f.waitFor(61);
+    assert.deepEqual(f.pids().sort(), [61, 62]);
+    assert.match(f.stderr, /copied and truncated while klogscan was not running: reading the rest of .*-20260130 first/);
+    assert.equal(await f.stop(), 0);
+    assert.deepEqual(storedPids(env.KLOGSCAN_DB).sort(), [60, 61, 62]);
+  });
+
   it('follows delete+recreate, and a file that does not exist yet', async () => {
     f = new Follow(['-f', log], env);
     await started();

@@ -195,7 +195,11 @@ export class Follower {
       return;
     }
     if (pos) {
-      this.log(`${f.name} was truncated or replaced while klogscan was not running: reading it from the start`);
+      // copytruncate while klogscan was down: the copy (`messages.1`, `messages-20190129`) holds
+      // what was written after the stored position; it begins with the same bytes.
+      const copy = pos.offset > 0 ? this.findRotated(f.name, pos, true) : null;
+      if (copy) f.draining.push({ h: copy, until: 0 });
+      else this.log(`${f.name} was truncated or replaced while klogscan was not running: reading it from the start`);
       f.current = this.handle(fd, st, 0, 0, f.name, f.name);
       return;
     }
@@ -208,8 +212,12 @@ export class Follower {
     f.current = this.handle(fd, st, offset, lines, f.name, f.name);
   }
 
-  /** A rotated sibling with the stored inode (`messages.1`, `messages-20190129`), opened at the stored offset. */
-  private findRotated(name: string, pos: Position): Handle | null {
+  /**
+   * A rotated sibling with the stored inode (`messages.1`, `messages-20190129`), or (`copied`) any
+   * sibling whose first bytes up to the stored offset are those read before (a copytruncate
+   * copy), opened at the stored offset.
+   */
+  private findRotated(name: string, pos: Position, copied = false): Handle | null {
     const dir = path.dirname(name);
     const base = path.basename(name);
     let entries: string[];
@@ -224,7 +232,7 @@ export class Follower {
         const o = openRegular(p);
         if (!('fd' in o)) continue;
         const { fd, st } = o;
-        if (st.dev !== pos.device || st.ino !== pos.inode || st.size < pos.offset) {
+        if ((!copied && (st.dev !== pos.device || st.ino !== pos.inode)) || st.size < pos.offset) {
           fs.closeSync(fd);
           continue;
         }
@@ -232,7 +240,7 @@ export class Follower {
           fs.closeSync(fd);
           continue;
         }
-        this.log(`${name} was rotated while klogscan was not running: reading the rest of ${p} first`);
+        this.log(`${name} was ${copied ? 'copied and truncated' : 'rotated'} while klogscan was not running: reading the rest of ${p} first`);
         return this.handle(fd, st, pos.offset, pos.line, rotatedName(name), name);
       } catch {
         continue;
