@@ -1245,11 +1245,14 @@ export class Store {
     if (bootKey) this.bootRow(r.host, bootKey, r.logKernel, r.time);
     // The incident's span and counts follow each insert; its distinct tasks are kept with their
     // latest report, over which the root cause is recomputed once per batch.
-    // A task new to the incident is one statement; a known one moves on to its latest report.
+    // A task new to the incident is one statement; a known one moves on to its latest report,
+    // unless that has no trace (a header repeated, a priority filter): the earlier report with its
+    // trace and cause still stands for the task (helper-63).
     const fresh = this.stmt('INSERT INTO incident_tasks (incident_id, task, pid, report_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
       .run(incident, r.task, r.pid, id).changes === 1;
-    if (!fresh) this.stmt('UPDATE incident_tasks SET report_id = ? WHERE incident_id = ? AND task = ? AND pid = ?').run(id, incident, r.task, r.pid);
-    this.memberStored(incident, {
+    const stands = fresh || r.frames.length > 0;
+    if (!fresh && stands) this.stmt('UPDATE incident_tasks SET report_id = ? WHERE incident_id = ? AND task = ? AND pid = ?').run(id, incident, r.task, r.pid);
+    if (stands) this.memberStored(incident, {
       id, task: r.task, pid: r.pid, kind: r.kind, blockedSeconds: r.blockedSeconds, signature: a.identity.signature,
       fingerprint: a.identity.fingerprint, rule: best?.rule ?? null, verdict: best?.verdict ?? null, ruleKind: best?.kind ?? null,
       role: best?.role ?? null, ownerTask: r.blocker?.owner?.task ?? null, ownerPid: r.blocker?.owner?.pid ?? null, kernel: r.kernel,

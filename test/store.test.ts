@@ -167,6 +167,14 @@ describe('store', () => {
     assert.equal(inc.root_report, edges[0].holder, 'the owner everyone waits for is the task to look at');
   });
 
+  it('a later report of a task without its trace does not take the place of the earlier one with its cause (helper-63)', () => {
+    const file = db();
+    const log = writeLog([...sample('seed/centos7-java-rwsem.messages').trimEnd().split('\n'), 'Jan 29 10:43:07 app-prod-17 kernel: INFO: task java:181134 blocked for more than 240 seconds.']);
+    cli(['--db', file, '--year', '2019', '--kernel', '3.10.0-862.el7.x86_64', log]);
+    const [inc] = cli(['history', '--db', file, '--json']).json;
+    assert.deepEqual([inc.reports, inc.signature, inc.root_cause], [2, 'hung task in do_exit (rwsem read)', { rule: 'rhel7-rwsem-missed-wakeup', verdict: 'affected' }]);
+  });
+
   it('names a lock owner that its blocker line names but that is not reported as hung as the task to look at (helper-57)', () => {
     const file = db();
     cli(['--db', file, 'samples/eras/6x-blocker-rwsem-dmesg-T.log']);
