@@ -47,6 +47,8 @@ const OTHER_REPORTS: readonly (readonly [string, string])[] = [
 
 /** A dump whose clock is earlier than a report's by more than this was printed before it (another boot's). */
 const DUMP_CLOCK_SLACK_MS = 1000;
+/** A dump printed this long after a report is of a later event, maybe of a later boot (seconds). */
+const DUMP_WITHIN_S = 300;
 /** A stack dump's first line (dump_stack_print_info()): 3.x+ `CPU: N [UID: N ]PID: N Comm: `, 2.6 `Pid: N, comm: `. */
 const DUMP_INFO = /^\s*(?:CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |Pid: \d+, comm: )/;
 const DUMP_TAINT = / (?:Not tainted|Tainted:) /;
@@ -203,6 +205,7 @@ export class Assembler {
   readonly needles: readonly string[];
   /** The kernel's other problem reports seen (OTHER_REPORTS), by kind. */
   readonly others: Record<string, number> = {};
+  private readonly othersSeen = new Set<string>();
   private readonly contextNeedles: readonly string[];
   private readonly contextKeep: ((needle: string, text: string) => boolean) | null;
   private readonly gapLines: number;
@@ -446,8 +449,12 @@ export class Assembler {
         // that ends a machine's wait).
         for (const { r, machine, wait } of this.queue) {
           if (machine !== who || wait !== w.id || r.kernel !== null) continue;
-          if (line.uptime !== null && r.uptime !== null && r.uptime > line.uptime) continue;
-          if (line.time !== null && r.time !== null && r.time > line.time + DUMP_CLOCK_SLACK_MS) continue;
+          // The same print: by printk times within a few minutes after the report, else by wall
+          // clocks; without either, nothing says it is the same boot (helper-62).
+          if (line.uptime !== null && r.uptime !== null) {
+            if (r.uptime > line.uptime || line.uptime - r.uptime > DUMP_WITHIN_S) continue;
+          } else if (line.time === null || r.time === null || r.time > line.time + DUMP_CLOCK_SLACK_MS
+            || line.time - r.time > DUMP_WITHIN_S * 1000) continue;
           r.kernel = t.release;
           r.logKernel = t.release;
           r.kernelSource = 'dump';
@@ -617,8 +624,16 @@ export class Assembler {
   private observe(line: KernelLine, text: string): void {
     for (const [needle, kind] of OTHER_REPORTS) {
       // (A panic's closing `---[ end Kernel panic - not syncing: ... ]---` is the same panic.)
-      if (text.includes(needle) && !text.includes('---[ end ')) {
-        this.others[kind] = (this.others[kind] ?? 0) + 1;
+      // (A user process's fault, `traps: chrome[12345] general protection fault ip:...`, is no kernel report.)
+      if (text.includes(needle) && !text.includes('---[ end ') && !text.includes('traps: ')) {
+        // A copy of the same line (quoted again, a console and a syslog copy, a doubled stream)
+        // is the same report: the same machine, text and clock.
+        const key = `${this.machine(line.host)}\u0000${line.uptime ?? line.time ?? ''}\u0000${text.trim()}`;
+        if (!this.othersSeen.has(key)) {
+          this.othersSeen.add(key);
+          if (this.othersSeen.size > RECENT_REPORTS) this.othersSeen.delete(this.othersSeen.values().next().value as string);
+          this.others[kind] = (this.others[kind] ?? 0) + 1;
+        }
         break;
       }
     }

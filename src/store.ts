@@ -91,7 +91,7 @@ const SAME_RECORD_UPTIME = 0.0000005;
 // hang at the same step in two boots, and a clock stuck at 0 repeats forever. Otherwise, where both copies
 // carry a wall time, it agrees, and where both carry an uptime, it agrees too: the same task of
 // the same machine hung at about the same uptime two boots apart is two reports.
-const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trace_id, wall FROM reports
+const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trace_id, wall, kernel FROM reports
       WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
         AND (@scope IS NULL OR source_id = @scope)
         AND ((@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < ${SAME_RECORD_UPTIME})
@@ -1170,7 +1170,7 @@ export class Store {
   private findSameStream(hostId: number, a: AnalyzedReport): (SameRow & { scope: string }) | undefined {
     const r = a.report;
     if (r.uptime === null) return undefined;
-    return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id, r.fingerprint, r.trace_id, r.wall, i.scope FROM reports r
+    return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id, r.fingerprint, r.trace_id, r.wall, r.kernel, i.scope FROM reports r
         JOIN sources s ON s.id = r.source_id JOIN incidents i ON i.id = r.incident_id
       WHERE r.host_id = ? AND r.pid = ? AND r.task = ? AND r.kind = ? AND r.blocked_seconds IS ?
         AND (s.name = '-' OR instr(s.name, ' (stdin ') > 0 OR instr(s.name, ' (stream ') > 0)
@@ -1204,7 +1204,10 @@ export class Store {
       // A stored report that today's klogscan names otherwise (an older one stored it) gives way
       // to a copy as complete, so new copies of the problem count with it. (Two copies that are
       // named otherwise today, a `?` mark apart, keep the first: neither is outdated.)
+      // A copy as complete that knows the kernel release the stored one lacked (a stack dump named it,
+      // or --kernel was given this time) brings the verdicts that need it (helpers 62, 63).
       const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes)
+        || (!same.kernel && r.kernel !== null && r.frames.length >= same.nframes && (!r.truncated || same.truncated === 1))
         || (same.fingerprint !== a.identity.fingerprint && r.frames.length >= same.nframes && (!r.truncated || same.truncated === 1)
           && this.outdated(r.kind, r.task, same));
       // A report stored before its wall clock was kept (schema 7 and older) gets it now.
@@ -1302,21 +1305,23 @@ export class Store {
       const best = a.matches[0];
       // What the more complete copy knows replaces what the other lacked (the Tainted line, the
       // task line, the blocker line may all be among the lines it lost). Its raw lines and JSON are
-      // the new copy's, so its source and line are too. Its time stays the one the duplicate search
-      // and the incident's span know (a journal's instant over a syslog copy's local or guessed
-      // time): only a report stored without one takes the copy's.
+      // the new copy's, so its source and line are too. Its time is the more exact of the two: a
+      // journal's instant over a syslog copy's local or guessed time, whichever came first; the
+      // wall clock stays, so the syslog copy read again under another TZ is still found.
       this.stmt(`UPDATE reports SET nframes = ?, truncated = ?, signature = ?, fingerprint = ?, culprit = ?, wait = ?,
         best_rule = ?, best_verdict = ?, best_kind = ?, best_role = ?, raw = ?, json = ?,
         state = coalesce(?, state), kernel = coalesce(?, kernel), log_kernel = coalesce(?, log_kernel),
         tainted = coalesce(?, tainted), owner_task = coalesce(?, owner_task), owner_pid = coalesce(?, owner_pid),
         owner_lock = coalesce(?, owner_lock), trace_id = ?, owner_trace_id = ?, source_id = ?, source_line = ?,
-        time = coalesce(time, ?), uptime = coalesce(uptime, ?), year_guessed = CASE WHEN time IS NULL THEN ? ELSE year_guessed END,
-        wall = CASE WHEN time IS NULL THEN ? ELSE wall END WHERE id = ?`).run(
+        time = CASE WHEN time IS NULL OR (@exact = 1 AND (year_guessed = 1 OR wall IS NOT NULL)) THEN coalesce(@t, time) ELSE time END,
+        year_guessed = CASE WHEN time IS NULL THEN @yg WHEN @exact = 1 THEN 0 ELSE year_guessed END,
+        uptime = coalesce(uptime, @u), wall = coalesce(wall, @w) WHERE id = ?`).run(
         r.frames.length, r.truncated ? 1 : 0, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
         a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
         r.lines.join('\n'), replace.json, r.state, r.kernel, r.logKernel, r.tainted,
         r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, ...this.traceIds(r),
-        replace.sourceId, r.source.line, r.time, r.uptime, r.yearGuessed ? 1 : 0, wallOf(r), id);
+        replace.sourceId, r.source.line, id,
+        { t: r.time, u: r.uptime, yg: r.yearGuessed ? 1 : 0, w: wallOf(r), exact: r.time !== null && !r.localTime && !r.yearGuessed ? 1 : 0 });
     }
     const match = this.stmt(`INSERT INTO matches (report_id, rank, rule, verdict, fixed_in, kind, role, reason)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -1657,6 +1662,7 @@ interface SameRow {
   fingerprint: string;
   trace_id: number | null;
   wall: number | null;
+  kernel: string | null;
 }
 
 const streamNames = new Map<string, boolean>();

@@ -530,8 +530,15 @@ describe('report assembly', () => {
       const [a] = scanText(JAVA + between + dump('10:41:12'));
       assert.deepEqual([a.report.uptime, a.report.kernel, a.report.kernelSource], [null, '3.10.0-862.14.4.el7.x86_64', 'dump'], between);
     }
-    // A dump stamped before the report was printed before it; a boot banner between them ends the wait.
+    // A dump stamped before the report was printed before it, one hours later is of a later event
+    // (maybe a boot without its banner), and one with no clock at all proves nothing (helper-62).
     assert.equal(scanText(JAVA + dump('10:30:00'))[0].report.kernel, null);
+    assert.equal(scanText(JAVA + dump('11:42:10'))[0].report.kernel, null);
+    const bare = (t: string): string => t.split('\n').map((l) => l.replace(/^.*? kernel: /, '')).join('\n');
+    assert.equal(scanText(bare(JAVA + dump('10:41:12')))[0].report.kernel, null);
+    // The dump at the start of the next file (a rotation between them) still names it.
+    const r = cli(['--no-db', '--json', 'samples/seed/centos7-java-rwsem.messages', '-'], { input: dump('10:41:12') }).json[0];
+    assert.equal(r.kernel, '3.10.0-862.14.4.el7.x86_64');
     const banner = 'Jan 29 10:45:00 app-prod-17 kernel: Linux version 3.10.0-957.12.1.el7.x86_64 (mockbuild@x) #1 SMP\n';
     assert.equal(scanText(JAVA + banner + dump('10:46:00'))[0].report.kernel, null);
   });
@@ -564,6 +571,11 @@ describe('the kernel\'s other problem reports', () => {
       '[  133.467025] ---[ end Kernel panic - not syncing: Fatal exception in interrupt ]---', ''].join('\n');
     const r = cli(['--no-db', '-'], { input: text });
     assert.match(r.stdout, /counted but not analysed \(klogscan reads hung tasks and blocked-task dumps\): 1 oops, 1 kernel panic\n/);
+    // A user process's fault, a quoted copy of the same line: no more reports.
+    const gpf = 'Mar  3 10:00:01 h1 kernel: traps: chrome[12345] general protection fault ip:7f1c sp:7ffd error:0 in libc.so.6[7f1c+16d000]\n';
+    assert.deepEqual(cli(['--no-db', '--json', '-'], { input: gpf }).json.at(-1)!.other_reports, {});
+    const oops = '[ 5000.100000] BUG: kernel NULL pointer dereference, address: 0000000000000008\n';
+    assert.deepEqual(cli(['--no-db', '--json', '-'], { input: `${oops}> ${oops}` }).json.at(-1)!.other_reports, { oops: 1 });
     // A program's line that says the same is no kernel report.
     assert.deepEqual(cli(['--no-db', '--json', '-'], { input: 'Jan 29 10:41:07 h1 myapp[12]: BUG: soft lockup - CPU#3 stuck for 22s!\n' }).json.at(-1)!.other_reports, {});
   });

@@ -356,6 +356,20 @@ describe('store: second review', function () {
     } finally {
       d.close();
     }
+    // The other way round: a syslog header with a guessed year first, then the journal's whole copy:
+    // the instant replaces the guess (helper-62).
+    const db2 = path.join(dir, 'k2.db');
+    write(dir, 'j2.json', msgs.map((m, i) => JSON.stringify({ __REALTIME_TIMESTAMP: String((at + i) * 1000), _HOSTNAME: 'app-prod-17',
+      _TRANSPORT: 'kernel', _SOURCE_MONOTONIC_TIMESTAMP: String(5000123456 + i), MESSAGE: m })).join('\n') + '\n');
+    write(dir, 'sh.log', msgs.slice(0, 2).map((m, i) => `Jan 29 10:41:07 app-prod-17 kernel: ${up(i)}${m}`).join('\n') + '\n');
+    cli(['--db', db2, path.join(dir, 'sh.log')]);
+    cli(['--db', db2, path.join(dir, 'j2.json')]);
+    const d2 = new Database(db2, { readonly: true });
+    try {
+      assert.deepEqual(d2.prepare('SELECT count(*) AS n, min(time) AS time, min(year_guessed) AS yg FROM reports').get(), { n: 1, time: at, yg: 0 });
+    } finally {
+      d2.close();
+    }
   });
 
   it('re-scanning a file stored by an older schema under the name as typed adds nothing', () => {

@@ -167,6 +167,16 @@ describe('store', () => {
     assert.equal(inc.root_report, edges[0].holder, 'the owner everyone waits for is the task to look at');
   });
 
+  it('a scan again with --kernel gives a stored report the release it lacked, and its verdict (helper-63)', () => {
+    const file = db();
+    cli(['--db', file, '--year', '2019', JAVA]);
+    assert.deepEqual(cli(['history', '--db', file, '--json']).json[0].root_cause, { rule: 'rhel7-rwsem-missed-wakeup', verdict: 'unknown' });
+    cli(['--db', file, '--year', '2019', '--kernel', '3.10.0-862.14.4.el7.x86_64', JAVA]);
+    const [inc] = cli(['history', '--db', file, '--json']).json;
+    assert.deepEqual([inc.reports, inc.root_cause], [1, { rule: 'rhel7-rwsem-missed-wakeup', verdict: 'affected' }]);
+    assert.equal(count(file, 'SELECT count(*) AS n FROM reports WHERE kernel = \'3.10.0-862.14.4.el7.x86_64\''), 1);
+  });
+
   it('a later report of a task without its trace does not take the place of the earlier one with its cause (helper-63)', () => {
     const file = db();
     const log = writeLog([...sample('seed/centos7-java-rwsem.messages').trimEnd().split('\n'), 'Jan 29 10:43:07 app-prod-17 kernel: INFO: task java:181134 blocked for more than 240 seconds.']);

@@ -329,6 +329,9 @@ export async function scanCommand(args: string[], help: string, version: string)
         if (info.lines !== undefined) totals.lines += info.lines - ((feeder as ChunkFeeder | null)?.lineNo ?? 0);
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
+        // A report done but waiting for a stack dump to name its release comes out before the
+        // message about this input, which is said after the reports of the inputs before it.
+        scanner.releaseWaiting();
         stderr(`klogscan: ${safe(e.message)}\n`);
         totals.errors++;
         status = 2;
@@ -336,10 +339,8 @@ export async function scanCommand(args: string[], help: string, version: string)
         totals.lines += (feeder as ChunkFeeder | null)?.lineNo ?? 0;
       }
       // Reports stay open from one input to the next: `klogscan messages-20190129 messages` has
-      // the report that the rotation cut in two whole. The end of the run finishes them. A report
-      // done but waiting for a stack dump to name its release waits no longer than its input,
-      // so that it comes out before anything said about the next one.
-      scanner.releaseWaiting();
+      // the report that the rotation cut in two whole (and its release, from a stack dump at the
+      // start of the next file). The end of the run finishes them.
       store?.commit();
     }
     // Stopped (SIGTERM) in the middle of a report: the stream was cut, not ended. The cursor stays
