@@ -629,6 +629,11 @@ function describeSqlite(e: unknown, file: string): string {
   const err = e as { code?: string; message?: string };
   const primary = err.code?.split('_').slice(0, 2).join('_');
   const why = err.message ? ` (${err.message})` : '';
+  // SQLite says "unable to open database file" or "disk I/O error" for what the file system can tell better.
+  if (primary === 'SQLITE_CANTOPEN' || primary === 'SQLITE_IOERR') {
+    const plain = fileProblem(file);
+    if (plain) return plain;
+  }
   switch (primary) {
     case 'SQLITE_NOTADB': return `${file} is not a klogscan database (not an SQLite file)`;
     case 'SQLITE_CORRUPT': return `${file} is corrupt${why}; move it aside and start a new one`;
@@ -641,6 +646,23 @@ function describeSqlite(e: unknown, file: string): string {
     case 'SQLITE_PERM': return `permission denied on ${file}${why}`;
     default: return `${file}: ${err.message ?? String(e)}`;
   }
+}
+
+/** What is wrong with a database path that SQLite could not open, when the file system says: a directory, no permission. */
+function fileProblem(file: string): string | null {
+  try {
+    if (fs.statSync(file).isDirectory()) return `${file} is a directory, not a database file; use --db FILE`;
+  } catch {
+    // Not there (yet): its directory may be the problem.
+  }
+  for (const [p, mode] of [[file, fs.constants.R_OK | fs.constants.W_OK], [path.dirname(file), fs.constants.W_OK | fs.constants.X_OK]] as const) {
+    try {
+      if (fs.existsSync(p)) fs.accessSync(p, mode);
+    } catch {
+      return `permission denied on ${p} for this user; use --db to pick another database`;
+    }
+  }
+  return null;
 }
 
 function isSqlite(e: unknown): boolean {

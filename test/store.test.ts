@@ -330,6 +330,15 @@ describe('store', () => {
       assert.equal(r.stdout, '', 'nothing is scanned without the store that was asked for');
     });
 
+    it('a directory given as the database says so (helper-63: it said "disk I/O error")', () => {
+      const dir = tmpdir();
+      for (const args of [['history'], [JAVA]]) {
+        const r = cli(['--db', dir, ...args]);
+        assert.equal(r.status, 2);
+        assert.equal(r.stderr, `klogscan: ${dir} is a directory, not a database file; use --db FILE\n`);
+      }
+    });
+
     it('a database locked by another writer', function () {
       this.timeout(30000);
       const file = db();
