@@ -229,6 +229,9 @@ describe('store', () => {
       assert.deepEqual(when(['--limit', '1']), ['web-2 30']);
       assert.deepEqual(when(['--since', '100000d']), ['web-2 30', 'web-2 29', 'web-1 29']);
       assert.equal(cli(['history', '--db', file, '--since', 'yesterday']).status, 2);
+      // A date without a zone is UTC, as history prints its times, wherever klogscan runs (helper-63).
+      const ny = cli(['history', '--db', file, '--json', '--since', '2019-01-29T10:15'], { env: { TZ: 'America/New_York' } }).json;
+      assert.deepEqual(ny.map((i) => `${i.host} ${String(i.first_seen).slice(8, 10)}`), ['web-2 30', 'web-2 29']);
     });
 
     it('stats count by fingerprint, rule, host and kernel, with the probable fix', () => {

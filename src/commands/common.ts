@@ -125,7 +125,10 @@ export function parseWhen(s: string, flag: string, now = Date.now()): number {
     // Date.parse rolls 2019-02-30 over to March 2: a day or time that does not exist is an error.
     const [y, mo, d, h, mi, sec] = date.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
     const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-    const t = Date.parse(s.trim().replace(' ', 'T'));
+    // In UTC unless a zone is given: history, show and stats print their times in UTC (`...Z`),
+    // and a date copied from them must mean the same moment (helper-63).
+    const iso = s.trim().replace(' ', 'T');
+    const t = Date.parse(/(?:Z|[+-]\d\d:?\d\d)$/.test(iso) || !iso.includes('T') ? iso : `${iso}Z`);
     if (mo >= 1 && mo <= 12 && d >= 1 && d <= days && h <= 23 && mi <= 59 && sec <= 59 && !Number.isNaN(t)) return t;
   }
   throw new UsageError(`${flag} takes a duration (7d, 24h, 30m) or a date (2019-01-29, 2019-01-29T10:41), not "${s}"`);
