@@ -45,6 +45,17 @@ const OTHER_REPORTS: readonly (readonly [string, string])[] = [
   ['WARNING: CPU: ', 'warning'], ['WARNING: at ', 'warning'], ['Kernel panic - not syncing', 'panic'],
 ];
 
+/**
+ * Keeps `key` among the RECENT_REPORTS latest of `set` (the oldest is forgotten); returns whether
+ * it was there already.
+ */
+function remember(set: Set<string>, key: string): boolean {
+  const had = set.delete(key);
+  set.add(key);
+  if (set.size > RECENT_REPORTS) set.delete(set.values().next().value as string);
+  return had;
+}
+
 /** A dump whose clock is earlier than a report's by more than this was printed before it (another boot's). */
 const DUMP_CLOCK_SLACK_MS = 1000;
 /** A dump printed this long after a report is of a later event, maybe of a later boot (seconds). */
@@ -444,13 +455,11 @@ export class Assembler {
       const at = text.search(DUMP_TAINT);
       const t = at < 0 ? null : parseTainted(text.slice(at + 1));
       if (t) {
-        // Only reports of this wait, printed before the dump (a smaller uptime is another boot's;
-        // a log without printk times, RHEL's /var/log/messages, has its clock and the boot banner
-        // that ends a machine's wait).
+        // Only reports of this wait that the dump followed within a few minutes: by printk times
+        // (a smaller uptime is another boot's), else by wall clocks (RHEL's /var/log/messages has
+        // no printk times); without either, nothing says it is the same boot.
         for (const { r, machine, wait } of this.queue) {
           if (machine !== who || wait !== w.id || r.kernel !== null) continue;
-          // The same print: by printk times within a few minutes after the report, else by wall
-          // clocks; without either, nothing says it is the same boot (helper-62).
           if (line.uptime !== null && r.uptime !== null) {
             if (r.uptime > line.uptime || line.uptime - r.uptime > DUMP_WITHIN_S) continue;
           } else if (line.time === null || r.time === null || r.time > line.time + DUMP_CLOCK_SLACK_MS
@@ -629,11 +638,7 @@ export class Assembler {
         // A copy of the same line (quoted again, a console and a syslog copy, a doubled stream)
         // is the same report: the same machine, text and clock.
         const key = `${this.machine(line.host)}\u0000${line.uptime ?? line.time ?? ''}\u0000${text.trim()}`;
-        if (!this.othersSeen.has(key)) {
-          this.othersSeen.add(key);
-          if (this.othersSeen.size > RECENT_REPORTS) this.othersSeen.delete(this.othersSeen.values().next().value as string);
-          this.others[kind] = (this.others[kind] ?? 0) + 1;
-        }
+        if (!remember(this.othersSeen, key)) this.others[kind] = (this.others[kind] ?? 0) + 1;
         break;
       }
     }
@@ -714,10 +719,7 @@ export class Assembler {
     // whole seconds of a console capture may repeat). A copy of one that brings nothing is dropped.
     if (r.uptime !== null && !Number.isInteger(r.uptime)) {
       const key = `${o.machine}\u0000${r.kind}\u0000${r.task}\u0000${r.pid}\u0000${r.uptime}\u0000${r.blockedSeconds}`;
-      if (this.recent.has(key) && r.frames.length === 0 && r.state === null && r.blocker === null) return;
-      this.recent.delete(key);
-      this.recent.add(key);
-      if (this.recent.size > RECENT_REPORTS) this.recent.delete(this.recent.values().next().value as string);
+      if (remember(this.recent, key) && r.frames.length === 0 && r.state === null && r.blocker === null) return;
     }
     const b = o.banner;
     if (r.kernel === null && b && (b.bootId === null || r.bootId === null || b.bootId === r.bootId)) {

@@ -549,14 +549,14 @@ export class HungTaskBuilder implements Builder {
       }
       return 'taken';
     }
-    // "disables this message." alone: the echo line wrapped by a mail client. `Sched_ext:` follows
-    // the task line when a BPF scheduler runs (6.12+).
-    if (/^\s*Blocked by coredump\.?\s*$/.test(text)) {
+    // 6.15+ between the Tainted and echo lines (PF_POSTCOREDUMP); not the lock owner's.
+    if (text.includes('Blocked by coredump')) {
       if (!this.owner) r.coredump = true;
       return 'taken';
     }
-    if (text.includes('hung_task_timeout_secs') || text.includes('Blocked by coredump')
-      || /^\s*disables this message\.\s*$/.test(text) || /^\s*Sched_ext: /.test(text)) return 'taken';
+    // "disables this message." alone: the echo line wrapped by a mail client. `Sched_ext:` follows
+    // the task line when a BPF scheduler runs (6.12+).
+    if (text.includes('hung_task_timeout_secs') || /^\s*disables this message\.\s*$/.test(text) || /^\s*Sched_ext: /.test(text)) return 'taken';
     if (REGISTERS.test(text)) {
       if (/^\s*RIP:\s*0033:/.test(text)) this.sawUserRegs = true;
       this.inCode = /^\s*Code:/.test(text);

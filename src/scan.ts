@@ -105,7 +105,7 @@ export class Scanner implements LineSink {
     this.ctx.referenceTime = referenceTime;
   }
 
-  /** Hands on the reports that wait for a stack dump naming their release (follow mode, after each read). */
+  /** Hands on the reports that wait for a stack dump naming their release (follow mode after each read; before an input's error). */
   releaseWaiting(): void {
     this.assembler.releaseWaiting();
   }

@@ -1223,15 +1223,15 @@ export class Store {
       same = earlier;
     }
     if (same) {
-      // A stored report that today's klogscan names otherwise (an older one stored it) gives way
-      // to a copy as complete, so new copies of the problem count with it. (Two copies that are
-      // named otherwise today, a `?` mark apart, keep the first: neither is outdated.)
-      // A copy as complete that knows the kernel release the stored one lacked (a stack dump named it,
-      // or --kernel was given this time) brings the verdicts that need it (helpers 62, 63).
+      // A more complete copy replaces the stored report. So does a copy as complete that knows the
+      // kernel release the stored one lacked (a stack dump named it, or --kernel was given this
+      // time: it brings the verdicts that need it), and one of a stored report that today's
+      // klogscan names otherwise (an older one stored it), so new copies of the problem count with
+      // it. (Two copies named otherwise today, a `?` mark apart, keep the first: neither is outdated.)
+      const asComplete = r.frames.length >= same.nframes && (!r.truncated || same.truncated === 1);
       const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes)
-        || (!same.kernel && r.kernel !== null && r.frames.length >= same.nframes && (!r.truncated || same.truncated === 1))
-        || (same.fingerprint !== a.identity.fingerprint && r.frames.length >= same.nframes && (!r.truncated || same.truncated === 1)
-          && this.outdated(r.kind, r.task, same));
+        || (asComplete && !same.kernel && r.kernel !== null)
+        || (asComplete && same.fingerprint !== a.identity.fingerprint && this.outdated(r.kind, r.task, same));
       // A report stored before its wall clock was kept (schema 7 and older) gets it now.
       const wall = wallOf(r);
       if (same.wall === null && wall !== null) this.stmt('UPDATE reports SET wall = ? WHERE id = ?').run(wall, same.id);

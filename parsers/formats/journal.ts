@@ -7,6 +7,7 @@
  * For kernel lines journald's monotonic time is the kernel's own printk time.
  */
 import { compile } from '../patterns.js';
+import { fracMs, zoneOffset } from './printk.js';
 import { programLine, splitHostTag } from './syslog.js';
 import type { LineFormat } from './types.js';
 
@@ -21,24 +22,6 @@ const UNIX = compile(String.raw`^ (?<secs> \d{9,11} \. \d{1,9} ) \s (?= \S+ \s \
 const FULL = compile(String.raw`
   ^ [A-Z][a-z]{2} \s (?<y> \d{4} ) - (?<mo> \d\d ) - (?<d> \d\d ) \s (?<h> \d\d ) : (?<mi> \d\d ) : (?<s> \d\d )
     (?: \. (?<frac> \d+ ) )? \s (?<tz> [A-Za-z][\w+\-/]* | [+-] \d\d (?: :? \d\d )? ) \s`);
-
-/**
- * Zone abbreviations that name one offset wherever they are used (minutes east of UTC), as
- * journalctl -o short-full prints the zone it runs in. CST, IST, BST and the like name several
- * zones (China or Central, India, Israel or Ireland): those are read as local time.
- */
-const ZONES: Readonly<Record<string, number>> = {
-  UTC: 0, GMT: 0, Z: 0, UT: 0, WET: 0, WEST: 60, CET: 60, CEST: 120, MET: 60, MEST: 120, EET: 120, EEST: 180, MSK: 180,
-  EST: -300, EDT: -240, CDT: -300, MST: -420, MDT: -360, PST: -480, PDT: -420, AKST: -540, AKDT: -480, HST: -600,
-  NST: -210, NDT: -150, AST: -240, ADT: -180, JST: 540, KST: 540, HKT: 480, SGT: 480, PHT: 480, WIB: 420,
-  AEST: 600, AEDT: 660, ACST: 570, ACDT: 630, AWST: 480, NZST: 720, NZDT: 780, SAST: 120, CAT: 120, EAT: 180, WAT: 60,
-};
-
-/** The offset a zone given as `+03`, `-0530` or `+05:30` names, in minutes east of UTC. */
-function numericZone(tz: string): number | null {
-  const m = /^([+-])(\d\d):?(\d\d)?$/.exec(tz);
-  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : null;
-}
 
 export const journal: LineFormat = {
   name: 'journal',
@@ -66,20 +49,20 @@ export const journal: LineFormat = {
       if (!ht) return null;
       // Milliseconds cut, not rounded, as the other outputs of the same entry give them.
       const [whole, frac] = m.groups.secs.split('.');
-      return programLine('journal', ht.host, ht.tag, ht.msg, Number(whole) * 1000 + Number((frac + '00').slice(0, 3)));
+      return programLine('journal', ht.host, ht.tag, ht.msg, Number(whole) * 1000 + fracMs(frac));
     }
     if (!(m = FULL.exec(line))?.groups) return null;
     const g = m.groups;
-    const ms = g.frac ? Number((g.frac + '00').slice(0, 3)) : 0;
+    const ms = fracMs(g.frac);
     // A zone that names one offset gives an instant; any other is read as local time.
-    const offset = ZONES[g.tz.toUpperCase()] ?? numericZone(g.tz);
-    const time = offset !== null && offset !== undefined
+    const offset = zoneOffset(g.tz);
+    const time = offset !== null
       ? Date.UTC(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms) - offset * 60000
       : new Date(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms).getTime();
     const ht = splitHostTag(line.slice(m[0].length));
     if (!ht) return null;
     const kl = programLine('journal', ht.host, ht.tag, ht.msg, time);
-    if (offset === null || offset === undefined) kl.localTime = true;
+    if (offset === null) kl.localTime = true;
     return kl;
   },
 };

@@ -105,11 +105,23 @@ const DMESG_T = compile(String.raw`
  * Zone abbreviations that name one offset (minutes east of UTC) wherever they are printed. CST,
  * IST and BST name several zones: a time in them is read as local, like one with no zone.
  */
-const ZONES: Record<string, number> = {
-  UTC: 0, GMT: 0, Z: 0, WET: 0, WEST: 60, CET: 60, CEST: 120, MET: 60, MEST: 120, EET: 120, EEST: 180, MSK: 180,
+const ZONES: Readonly<Record<string, number>> = {
+  UTC: 0, GMT: 0, Z: 0, UT: 0, WET: 0, WEST: 60, CET: 60, CEST: 120, MET: 60, MEST: 120, EET: 120, EEST: 180, MSK: 180,
   EST: -300, EDT: -240, CDT: -300, MST: -420, MDT: -360, PST: -480, PDT: -420, AKST: -540, AKDT: -480, HST: -600,
-  JST: 540, KST: 540, HKT: 480, SGT: 480, AWST: 480, ACST: 570, ACDT: 630, AEST: 600, AEDT: 660, NZST: 720, NZDT: 780,
+  NST: -210, NDT: -150, AST: -240, ADT: -180, JST: 540, KST: 540, HKT: 480, SGT: 480, PHT: 480, WIB: 420,
+  AEST: 600, AEDT: 660, ACST: 570, ACDT: 630, AWST: 480, NZST: 720, NZDT: 780, SAST: 120, CAT: 120, EAT: 180, WAT: 60,
 };
+
+/**
+ * The offset (minutes east of UTC) a printed zone names: an abbreviation of ZONES, or `+03`,
+ * `-0530`, `+05:30`; null for one that names several zones or none (read as local time).
+ */
+export function zoneOffset(tz: string): number | null {
+  const named = ZONES[tz.toUpperCase()];
+  if (named !== undefined) return named;
+  const m = /^([+-])(\d\d):?(\d\d)?$/.exec(tz);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : null;
+}
 
 // dmesg --time-format=iso: `2019-01-29T10:41:07,123456+00:00 ` (comma before the fraction).
 const DMESG_ISO = compile(String.raw`
@@ -249,9 +261,9 @@ export function stripPrintk(input: string): PrintkPrefix {
       const g = m.groups;
       const mon = monthOf(g.names);
       if (mon !== null) {
-        const zone = g.zone === undefined ? undefined : /^[+-]/.test(g.zone) ? zoneMinutes(g.zone) : ZONES[g.zone];
-        localTime = zone === undefined;
-        time = zone === undefined
+        const zone = g.zone === undefined ? null : zoneOffset(g.zone);
+        localTime = zone === null;
+        time = zone === null
           ? new Date(Number(g.year), mon, Number(g.day), Number(g.h), Number(g.m), Number(g.s)).getTime()
           : Date.UTC(Number(g.year), mon, Number(g.day), Number(g.h), Number(g.m), Number(g.s)) - zone * 60000;
       }
