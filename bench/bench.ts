@@ -90,7 +90,8 @@ function median(xs: readonly number[]): number {
 
 function reportsOf(stdout: string): number {
   const last = stdout.trim().split('\n').at(-1)!;
-  return (JSON.parse(last) as { reports: number }).reports;
+  // The workload embeds hung-task reports (its noise holds no other kind; a lone OOM choice line is none).
+  return (JSON.parse(last) as { kinds: Record<string, number> }).kinds.hung_task ?? 0;
 }
 
 function rssOf(stderr: string): number {

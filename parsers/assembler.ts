@@ -17,6 +17,7 @@
 import { decodeLine, type DecodeContext, type LineFormat } from './formats/index.js';
 import { surelyNotKernel } from './formats/syslog.js';
 import { BlockedStateSection, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
+import { CrashBuilder, CRASH_NEEDLES, parseCrashStart, type CrashStart } from './crash.js';
 import { parseFrameLine } from './frame.js';
 import { HEADER_NEEDLE, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, parseTainted, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
 import { followedName, type TaskReport, type KernelLine } from './record.js';
@@ -33,18 +34,6 @@ const RECENT_REPORTS = 1024;
 const TRAIL_LINES = 16;
 /** How many lines of all machines such a report waits at most (a central syslog interleaves hosts). */
 const TRAIL_ALL = 400;
-/**
- * The first lines of the kernel's other problem reports, by the kind SPEC.md names them: counted
- * (the summary says the log has them), not analysed. One count per line: a 3.x oops line holds
- * both `unable to handle kernel` and `NULL pointer dereference`.
- */
-const OTHER_REPORTS: readonly (readonly [string, string])[] = [
-  ['soft lockup - CPU#', 'soft_lockup'], ['hard LOCKUP', 'hard_lockup'], ['detected stall', 'rcu_stall'],
-  ['detected expedited stall', 'rcu_stall'], ['invoked oom-killer', 'oom_kill'], ['NULL pointer dereference', 'oops'],
-  ['nable to handle kernel', 'oops'], ['unable to handle page fault', 'oops'], ['general protection fault', 'oops'], ['kernel BUG at ', 'bug'],
-  ['WARNING: CPU: ', 'warning'], ['WARNING: at ', 'warning'], ['Kernel panic - not syncing', 'panic'],
-];
-
 /**
  * Keeps `key` among the RECENT_REPORTS latest of `set` (the oldest is forgotten); returns whether
  * it was there already.
@@ -214,9 +203,6 @@ const PARTIAL_LINES = 256;
 export class Assembler {
   /** Every substring that can make a line matter while no report is open. */
   readonly needles: readonly string[];
-  /** The kernel's other problem reports seen (OTHER_REPORTS), by kind. */
-  readonly others: Record<string, number> = {};
-  private readonly othersSeen = new Set<string>();
   private readonly contextNeedles: readonly string[];
   private readonly contextKeep: ((needle: string, text: string) => boolean) | null;
   private readonly gapLines: number;
@@ -285,7 +271,7 @@ export class Assembler {
     this.onBoot = opts.onBoot;
     this.quickReject = !opts.format || opts.format.name === 'syslog';
     this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles,
-      ...OTHER_REPORTS.map(([n]) => n)];
+      ...CRASH_NEEDLES];
   }
 
   /** Number of reports still open: while it is 0, lines without needles may be skipped. */
@@ -369,7 +355,8 @@ export class Assembler {
       if (!e.doubled) {
         const timed = line.time !== null || line.uptime !== null;
         const clockMoved = line.uptime !== null && e.before !== null && e.before !== line.uptime;
-        e.doubled = (timed && (parseHeader(line.text) !== null || parseSection(line.text) !== null)) || (clockMoved && e.pairedBefore);
+        e.doubled = (timed && (parseHeader(line.text) !== null || parseSection(line.text) !== null || parseCrashStart(line.text)?.weak === false))
+          || (clockMoved && e.pairedBefore);
       }
       return e.doubled;
     }
@@ -544,14 +531,17 @@ export class Assembler {
 
     const header = parseHeader(text);
     const section = header ? null : parseSection(text);
+    const crash = header || section ? null : parseCrashStart(text);
+    // A line that opens a report only where none is open (`Oops: 0000 [#1]`) is offered to the open one first.
+    const opens = header !== null || section !== null || (crash !== null && !crash.weak);
     const current = this.open.get(key);
-    if (current && !header && !section && current.crossed && startsAnotherTrace(text)) {
+    if (current && !opens && current.crossed && startsAnotherTrace(text)) {
       this.finish(key, current);
-    } else if (current && !header && !section && printedApart(current, line) && !(current.quoted && !QUOTED.test(raw))) {
+    } else if (current && !opens && printedApart(current, line) && !(current.quoted && !QUOTED.test(raw))) {
       // The kernel prints a report in one go: a line stamped long after the report's last one is
       // of a later print (a trace whose header a paste left out), never of this report.
       this.finish(key, current);
-    } else if (current && !header && !section) {
+    } else if (current && !opens) {
       // A reply written between the quoted lines of a trace (`> ... usb_kill_urb`, two paragraphs
       // of prose, `> ... usb_hcd_flush_endpoint`): its lines, even frames of the writer's own
       // trace, neither end nor join the quoted report, which ends as usual when its stream falls
@@ -570,6 +560,8 @@ export class Assembler {
         : awaits ? current.builder.blockerOf?.(text) ?? false
           : (parseFrameLine(text)?.frames.length ?? 0) > 0 || current.builder.beforeTrace() || between;
       if (goesOn && current.builder.push(text, raw, line, pos) === 'taken') {
+        // An OOM's or a panic's lines are evidence for the hung tasks around them (a memory cgroup out of memory).
+        if (current.builder instanceof CrashBuilder) this.evidenceOf(line, text);
         current.lastSeen = this.counter;
         current.uptime = line.uptime ?? current.uptime;
         current.time = line.time ?? current.time;
@@ -593,18 +585,19 @@ export class Assembler {
     } else if (current) {
       this.finish(key, current);
     }
-    this.start(key, line, text, raw, pos, header, section);
+    this.start(key, line, text, raw, pos, header, section, crash);
   }
 
   /** A decoded line that continues no report: it may start one, or tell something about its host. */
   private route(key: string, line: KernelLine, text: string, raw: string, pos: SourcePosition): void {
     const header = parseHeader(text);
-    this.start(key, line, text, raw, pos, header, header ? null : parseSection(text));
+    const section = header ? null : parseSection(text);
+    this.start(key, line, text, raw, pos, header, section, header || section ? null : parseCrashStart(text));
   }
 
   private start(key: string, line: KernelLine, text: string, raw: string, pos: SourcePosition,
-    header: ReturnType<typeof parseHeader>, section: ReturnType<typeof parseSection>): void {
-    if (header || section) {
+    header: ReturnType<typeof parseHeader>, section: ReturnType<typeof parseSection>, crash: CrashStart | null): void {
+    if (header || section || crash) {
       const h = this.hosts.get(this.machine(line.host));
       const open: Open = {
         builder: null as unknown as Builder,
@@ -621,8 +614,10 @@ export class Assembler {
       };
       open.builder = header
         ? new HungTaskBuilder(header, line, raw, { name: pos.name, line: pos.line })
-        : new BlockedStateSection(section!, (r) => this.complete(r, open));
+        : section ? new BlockedStateSection(section, (r) => this.complete(r, open))
+          : new CrashBuilder(crash!, line, raw, { name: pos.name, line: pos.line });
       this.open.set(key, open);
+      if (crash) this.evidenceOf(line, text);
       if (this.open.size > this.maxOpen) this.closeOldest(key);
       return;
     }
@@ -631,17 +626,6 @@ export class Assembler {
 
   /** Lines outside reports that still tell something: boot banners, suppression notes, evidence. */
   private observe(line: KernelLine, text: string): void {
-    for (const [needle, kind] of OTHER_REPORTS) {
-      // (A panic's closing `---[ end Kernel panic - not syncing: ... ]---` is the same panic.)
-      // (A user process's fault, `traps: chrome[12345] general protection fault ip:...`, is no kernel report.)
-      if (text.includes(needle) && !text.includes('---[ end ') && !text.includes('traps: ')) {
-        // A copy of the same line (quoted again, a console and a syslog copy, a doubled stream)
-        // is the same report: the same machine, text and clock.
-        const key = `${this.machine(line.host)}\u0000${line.uptime ?? line.time ?? ''}\u0000${text.trim()}`;
-        if (!remember(this.othersSeen, key)) this.others[kind] = (this.others[kind] ?? 0) + 1;
-        break;
-      }
-    }
     if (text.includes(BANNER_NEEDLE)) {
       const m = BANNER.exec(text.trimStart());
       if (m) {
@@ -665,6 +649,11 @@ export class Assembler {
       this.suppressed.add(line.host);
       return;
     }
+    this.evidenceOf(line, text);
+  }
+
+  /** Keeps a line that holds a context needle as evidence of its machine. */
+  private evidenceOf(line: KernelLine, text: string): void {
     for (const n of this.contextNeedles) {
       if (text.includes(n)) {
         if (this.contextKeep && !this.contextKeep(n, text.trim().slice(0, CONTEXT_LINE))) continue;

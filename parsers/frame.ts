@@ -74,6 +74,9 @@ const SOURCE_LINE = /:\d/;
 // A web page may have eaten `<ffffffff...>` as an HTML tag, leaving `[] ` (stress/54).
 // No blank after it where kmsg pieces (`c`/`+` records) were joined back together.
 const X86_ADDR = build(String.raw`^ \[ (?: < {{ADDR}} > )? \] \s*`);
+// i386 kernels of 2004-2005 print the return address as a symbol with decimal offsets before the
+// frame: `[pci_device_remove+59/64] pci_device_remove+0x3b/0x40`, `[__crc_rtattr_parse+678121/4765576] fn+0x52/0xe0 [mod]`.
+const SYMBOLIC_ADDR = /^\[[\w.]{1,128}\+\d{1,10}\/\d{1,10}\]\s+/;
 const PPC_ADDR = compile(String.raw`^ \[ [0-9a-fA-F]{8,16} \] \s+ \[ [0-9a-fA-F]{8,16} \] \s+`);
 
 // ARM: `[<807762c0>] (__schedule) from [<80776938>] (schedule+0x50/0xa8)`. Kernels before 3.15
@@ -178,7 +181,7 @@ export function parseFrameLine(text: string): FrameLine | null {
       const f = symbol(rest, false);
       return f ? { markers, frames: [f] } : null;
     }
-    m = PPC_ADDR.exec(s);
+    m = PPC_ADDR.exec(s) ?? SYMBOLIC_ADDR.exec(s);
     if (m) {
       const f = symbol(s.slice(m[0].length), false);
       return f ? { markers, frames: [f] } : null;

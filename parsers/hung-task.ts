@@ -18,7 +18,7 @@
  */
 import { contextAfter, parseBareSymbol, parseFrameLine, type ParsedFrame } from './frame.js';
 import { compile } from './patterns.js';
-import type { Blocker, Frame, FrameContext, HungTaskVerb, KernelLine, ReportKind, TaskInfo, TaskReport } from './record.js';
+import { newReport, type Blocker, type Frame, type FrameContext, type HungTaskVerb, type KernelLine, type ReportKind, type TaskInfo, type TaskReport } from './record.js';
 
 // The header. The task name may hold colons, spaces and parentheses, so the pid is the last
 // `:digits` before the verb (`kworker/u8:102:403349`). A name with an embedded newline splits
@@ -63,17 +63,17 @@ const TASK_OLD = compile(String.raw`
 
 // Raw stack words printed by old kernels between the task line and the trace (`Stack:` and
 // MIPS's `Stack : ...` with a `...` continuation, samples/eras/mips-*.log).
-const STACK_WORDS = compile(String.raw`
+export const STACK_WORDS = compile(String.raw`
   ^ \s* (?: Stack \s? : \s* )?
     (?: (?: [0-9a-fA-F]{8} | [0-9a-fA-F]{16} ) (?: \s+ (?: [0-9a-fA-F]{8} | [0-9a-fA-F]{16} ) )* | \.\.\. ) \s* $`);
 
 // ARM exception stack dumps: `Exception stack(0xc0b01f40 to 0xc0b01f88)` and `1f40: 00000001 ...`.
 // (At most a few blanks may end it: a free run of blanks after the repeated group was quadratic.)
-const ARM_DUMP = compile(String.raw`^ \s* (?: Exception \s stack \( .* \) | [0-9a-f]{4}: (?: \s [0-9a-f]{8} | \s [ ]{8} )+ ) \s{0,8} $`);
+export const ARM_DUMP = compile(String.raw`^ \s* (?: Exception \s stack \( .* \) | [0-9a-f]{4}: (?: \s [0-9a-f]{8} | \s [ ]{8} )+ ) \s{0,8} $`);
 
 // Register and code lines of the user-space frame printed after a trace (x86 5.x+), and of
 // older kernels' register dumps: part of the report, never frames.
-const REGISTERS = compile(String.raw`
+export const REGISTERS = compile(String.raw`
   ^ \s* (?: RIP | RSP | RAX | RBX | RCX | RDX | RSI | RDI | RBP | R\d{1,2} | EIP | ESP | EAX | EBX | ECX
           | EDX | ESI | EDI | EBP | EFLAGS | ORIG_RAX | FS | GS | CS | DS | ES | SS | CR[0-4] | DR[0-7]
           | Code | pc | lr | sp | x\d{1,2} | NIP | MSR | LR | CTR | XER | GPR\d\d
@@ -136,11 +136,11 @@ function isStillCut(text: string): boolean {
 function isWhole(text: string): boolean {
   return parseTaskLine(text) !== null || parseBlocker(text) !== null || parseTainted(text) !== null || text.includes('hung_task_timeout_secs');
 }
-const CALL_TRACE = /^\s*(?:Call [Tt]race|Backtrace):?\s*$/;
+export const CALL_TRACE = /^\s*(?:Call [Tt]race|Backtrace):?\s*$/;
 /** A printk time inside a line, not at its start, and the frame text after it. */
 const GLUED_STAMP = /\S\[\s*\d{1,8}\.\d{6}\](?: |\t)(\s*\S.*)$/;
 /** Code bytes (`0f 01 ca <f3> a4`) or words (`e5933000 (e3530000)`), nothing else. */
-const CODE_PIECE = /^\s*(?:[<(]?(?:[0-9a-f]{2}|[0-9a-f]{4}|[0-9a-f]{8})[>)]?\s+){3,}[<(]?(?:[0-9a-f]{2}|[0-9a-f]{4}|[0-9a-f]{8})[>)]?\s*$/i;
+export const CODE_PIECE = /^\s*(?:[<(]?(?:[0-9a-f]{2}|[0-9a-f]{4}|[0-9a-f]{8})[>)]?\s+){3,}[<(]?(?:[0-9a-f]{2}|[0-9a-f]{4}|[0-9a-f]{8})[>)]?\s*$/i;
 /** The address part of a frame line, nothing after it: x86 `[<ffffffff8132cb66>] ?`, ppc `[e78cdad0] [c0088584]`. */
 const FRAME_ADDRESSES = /^\s*(?:\[<[0-9a-f]{8,16}>\]\s*\??|\[[0-9a-f]{8,16}\]\s+\[[0-9a-f]{8,16}\])\s*$/i;
 
@@ -166,7 +166,7 @@ export function isBottomFrame(fn: string): boolean {
 }
 
 /** Lines left out of a quoted trace. */
-const ELISION = /^\s*(?:\.{3,}|…|\[\.\.\.\])\s*$/;
+export const ELISION = /^\s*(?:\.{3,}|…|\[\.\.\.\])\s*$/;
 /** The last frame of a complete 5.x+ trace (the ones with <TASK> markers). */
 const TASK_BOTTOM = /^(?:entry_SYSCALL\w*|entry_SYSENTER\w*|entry_INT80\w*|\w*ret_from_fork\w*|el0t?_\w+|ret_to_user)$/;
 
@@ -279,7 +279,7 @@ export function parseBlocker(text: string): Blocker | null {
 export const LIMITS = { frames: 512, lines: 1200, lineLength: 4096 };
 
 /** Collects frames, handling stack-context markers and ARM's `where from caller` pairs. */
-class FrameCollector {
+export class FrameCollector {
   readonly frames: Frame[] = [];
   private context: FrameContext = 'task';
   private lastArmFrom: string | null = null;
@@ -380,37 +380,7 @@ export class HungTaskBuilder implements Builder {
   private sawUserRegs = false;
 
   constructor(header: ReportStart, line: KernelLine, raw: string, source: { name: string; line: number }) {
-    this.report = {
-      kind: header.kind,
-      host: line.host,
-      time: line.time,
-      ...(line.yearGuessed ? { yearGuessed: true } : {}),
-      ...(line.localTime && line.time !== null ? { localTime: true } : {}),
-      uptime: line.uptime,
-      bootId: line.bootId,
-      caller: line.caller,
-      task: header.task,
-      pid: header.pid,
-      blockedSeconds: header.blockedSeconds,
-      verb: header.verb,
-      state: null,
-      ppid: null,
-      tgid: null,
-      flags: null,
-      workqueue: null,
-      kernel: null,
-      kernelSource: null,
-      logKernel: null,
-      kernelPackage: null,
-      tainted: null,
-      frames: this.main.frames,
-      blocker: null,
-      suppressesFurther: false,
-      truncated: false,
-      context: [],
-      lines: [clip(raw)],
-      source,
-    };
+    this.report = newReport(header.kind, header, line, clip(raw), source, this.main.frames);
   }
 
   lastWasFrame = false;
@@ -683,6 +653,6 @@ export class HungTaskBuilder implements Builder {
   }
 }
 
-function clip(raw: string): string {
+export function clip(raw: string): string {
   return raw.length > LIMITS.lineLength ? raw.slice(0, LIMITS.lineLength) : raw;
 }

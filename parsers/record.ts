@@ -83,8 +83,41 @@ export type HungTaskVerb = 'blocked' | 'blocked in I/O wait' | "can't die";
  * hung_task: khungtaskd's `INFO: task ... blocked for more than N seconds.` report.
  * blocked_state: a D-state task in a sysrq-w `Show Blocked State` (or sysrq-t `Show State`) dump,
  * or in a live /proc snapshot (`klogscan ps`).
+ * The others (crash.ts): the kernel's other problem reports, by the names SPEC.md gives them.
  */
-export type ReportKind = 'hung_task' | 'blocked_state';
+export type CrashKind = 'soft_lockup' | 'hard_lockup' | 'rcu_stall' | 'oops' | 'bug' | 'warning' | 'oom_kill' | 'panic';
+export type ReportKind = 'hung_task' | 'blocked_state' | CrashKind;
+
+/** A task as a report names it: its name and pid. */
+export interface TaskRef { task: string; pid: number }
+
+/** What the first line and the body of one of the other reports (crash.ts) say beyond the task and trace. */
+export interface CrashInfo {
+  /** The report's first line as printed (trimmed, at most 240 characters). */
+  headline: string;
+  /**
+   * What the report is, in a few words the title starts with: `soft lockup`, `kernel NULL
+   * pointer dereference`, `KASAN: use-after-free`, `sleeping function called from invalid
+   * context`, a panic's reason.
+   */
+  what: string;
+  /** The CPU the report is about (the stuck or faulting one), when printed. */
+  cpu: number | null;
+  /** How long the first line says it was stuck (a soft lockup's CPU, a workqueue pool). */
+  seconds: number | null;
+  /** Where the CPU was when the report was made: RIP / IP / pc / EIP / NIP, or the function a WARNING or KASAN line names. */
+  ip: Frame | null;
+  /** The source location the first line names (`kernel BUG at fs/ext4/inode.c:2677`, a WARNING's `file.c:461`). */
+  location: string | null;
+  /** The address an oops could not access. */
+  address: string | null;
+  /** RCU stalls: the flavour (`rcu_sched`, `rcu_preempt`) and the CPUs it names as stalled. */
+  rcu: { flavour: string | null; cpus: number[] } | null;
+  /** OOM kills: the task killed (and further ones of the same kill), the constraint, the memory cgroup. */
+  oom: { victim: TaskRef | null; more: TaskRef[]; constraint: string | null; memcg: string | null } | null;
+  /** Lines the kernel printed with it that say what went wrong (a WARN's or a BUG's message). */
+  message: string[];
+}
 
 export interface TaskReport {
   kind: ReportKind;
@@ -121,6 +154,8 @@ export interface TaskReport {
   blocker: Blocker | null;
   /** The kernel printed "Future hung task reports are suppressed" right after this report. */
   suppressesFurther: boolean;
+  /** The other report kinds only (soft lockups, oopses, OOM kills...): see CrashInfo. */
+  crash?: CrashInfo;
   /** 6.15+ said `Blocked by coredump.`: the task dumped core and waits for the dump to be written. */
   coredump?: boolean;
   /** The trace was cut short: input ended or was interrupted before the report looked complete. */
@@ -133,6 +168,45 @@ export interface TaskReport {
   /** The report's own log lines as they were read (bounded), for the store and `show`. */
   lines: string[];
   source: { name: string; line: number };
+}
+
+/**
+ * A report as its first line makes it: where and when it was printed, its task, nothing else yet
+ * (the builders fill in the rest). `firstLine` is the raw line, already clipped.
+ */
+export function newReport(kind: ReportKind, who: { task: string; pid: number; blockedSeconds: number | null; verb: HungTaskVerb | null },
+  line: KernelLine, firstLine: string, source: { name: string; line: number }, frames: Frame[]): TaskReport {
+  return {
+    kind,
+    host: line.host,
+    time: line.time,
+    ...(line.yearGuessed ? { yearGuessed: true } : {}),
+    ...(line.localTime && line.time !== null ? { localTime: true } : {}),
+    uptime: line.uptime,
+    bootId: line.bootId,
+    caller: line.caller,
+    task: who.task,
+    pid: who.pid,
+    blockedSeconds: who.blockedSeconds,
+    verb: who.verb,
+    state: null,
+    ppid: null,
+    tgid: null,
+    flags: null,
+    workqueue: null,
+    kernel: null,
+    kernelSource: null,
+    logKernel: null,
+    kernelPackage: null,
+    tainted: null,
+    frames,
+    blocker: null,
+    suppressesFurther: false,
+    truncated: false,
+    context: [],
+    lines: [firstLine],
+    source,
+  };
 }
 
 /**

@@ -5,8 +5,8 @@
  * builds of one kernel series, and changes when the culprit does. Skip lists: frame-classes.ts.
  */
 import { createHash } from 'node:crypto';
-import type { Frame } from '../parsers/record.js';
-import { ENTRY, INCIDENTAL, SCHEDULER, WAIT_PRIMITIVES } from './frame-classes.js';
+import type { CrashInfo, Frame } from '../parsers/record.js';
+import { CRASH_MACHINERY, CRASH_SPINS, ENTRY, INCIDENTAL, SCHEDULER, WAIT_PRIMITIVES } from './frame-classes.js';
 
 // Compiler clone suffixes (gcc: .isra.N .constprop.N .part.N .cold .localalias; clang: .llvm.N),
 // possibly stacked (`.constprop.0.isra.0`); `__pfx_` padding symbols (6.2+ with CFI/call depth
@@ -89,6 +89,8 @@ const SCHEDULER_RE = listRegex(SCHEDULER);
 const ENTRY_RE = listRegex(ENTRY);
 const INCIDENTAL_RE = listRegex(INCIDENTAL);
 const PRIMITIVE_RES = WAIT_PRIMITIVES.map((p) => ({ label: p.label, re: listRegex(p.names) }));
+const MACHINERY_RE = listRegex(CRASH_MACHINERY);
+const SPIN_RES = CRASH_SPINS.map((p) => ({ label: p.label, re: listRegex(p.names) }));
 
 export interface Culprit {
   /** Normalised name of the innermost frame that says what hung, or null without a usable trace. */
@@ -207,7 +209,96 @@ const KIND_TITLE: Record<string, string> = {
  */
 const FAMILY: Record<string, string> = { hung_task: 'blocked', blocked_state: 'blocked' };
 
-export function identify(kind: string, task: string, frames: readonly Frame[]): Identity {
+/** The hung-task family: reports of a task that sleeps (the other kinds are crash reports). */
+export const BLOCKED_KINDS: ReadonlySet<string> = new Set(['hung_task', 'blocked_state']);
+
+/**
+ * The function one of the other reports is "in": where the CPU was (its RIP, or the function a
+ * WARNING or a sanitizer names), else the innermost frame of its trace, passing over the report's
+ * own machinery (dump_stack, traps, fault paths, the timer interrupt a lockup is caught in, NMI
+ * frames) and over spinning, busy waits and library routines, whose caller says more (the
+ * spinning is kept as the wait, as for a hung task).
+ */
+export function crashCulprit(frames: readonly Frame[], ip: Frame | null, lockup = false, ipNames = false): Culprit {
+  let label: string | null = null;
+  const reliable = frames.filter((f) => !f.unreliable && f.context !== 'nmi').length > 0;
+  // A lockup or a stall is caught by an interrupt: its frames are the catching, the task's are the stuck.
+  const skipIrq = lockup && frames.some((f) => f.context === 'task' && !f.unreliable);
+  const candidates: { frame: Frame; index: number }[] = ip ? [{ frame: ip, index: -1 }] : [];
+  frames.forEach((frame, index) => {
+    if (frame.context === 'nmi' || (skipIrq && frame.context !== 'task') || (reliable && frame.unreliable) || pointsAtFunctionEdge(frame)) return;
+    candidates.push({ frame, index });
+  });
+  for (const c of candidates) {
+    const norm = normalizeFn(c.frame.fn);
+    // A WARNING or a BUG() names the function that asserted: that one, whatever it is (`WARNING in ktime_get`).
+    if (ipNames && c.index < 0 && !norm.startsWith('0x')) {
+      return { fn: norm, module: c.frame.module, primitive: null, index: frames.findIndex((f) => normalizeFn(f.fn) === norm) };
+    }
+    if (norm.startsWith('0x') || MACHINERY_RE.test(norm)) continue;
+    const spin = SPIN_RES.find((p) => p.re.test(norm));
+    if (spin) {
+      label ??= spin.label;
+      continue;
+    }
+    const cls = classify(norm);
+    if (cls === 'primitive') {
+      // A sleeping lock taken where sleeping is not allowed, or spun on: its caller is the one.
+      label ??= primitiveOf(norm);
+      continue;
+    }
+    if (cls === 'scheduler' || cls === 'entry' || cls === 'incidental') continue;
+    // The RIP's function is also the trace's first frame on most kernels: highlight that one.
+    const index = c.index >= 0 ? c.index : frames.findIndex((f) => f.context !== 'nmi' && normalizeFn(f.fn) === norm);
+    return { fn: norm, module: c.frame.module, primitive: label, index };
+  }
+  return { fn: null, module: null, primitive: label, index: -1 };
+}
+
+/** Pointers and offsets out of a panic's reason (`stack-protector: ... in: fn+0x12/0x34`): the same panic reads the same. */
+function steadyReason(what: string): string {
+  return what.replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+/g, '').replace(/\b(?:0x)?[0-9a-f]{12,}\b/g, 'X').replace(/\s+/g, ' ').trim();
+}
+
+function crashIdentity(kind: string, task: string, frames: readonly Frame[], crash: CrashInfo): Identity {
+  const hash = (key: string): string => createHash('sha1').update(key).digest('hex').slice(0, 16);
+  if (kind === 'oom_kill') {
+    const oom = crash.oom;
+    const constraint = oom?.constraint ?? '';
+    const culprit: Culprit = { fn: null, module: null, primitive: null, index: -1 };
+    if (oom?.victim) {
+      const v = taskPattern(oom.victim.task);
+      return { signature: `OOM kill of ${v}${constraint ? ` (${constraint})` : ''}`, fingerprint: hash(`oom_kill\0${constraint}\0${v}`), culprit };
+    }
+    const t = task ? taskPattern(task) : '?';
+    return { signature: `OOM kill invoked by ${t} (${constraint ? `${constraint}, ` : ''}no kill line)`, fingerprint: hash(`oom_kill\0${constraint}\0invoker\0${t}`), culprit };
+  }
+  if (kind === 'panic') {
+    const what = steadyReason(crash.what);
+    return { signature: what, fingerprint: hash(`panic\0${what}`), culprit: { fn: null, module: null, primitive: null, index: -1 } };
+  }
+  const culprit = crashCulprit(frames, crash.ip, kind === 'soft_lockup' || kind === 'hard_lockup' || kind === 'rcu_stall',
+    kind === 'warning' || crash.what === 'kernel BUG');
+  const what = crash.what;
+  if (culprit.fn) {
+    return {
+      signature: `${what} in ${culprit.fn}${culprit.primitive ? ` (${culprit.primitive})` : ''}`,
+      fingerprint: hash(`${kind}\0${what}\0${culprit.primitive ?? ''}\0${culprit.fn}`),
+      culprit,
+    };
+  }
+  // Named by where the first line says it happened, else by its task.
+  const where = crash.location ? crash.location.replace(/:\d+$/, '') : null;
+  if (where) return { signature: `${what} at ${where}`, fingerprint: hash(`${kind}\0${what}\0at\0${where}`), culprit };
+  const t = task ? taskPattern(task) : null;
+  const none = frames.length === 0;
+  // A CPU caught idle, or only spinning in frames that name no caller, says so.
+  const signature = `${what}${t ? ` of ${t}` : ''} (${none ? 'no call trace' : culprit.primitive ?? 'trace names no caller'})`;
+  return { signature, fingerprint: hash(`${kind}\0${what}\0${none ? 'notrace' : `nocaller${culprit.primitive ?? ''}`}\0${t ?? ''}`), culprit };
+}
+
+export function identify(kind: string, task: string, frames: readonly Frame[], crash?: CrashInfo): Identity {
+  if (crash) return crashIdentity(kind, task, frames, crash);
   const culprit = findCulprit(frames);
   const title = KIND_TITLE[kind] ?? kind.replace(/_/g, ' ');
   let signature: string;

@@ -186,3 +186,76 @@ export const INCIDENTAL: readonly string[] = [
   'find_busiest_group', 'find_busiest_queue', 'load_balance*', 'pick_next_task*', 'put_prev_task*',
   'dequeue_task*', 'enqueue_task*', 'deactivate_task', 'activate_task', 'update_curr*', 'set_next_entity',
 ];
+
+/**
+ * Frames of the other reports (soft lockups, oopses, WARNINGs...) that never name what went wrong:
+ * the report's own machinery (dump_stack, the WARN and BUG traps, the page fault and exception
+ * paths), the timer and watchdog interrupts a lockup is caught in, NMI backtraces, the RCU stall
+ * check, the sanitizers' reporting, and the OOM killer's own path (crash titles: fingerprint.ts).
+ */
+export const CRASH_MACHINERY: readonly string[] = [
+  'dump_stack*', '__dump_stack', 'show_stack*', 'show_trace*', 'show_regs', '__show_regs', 'show_regs_print_info', 'dump_backtrace*',
+  'print_trace_address', 'print_context_stack', 'dump_trace', 'panic', 'nmi_panic', 'vpanic', '__warn*', 'warn_slowpath*', 'report_bug',
+  'handle_bug', 'do_error_trap', 'do_trap', 'do_invalid_op', 'invalid_op', 'exc_invalid_op', 'asm_exc_*', 'do_int3*', 'die', '__die*',
+  'oops_end', 'no_context', '__bad_area*', 'bad_area*', 'do_page_fault', '__do_page_fault', 'page_fault', 'exc_page_fault',
+  'do_user_addr_fault', 'do_kern_addr_fault', 'kernelmode_fixup_or_oops', 'page_fault_oops', 'async_page_fault', 'do_general_protection',
+  'general_protection', 'exc_general_protection', 'do_mem_abort', 'el1_*', 'el1h_64_*', '__do_kernel_fault', 'die_kernel_fault',
+  'do_translation_fault', 'do_bad_area', '__dabt_svc', 'do_DataAbort', 'bug_handler', 'brk_handler', 'do_debug_exception', 'call_break_hook',
+  'do_undefinstr', 'arm64_*_fault*', 'watchdog*', 'softlockup_*', 'run_local_timers', 'update_process_times', 'tick_sched_*',
+  'tick_nohz_*', 'tick_periodic', 'tick_handle_periodic', '__hrtimer_run_queues', 'hrtimer_interrupt', '__run_hrtimer', '*timer_interrupt', 'decrementer_common*', 'ret_from_except*',
+  '__sysvec_apic_timer_interrupt', 'sysvec_apic_timer_interrupt', 'local_apic_timer_interrupt', 'smp_local_timer_interrupt',
+  'timer_interrupt', 'do_timer', 'irq_exit*', '__irq_exit_rcu', '__do_softirq', 'handle_softirqs', 'do_softirq*', 'invoke_softirq',
+  'call_softirq', 'run_ksoftirqd', 'nmi_*', 'do_nmi', 'default_do_nmi', 'exc_nmi', 'end_repeat_nmi', 'perf_event_nmi_handler',
+  'arch_trigger_*', 'nmi_cpu_backtrace*', 'nmi_trigger_cpumask_backtrace', 'trigger_*_backtrace', 'rcu_dump_cpu_stacks', 'print_cpu_stall*',
+  'print_other_cpu_stall', 'check_cpu_stall*', 'rcu_pending', 'rcu_check_callbacks', 'rcu_sched_clock_irq', 'rcu_*stall*',
+  'dump_cpu_task', 'sched_show_task', 'show_stack_log_lvl', '__might_sleep', '___might_sleep', '__might_resched', '__might_fault',
+  'might_fault', '__schedule_bug', 'schedule_debug', 'kasan_report*', '__asan_*', 'check_memory_region*', 'kasan_check_range',
+  '__kasan_check*', 'print_report', 'print_address_description*', 'kasan_*', 'kfence_*', 'ubsan_*', '__ubsan_*', 'printk*', 'vprintk*',
+  '_printk', 'oom_kill_process', 'out_of_memory', 'dump_header', 'oom_*', 'mem_cgroup_out_of_memory', 'mem_cgroup_oom*',
+  'rewind_stack*', 'make_task_dead', 'handle_irq', 'handle_edge_irq', 'generic_handle_irq*', 'do_IRQ', 'common_interrupt', 'ret_from_intr',
+  'irq_enter*', 'gic_handle_irq', 'el1_irq', 'call_on_irq_stack', 'do_interrupt_handler', 'handle_domain_irq', '__handle_domain_irq',
+  'sysvec_*', 'asm_sysvec_*', 'asm_common_interrupt', 'lockdep_*', 'debug_lockdep_*', 'print_usage_bug', 'mark_lock*', 'lock_acquire*',
+  'lock_release', '__lock_acquire', 'lock_is_held*', 'rcu_lock_acquire', 'rcu_lock_release', '__rcu_read_lock', '__rcu_read_unlock',
+  'rcu_read_lock*', 'rcu_read_unlock*', 'kmsg_dump', 'crash_kexec', '__crash_kexec', 'sysrq_handle_crash',
+];
+
+/**
+ * Where a CPU spins or a fault lands without saying why: locks taken spinning, busy waits, the
+ * string and copy routines. The frame that called them is the one that names the problem; the
+ * label (as a hung task's wait) is kept in the title.
+ */
+export const CRASH_SPINS: readonly { label: string; names: readonly string[] }[] = [
+  {
+    label: 'spinlock',
+    names: ['native_queued_spin_lock_slowpath', 'queued_spin_lock_slowpath', '__pv_queued_spin_lock_slowpath', 'pv_wait_head*',
+      '_raw_spin_lock*', 'do_raw_spin_lock', '_spin_lock*', '__spin_lock*', '__raw_spin_lock*', 'arch_spin_lock', '__ticket_spin_lock',
+      'spin_lock*', '_raw_spin_unlock*', 'spin_unlock*', '__raw_spin_unlock*', '_raw_read_unlock*', '_raw_write_unlock*', '_spin_unlock*', 'queued_read_lock_slowpath', 'queued_write_lock_slowpath', '_raw_read_lock*', '_raw_write_lock*', 'queued_write_lock', 'queued_read_lock', '_read_lock*',
+      '_write_lock*', 'do_raw_read_lock', 'do_raw_write_lock', 'rt_spin_lock*', 'virt_spin_lock', 'queued_spin_lock'],
+  },
+  {
+    label: 'cross-CPU call',
+    names: ['smp_call_function_many_cond', 'smp_call_function_many', 'smp_call_function_single', 'smp_call_function', 'csd_lock_wait*',
+      'on_each_cpu*', 'smp_call_function_any', 'native_flush_tlb_others', 'flush_tlb_others', 'flush_tlb_mm_range', 'stop_machine*',
+      'multi_cpu_stop', 'cpu_stopper_thread'],
+  },
+  {
+    label: 'busy wait',
+    names: ['delay_tsc', '__const_udelay', '__delay', '__udelay', 'udelay', 'mdelay', 'cpu_relax', 'delay_halt*', 'read_tsc', 'ktime_get*'],
+  },
+  {
+    // A CPU caught idle: nothing of its own is running (the stall or lockup is elsewhere, or in firmware).
+    label: 'idle',
+    names: ['native_safe_halt', 'safe_halt', 'halt', 'cpuidle_enter*', 'default_idle*', 'arch_cpu_idle*', 'cpu_idle_poll', 'do_idle', 'poll_idle',
+      'mwait_idle*', 'intel_idle*', 'acpi_idle*', 'io_idle', 'amd_e400_idle', 'cpu_idle', 'cpu_startup_entry', 'start_secondary', 'common_startup_64',
+      'secondary_startup*', 'rest_init', 'start_kernel', 'x86_64_start_*', 'arch_call_rest_init', 'cpu_bringup_and_idle', 'default_idle_call',
+      'cpuidle_idle_call', 'xen_safe_halt', 'pv_native_safe_halt', 'arch_safe_halt', 'psci_*', 'cpu_do_idle', 'wfi',
+      'rcu_eqs_*', 'rcu_idle_*', 'start_cpu', 'cpu_bringup*', 'rcu_enter_idle', 'tick_nohz_idle_*', 'play_dead*', 'hlt_play_dead'],
+  },
+  {
+    label: 'library',
+    names: ['memcpy*', '__memcpy*', 'memset*', '__memset*', 'memmove*', '__memmove*', 'memcmp', '__memcmp', 'strlen', 'strnlen', 'strcmp',
+      'strncmp', 'strcpy', 'strncpy', 'strscpy*', 'strchr', 'strstr', 'copy_user*', '_copy_to_user', '_copy_from_user', '__copy_*', 'copy_page*',
+      'clear_page*', 'rep_movs*', '__get_user*', '__put_user*', 'csum_partial*', '__list_add*', '__list_del*', 'list_del*', 'list_add*',
+      'memchr*', 'lockref_*', 'sprintf', 'vsnprintf', 'snprintf', 'scnprintf', 'format_decode'],
+  },
+];

@@ -6,7 +6,7 @@
 import { Assembler, type BootEvent, type SourcePosition } from '../parsers/assembler.js';
 import type { DecodeContext, LineFormat } from '../parsers/formats/index.js';
 import type { TaskReport } from '../parsers/record.js';
-import { identify, type Identity } from './fingerprint.js';
+import { BLOCKED_KINDS, identify, type Identity } from './fingerprint.js';
 import type { LineSink } from './input/feeder.js';
 import { matchRules, type RuleMatch } from './rules/engine.js';
 import type { RuleSet } from './rules/loader.js';
@@ -46,8 +46,9 @@ export function analyze(report: TaskReport, rules: RuleSet, kernel: string | nul
     report.kernel = kernel;
     report.kernelSource = 'user';
   }
-  const identity = identify(report.kind, report.task, report.frames);
-  const matches = matchRules(rules, report, identity.culprit);
+  const identity = identify(report.kind, report.task, report.frames, report.crash);
+  // The rules describe causes of blocked tasks; none is written for the other kinds yet.
+  const matches = report.crash ? [] : matchRules(rules, report, identity.culprit);
   return { report, identity, matches, incident: null };
 }
 
@@ -74,9 +75,11 @@ export class Scanner implements LineSink {
     this.needles = this.assembler.needles;
   }
 
-  /** The kernel's other problem reports seen (soft lockups, RCU stalls, oopses...), by kind: counted, not analysed. */
+  /** The kernel's other problem reports given (soft lockups, RCU stalls, oopses...), by kind. */
   get others(): Readonly<Record<string, number>> {
-    return this.assembler.others;
+    const out: Record<string, number> = {};
+    for (const [k, n] of Object.entries(this.counts.kinds)) if (!BLOCKED_KINDS.has(k)) out[k] = n;
+    return out;
   }
 
   /** Hosts whose kernel said further hung-task reports are suppressed. */
@@ -156,7 +159,8 @@ export class Scanner implements LineSink {
     c.reports++;
     c.kinds[r.kind] = (c.kinds[r.kind] ?? 0) + 1;
     if (r.truncated) c.truncated++;
-    if (r.frames.length === 0 && !r.truncated) c.headerOnly++;
+    // (A panic, a lone OOM kill line or a workqueue lockup print no trace of their own.)
+    if (r.frames.length === 0 && !r.truncated && !r.crash) c.headerOnly++;
     // A rule whose bug this kernel has the fix for (or predates) names no cause of this hang.
     if (a.matches.some((m) => m.verdict !== 'fixed')) c.matched++;
     c.hosts.add(r.host);

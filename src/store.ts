@@ -27,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { reportJson, type ReportJson } from './output/json.js';
 import { jsonLine } from './output/term.js';
-import { identify } from './fingerprint.js';
+import { BLOCKED_KINDS, identify } from './fingerprint.js';
 import { INCIDENT_GAP_MS, INCIDENT_GAP_UPTIME, rootOf, waitEdges, type IncidentMember, type WaitEdge } from './incidents.js';
 import { followedName, type Frame, type TaskReport } from '../parsers/record.js';
 import type { AnalyzedReport } from './scan.js';
@@ -94,6 +94,7 @@ const SAME_RECORD_UPTIME = 0.0000005;
 const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trace_id, wall, kernel FROM reports
       WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
         AND (@scope IS NULL OR source_id = @scope)
+        AND (@exact = 0 OR uptime IS NULL OR @u IS NULL OR abs(uptime - @u) < 1)
         AND ((@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < ${SAME_RECORD_UPTIME})
           OR (((time IS NOT NULL AND @t IS NOT NULL) OR (uptime IS NOT NULL AND @u IS NOT NULL))
             AND (time IS NULL OR @t IS NULL OR abs(time - @t) <= ${SAME_MS}
@@ -102,6 +103,16 @@ const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trac
             AND (uptime IS NULL OR @u IS NULL OR abs(uptime - @u) <= ${SAME_UPTIME}))
           OR (time IS NULL AND uptime IS NULL AND @t IS NULL AND @u IS NULL AND (source_id <> @source OR source_line = @line)))
       ORDER BY id LIMIT 1`;
+
+/**
+ * The seconds column of a report: a hung task's blocked time, or how long one of the other kinds
+ * says it was stuck (a soft lockup's seconds tell its reports of one task apart, as a hung task's do).
+ * Copies of one of the other kinds carry the same printk time to the microsecond, and two of its
+ * reports a few seconds apart (two WARNINGs of one task) are two: `@exact` holds them to a second.
+ */
+function secondsKey(r: TaskReport): number | null {
+  return r.blockedSeconds ?? r.crash?.seconds ?? null;
+}
 
 /**
  * Whether the local clock's offset from UTC at this moment differs in some year near it: the
@@ -1174,7 +1185,7 @@ export class Store {
     // Without time or uptime, two copies of a report in one file are only told apart by where they
     // are: the line is part of the identity within a source (not across sources, which may differ).
     return this.stmt(FIND_SAME).get({
-      host: hostId, pid: r.pid, task: r.task, kind: r.kind, secs: r.blockedSeconds, scope: scopeSource, t: r.time, u: r.uptime, w: wallOf(r),
+      host: hostId, pid: r.pid, task: r.task, kind: r.kind, secs: secondsKey(r), scope: scopeSource, exact: r.crash ? 1 : 0, t: r.time, u: r.uptime, w: wallOf(r),
       yg: r.yearGuessed ? 1 : 0, dst: r.time !== null && nearDstChange(r.time) ? 1 : 0, source: sourceId, line: r.source.line,
       fine: r.uptime !== null && Math.abs(r.uptime * 1000 - Math.round(r.uptime * 1000)) > 0.001 ? 1 : 0,
     }) as SameRow | undefined;
@@ -1197,12 +1208,13 @@ export class Store {
       WHERE r.host_id = ? AND r.pid = ? AND r.task = ? AND r.kind = ? AND r.blocked_seconds IS ?
         AND (s.name = '-' OR instr(s.name, ' (stdin ') > 0 OR instr(s.name, ' (stream ') > 0)
         AND r.uptime IS NOT NULL AND abs(r.uptime - ?) < ${SAME_RECORD_UPTIME}
-      ORDER BY r.id LIMIT 1`).get(hostId, r.pid, r.task, r.kind, r.blockedSeconds, r.uptime) as (SameRow & { scope: string }) | undefined;
+      ORDER BY r.id LIMIT 1`).get(hostId, r.pid, r.task, r.kind, secondsKey(r), r.uptime) as (SameRow & { scope: string }) | undefined;
   }
 
   /** Whether a stored report's own frames give another fingerprint today than the one it has. */
   private outdated(kind: string, task: string, same: SameRow): boolean {
-    if (same.trace_id === null) return false;
+    // The other kinds are named by more than their frames (their first line): not told from the row.
+    if (same.trace_id === null || !BLOCKED_KINDS.has(kind)) return false;
     return identify(kind, task, framesOfTrace(this.stmt(TRACE_FRAMES), same.trace_id)).fingerprint !== same.fingerprint;
   }
 
@@ -1258,7 +1270,7 @@ export class Store {
         best_verdict, best_kind, best_role, owner_task, owner_pid, owner_lock, nframes, truncated, source_id,
         source_line, raw, json, recorded, year_guessed, trace_id, owner_trace_id, wall)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      incident, hostId, bootKey, bootTime, r.kind, r.time, r.uptime, r.task, r.pid, r.blockedSeconds, r.state, r.kernel,
+      incident, hostId, bootKey, bootTime, r.kind, r.time, r.uptime, r.task, r.pid, secondsKey(r), r.state, r.kernel,
       r.logKernel, r.tainted, a.identity.signature, a.identity.fingerprint, a.identity.culprit.fn,
       a.identity.culprit.primitive, best?.rule ?? null, best?.verdict ?? null, best?.kind ?? null, best?.role ?? null,
       r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, r.frames.length,
@@ -1278,7 +1290,7 @@ export class Store {
     const stands = fresh || r.frames.length > 0;
     if (!fresh && stands) this.stmt('UPDATE incident_tasks SET report_id = ? WHERE incident_id = ? AND task = ? AND pid = ?').run(id, incident, r.task, r.pid);
     if (stands) this.memberStored(incident, {
-      id, task: r.task, pid: r.pid, kind: r.kind, blockedSeconds: r.blockedSeconds, signature: a.identity.signature,
+      id, task: r.task, pid: r.pid, kind: r.kind, blockedSeconds: secondsKey(r), signature: a.identity.signature,
       fingerprint: a.identity.fingerprint, rule: best?.rule ?? null, verdict: best?.verdict ?? null, ruleKind: best?.kind ?? null,
       role: best?.role ?? null, ownerTask: r.blocker?.owner?.task ?? null, ownerPid: r.blocker?.owner?.pid ?? null, kernel: r.kernel,
     });

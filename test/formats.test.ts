@@ -168,6 +168,10 @@ describe('line formats', () => {
       ['[Вт янв 29 10:41:07 2019] x', '2019-01-29T10:41:07.000Z'],
       ['[火  1月 29 10:41:07 2019] x', '2019-01-29T10:41:07.000Z'],
       ['[Mi Dez  4 03:14:35 2013] x', '2013-12-04T03:14:35.000Z'],
+      // Finnish, Hungarian, Ukrainian %b (a Finnish journal lost its whole oops: h27/15).
+      ['[ti heinä 19 21:58:29 2016] x', '2016-07-19T21:58:29.000Z'],
+      ['[K márc 29 10:41:07 2019] x', '2019-03-29T10:41:07.000Z'],
+      ['[Пн лис 29 10:41:07 2019] x', '2019-11-29T10:41:07.000Z'],
     ]) {
       const k = decodeLine(line, ctx)!;
       assert.equal(k.format, 'dmesg', line);

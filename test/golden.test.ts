@@ -54,6 +54,12 @@ function golden(reports: AnalyzedReport[]): unknown {
       truncated: r.truncated,
       blocker: r.blocker && { lock: r.blocker.lock, owner: r.blocker.owner, owner_frames: r.blocker.ownerFrames.map(frame) },
       frames: r.frames.map(frame),
+      ...(r.crash ? {
+        crash: {
+          what: r.crash.what, cpu: r.crash.cpu, seconds: r.crash.seconds, ip: r.crash.ip && frame(r.crash.ip), location: r.crash.location,
+          address: r.crash.address, rcu: r.crash.rcu, oom: r.crash.oom, message: r.crash.message,
+        },
+      } : {}),
     };
   });
 }

@@ -4,7 +4,7 @@ import { parseBlocker, parseHeader, parseTainted, parseTaskLine } from '../parse
 import type { AnalyzedReport } from '../src/scan.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, frameNames, ROOT, sample, scanText } from './helpers.js';
+import { cli, frameNames, ROOT, sample, scanText, tmpdir } from './helpers.js';
 
 const JAVA = sample('seed/centos7-java-rwsem.messages');
 
@@ -421,7 +421,7 @@ describe('report assembly', () => {
   });
 
   it('joins a frame whose symbol a mail client wrapped after its addresses (stress/99, ppc32)', () => {
-    const [r] = scanText(sample('stress/99-ppc32-4.14-mail-wrapped-frame-addresses-rcu-stall-hung-task-panic.log'));
+    const [r] = scanText(sample('stress/99-ppc32-4.14-mail-wrapped-frame-addresses-rcu-stall-hung-task-panic.log')).filter((a) => a.report.kind === 'hung_task');
     assert.equal(r.report.task, 'notfmgrd');
     assert.equal(r.report.frames.length, 14);
     assert.equal(r.report.frames[0].fn, '__update_load_avg_se.isra.3');
@@ -441,7 +441,7 @@ describe('report assembly', () => {
   });
 
   it('makes no second report of a header quoted again alone, with the same printk time (stress/101)', () => {
-    const reports = scanText(sample('stress/101-rhel8-4.18-crash-log-nmi-panic-header-quoted-again.log'));
+    const reports = scanText(sample('stress/101-rhel8-4.18-crash-log-nmi-panic-header-quoted-again.log')).filter((a) => a.report.kind === 'hung_task');
     assert.equal(reports.length, 1);
     assert.equal(reports[0].report.frames.length > 0, true);
     // Two passes with whole-second times (a capture tool's) are two reports.
@@ -489,7 +489,7 @@ describe('report assembly', () => {
   });
 
   it('takes the release from the stack dump right after a report that printed none (stress/104: NMI backtrace, hung_task panic)', () => {
-    const [r] = scanText(sample('stress/104-rhel8.4-rt-header-only-release-on-nmi-and-panic-cpu-lines-quoted.log'));
+    const [r] = scanText(sample('stress/104-rhel8.4-rt-header-only-release-on-nmi-and-panic-cpu-lines-quoted.log')).filter((a) => a.report.kind === 'hung_task');
     assert.deepEqual([r.report.task, r.report.kernel, r.report.kernelSource], ['xfsaild/sda4', '4.18.0-305.49.1.rt7.121.el8_4.x86_64', 'dump']);
     const lines = (rel: string, gap: number): string => ['[  500.100000] INFO: task jbd2/sda1-8:512 blocked for more than 120 seconds.',
       '[  500.100100] "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.',
@@ -559,25 +559,93 @@ describe('report assembly', () => {
 });
 
 describe('the kernel\'s other problem reports', () => {
-  it('are counted by kind in the summary, not analysed (helper-58)', () => {
-    const others = (f: string): unknown => cli(['--no-db', '--json', `samples/negative/${f}`]).json.at(-1)!.other_reports;
-    assert.deepEqual(others('soft-lockup-and-rcu-self-detected-stall-5.2-i386.log'), { soft_lockup: 1, rcu_stall: 1 });
-    assert.deepEqual(others('oom-kill-5.15-syslog-with-printk-ts.log'), { oom_kill: 1 });
-    assert.deepEqual(others('rcu-stall-kthread-starved-task-line-state-I.log'), { rcu_stall: 1 });
-    assert.deepEqual(others('sysrq-w-show-blocked-state-6.7.log'), {});
-    // An oops and the panic it ends in, whose closing line names the same panic again.
+  // What each real excerpt of samples/kinds/ should give, from its source (samples/README.md):
+  // kind, task:pid of the report's subject, CPU, and the function its title names.
+  const expected: [string, string, string, number | null, string][] = [
+    ['04-softlockup-6.0-ksoftirqd-mac80211-quoted-syslog.log', 'soft_lockup', 'ksoftirqd/1:23', 1, 'soft lockup in ieee80211_select_queue'],
+    ['10-softlockup-rhel5-2.6.18-kswapd-nfs-module-colon-format.log', 'soft_lockup', 'kswapd1:982', 1, 'soft lockup in nfs_access_cache_shrinker'],
+    ['08-oops-null-rhel7-3.10.0-229-pick_next_task_fair-vmcore-dmesg.log', 'oops', 'java:16179', 3, 'kernel NULL pointer dereference in rb_next'],
+    ['09-warning-rhel7-3.10.0-957-topology_sane-azure-docs.log', 'warning', 'swapper/4:0', 4, 'WARNING in topology_sane'],
+    ['17-oops-arm64-5.17-paging-request-qcom-cpufreq.log', 'oops', 'kworker/7:1H:162', 7, 'unable to handle kernel paging request in cpufreq_cpu_get_raw'],
+    ['18-oops-2.6.x-i386-2004-printing-eip-process-line-crc-frames.log', 'oops', 'rmmod:1194', 0, 'in ipw2100_defrag_free'],
+    ['19-bug-6.2-ext4-kernel-BUG-at-fs-ext4-invalid-opcode-kasan.log', 'bug', 'xfs_io:2567', 7, 'kernel BUG in ext4_get_group_info'],
+    ['20-gpf-6.10-syzbot-kasan-smc_diag-inline-rip.log', 'oops', 'syz-executor175:6338', 1, 'general protection fault in smc_diag_msg_common_fill'],
+    ['13-rcu-preempt-stall-syzbot-6.x-kthread-starved-nmi-wireguard.log', 'rcu_stall', 'kworker/R-wg-cr:6005', 1, 'RCU stall in'],
+    ['07-oom-memcg-rhel7-3.10.0-693-sacrifice-child.log', 'oom_kill', 'monocular:26049', 0, 'OOM kill of monocular (memcg)'],
+    ['15-hardlockup-6.12-cloudflare-caller-ids-interleaved-nmi-qp-panic.log', 'hard_lockup', 'swapper/33:0', 33, 'hard lockup'],
+  ];
+  for (const [file, kind, who, cpu, title] of expected) {
+    it(`${file}: ${kind} of ${who}`, () => {
+      const got = scanText(sample(`kinds/${file}`)).filter((a) => a.report.kind === kind);
+      assert.ok(got.length >= 1, `no ${kind} report`);
+      const r = got[0].report;
+      assert.equal(`${r.task}:${r.pid}`, who);
+      assert.equal(r.crash?.cpu ?? null, cpu);
+      assert.ok(got[0].identity.signature.includes(title), got[0].identity.signature);
+      assert.ok(r.frames.length > 0);
+      assert.equal(scanText(sample(`kinds/${file}`)).filter((a) => a.report.kind === 'hung_task').length, 0);
+    });
+  }
+
+  it('an OOM kill names its victim, constraint and cgroup, the child it killed, and the further kills of its group', () => {
+    const rhel = scanText(sample('kinds/07-oom-memcg-rhel7-3.10.0-693-sacrifice-child.log'));
+    assert.equal(rhel.length, 1);
+    // `Kill process 26074 ... or sacrifice child`, then `Killed process 24518`: the child is the one killed.
+    assert.deepEqual(rhel[0].report.crash?.oom?.victim, { task: 'monocular', pid: 24518 });
+    const group = scanText(sample('kinds/01-oom-memcg-5.15-azure-oomgroup.log'));
+    assert.equal(group.length, 1);
+    const oom = group[0].report.crash!.oom!;
+    assert.equal(oom.constraint, 'memcg');
+    assert.match(oom.memcg ?? '', /^\/kubepods\.slice/);
+    assert.deepEqual(oom.more.map((v) => v.pid), [7620, 7656, 7657, 7712]);
+    // A kill line alone (journalctl -p err keeps only it) is a report without its invoker; the choice
+    // before a kill (`... or sacrifice child`) alone is none.
+    const alone = cli(['--no-db', '--json', '-'], { input: '<3>[ 3301.1] Out of memory: Killed process 4321 (postgres) total-vm:1kB\n<3>[ 3400.2] Out of memory: Kill process 99 (java) score 912 or sacrifice child\n' });
+    const reports = alone.json.filter((j) => j.type === 'report');
+    assert.equal(reports.length, 1);
+    assert.deepEqual([reports[0].task, reports[0].pid, reports[0].oom_victim], [null, null, { task: 'postgres', pid: 4321 }]);
+  });
+
+  it('an oops and the panic it ends in are two reports; copies and look-alikes are none', () => {
     const text = ['[  133.400000] BUG: kernel NULL pointer dereference, address: 0000000000000000',
       '[  133.463697] Kernel panic - not syncing: Fatal exception in interrupt',
       '[  133.467025] ---[ end Kernel panic - not syncing: Fatal exception in interrupt ]---', ''].join('\n');
     const r = cli(['--no-db', '-'], { input: text });
-    assert.match(r.stdout, /counted but not analysed \(klogscan reads hung tasks and blocked-task dumps\): 1 oops, 1 kernel panic\n/);
-    // A user process's fault, a quoted copy of the same line: no more reports.
+    assert.match(r.stdout, /summary: 0 hung-task reports, 1 oops, 1 kernel panic,/);
+    assert.deepEqual(cli(['--no-db', '--json', '-'], { input: text }).json.filter((j) => j.type === 'report').map((j) => j.signature),
+      ['kernel NULL pointer dereference (no call trace)', 'kernel panic: Fatal exception in interrupt']);
+    // A user process's fault, a quoted copy of the same line, a program's own line: no more reports.
     const gpf = 'Mar  3 10:00:01 h1 kernel: traps: chrome[12345] general protection fault ip:7f1c sp:7ffd error:0 in libc.so.6[7f1c+16d000]\n';
-    assert.deepEqual(cli(['--no-db', '--json', '-'], { input: gpf }).json.at(-1)!.other_reports, {});
+    assert.equal(cli(['--no-db', '--json', '-'], { input: gpf }).json.at(-1)!.reports, 0);
     const oops = '[ 5000.100000] BUG: kernel NULL pointer dereference, address: 0000000000000008\n';
     assert.deepEqual(cli(['--no-db', '--json', '-'], { input: `${oops}> ${oops}` }).json.at(-1)!.other_reports, { oops: 1 });
-    // A program's line that says the same is no kernel report.
-    assert.deepEqual(cli(['--no-db', '--json', '-'], { input: 'Jan 29 10:41:07 h1 myapp[12]: BUG: soft lockup - CPU#3 stuck for 22s!\n' }).json.at(-1)!.other_reports, {});
+    assert.equal(cli(['--no-db', '--json', '-'], { input: 'Jan 29 10:41:07 h1 myapp[12]: BUG: soft lockup - CPU#3 stuck for 22s!\n' }).json.at(-1)!.reports, 0);
+  });
+
+  it('a soft lockup\'s spinning and a stall\'s interrupt are passed over for the function that called them', () => {
+    const rcu = scanText(sample('kinds/13-rcu-preempt-stall-syzbot-6.x-kthread-starved-nmi-wireguard.log'))[0];
+    // Caught in the timer interrupt (rb_erase) of a task spinning for a write lock: the title names neither.
+    assert.doesNotMatch(rcu.identity.signature, /rb_erase|queued_write_lock|hrtimer/);
+    assert.equal(rcu.identity.culprit.primitive, 'spinlock');
+    const idle = scanText(sample('kinds/15-hardlockup-6.12-cloudflare-caller-ids-interleaved-nmi-qp-panic.log'))[0];
+    assert.equal(idle.identity.signature, 'hard lockup of swapper/* (idle)');
+  });
+
+  it('a soft lockup is stored once per report, and found again by --kind (store)', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const file = 'samples/kinds/05-i386-5.2-next-kernel-BUG-lockref-then-softlockups-rcu-stall-quoted.log';
+    const first = cli(['--db', db, '--json', file]).json.at(-1)!;
+    assert.deepEqual(first.kinds, { bug: 1, soft_lockup: 2, rcu_stall: 1 });
+    assert.equal((first.stored as { new: number }).new, 4);
+    assert.equal((cli(['--db', db, '--json', file]).json.at(-1)!.stored as { new: number }).new, 0);
+    // One episode: the BUG, the lockups and the stall that followed it.
+    const hist = cli(['history', '--db', db, '--kind', 'soft_lockup']);
+    assert.match(hist.stdout, /^#1 .* 4 reports, 2 tasks {2}kernel BUG in lockref_mark_dead/);
+    assert.equal(cli(['history', '--db', db, '--kind', 'hard_lockup']).stdout, 'no incidents match\n');
+    const show = cli(['show', '--db', db, '1']).stdout;
+    assert.match(show, /soft lockup on CPU 1: WorkerPool\/7703:7703, stuck for 23 s/);
+    assert.match(show, /soft lockup in shrink_lock_dentry \(spinlock\)/);
   });
 });
 

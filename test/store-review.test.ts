@@ -677,7 +677,7 @@ describe('store: second review', function () {
     const fp = cli(['--db', db, '--json', JAVA]).json[0].fingerprint as string;
     const bad = cli(['history', '--db', db, '--kind', 'bogus']);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--kind takes hung_task or blocked_state/);
+    assert.match(bad.stderr, /--kind takes one of hung_task, blocked_state, soft_lockup, /);
     assert.equal(cli(['history', '--db', db, '--json', '--fingerprint', fp.slice(0, 6).toUpperCase()]).json.length, 1);
     const pc = cli(['--print-cursor', '--no-db']);
     assert.equal(pc.status, 2);

@@ -158,6 +158,11 @@ for (const names of [
   'jan feb mac apr mei jun jul ogos sep okt nov dis', // ms (Malay)
   'jan feb mar apr mei jun jul agu sep okt nov des', // id (Indonesian)
   'oca şub mar nis may haz tem ağu eyl eki kas ara', // tr
+  'tammi helmi maalis huhti touko kesä heinä elo syys loka marras joulu', // fi
+  'jan febr márc ápr máj jún júl aug szept okt nov dec', // hu
+  'jan feb mar apr mai jun jul aug sep okt nov des', // nb
+  'ian feb mar apr mai iun iul aug sep oct nov dec', // ro
+  'січ лют бер кві тра чер лип сер вер жов лис гру', // uk
 ]) {
   names.split(' ').forEach((n, i) => {
     if (!(n in MONTHS)) MONTHS[n] = i;

@@ -3,7 +3,7 @@
  * Text for people, `--json` (one object per line) for scripts.
  */
 import { jsonLine, safe, type Painter } from '../output/term.js';
-import { fixText, formatTime, referenceText, renderReport, VERDICT_STYLE, verdictWords, wrap } from '../output/text.js';
+import { fixText, formatTime, referenceText, KIND_NAMES, renderReport, taskOf, VERDICT_STYLE, verdictWords, wrap } from '../output/text.js';
 import type { RuleSet } from '../rules/loader.js';
 import type { IncidentRow, StatsBy } from '../store.js';
 import { COMMON_OPTIONS, openStore, out, paintFor, parse, parseWhen, positiveInt, ruleSet, UsageError } from './common.js';
@@ -16,7 +16,7 @@ function when(i: IncidentRow): string {
 }
 
 /** The kinds of report klogscan stores. */
-const REPORT_KINDS = ['hung_task', 'blocked_state'];
+const REPORT_KINDS = ['hung_task', 'blocked_state', ...Object.keys(KIND_NAMES)];
 
 function verdictText(paint: Painter, rule: string | null, verdict: string | null): string {
   if (!rule) return paint('gray', 'no known cause');
@@ -59,7 +59,7 @@ export async function historyCommand(args: string[], help: string): Promise<numb
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`history takes no arguments, only options (got "${positionals[0]}")`);
-  if (v.kind !== undefined && !REPORT_KINDS.includes(v.kind)) throw new UsageError(`--kind takes ${REPORT_KINDS.join(' or ')}, not "${v.kind}"`);
+  if (v.kind !== undefined && !REPORT_KINDS.includes(v.kind)) throw new UsageError(`--kind takes one of ${REPORT_KINDS.join(', ')}, not "${v.kind}"`);
   const filter = {
     since: v.since !== undefined ? parseWhen(v.since, '--since') : undefined,
     until: v.until !== undefined ? parseWhen(v.until, '--until') : undefined,
@@ -112,9 +112,9 @@ function renderShow(d: NonNullable<ReturnType<ReturnType<typeof openStore>['inci
     if (owner) {
       const waiters = owner.waiters;
       lines.push(`  ${paint('bold', 'look at')} ${safe(owner.task)}:${owner.pid} (not reported as hung: ${waiters} reported task${waiters === 1 ? ' waits' : 's wait'} for it, and its stack follows the blocker line)`);
-      lines.push(`  ${paint('bold', 'first hung')} ${safe(root.task)}:${root.pid}: ${safe(root.signature)}`);
+      lines.push(`  ${paint('bold', 'first hung')} ${taskOf(root)}: ${safe(root.signature)}`);
     } else {
-      lines.push(`  ${paint('bold', 'look at')} ${safe(root.task)}:${root.pid}: ${safe(root.signature)}`);
+      lines.push(`  ${paint('bold', 'look at')} ${taskOf(root)}: ${safe(root.signature)}`);
     }
     const best = root.matches[0];
     if (best) {
@@ -136,11 +136,11 @@ function renderShow(d: NonNullable<ReturnType<ReturnType<typeof openStore>['inci
     lines.push(`  ${paint('bold', 'who waits for whom')}:`);
     const name = (id: number | null, task: string | null, pid: number | null): string => {
       const r = id === null ? undefined : byId.get(id);
-      return r ? `${safe(r.task)}:${r.pid}` : `${safe(task ?? '?')}:${pid ?? '?'} (not reported)`;
+      return r ? taskOf(r) : `${safe(task ?? '?')}:${pid ?? '?'} (not reported)`;
     };
     for (const e of d.edges) {
       const w = byId.get(e.waiter)!;
-      lines.push(`    ${safe(w.task)}:${w.pid} waits for ${name(e.holder, e.holderTask, e.holderPid)}  (${safe(`${e.how}${e.lock ? `, ${e.lock}` : ''}`)})`);
+      lines.push(`    ${taskOf(w)} waits for ${name(e.holder, e.holderTask, e.holderPid)}  (${safe(`${e.how}${e.lock ? `, ${e.lock}` : ''}`)})`);
     }
     if (d.edges_total > d.edges.length) lines.push(`    ... and ${d.edges_total - d.edges.length} more`);
   }

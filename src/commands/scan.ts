@@ -7,7 +7,7 @@ import { ChunkFeeder } from '../input/feeder.js';
 import { InputError, readInput } from '../input/sources.js';
 import { reportJson } from '../output/json.js';
 import { jsonLine, safe } from '../output/term.js';
-import { renderReport, type SeenReport } from '../output/text.js';
+import { KIND_NAMES, renderReport, type SeenReport } from '../output/text.js';
 import { Scanner, type AnalyzedReport } from '../scan.js';
 import { StoreError, type Store } from '../store.js';
 import { COMMON_OPTIONS, journalCursor, onStopSignals, openStore, out, paintFor, parse, ruleSet, stderr, UsageError } from './common.js';
@@ -184,12 +184,6 @@ export function newTotals(): RunTotals {
   return { inputs: 0, errors: 0, aborted: false, lines: 0, bytes: 0, compressed: null, started: process.hrtime.bigint() };
 }
 
-/** What the summary calls the kernel's other reports (one, several). */
-const OTHER_NAMES: Record<string, [string, string]> = {
-  soft_lockup: ['soft lockup', 'soft lockups'], hard_lockup: ['hard lockup', 'hard lockups'], rcu_stall: ['RCU stall', 'RCU stalls'],
-  oom_kill: ['OOM kill', 'OOM kills'], oops: ['oops', 'oopses'], bug: ['kernel BUG', 'kernel BUGs'], warning: ['WARNING', 'WARNINGs'],
-  panic: ['kernel panic', 'kernel panics'],
-};
 
 /**
  * The end of a run, scan or follow: --stats on stderr, then the summary, which is the last line
@@ -231,6 +225,7 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
   const blocked = c.kinds.blocked_state ?? 0;
   const parts = [`${hung} hung-task report${hung === 1 ? '' : 's'}`];
   if (blocked) parts.push(`${blocked} blocked task${blocked === 1 ? '' : 's'} in sysrq-w dumps`);
+  for (const [k, n] of Object.entries(scanner.others)) parts.push(`${n} ${KIND_NAMES[k]?.[n === 1 ? 0 : 1] ?? k}`);
   // Reports without a host name (dmesg, pastes) may come from any number of machines: not counted as one.
   const named = c.hosts.size - (c.hosts.has(null) ? 1 : 0);
   const hosts = named === 0 && c.hosts.has(null) ? 'no host names' : `${named} host${named === 1 ? '' : 's'}${c.hosts.has(null) ? ' and reports without a host name' : ''}`;
@@ -245,11 +240,6 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
   }
   if (suppressed.length > 0) {
     out.write(`${paint('yellow', 'note')}: the kernel suppressed further hung-task reports on ${suppressed.map((h) => (h === null ? 'this host' : safe(h))).join(', ')} (sysctl kernel.hung_task_warnings): later hangs are invisible in the log\n`);
-  }
-  const others = Object.entries(scanner.others);
-  if (others.length > 0) {
-    const what = others.map(([k, n]) => `${n} ${OTHER_NAMES[k]?.[n === 1 ? 0 : 1] ?? k}`).join(', ');
-    out.write(`${paint('yellow', 'note')}: the log also holds the kernel's other problem reports, counted but not analysed (klogscan reads hung tasks and blocked-task dumps): ${what}\n`);
   }
   if (c.headerOnly > 0) {
     out.write(`${paint('yellow', 'note')}: ${c.headerOnly} report${c.headerOnly === 1 ? ' has' : 's have'} no call trace in the log: a priority filter drops it (the trace is KERN_INFO: widen journalctl -p or the syslog rule), as does a grep or a paste that left it out\n`);

@@ -2,7 +2,7 @@
  * The `--json` NDJSON contract (../shared/SPEC.md): report objects and the closing summary.
  * Field names are public interface: add fields freely, never rename or drop one.
  */
-import type { Frame } from '../../parsers/record.js';
+import type { CrashInfo, Frame } from '../../parsers/record.js';
 import type { AnalyzedReport } from '../scan.js';
 
 export interface ReportJson {
@@ -11,8 +11,9 @@ export interface ReportJson {
   host: string | null;
   time: string | null;
   uptime: number | null;
-  task: string;
-  pid: number;
+  /** null for the other kinds when the log names no task (a panic, an RCU stall without a backtrace). */
+  task: string | null;
+  pid: number | null;
   blocked_seconds: number | null;
   state: string | null;
   kernel: string | null;
@@ -32,6 +33,22 @@ export function isoTime(ms: number | null): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
+/** The other kinds' own fields (parsers/crash.ts): what their first line and body said. */
+function crashJson(c: CrashInfo): Record<string, unknown> {
+  return {
+    headline: c.headline,
+    what: c.what,
+    cpu: c.cpu,
+    stuck_seconds: c.seconds,
+    ip: c.ip,
+    location: c.location,
+    address: c.address,
+    ...(c.rcu ? { rcu_flavour: c.rcu.flavour, stalled_cpus: c.rcu.cpus } : {}),
+    ...(c.oom ? { oom_victim: c.oom.victim, oom_killed_more: c.oom.more, oom_constraint: c.oom.constraint, memcg: c.oom.memcg } : {}),
+    message: c.message,
+  };
+}
+
 export function reportJson(a: AnalyzedReport): ReportJson {
   const r = a.report;
   return {
@@ -40,8 +57,8 @@ export function reportJson(a: AnalyzedReport): ReportJson {
     host: r.host,
     time: isoTime(r.time),
     uptime: r.uptime,
-    task: r.task,
-    pid: r.pid,
+    task: r.crash && r.task === '' ? null : r.task,
+    pid: r.crash && r.pid < 0 ? null : r.pid,
     blocked_seconds: r.blockedSeconds,
     state: r.state,
     kernel: r.kernel,
@@ -83,6 +100,7 @@ export function reportJson(a: AnalyzedReport): ReportJson {
     truncated: r.truncated,
     suppresses_further: r.suppressesFurther,
     ...(r.coredump ? { blocked_by_coredump: true } : {}),
+    ...(r.crash ? crashJson(r.crash) : {}),
     context: r.context,
   };
 }

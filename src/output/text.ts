@@ -23,6 +23,19 @@ export function verdictWords(kind: string | null | undefined, verdict: string): 
   return { words: verdict.toUpperCase(), style: VERDICT_STYLE[verdict as keyof typeof VERDICT_STYLE] ?? 'yellow' };
 }
 
+/** What the text output calls the kernel's other reports (one, several). */
+export const KIND_NAMES: Record<string, [string, string]> = {
+  soft_lockup: ['soft lockup', 'soft lockups'], hard_lockup: ['hard lockup', 'hard lockups'], rcu_stall: ['RCU stall', 'RCU stalls'],
+  oom_kill: ['OOM kill', 'OOM kills'], oops: ['oops', 'oopses'], bug: ['kernel BUG', 'kernel BUGs'], warning: ['WARNING', 'WARNINGs'],
+  panic: ['kernel panic', 'kernel panics'],
+};
+
+/** A report's task as `name:pid`; `-` for one of the other kinds that names none (a panic, an RCU stall). */
+export function taskOf(r: { task: string | null; pid: number | null }): string {
+  if (r.task === null && r.pid === null) return '-';
+  return `${safe(r.task ?? '?')}:${r.pid ?? '?'}`;
+}
+
 export function formatTime(ms: number | string | null): string | null {
   const iso = typeof ms === 'string' ? ms : isoTime(ms);
   return iso ? iso.replace('T', ' ').replace(/\.000Z$/, 'Z') : null;
@@ -106,10 +119,14 @@ export interface SeenReport { who: string; name: string; line: number }
  */
 export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verbose = false, seen?: Map<string, SeenReport>): string {
   const out: string[] = [];
-  const who = paint('bold', `${safe(r.task)}:${r.pid}`);
-  out.push(r.kind === 'hung_task'
-    ? `${paint(['bold', 'red'], 'hung task')} ${who} ${String(r.header ?? 'blocked')} for more than ${r.blocked_seconds} s`
-    : `${paint(['bold', 'red'], 'blocked task')} ${who} in D state${r.kind === 'blocked_state' ? ' (sysrq-w dump or live snapshot)' : ''}`);
+  const who = paint('bold', taskOf(r));
+  const crash = r.headline !== undefined;
+  if (crash) out.push(crashTitle(r, paint));
+  else {
+    out.push(r.kind === 'hung_task'
+      ? `${paint(['bold', 'red'], 'hung task')} ${who} ${String(r.header ?? 'blocked')} for more than ${r.blocked_seconds} s`
+      : `${paint(['bold', 'red'], 'blocked task')} ${who} in D state${r.kind === 'blocked_state' ? ' (sysrq-w dump or live snapshot)' : ''}`);
+  }
   const where: string[] = [];
   where.push(`host ${r.host !== null ? safe(r.host) : '-'}`);
   const t = r.time_local === true && r.time !== null ? localWallClock(Date.parse(r.time)) : formatTime(r.time);
@@ -128,6 +145,7 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   if (r.tainted) where.push(`tainted ${safe(r.tainted)}`);
   out.push(`  ${where.join('   ')}`);
   if (r.workqueue) out.push(`  workqueue ${safe(String(r.workqueue))}`);
+  if (crash) out.push(...crashDetails(r, paint));
   out.push(`  ${paint('bold', safe(r.signature))}   ${paint('gray', `fingerprint ${r.fingerprint}`)}`);
 
   const best = r.matches[0];
@@ -144,7 +162,7 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     out.push(sourceLine(r, paint));
     return out.join('\n');
   }
-  seen?.set(key, { who: `${safe(r.task)}:${r.pid}`, name: r.source.name, line: r.source.line });
+  seen?.set(key, { who: taskOf(r), name: r.source.name, line: r.source.line });
   if (best) {
     const rule = rules.byId.get(best.rule);
     const fix = best.fixed_in ? `   fixed in ${safe(best.fixed_in)}` : '';
@@ -166,6 +184,8 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     }
     const others = r.matches.slice(1);
     if (others.length > 0) out.push(`  also ${others.map((m) => `${safe(m.rule)} (${verdictWords(m.kind, m.verdict).words.toLowerCase()})`).join(', ')}`);
+  } else if (crash) {
+    out.push(`  cause ${paint('gray', 'klogscan\'s rules are written for blocked tasks; none reads this kind of report yet (the signature above is stable across hosts)')}`);
   } else {
     out.push(`  cause ${paint('yellow', 'no known rule matches')} (the signature above is still stable across hosts)`);
   }
@@ -178,7 +198,9 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     const owner = b.owner ? `${safe(b.owner.task)}:${b.owner.pid}${self}` : 'an owner the kernel did not find';
     out.push(`  blocked on a ${b.lock}${b.as ? ` as ${b.as}` : ''}, likely held by ${paint('bold', owner)}${b.owner_as ? ` (${b.owner_as})` : ''}`);
   }
-  if (r.frames.length === 0) {
+  if (r.frames.length === 0 && crash) {
+    if (r.kind !== 'panic' && r.kind !== 'oom_kill') out.push(`  ${paint('gray', 'no call trace of it in the log')}`);
+  } else if (r.frames.length === 0) {
     out.push(`  ${paint('yellow', 'no call trace found after the report')} (the log may not hold it: a priority filter such as journalctl -p warning drops the KERN_INFO trace lines, and a grep keeps only the lines it matched)`);
   } else {
     out.push('  Call Trace:');
@@ -200,6 +222,43 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   }
   out.push(sourceLine(r, paint));
   return out.join('\n');
+}
+
+/** The first line of one of the other kinds: what it is, the task, and what its first line said. */
+function crashTitle(r: ReportJson, paint: Painter): string {
+  const name = paint(['bold', 'red'], KIND_NAMES[r.kind]?.[0] ?? r.kind.replace(/_/g, ' '));
+  const who = taskOf(r);
+  const task = who === '-' ? '' : ` ${paint('bold', who)}`;
+  const cpu = typeof r.cpu === 'number' ? ` on CPU ${r.cpu}` : '';
+  switch (r.kind) {
+    case 'soft_lockup':
+      return `${name}${cpu}:${task}${typeof r.stuck_seconds === 'number' ? `, stuck for ${r.stuck_seconds} s` : ''}`;
+    case 'oom_kill': {
+      const v = r.oom_victim as { task: string; pid: number } | null | undefined;
+      const killed = v ? `${paint('bold', `${safe(v.task)}:${v.pid}`)} killed` : 'no kill line in the log';
+      const scope = [r.oom_constraint, r.memcg].filter((x) => typeof x === 'string').map((x) => safe(String(x))).join(' ');
+      return `${name}: ${killed}${scope ? ` (${scope})` : ''}${who === '-' ? '' : `, invoked by ${paint('bold', who)}`}`;
+    }
+    case 'rcu_stall': {
+      const cpus = Array.isArray(r.stalled_cpus) && r.stalled_cpus.length > 0 ? ` stalled CPUs ${r.stalled_cpus.slice(0, 16).join(', ')}${r.stalled_cpus.length > 16 ? ', ...' : ''}` : '';
+      return `${name}${typeof r.rcu_flavour === 'string' ? ` (${safe(r.rcu_flavour)})` : ''}${cpus}${task ? `:${task}` : ''}`;
+    }
+    default:
+      return `${name}${cpu}${task ? `:${task}` : ''}`;
+  }
+}
+
+/** What the other kinds said beyond the task: their first line, where the CPU was, their message. */
+function crashDetails(r: ReportJson, paint: Painter): string[] {
+  const out: string[] = [];
+  out.push(`  ${paint('gray', 'first line')} ${safe(String(r.headline))}`);
+  const ip = r.ip as Frame | null | undefined;
+  if (ip) out.push(`  ${paint('gray', r.kind === 'warning' ? 'warned in' : 'CPU was in')} ${frameText(ip)}`);
+  const message = Array.isArray(r.message) ? (r.message as string[]) : [];
+  for (const m of message) out.push(`  ${paint('gray', 'message')} ${safe(m)}`);
+  const more = Array.isArray(r.oom_killed_more) ? (r.oom_killed_more as { task: string; pid: number }[]) : [];
+  if (more.length > 0) out.push(`  also killed ${more.map((v) => `${safe(v.task)}:${v.pid}`).join(', ')}`);
+  return out;
 }
 
 /** The last line of a report in text: where it was read, and its incident. */

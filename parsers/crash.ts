@@ -1,0 +1,654 @@
+/**
+ * The kernel's other problem reports, by the kinds SPEC.md names: soft and hard lockups, RCU
+ * stalls, oopses, BUGs, WARNINGs, OOM kills and panics. Each opens with a line of its own, then
+ * prints one or more stack dumps in the same shape:
+ *
+ *   watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [ksoftirqd/1:23]      the first line (parseCrashStart)
+ *   Modules linked in: ...                                                    (wrapped onto more lines)
+ *   CPU: 1 PID: 23 Comm: ksoftirqd/1 Tainted: G  L  6.0.6-generic #2          a dump: CPU, task, release
+ *   Hardware name: ...   RIP: 0010:fn+0x1/0x2 [mod]   RSP: ...  Code: ...     where the CPU was, registers
+ *   Call Trace: / <IRQ> ... </IRQ> / frames / </TASK>                         the trace (frame.ts)
+ *   ---[ end trace 0123456789abcdef ]---                                      the end, where printed
+ *
+ * An RCU stall or a hard lockup prints the dumps of several CPUs (`NMI backtrace for cpu 3`,
+ * `Task dump for CPU 3:`): the report keeps the one of the CPU it names. An OOM kill prints the
+ * invoking task's dump, memory tables and a task list, and ends with the `Killed process` line.
+ *
+ * None of them is a hung task (issue 2): `CrashBuilder` gives reports of their own kinds, with
+ * `crash` saying what the first line and the body told. Pure and synchronous: no I/O, no clock.
+ */
+import { parseFrameLine } from './frame.js';
+import {
+  ARM_DUMP, CALL_TRACE, clip, CODE_PIECE, ELISION, FrameCollector, isBottomFrame, LIMITS, parseTainted, parseTaskLine,
+  REGISTERS, STACK_WORDS, type Builder, type LineVerdict,
+} from './hung-task.js';
+import { newReport, type CrashInfo, type CrashKind, type Frame, type KernelLine, type TaskRef, type TaskReport } from './record.js';
+
+/**
+ * Substrings of every first line parseCrashStart() reads: a line without one never opens a report
+ * (the assembler dismisses it undecoded while nothing is open).
+ */
+export const CRASH_NEEDLES: readonly string[] = [
+  'soft lockup', 'hard LOCKUP', 'detected stall', 'detected expedited stall', 'RCU detected CPU', 'invoked oom-killer',
+  'Killed process', 'BUG: ', 'BUG at ', 'nable to handle kernel', 'general protection fault',
+  'WARNING: CPU: ', 'WARNING: at ', ', CPU#', 'Kernel panic - not syncing', 'Oops', 'Internal error: ', 'invalid opcode: ',
+];
+
+/** What a first line says. */
+export interface CrashStart extends Pick<CrashInfo, 'what' | 'cpu' | 'seconds' | 'ip' | 'location' | 'address' | 'rcu'> {
+  kind: CrashKind;
+  /**
+   * Opens a report only when none is open in the stream; otherwise a line of the open one
+   * (`Oops: 0000 [#1] SMP` after `BUG: unable to handle kernel NULL pointer dereference`).
+   */
+  weak: boolean;
+  task: string | null;
+  pid: number | null;
+  /** An OOM kill line alone (no `invoked oom-killer` line of its stream before it): a report of one line. */
+  oomKill: { victim: TaskRef; memcg: boolean } | null;
+}
+
+// What may stand before a first line: a subsystem's prefix (`watchdog: `, `NMI watchdog: `,
+// `rcu: `), a quoting `>`. Nothing else: prose that mentions a report is no report.
+// (6.13+ says which CPU noticed a hard lockup: `CPU3: Watchdog detected hard LOCKUP on cpu 5`.)
+const PFX = String.raw`^[\s>]*(?:(?:NMI watchdog|watchdog|rcu|kernel|Oops|CPU\d+):\s+)?`;
+
+const SOFT = new RegExp(PFX + String.raw`BUG: soft lockup (?:- CPU#(\d+) stuck for (\d+)s!(?:\s+\[(.*):(\d+)\])?|detected on CPU#(\d+)!)`);
+const HARD = new RegExp(PFX + String.raw`(?:Watchdog detected hard LOCKUP on cpu (\d+)|CPU (\d+) self-detected hard LOCKUP @ (\S+))`);
+const RCU = new RegExp(PFX + String.raw`INFO: (\S+) (?:self-detected stall|detected (?:expedited )?stalls?) on (?:CPUs/tasks|tasks|CPU)\b:?\s*(.*)$`);
+const RCU_OLD = new RegExp(PFX + String.raw`INFO: RCU detected CPU (\d+) stall`);
+const OOM_INVOKE = /^\s*(.+?) invoked oom-killer: gfp_mask=/;
+/** `Out of memory: Killed process 7788 (bash) total-vm:...`, 2.6.18 `Killed process 1234, UID 0, (java).`, 3.x/4.x `Kill process N (x) score S or sacrifice child`. */
+const OOM_KILL = /^\s*(?:(Memory cgroup out of memory|Out of memory(?: \([^)]*\))?): )?(Kill(?:ed)?|kill) process (\d+),? (?:UID \d+, )?\((.{0,64}?)\)(?=[\s.,]|$)(.*)$/;
+const OOPS_STARTS: readonly [RegExp, string][] = [
+  [/BUG: unable to handle kernel (NULL pointer dereference|paging request) at (\S+)/, ''],
+  [/BUG: kernel NULL pointer dereference, address: (\S+)/, 'kernel NULL pointer dereference'],
+  [/BUG: unable to handle page fault for address: (\S+)/, 'unable to handle page fault'],
+  [/BUG: Kernel NULL pointer dereference (?:on (?:read|write) )?at (\S+)/, 'kernel NULL pointer dereference'],
+  [/BUG: Unable to handle kernel (?:data|instruction) (?:access|fetch)(?: \(NULL pointer\?\))?(?: on (?:read|write))?(?: at (\S+))?/, 'unable to handle kernel access'],
+  [/Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{4,60}?) at virtual address (\S+)/, ''],
+  [/Unable to handle kernel pointer dereference in virtual \w+ address space/, 'unable to handle kernel pointer dereference'],
+  [/general protection fault(?:, (?:probably|maybe) for (?:non-canonical )?address (0x[0-9a-f]+))?: [0-9a-f]{4,} \[#\d+\]/, 'general protection fault'],
+];
+/** Lines that only open an oops where nothing is open (they follow the first line of one). */
+const WEAK_OOPS = new RegExp(PFX + String.raw`(Oops|Internal error: Oops(?: - BUG)?|invalid opcode)\b[^\n]*\[#\d+\]`);
+const KERNEL_BUG_AT = new RegExp(PFX + String.raw`[Kk]ernel BUG at (\S+?)!?\s*$`);
+const SANITIZER = new RegExp(PFX + String.raw`BUG: (KASAN|KFENCE|KCSAN|KMSAN): (.+?) in (\S+)`);
+const SCHED_ATOMIC = /BUG: scheduling while atomic: (.+)\/(\d+)\/0x[0-9a-f]+/;
+const WQ_LOCKUP = /BUG: workqueue lockup - pool .* stuck for (\d+)s!/;
+const BUG_GENERIC = new RegExp(PFX + String.raw`BUG: (.+)$`);
+const WARN_CPU = new RegExp(PFX + String.raw`WARNING: CPU: (\d+) PID: (\d+) at (.*)$`);
+const WARN_OLD = new RegExp(PFX + String.raw`WARNING: at (.*)$`);
+/** 6.19+: `WARNING: kernel/foo.c:12 at fn+0x1/0x2, CPU#3: comm/123` (the comm may hold a `/`: the pid is after the last). */
+const WARN_NEW = new RegExp(PFX + String.raw`WARNING: (\S+:\d+) at (\S+(?: \[[\w-]+\])?), CPU#(\d+): (.+)/(\d+)\s*$`);
+const PANIC = new RegExp(PFX + String.raw`Kernel panic - not syncing:?\s*(.*)$`);
+
+/** A count as printed, or null beyond what a kernel prints. */
+function num(digits: string | undefined): number | null {
+  if (digits === undefined || digits.length > 10) return null;
+  return Number(digits);
+}
+
+/** A function as a first line or a register line names it (`dev_watchdog+0x248/0x250`, `bar()`, `fn+0x1/0x2 [mod]`). */
+export function frameOf(text: string): Frame | null {
+  const s = text.trim().replace(/\(\)$/, '');
+  const fl = parseFrameLine(s);
+  const p = fl?.frames[0];
+  if (p) return { fn: p.fn, offset: p.offset, size: p.size, module: p.module, unreliable: false, context: 'task' };
+  const bare = /^([A-Za-z_.$][\w.$]*)$/.exec(s);
+  return bare ? { fn: bare[1], offset: null, size: null, module: null, unreliable: false, context: 'task' } : null;
+}
+
+/** `file.c:123 fn+0x1/0x2 [mod]` after a WARNING's `at`: the location and the function. */
+function warnedAt(rest: string): { location: string | null; ip: Frame | null } {
+  const s = rest.replace(/\s+\((?:Tainted: [^)]*|Not tainted)\)\s*$/, '').trim();
+  const sp = s.indexOf(' ');
+  const loc = sp < 0 ? s : s.slice(0, sp);
+  const location = /:\d+$/.test(loc) ? loc : null;
+  let fnText = location === null ? s : s.slice(loc.length).trim();
+  // syzbot symbolises the function too: `fn+0x1/0x2 net/core/dev.c:1234`; decode_stacktrace.sh
+  // writes `fn (kernel/rcu/tree.c:2800)`.
+  fnText = fnText.replace(/\s+[\w./+-]+:\d+$/, '');
+  return { location, ip: fnText ? frameOf(fnText) ?? frameOf(fnText.split(' ')[0]) : null };
+}
+
+/** The few words a BUG line's text starts with: what it is, without pointers and counts. */
+function bugWhat(text: string): string {
+  let s = text;
+  for (const stop of [' at ', ': ', ' in ', ', ', ' on ', ' (', ' - ', '!']) {
+    const at = s.indexOf(stop);
+    if (at > 0) s = s.slice(0, at);
+  }
+  s = s.replace(/\s+(?:at|in|on)\s*$/, '');
+  return s.replace(/\b(?:0x)?[0-9a-f]{6,}\b/g, 'X').replace(/\d+/g, 'N').slice(0, 80).trim();
+}
+
+function start(kind: CrashKind, what: string, more: Partial<CrashStart> = {}): CrashStart {
+  return {
+    kind, what, weak: false, task: null, pid: null, cpu: null, seconds: null, ip: null, location: null, address: null,
+    rcu: null, oomKill: null, ...more,
+  };
+}
+
+/** The stalled CPUs of an RCU stall line: `{ 1 3}`, `{ 2-.... }`, `1-...!: (...)`. */
+function stalledCpus(text: string): number[] {
+  const m = /\{([^}]*)\}/.exec(text);
+  if (!m) return [];
+  const out: number[] = [];
+  for (const t of m[1].matchAll(/(?:^|\s)(\d+)(?=-|\s|$)/g)) out.push(Number(t[1]));
+  return out;
+}
+
+/** What a line opens, or null when it opens none of the other reports. */
+export function parseCrashStart(text: string): CrashStart | null {
+  if (text.length > 1024) return null;
+  let m: RegExpExecArray | null;
+  if (text.includes('BUG: ')) {
+    if (text.includes('soft lockup') && (m = SOFT.exec(text))) {
+      const cpu = num(m[1] ?? m[5]);
+      return start('soft_lockup', 'soft lockup', { cpu, seconds: num(m[2]), task: m[3] ?? null, pid: num(m[4]) });
+    }
+    for (const [re, what] of OOPS_STARTS) {
+      if ((m = re.exec(text)) && text.slice(0, m.index).trim().length <= 20) {
+        const said = what || (m[1] === 'NULL pointer dereference' ? 'kernel NULL pointer dereference' : `unable to handle kernel ${m[1]}`);
+        return start('oops', said, { address: m[2] ?? m[1] ?? null });
+      }
+    }
+    if ((m = SANITIZER.exec(text))) return start('bug', `${m[1]}: ${bugWhat(m[2])}`, { ip: frameOf(m[3]) });
+    if ((m = SCHED_ATOMIC.exec(text)) && BUG_GENERIC.test(text)) return start('bug', 'scheduling while atomic', { task: m[1], pid: num(m[2]) });
+    if ((m = WQ_LOCKUP.exec(text)) && BUG_GENERIC.test(text)) return start('bug', 'workqueue lockup', { seconds: num(m[1]) });
+    if ((m = BUG_GENERIC.exec(text))) {
+      // A soft lockup's first line cut by a mail client before its CPU and seconds.
+      if (m[1].startsWith('soft lockup')) return start('soft_lockup', 'soft lockup');
+      const loc = /\bat ([\w./+-]+:\d+)/.exec(m[1]);
+      return start('bug', bugWhat(m[1]), { location: loc ? loc[1] : null });
+    }
+  }
+  if (text.includes('BUG at ') && (m = KERNEL_BUG_AT.exec(text))) return start('bug', 'kernel BUG', { location: m[1] });
+  if (text.includes('nable to handle kernel') || text.includes('general protection fault')) {
+    if (text.includes('traps: ')) return null;
+    for (const [re, what] of OOPS_STARTS) {
+      if ((m = re.exec(text)) && text.slice(0, m.index).trim().length <= 20) {
+        const said = what || (m[1] === 'NULL pointer dereference' ? 'kernel NULL pointer dereference' : `unable to handle kernel ${m[1]}`);
+        return start('oops', said, { address: m[2] ?? m[1] ?? null });
+      }
+    }
+  }
+  if (text.includes('hard LOCKUP') && (m = HARD.exec(text))) {
+    // powerpc names where the CPU was: `CPU 3 self-detected hard LOCKUP @ fn+0x1/0x2`.
+    return start('hard_lockup', 'hard lockup', { cpu: num(m[1] ?? m[2]), ip: m[3] ? frameOf(m[3]) : null });
+  }
+  if (text.includes('detected') && (m = RCU.exec(text))) {
+    const flavour = m[1].replace(/_state$/, '');
+    return start('rcu_stall', 'RCU stall', { rcu: { flavour, cpus: stalledCpus(m[2]) } });
+  }
+  if (text.includes('RCU detected CPU') && (m = RCU_OLD.exec(text))) {
+    const cpu = Number(m[1]);
+    return start('rcu_stall', 'RCU stall', { cpu, rcu: { flavour: null, cpus: [cpu] } });
+  }
+  if (text.includes('invoked oom-killer') && (m = OOM_INVOKE.exec(text))) {
+    return start('oom_kill', 'OOM kill', { task: m[1].trim().replace(/^>\s*/, '') });
+  }
+  // A kill line alone (a priority filter kept only the KERN_ERR lines of an OOM): the kill, not the
+  // choice before it (`Kill process N (x) score S or sacrifice child`, which a `Killed process` line follows).
+  if (text.includes('Killed process') && (m = OOM_KILL.exec(text)) && m[1] !== undefined && m[2] === 'Killed') {
+    const pid = num(m[3]);
+    // Weak: the kill line of an OOM report being read is its last line, not a report of its own.
+    if (pid !== null) return start('oom_kill', 'OOM kill', { weak: true, oomKill: { victim: { task: m[4], pid }, memcg: m[1].startsWith('Memory cgroup') } });
+  }
+  if (text.includes('WARNING: ')) {
+    if ((m = WARN_NEW.exec(text))) {
+      return start('warning', 'WARNING', { location: m[1], ip: frameOf(m[2]), cpu: num(m[3]), task: m[4], pid: num(m[5]) });
+    }
+    if ((m = WARN_CPU.exec(text))) {
+      const at = warnedAt(m[3]);
+      return start('warning', 'WARNING', { cpu: num(m[1]), pid: num(m[2]), ...at });
+    }
+    if ((m = WARN_OLD.exec(text))) return start('warning', 'WARNING', warnedAt(m[1]));
+  }
+  if (text.includes('Kernel panic') && !text.includes('---[ end ') && (m = PANIC.exec(text))) {
+    return start('panic', `kernel panic: ${m[1].trim().slice(0, 120) || 'no reason given'}`);
+  }
+  if ((m = WEAK_OOPS.exec(text))) {
+    const what = m[1] === 'invalid opcode' ? 'invalid opcode' : m[1].endsWith('BUG') ? 'kernel BUG' : 'oops';
+    return start(m[1].endsWith('BUG') ? 'bug' : 'oops', what, { weak: true });
+  }
+  return null;
+}
+
+/** One stack dump in a report: the CPU and task it is of, where the CPU was, and its trace. */
+interface Dump {
+  cpu: number | null;
+  task: string | null;
+  pid: number | null;
+  ip: Frame | null;
+  /** The registers printed again after an interrupt's frames: where the interrupted task was (NMI backtraces). */
+  taskIp: Frame | null;
+  /** The link register's function: the caller of where the CPU was. */
+  lr: Frame | null;
+  frames: FrameCollector;
+  sawTrace: boolean;
+  /** `</TASK>` closed it, or it went down to its bottom frame. */
+  ended: boolean;
+}
+
+function newDump(cpu: number | null = null): Dump {
+  return { cpu, task: null, pid: null, ip: null, taskIp: null, lr: null, frames: new FrameCollector(), sawTrace: false, ended: false };
+}
+
+/** `CPU: 3 PID: 404 Comm: khungtaskd Not tainted 3.10.0-957.el7.x86_64 #1`, 6.x `CPU: 3 UID: 0 PID: ...`. */
+const DUMP_CPU = /^\s*CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.{1,16}?)(?:\s+Kdump: loaded)?(?:\s+(?:Not tainted|Tainted:)\s.*)?\s*$/;
+/** 2.6: `Pid: 982, comm: kswapd1 Tainted: G  2.6.18-164.el5 #1`. */
+const DUMP_PID = /^\s*Pid: (\d+), comm: +(.{1,16}?)(?:\s+(?:Not tainted|Tainted:)\s.*)?\s*$/;
+/** RHEL 5 prints the CPU alone before the registers: `CPU 1:`. */
+const CPU_ALONE = /^\s*CPU(?: |:\s+)(\d+):?\s*$/;
+const NEW_DUMP = /^\s*(?:NMI backtrace for cpu (\d+)|Task dump for CPU (\d+):|CPU: (\d+) PID: \d+ Comm: |Sending NMI from CPU \d+ to CPUs)/;
+/** Where the CPU was. x86 `RIP: 0010:fn+0x1/0x2`, `RIP: 0010:[<ffffffff8101>]  [<ffffffff8101>] fn+...`, 3.x `IP: [<...>] fn`, i386 `EIP is at fn`, arm `PC is at fn`, arm64 `pc : fn`, ppc `NIP [c000...] fn`, s390 `Krnl PSW : ... (fn+0x2a/0x40)`, MIPS/RISC-V `epc : fn`. */
+/** The caller where the CPU's own address names nothing (powerpc `NIP [0000000000000000] 0x0`): ppc `LR [c000...] fn`, arm64 `lr : fn`, arm `LR is at fn`. */
+const LR_LINE = /^\s*(?:LR \[[0-9a-f]+\]|lr : (?:\[<[0-9a-f]+>\]\s*)?|LR is at)\s*(\S+)/;
+const IP_LINE = /^\s*(?:R?IP: (?:0010:)?|EIP: (?:0060:)?|EIP is at |PC is at |pc : |NIP |epc\s*: |Krnl PSW : .*\()\s*(?:\[<?[0-9a-f]+>?\]\s*)*(?:[0-9a-f]{8,16}\s+)?([^\s()][^()]*?)\)?\s*(?:SS:ESP.*|\s+lr : .*)?$/;
+/** A tainted-or-not part with the release, on a dump line. */
+const TAINT_PART = / (?:Not tainted|Tainted:) /;
+/** The release old i386 and powerpc print in parentheses (`EFLAGS: 00010246   (2.6.9-42.ELsmp)`, `REGS: ... Not tainted  (4.18.0-80.el8.ppc64le)`). */
+const PAREN_RELEASE = /(?:EFLAGS:|REGS:).*\(\s*(\d+\.\d+\.\d+[^\s)]*)\s*\)\s*$/;
+const END_MARK = /^\s*---\[ end (?:trace(?: [0-9a-f]+)?|Kernel panic[^\]]*)\s*\]---/;
+const MODULES = /^\s*Modules linked in:/;
+/** A line of module names alone: the rest of a `Modules linked in:` line that was wrapped. */
+const MODULE_NAMES = /^\s*(?:[\w-]+(?:\([A-Z+-]+\))?\s*)+(?:\[last unloaded: [^\]]*\])?\s*$/;
+/** `Process java (pid: 1234, threadinfo ...)`, arm `Process swapper/0 (pid: 1, stack limit = 0x...)`. */
+const PROCESS = /^\s*Process (.{1,16}) \(pid: (\d+),/;
+/** The task a sanitizer or a might_sleep() check names: `Read of size 8 at addr ... by task java/1234`, `in_atomic(): 1, ..., pid: 12, name: java`. */
+const BY_TASK = /\bby task (.+)\/(\d+)\s*$/;
+const NAMED_PID = /\bpid: (\d+), name: (.{1,16})\s*$/;
+/** RCU stall lines: `rcu: 	1-...!: (0 ticks this GP) ...`, `	(detected by 0, t=10502 jiffies, g=...)`. */
+const RCU_CPU = /^\s*(?:rcu:\s+)?(\d+)-[^\s:]*:\s+\(/;
+const OOM_CONSTRAINT = /oom-kill:constraint=CONSTRAINT_(\w+),/;
+const TASK_MEMCG = /,(?:oom_memcg|task_memcg)=([^,]*),/;
+const TASK_IN_MEMCG = /^\s*Task in (\S+) killed as a result of limit of (\S+)/;
+
+/**
+ * Lines of a report's body that are neither frames nor registers, by how they start: page table
+ * walks, exception and abort details, the lockdep, KASAN and workqueue lines, the RCU stall lines,
+ * trailers (`Kernel Offset:`, `note: ... exited with irqs disabled`).
+ */
+const BODY = new RegExp('^\\s*(?:' + [
+  'Modules linked in', 'Hardware name:', 'Workqueue:', 'task: [0-9a-f]', 'Process ', '#PF: ', 'PGD ', 'P4D ', 'PUD ', 'PMD ',
+  String.raw`\*(?:pde|pdpt|pgd|pud|pmd|pte) = `, 'Oops', 'Internal error:', 'invalid opcode:', 'Mem abort info:', 'Data abort info:',
+  String.raw`(?:ESR|EC|SET|EA|FSC|IL|FnV|S1PTW|ISV|ISS|ISS2|CM|WnR|TnD|TagAccess|GCS|Overlay|DirtyBit|Xs|LST) = `, 'Access size',
+  'user pgtable:', 'swapper pgtable:', String.raw`\[[0-9a-f]+\] (?:pgd=|user address|address between)`, 'Kernel Offset:', 'CR2:',
+  'Thread overran stack', 'Dumping ftrace buffer:', String.raw`\(ftrace buffer empty\)`, 'irq event stamp:', 'hardirqs last', 'softirqs last',
+  'pstate:', 'Flags: ', 'Control: ', 'Stack: ', 'Instruction dump:', 'Faulting instruction address:', 'REGS: ', 'MSR: ', 'CFAR: ', 'DAR: ',
+  'DSISR: ', 'IRQMASK: ', 'eax: ', 'esi: ', 'ds: ', 'printing eip:', '[0-9a-f]{8}\\s*$', '(?:LE|BE) PAGE_SIZE=', 'SMP NR_CPUS=', 'Krnl GPRS:', 'Krnl Code:', String.raw`[>#]?[0-9a-f]{8,16}: [0-9a-f]`,
+  'Last Breaking-Event-Address:', 'Failing address:', 'Fault in ', 'AS:[0-9a-f]', String.raw`R:\d T:\d`, 'preempt_count:', String.raw`in_atomic\(\)`,
+  'Preemption disabled at:', 'INFO: lockdep is turned off', String.raw`\d+ locks? held by `, String.raw`#\d+: [0-9a-f]{8,16} \(`, 'RCU nest depth:',
+  'note: ', 'Fixing recursive fault', 'Shutting down cpus', 'Rebooting in ', 'Rebooting...', '(?:Read|Write) of size ', 'Allocated by task ', 'Freed by task ',
+  'Last potentially related', 'Second to last potentially', 'The buggy address', 'page:[0-9a-f]', 'page: refcount', 'flags: 0x', 'raw: ', 'head: ',
+  'page dumped because', 'page_owner ', 'Memory state around', String.raw`[>\s]?(?:0x)?[0-9a-f]{8,16}: (?:[0-9a-f]{2}|fc|fa|fb|fd|fe|00)(?: |$)`, String.raw`\^\s*$`,
+  '={20,}', 'Disabling lock debugging', 'Showing busy workqueues', 'Showing backtraces', 'workqueue ', 'pwq ', 'in-flight: ', 'pending: ', 'delayed: ',
+  'inactive: ', String.raw`pool \d+:`, 'rcu: ', String.raw`\(detected by `, String.raw`\(t=\d+ jiffies`, 'Tasks blocked on ', 'blocking rcu_node',
+  String.raw`\S+ kthread starved for `, 'Unless rcu_', 'RCU grace-period kthread stack dump', 'Stack dump where RCU', 'INFO: Stall ended',
+  'All QSes seen', String.raw`\S+ kthread timer wakeup`, 'Possible timer handling issue', String.raw`\d+: \(\d+ (?:ticks|GPs)`, 'NMI backtrace for cpus',
+  'Sending NMI from CPU', 'Task dump for CPU', 'NMI backtrace for cpu', 'lowmem_reserve', 'Mem-Info:', 'Kernel panic', 'softirqs', 'RSP <', 'EIP: \\[<',
+  String.raw`RIP\s+\[<`, 'LR \\[', 'NIP \\[', 'PC is at', 'LR is at', 'Exception stack', 'Backtrace:', 'Function entered at', 'Call Trace', 'Call trace',
+  'CPU: ', 'Tainted: ', 'Not tainted', 'Unable to handle kernel', 'Unable to handle', 'The following tasks', 'Showing all locks held',
+  'NMI watchdog', 'watchdog: ', String.raw`CPU#\d+ Utilization every`, 'Detect HardIRQ Time exceeds', String.raw`#\d+:\s+\d+`, 'sched: RT throttling', 'clocksource:', 'Sched_ext:', 'Scheduler tracepoint', String.raw`\[\s*pid\s*\]`,
+].join('|') + ')');
+
+/**
+ * An OOM report's lines between the dump and the kill line: memory counters, zones, free lists,
+ * the task table, the cgroup's usage and stats. Printed in one go by the kernel, and long (a task
+ * table has a row per process), so any line is taken there up to OOM_LINES, unless it is a boot
+ * banner.
+ */
+const OOM_LINES = 100_000;
+
+export class CrashBuilder implements Builder {
+  private readonly report: TaskReport;
+  private readonly info: CrashInfo;
+  private readonly dumps: Dump[] = [];
+  private readonly startLine: CrashStart;
+  private cur: Dump | null = null;
+  /** An end mark came, or an OOM kill line and what follows it: nothing more of it comes. */
+  private closed = false;
+  private killed = false;
+  private lastModules = false;
+  private inCode = false;
+  private bodySeen = false;
+  private taken = 0;
+  /** Lines right after the first one that say what went wrong (a WARN's message), at most this many. */
+  private messageLeft = 3;
+  private sawEndMark = false;
+  lastWasFrame = false;
+
+  constructor(s: CrashStart, line: KernelLine, raw: string, source: { name: string; line: number }) {
+    this.startLine = s;
+    this.info = {
+      headline: line.text.trim().slice(0, 240),
+      what: s.what,
+      cpu: s.cpu,
+      ip: s.ip,
+      location: s.location,
+      address: s.address,
+      rcu: s.rcu ? { flavour: s.rcu.flavour, cpus: [...s.rcu.cpus] } : null,
+      oom: s.kind === 'oom_kill' ? { victim: s.oomKill?.victim ?? null, more: [], constraint: s.oomKill?.memcg ? 'memcg' : null, memcg: null } : null,
+      seconds: s.seconds,
+      message: [],
+    };
+    this.report = {
+      ...newReport(s.kind, { task: s.task ?? '', pid: s.pid ?? -1, blockedSeconds: null, verb: null }, line, clip(raw), source, []),
+      crash: this.info,
+    };
+    // A kill line alone is the whole report.
+    if (s.oomKill) {
+      this.killed = true;
+      this.closed = true;
+    }
+  }
+
+  beforeTrace(): boolean {
+    return !this.closed && !this.dumps.some((d) => d.sawTrace);
+  }
+
+  midTrace(): boolean {
+    const d = this.cur;
+    if (this.closed || !d || !d.sawTrace || d.ended) return false;
+    const f = d.frames.frames;
+    return f.length > 0 && !isBottomFrame(f[f.length - 1].fn);
+  }
+
+  completeTrace(): boolean {
+    return this.closed || (this.cur !== null && this.cur.frames.frames.length > 0 && !this.midTrace());
+  }
+
+  blank(): void {
+    this.lastModules = false;
+  }
+
+  absorb(raw: string): void {
+    if (this.report.lines.length < LIMITS.lines) this.report.lines.splice(this.report.lines.length - 1, 0, clip(raw));
+  }
+
+  push(text: string, raw: string): LineVerdict {
+    this.lastWasFrame = false;
+    const verdict = this.classify(text);
+    if (verdict === 'taken') {
+      this.taken++;
+      if (this.report.lines.length < LIMITS.lines) this.report.lines.push(clip(raw));
+    }
+    return verdict;
+  }
+
+  private dump(): Dump {
+    if (!this.cur) {
+      this.cur = newDump();
+      this.dumps.push(this.cur);
+    }
+    return this.cur;
+  }
+
+  /** A new dump begins (another CPU's, another task's), unless the current one has nothing yet. */
+  private nextDump(cpu: number | null): Dump {
+    const d = this.cur;
+    if (d && !d.sawTrace && d.frames.frames.length === 0 && d.task === null && (d.cpu === null || d.cpu === cpu || cpu === null)) {
+      if (cpu !== null) d.cpu = cpu;
+      return d;
+    }
+    if (this.dumps.length >= 64) return this.dump();
+    this.cur = newDump(cpu);
+    this.dumps.push(this.cur);
+    return this.cur;
+  }
+
+  private release(text: string): void {
+    const r = this.report;
+    if (r.kernel !== null) return;
+    const at = text.search(TAINT_PART);
+    const t = at < 0 ? null : parseTainted(text.slice(at + 1));
+    if (t) {
+      r.kernel = t.release;
+      r.logKernel = t.release;
+      r.kernelSource = 'tainted';
+      r.tainted = t.tainted;
+      r.kernelPackage = t.pkg;
+      return;
+    }
+    const p = PAREN_RELEASE.exec(text);
+    if (p) {
+      r.kernel = p[1];
+      r.logKernel = p[1];
+      r.kernelSource = 'tainted';
+    }
+  }
+
+  private classify(text: string): LineVerdict {
+    const lastModules = this.lastModules;
+    this.lastModules = false;
+    const inCode = this.inCode;
+    this.inCode = false;
+    const info = this.info;
+    if (this.closed) {
+      // After an OOM kill line: the further kills of the same OOM (memory.oom.group) and the reaper's line.
+      if (this.killed && this.oomLine(text)) return 'taken';
+      return 'ended';
+    }
+    if (END_MARK.test(text)) {
+      this.closed = true;
+      this.sawEndMark = true;
+      return 'taken';
+    }
+    if (info.oom && this.oomLine(text)) return 'taken';
+    const fl = parseFrameLine(text);
+    if (fl) {
+      const d = this.dump();
+      d.frames.add(fl.markers, fl.frames);
+      if (fl.frames.length > 0) {
+        d.sawTrace = true;
+        this.lastWasFrame = true;
+        if (isBottomFrame(fl.frames[fl.frames.length - 1].fn)) d.ended = d.frames.frames.length > 0;
+        else d.ended = false;
+      }
+      if (fl.markers.includes('</TASK>')) d.ended = true;
+      this.bodySeen = true;
+      return 'taken';
+    }
+    if (CALL_TRACE.test(text)) {
+      this.dump().sawTrace = true;
+      this.bodySeen = true;
+      return 'taken';
+    }
+    let m: RegExpExecArray | null;
+    if ((m = DUMP_CPU.exec(text)) || (m = DUMP_PID.exec(text))) {
+      const cpuLine = m[0].trimStart().startsWith('CPU');
+      const d = this.nextDump(cpuLine ? Number(m[1]) : null);
+      d.pid = num(cpuLine ? m[2] : m[1]);
+      d.task = (cpuLine ? m[3] : m[2]).trim();
+      this.release(text);
+      this.bodySeen = true;
+      return 'taken';
+    }
+    if ((m = CPU_ALONE.exec(text))) {
+      this.nextDump(Number(m[1]));
+      this.bodySeen = true;
+      return 'taken';
+    }
+    if ((m = NEW_DUMP.exec(text))) {
+      const cpu = m[1] ?? m[2];
+      if (cpu !== undefined) this.nextDump(Number(cpu));
+      this.bodySeen = true;
+      return 'taken';
+    }
+    const task = parseTaskLine(text);
+    if (task) {
+      const d = this.cur && this.cur.task === null && this.cur.frames.frames.length === 0 ? this.cur : this.nextDump(null);
+      d.task = task.comm;
+      d.pid = task.pid;
+      this.bodySeen = true;
+      return 'taken';
+    }
+    if ((m = LR_LINE.exec(text)) && this.cur && this.cur.lr === null) {
+      this.cur.lr = frameOf(m[1]);
+      this.bodySeen = true;
+      return 'taken';
+    }
+    if ((m = IP_LINE.exec(text)) && !/^\s*RIP: 0033:/.test(text)) {
+      const d = this.dump();
+      const f = frameOf(m[1]);
+      if (f && d.ip === null) d.ip = f;
+      else if (f && d.taskIp === null && d.frames.frames.some((x) => x.context !== 'task')) d.taskIp = f;
+      this.release(text);
+      this.bodySeen = true;
+      this.inCode = /^\s*Code:/.test(text);
+      return 'taken';
+    }
+    if (REGISTERS.test(text)) {
+      this.release(text);
+      this.inCode = /^\s*Code:/.test(text);
+      this.bodySeen = true;
+      return 'taken';
+    }
+    if (inCode && CODE_PIECE.test(text)) {
+      this.inCode = true;
+      return 'taken';
+    }
+    if (MODULES.test(text)) {
+      this.lastModules = true;
+      this.bodySeen = true;
+      return 'taken';
+    }
+    if (lastModules && MODULE_NAMES.test(text)) {
+      this.lastModules = true;
+      return 'taken';
+    }
+    if (BODY.test(text) || STACK_WORDS.test(text) || ARM_DUMP.test(text) || (this.cur?.sawTrace && ELISION.test(text))) {
+      this.notice(text);
+      this.release(text);
+      this.bodySeen = true;
+      return 'taken';
+    }
+    // What a WARN() or BUG() says about itself, printed right after its first line.
+    if (!this.bodySeen && this.messageLeft > 0 && (this.report.kind === 'warning' || this.report.kind === 'bug' || this.report.kind === 'oops')) {
+      this.messageLeft--;
+      info.message.push(text.trim().slice(0, 240));
+      return 'taken';
+    }
+    return 'ended';
+  }
+
+  /** Body lines that name the task or the stalled CPUs. */
+  private notice(text: string): void {
+    const r = this.report;
+    let m: RegExpExecArray | null;
+    if (r.pid < 0) {
+      if ((m = PROCESS.exec(text)) || (m = BY_TASK.exec(text))) {
+        r.task = m[1].trim();
+        r.pid = Number(m[2]);
+      } else if ((m = NAMED_PID.exec(text))) {
+        r.task = m[2].trim();
+        r.pid = Number(m[1]);
+      }
+    }
+    const rcu = this.info.rcu;
+    if (rcu && (m = RCU_CPU.exec(text)) && rcu.cpus.length < 256 && !rcu.cpus.includes(Number(m[1]))) rcu.cpus.push(Number(m[1]));
+  }
+
+  /**
+   * A line of an OOM kill's body before its kill line, or the kill lines themselves: the
+   * constraint and cgroup, the victim. Before the kill line any line is one of its tables.
+   */
+  private oomLine(text: string): boolean {
+    const oom = this.info.oom!;
+    let m: RegExpExecArray | null;
+    if ((m = OOM_KILL.exec(text))) {
+      const victim = { task: m[4], pid: Number(m[3]) };
+      if (m[1]?.startsWith('Memory cgroup')) oom.constraint = 'memcg';
+      // `Kill process N (x) score S or sacrifice child` picks; `Killed process M (y)` (the child) is the kill.
+      if (m[2] === 'Killed') {
+        if (!this.killed) oom.victim = victim;
+        else if (oom.more.length < 32 && (oom.victim?.pid !== victim.pid)) oom.more.push(victim);
+        this.killed = true;
+        this.closed = true;
+      } else if (!this.killed) {
+        oom.victim = victim;
+      }
+      return true;
+    }
+    // The reaper's line, and memory.oom.group's note before the kills of the rest of its group.
+    if (/^\s*(?:oom_reaper: reaped process|Tasks in \S+ are going to be killed)/.test(text)) return this.killed;
+    if (this.killed) return false;
+    if ((m = OOM_CONSTRAINT.exec(text))) {
+      const c = m[1].toLowerCase();
+      oom.constraint = c === 'none' ? 'global' : c;
+      const mg = TASK_MEMCG.exec(text);
+      if (mg && mg[1] !== '(null)') oom.memcg = mg[1];
+      // The victim is named here too (`task=bash,pid=7788,uid=0`): the kill line may be filtered out.
+      const v = /,task=(.*),pid=(\d+),uid=\d+\s*$/.exec(text);
+      if (v && !oom.victim) oom.victim = { task: v[1], pid: Number(v[2]) };
+      return true;
+    }
+    if ((m = TASK_IN_MEMCG.exec(text))) {
+      oom.constraint = 'memcg';
+      oom.memcg = m[2];
+      return true;
+    }
+    // Frames, the dump and registers are read by classify(); the rest up to the kill line is the OOM's.
+    if (parseFrameLine(text) || CALL_TRACE.test(text) || DUMP_CPU.test(text) || DUMP_PID.test(text) || IP_LINE.test(text) || REGISTERS.test(text)) return false;
+    if (text.includes('Linux version ') || this.taken > OOM_LINES) return false;
+    this.bodySeen = true;
+    return true;
+  }
+
+  /** The dump the report is about: the CPU or task its first line names, else the first with a trace. */
+  private primary(): Dump | null {
+    const s = this.startLine;
+    let withTrace = this.dumps.filter((d) => d.frames.frames.length > 0 || d.ip !== null);
+    // An RCU stall prints its grace-period kthread's stack too (`rcu_preempt kthread starved`): not the stalled CPU's.
+    const notKthread = withTrace.filter((d) => !/^rcu_/.test(d.task ?? ''));
+    if (s.kind === 'rcu_stall' && notKthread.length > 0) withTrace = notKthread;
+    const pool = withTrace.length > 0 ? withTrace : this.dumps;
+    if (pool.length === 0) return null;
+    if (s.pid !== null) {
+      const byPid = pool.find((d) => d.pid === s.pid);
+      if (byPid) return byPid;
+    }
+    const cpus = s.cpu !== null ? [s.cpu] : (this.info.rcu?.cpus ?? []);
+    for (const cpu of cpus) {
+      const byCpu = pool.find((d) => d.cpu === cpu);
+      if (byCpu) return byCpu;
+    }
+    // An RCU stall that names no CPU (a stall of tasks) or whose CPU printed nothing: the first
+    // dump not of the CPU that detected it (its own stack shows only the stall check).
+    return pool[0];
+  }
+
+  finish(): TaskReport[] {
+    const r = this.report;
+    const info = this.info;
+    const d = this.primary();
+    if (d) {
+      r.frames = d.frames.frames;
+      if (r.pid < 0 && d.pid !== null && (r.task === '' || r.task === d.task)) {
+        r.pid = d.pid;
+        r.task = d.task ?? '';
+      } else if (r.pid >= 0 && d.pid === r.pid && d.task && r.task === '') {
+        // A WARNING's first line has the pid, its dump the name.
+        r.task = d.task;
+      }
+      if (info.cpu === null) info.cpu = d.cpu;
+      // A WARNING's or a sanitizer's first line names the function already. A lockup or a stall
+      // caught the CPU in an interrupt: where the interrupted task was says more.
+      const lockup = r.kind === 'soft_lockup' || r.kind === 'hard_lockup' || r.kind === 'rcu_stall';
+      if (info.ip === null) info.ip = (lockup ? d.taskIp : null) ?? d.ip;
+      // A jump to address 0 (a NULL function pointer): the link register names who jumped.
+      if (info.ip !== null && /^0x0*$/.test(info.ip.fn) && d.lr !== null) info.ip = d.lr;
+      const sawTrace = d.sawTrace && d.frames.frames.length > 0;
+      // (An OOM's dump is followed by its tables: a kill line or a victim says it was whole.)
+      r.truncated = sawTrace && !d.ended && !this.sawEndMark && !info.oom?.victim && !tailIsBottom(d.frames.frames);
+    }
+    return [r];
+  }
+}
+
+function tailIsBottom(frames: readonly Frame[]): boolean {
+  const task = frames.filter((f) => f.context === 'task');
+  return task.slice(-2).some((f) => isBottomFrame(f.fn));
+}
