@@ -230,7 +230,9 @@ export const CRASH_SPINS: readonly { label: string; names: readonly string[] }[]
     names: ['native_queued_spin_lock_slowpath', 'queued_spin_lock_slowpath', '__pv_queued_spin_lock_slowpath', 'pv_wait_head*',
       '_raw_spin_lock*', 'do_raw_spin_lock', '_spin_lock*', '__spin_lock*', '__raw_spin_lock*', 'arch_spin_lock', '__ticket_spin_lock',
       'spin_lock*', '_raw_spin_unlock*', 'spin_unlock*', '__raw_spin_unlock*', '_raw_read_unlock*', '_raw_write_unlock*', '_spin_unlock*', 'queued_read_lock_slowpath', 'queued_write_lock_slowpath', '_raw_read_lock*', '_raw_write_lock*', 'queued_write_lock', 'queued_read_lock', '_read_lock*',
-      '_write_lock*', 'do_raw_read_lock', 'do_raw_write_lock', 'rt_spin_lock*', 'virt_spin_lock', 'queued_spin_lock'],
+      '_write_lock*', 'do_raw_read_lock', 'do_raw_write_lock', 'rt_spin_lock*', 'virt_spin_lock', 'queued_spin_lock', 'raw_spin_rq_lock*', '_raw_spin_rq_lock*',
+      // powerpc shared-processor LPARs yield to the hypervisor while spinning.
+      'plpar_hcall*', 'yield_to_preempted', 'splpar_spin_yield', 'splpar_rw_yield', '__spin_yield', '__rw_yield'],
   },
   {
     label: 'cross-CPU call',

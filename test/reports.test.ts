@@ -573,6 +573,13 @@ describe('the kernel\'s other problem reports', () => {
     ['13-rcu-preempt-stall-syzbot-6.x-kthread-starved-nmi-wireguard.log', 'rcu_stall', 'kworker/R-wg-cr:6005', 1, 'RCU stall in'],
     ['07-oom-memcg-rhel7-3.10.0-693-sacrifice-child.log', 'oom_kill', 'monocular:26049', 0, 'OOM kill of monocular (memcg)'],
     ['15-hardlockup-6.12-cloudflare-caller-ids-interleaved-nmi-qp-panic.log', 'hard_lockup', 'swapper/33:0', 33, 'hard lockup'],
+    // Held out while the parser was written (helper-66's expectations, samples/README.md).
+    ['h27-01-warning-ppc64-6.19-new-header-format-caller-ids-boot.log', 'warning', 'swapper:0', 0, 'WARNING in virt_to_phys'],
+    ['h27-07-hardlockup-ppc64le-6.2-self-detected-NIP-hcall-trailing-spaces.log', 'hard_lockup', 'swapper/216:0', 216, 'hard lockup in'],
+    ['h27-14-oops-ppc64le-6.8-powernv-ifetch-null-NIP0-caller-ids-ci-noise-then-panic-kill-init.log', 'oops', 'swapper/1:1', 1, 'in spapr_tce_platform_iommu_attach_dev'],
+    ['h27-17-bug-kasan-uaf-6.18-in-raw_spin_lock-lockref-debugfs-mac80211-raw-dmesg.log', 'bug', 'wpa_supplicant:23758', 2, 'KASAN: slab-use-after-free in simple_recursive_removal'],
+    ['h27-18-bug-sleeping-in-atomic-s390x-5.7-lpar-mutex-mlx5-smc.log', 'bug', 'smcapp:131031', 1, 'sleeping function called from invalid context in mlx5_lag_get_roce_netdev'],
+    ['h27-23-warning-rhel7-3.10.0-514-old-WARNING-at-format-syslog-irq-eoi-modules-wrapped.log', 'warning', 'swapper/10:0', 10, 'WARNING in tcp_mark_head_lost'],
   ];
   for (const [file, kind, who, cpu, title] of expected) {
     it(`${file}: ${kind} of ${who}`, () => {
