@@ -237,9 +237,10 @@ function newDump(cpu: number | null = null): Dump {
 }
 
 /** `CPU: 3 PID: 404 Comm: khungtaskd Not tainted 3.10.0-957.el7.x86_64 #1`, 6.x `CPU: 3 UID: 0 PID: ...`. */
-const DUMP_CPU = /^\s*CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.{1,16}?)(?:\s+Kdump: loaded)?(?:\s+(?:Not tainted|Tainted:)\s.*)?\s*$/;
+// (A mail client may wrap it after `Not tainted`: the release is on the next line.)
+const DUMP_CPU = /^\s*CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.{1,16}?)(?:\s+Kdump: loaded)?(?:\s+(?:Not tainted|Tainted:)(?:\s.*)?)?\s*$/;
 /** 2.6: `Pid: 982, comm: kswapd1 Tainted: G  2.6.18-164.el5 #1`. */
-const DUMP_PID = /^\s*Pid: (\d+), comm: +(.{1,16}?)(?:\s+(?:Not tainted|Tainted:)\s.*)?\s*$/;
+const DUMP_PID = /^\s*Pid: (\d+), comm: +(.{1,16}?)(?:\s+(?:Not tainted|Tainted:)(?:\s.*)?)?\s*$/;
 /** RHEL 5 prints the CPU alone before the registers: `CPU 1:`. */
 const CPU_ALONE = /^\s*CPU(?: |:\s+)(\d+):?\s*$/;
 const NEW_DUMP = /^\s*(?:NMI backtrace for cpu (\d+)|Task dump for CPU (\d+):|CPU: (\d+) PID: \d+ Comm: |Sending NMI from CPU \d+ to CPUs)/;

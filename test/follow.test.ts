@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, cli, sample, tmpdir } from './helpers.js';
+import { BIN, cli, holdsOpen, sample, tmpdir } from './helpers.js';
 
 const JAVA = sample('seed/centos7-java-rwsem.messages');
 
@@ -24,7 +24,7 @@ class Follow {
   private buf = '';
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], env: Record<string, string>, opts: { stdin?: boolean; node?: string[] } = {}) {
+  constructor(readonly args: string[], env: Record<string, string>, opts: { stdin?: boolean; node?: string[] } = {}) {
     this.child = spawn(process.execPath, [...(opts.node ?? []), BIN, '--json', ...args], {
       env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', KLOGSCAN_RULES_D: '/nonexistent', ...env },
       stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -68,9 +68,20 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Waits until the follower has set up (it says nothing while the file exists; a poll is 100 ms). */
-async function started(): Promise<void> {
+/**
+ * Waits until the follower has set up (it says nothing while the file exists; a poll is 100 ms):
+ * at least 700 ms, and until it holds each followed regular file open (its starting position is
+ * taken then) and has said why it waits for each other name: on a loaded machine its start-up
+ * alone can take longer than 700 ms.
+ */
+async function started(f: Follow): Promise<void> {
   await sleep(700);
+  const names = f.args.filter((a) => !a.startsWith('-')).map((a) => path.resolve(a));
+  const files = names.filter((n) => fs.statSync(n, { throwIfNoEntry: false })?.isFile() === true);
+  await holdsOpen(f.child, files);
+  const others = names.filter((n) => !files.includes(n));
+  const end = Date.now() + 20000;
+  while (f.child.exitCode === null && Date.now() < end && !others.every((n) => f.stderr.includes(`waiting for ${n}`))) await sleep(20);
 }
 
 /** Every stored report (pid and frame count), over all incidents, sorted by pid. */
@@ -106,7 +117,7 @@ describe('follow mode (-f)', function () {
   it('starts at the end on the first run and prints each new report within a second', async () => {
     fs.writeFileSync(log, report(1));
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     const t0 = Date.now();
     fs.appendFileSync(log, report(2));
     const s = await f.waitFor(2);
@@ -125,7 +136,7 @@ describe('follow mode (-f)', function () {
   it('takes two reports written at once, and one report written in many small pieces', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     fs.appendFileSync(log, report(3) + report(4));
     await f.waitFor(3);
     await f.waitFor(4);
@@ -146,7 +157,7 @@ describe('follow mode (-f)', function () {
   it('a writer that pauses a second inside a trace does not cut the report (helper-63: rsyslog async writing, NFS)', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     const lines = report(6).split('\n');
     fs.appendFileSync(log, lines.slice(0, 12).join('\n') + '\n');
     await sleep(1500);
@@ -161,7 +172,7 @@ describe('follow mode (-f)', function () {
   it('follows rename+create rotation (logrotate create) and drains the old file', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     fs.appendFileSync(log, report(10));
     fs.renameSync(log, `${log}.1`);
     fs.appendFileSync(`${log}.1`, report(11)); // the writer had not reopened yet
@@ -176,7 +187,7 @@ describe('follow mode (-f)', function () {
   it('follows copytruncate, without losing the first new line', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     fs.appendFileSync(log, report(20));
     await f.waitFor(20);
     fs.copyFileSync(log, `${log}.1`);
@@ -207,7 +218,7 @@ describe('follow mode (-f)', function () {
 
   it('follows delete+recreate, and a file that does not exist yet', async () => {
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     assert.match(f.stderr, /waiting for .*messages: it does not exist yet/);
     fs.writeFileSync(log, report(30));
     await f.waitFor(30);
@@ -222,7 +233,7 @@ describe('follow mode (-f)', function () {
   it('a file that shrinks is read again from its start', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     fs.appendFileSync(log, report(40) + report(41));
     await f.waitFor(41);
     fs.writeFileSync(log, report(42));
@@ -234,7 +245,7 @@ describe('follow mode (-f)', function () {
   it('survives kill -9: resumes at the stored position, nothing lost, nothing repeated', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     fs.appendFileSync(log, report(50));
     await f.waitFor(50);
     // Half of a report is in the file when klogscan dies.
@@ -255,7 +266,7 @@ describe('follow mode (-f)', function () {
   it('SIGTERM finishes and stores the open report before exiting 0', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     fs.appendFileSync(log, report(60));
     await sleep(150); // read, but not yet idle for half a second
     assert.equal(await f.stop('SIGTERM'), 0);
@@ -273,7 +284,7 @@ describe('follow mode (-f)', function () {
   it('a followed name that is a directory is waited for, and followed once it is a file', async () => {
     fs.mkdirSync(log);
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     assert.match(f.stderr, /waiting for .*messages: it is a directory/);
     assert.equal(f.child.exitCode, null, 'still running');
     fs.rmdirSync(log);
@@ -312,7 +323,7 @@ describe('follow mode (-f)', function () {
   it('kill -9 while a report begun before a rotation is still open: read again from the old file', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     const text = report(95);
     const cut = text.indexOf('\n', 700) + 1;
     fs.appendFileSync(log, text.slice(0, cut));
@@ -345,7 +356,7 @@ describe('follow mode (-f)', function () {
   it('reports rotated in the middle, back to back: each stored whole, rotated files let go, after kill -9 too', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     const cut = (pid: number): [string, string] => {
       const t = report(pid);
       const at = t.indexOf('\n', 700) + 1;
@@ -385,7 +396,7 @@ describe('follow mode (-f)', function () {
   it('a rotation between the lines of a report after a quiet spell does not cut it short', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     for (let k = 0; k < 2; k++) {
       const t = report(300 + k);
       const at = t.indexOf('\n', 700) + 1;
@@ -417,7 +428,7 @@ describe('follow mode (-f)', function () {
   it('two hosts\' reports open at a rotation, one completes, kill -9: the other is read again from the rotated file', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     const other = (i: number): string => `Jan 29 10:41:3${i % 10} other-host sshd[7]: session ${i}\n`;
     const a = report(700).replace(/app-prod-17/g, 'host-a');
     const b = report(800).replace(/app-prod-17/g, 'host-b');
@@ -447,7 +458,7 @@ describe('follow mode (-f)', function () {
     fs.writeFileSync(log, '');
     fs.writeFileSync(kern, '');
     f = new Follow(['-f', log, kern], env);
-    await started();
+    await started(f);
     const t = report(300);
     const at = t.indexOf('\n', 700) + 1;
     fs.appendFileSync(log, t.slice(0, at));
@@ -469,7 +480,7 @@ describe('follow mode (-f)', function () {
     fs.writeFileSync(b, '');
     const bare = (pid: number): string[] => report(pid).trim().split('\n').map((l) => l.replace(/^.*? kernel: /, ''));
     f = new Follow(['-f', a, b], env);
-    await started();
+    await started(f);
     const ra = bare(111);
     const cut = ra[0].indexOf(' seconds.');
     fs.appendFileSync(a, ra[0].slice(0, cut) + '\n'); // "... blocked for more than 120", the rest comes later
@@ -486,7 +497,7 @@ describe('follow mode (-f)', function () {
   it('kill -9 while a wrapped header waits for its rest: the restart reads it from its first line', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     const r = report(444).split('\n');
     const cut = r[0].indexOf(' seconds.');
     const noise = (i: number): string => `Jan 29 10:41:3${i % 10} other sshd[7]: session ${i}\n`;
@@ -511,7 +522,7 @@ describe('follow mode (-f)', function () {
     const noise = (i: number): string => `[${(300 + i / 10).toFixed(6).padStart(12)}][    T9] e1000e: eth0 NIC Link is Up ${i}\n`;
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     const p1 = rep(1001, 200);
     const p2 = rep(1002, 201);
     fs.appendFileSync(log, p1.slice(0, 8).join('')); // stays open
@@ -563,7 +574,7 @@ describe('follow mode (-f)', function () {
     };
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
-    await started();
+    await started(f);
     await write(100);
     await write(101);
     fs.renameSync(log, `${log}.1`); // rename + create
@@ -578,7 +589,7 @@ describe('follow mode (-f)', function () {
     f = new Follow(['-f', log], env);
     await f.waitFor(104);
     await f.waitFor(105);
-    await started();
+    await started(f);
     await write(106);
     assert.equal(await f.stop(), 0);
     assert.deepEqual(storedPids(env.KLOGSCAN_DB), [100, 101, 102, 103, 104, 105, 106]);

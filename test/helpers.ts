@@ -2,7 +2,7 @@
  * Test helpers: run the pipeline in-process on text (fed in awkward chunk sizes, so chunk
  * boundaries are exercised everywhere), and run the real CLI as a child process.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -74,6 +74,35 @@ export function cli(args: string[], opts: { input?: string | Buffer; env?: Recor
     for (const l of r.stdout.split('\n')) if (l.startsWith('{')) json.push(JSON.parse(l) as Record<string, unknown>);
   }
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+/**
+ * Waits until a running child holds every one of `files` open (its /proc/PID/fd): a follower has
+ * taken its starting position once it has opened what it follows. A fixed sleep alone is not
+ * enough on a loaded machine, where node's start-up can take a second. Returns at once if the
+ * child has exited (the test's own assertions then say what went wrong) or where there is no /proc.
+ */
+export async function holdsOpen(child: ChildProcess, files: string[], ms = 20000): Promise<void> {
+  if (!fs.existsSync('/proc/self/fd')) return;
+  const want = files.map((f) => fs.realpathSync(f));
+  const end = Date.now() + ms;
+  while (child.exitCode === null && child.signalCode === null) {
+    const open = new Set<string>();
+    try {
+      for (const fd of fs.readdirSync(`/proc/${child.pid}/fd`)) {
+        try {
+          open.add(fs.readlinkSync(`/proc/${child.pid}/fd/${fd}`));
+        } catch {
+          // closed meanwhile
+        }
+      }
+    } catch {
+      // exited meanwhile
+    }
+    if (want.every((f) => open.has(f))) return;
+    if (Date.now() > end) throw new Error(`pid ${child.pid} did not open ${files.join(', ')} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 export function tmpdir(prefix = 'klogscan-test-'): string {

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SCHEMA_VERSION, Store } from '../src/store.js';
-import { BIN, cli, count, ROOT, sample, scanText, tmpdir } from './helpers.js';
+import { BIN, cli, count, holdsOpen, ROOT, sample, scanText, tmpdir } from './helpers.js';
 
 const JAVA = 'samples/seed/centos7-java-rwsem.messages';
 const BARE = sample('formats/seed-java.bare.log');
@@ -187,6 +187,7 @@ describe('store: other writers', function () {
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     try {
       await sleep(1000);
+      await holdsOpen(child, [log]);
       const holder = new Database(db);
       holder.exec('BEGIN IMMEDIATE');
       fs.appendFileSync(log, sample('seed/centos7-java-rwsem.messages'));
@@ -441,6 +442,7 @@ describe('store: second review', function () {
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     try {
       await sleep(800);
+      await holdsOpen(child, [log]);
       fs.appendFileSync(log, sample('seed/centos7-java-rwsem.messages').replace(/181134/g, '5'));
       await sleep(1500);
       const t0 = Date.now();
