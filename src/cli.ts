@@ -57,7 +57,7 @@ Scan options:
 Follow options (-f): --from-start (first run reads the files from the beginning),
   --print-cursor (print the journal cursor that a run on journal JSON stdin stored, for journalctl --after-cursor)
 
-History filters: --since 7d|DATE  --until DATE  --host H  --rule ID  --kind K
+History filters: --since 7d|DATE  --until DATE  --host H (- for none)  --rule ID  --kind K (hung_task, soft_lockup, oops, ...)
   --fingerprint F  --limit N (default 50); --json on history, show and stats
 
 Exit status: 0 done, 1 rules test failed, 2 usage error, unreadable input or database.

@@ -1515,7 +1515,8 @@ export class Store {
     const when = 'coalesce(i.last_time, i.recorded)';
     if (f.since !== undefined) { where.push(`${when} >= ?`); args.push(f.since); }
     if (f.until !== undefined) { where.push(`coalesce(i.first_time, i.recorded) <= ?`); args.push(f.until); }
-    if (f.host !== undefined) { where.push('(h.key = ? OR h.name = ?)'); args.push(hostKey(f.host), f.host); }
+    // `-` is how history prints reports without a host name (dmesg, pastes): it finds them.
+    if (f.host !== undefined) { where.push('(h.key = ? OR h.name = ?)'); args.push(f.host === '-' ? '' : hostKey(f.host), f.host === '-' ? '' : f.host); }
     if (f.kind !== undefined) { where.push('EXISTS (SELECT 1 FROM reports r WHERE r.incident_id = i.id AND r.kind = ?)'); args.push(f.kind); }
     if (f.fingerprint !== undefined) {
       // A prefix, compared as text: LIKE would take % and _ in it as wildcards.

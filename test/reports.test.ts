@@ -650,6 +650,9 @@ describe('the kernel\'s other problem reports', () => {
     const hist = cli(['history', '--db', db, '--kind', 'soft_lockup']);
     assert.match(hist.stdout, /^#1 .* 4 reports, 2 tasks {2}kernel BUG in lockref_mark_dead/);
     assert.equal(cli(['history', '--db', db, '--kind', 'hard_lockup']).stdout, 'no incidents match\n');
+    // A paste names no host: history prints `-`, and `--host -` finds it (helper-63).
+    assert.match(cli(['history', '--db', db, '--host', '-']).stdout, /^#1 {2}\S.* {2}- {2}4 reports/);
+    assert.equal(cli(['history', '--db', db, '--host', 'web-1']).stdout, 'no incidents match\n');
     const show = cli(['show', '--db', db, '1']).stdout;
     assert.match(show, /soft lockup on CPU 1: WorkerPool\/7703:7703, stuck for 23 s/);
     assert.match(show, /soft lockup in shrink_lock_dentry \(spinlock\)/);

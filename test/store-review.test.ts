@@ -684,6 +684,10 @@ describe('store: second review', function () {
     const pc = cli(['--print-cursor', '--no-db']);
     assert.equal(pc.status, 2);
     assert.match(pc.stderr, /cannot be used with --no-db/);
+    // A database without a cursor (files were scanned, no journal stream): exit 1, said on stderr only.
+    const none = cli(['--print-cursor', '--db', db]);
+    assert.deepEqual([none.status, none.stdout], [1, '']);
+    assert.match(none.stderr, /no journal cursor stored yet/);
   });
 
   it('journal JSON on stdin stopped inside a report keeps the cursor before it, so a restart reads it whole', async () => {

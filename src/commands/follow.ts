@@ -33,7 +33,11 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
     const store = openStore(v.db, { readonly: true });
     try {
       const cursor = store.getPosition('-')?.cursor ?? null;
-      if (!cursor) return 1;
+      if (!cursor) {
+        // On stderr: `$(klogscan --print-cursor)` captures stdout only.
+        process.stderr.write('klogscan: no journal cursor stored yet (one is kept while `journalctl -o json` output is read from stdin)\n');
+        return 1;
+      }
       out.write(`${cursor}\n`);
       return 0;
     } finally {
