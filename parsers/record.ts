@@ -144,7 +144,7 @@ export interface TaskReport {
   /** The release verdicts are judged against: --kernel when given, else the log's own. */
   kernel: string | null;
   /** Where `kernel` came from: the report's own Tainted line, a boot banner earlier in the input, --kernel, or /proc. */
-  kernelSource: 'tainted' | 'banner' | 'dump' | 'user' | 'proc' | null;
+  kernelSource: 'tainted' | 'banner' | 'dump' | 'user' | 'proc' | 'running' | null;
   /** The release the log itself names (Tainted line or boot banner), whatever --kernel says. */
   logKernel: string | null;
   /** Distribution package version printed after the build number (Debian: `#1 Debian 4.19.67-2+deb10u2`). */

@@ -3,6 +3,7 @@
  * fallback (--kernel) -> fingerprint and signature -> rule matches with verdicts -> the caller's
  * callback. The Scanner is the LineSink the input feeder drives; it does no I/O itself.
  */
+import os from 'node:os';
 import { Assembler, type BootEvent, type SourcePosition } from '../parsers/assembler.js';
 import type { DecodeContext, LineFormat } from '../parsers/formats/index.js';
 import type { TaskReport } from '../parsers/record.js';
@@ -19,6 +20,36 @@ export interface AnalyzedReport {
   incident: number | null;
 }
 
+/** Host identity: the first label of the name, lower case ('' when the log names no host). */
+export function hostKey(name: string | null): string {
+  if (!name) return '';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name) || name.includes(':')) return name.toLowerCase();
+  return name.split('.')[0].toLowerCase();
+}
+
+/** The kernel klogscan runs under: its release, the machine's name, when it booted (ms). */
+export interface RunningKernel { release: string; host: string; bootTime: number }
+
+/** This machine's running kernel (uname -r, the host name, the boot time). */
+export function runningKernel(): RunningKernel {
+  return { release: os.release(), host: os.hostname(), bootTime: Date.now() - os.uptime() * 1000 };
+}
+
+/** A boot's time is known to a few seconds; a syslog time is stamped when the line is read. */
+const BOOT_SLACK_MS = 120_000;
+
+/**
+ * Whether a report was printed by the kernel running now: its log names this machine (not a
+ * `localhost` that every machine calls itself) and its wall clock falls after this boot, so that
+ * RHEL 7's reports in the live /var/log/messages, which print no release, are judged against
+ * the running one. A copied log of another machine, or of an earlier boot, is not.
+ */
+function printedByRunning(r: TaskReport, running: RunningKernel): boolean {
+  const key = hostKey(r.host);
+  return key !== '' && key !== 'localhost' && key === hostKey(running.host) && r.time !== null
+    && r.time >= running.bootTime - BOOT_SLACK_MS && r.time <= Date.now() + BOOT_SLACK_MS;
+}
+
 export interface ScanOptions {
   rules: RuleSet;
   /**
@@ -26,6 +57,8 @@ export interface ScanOptions {
    * or the release of a log that does not name one. The log's own release stays in logKernel.
    */
   kernel?: string | null;
+  /** The kernel running here: judges the reports of this machine's current boot that name no release. */
+  running?: RunningKernel | null;
   format?: LineFormat;
   /** Closes reports whose stream has been silent this many lines. */
   gapLines?: number;
@@ -41,10 +74,13 @@ export interface ScanCounts {
 }
 
 /** Runs the rules and the fingerprint on an assembled report. */
-export function analyze(report: TaskReport, rules: RuleSet, kernel: string | null = null): AnalyzedReport {
+export function analyze(report: TaskReport, rules: RuleSet, kernel: string | null = null, running: RunningKernel | null = null): AnalyzedReport {
   if (kernel) {
     report.kernel = kernel;
     report.kernelSource = 'user';
+  } else if (report.kernel === null && running && printedByRunning(report, running)) {
+    report.kernel = running.release;
+    report.kernelSource = 'running';
   }
   const identity = identify(report.kind, report.task, report.frames, report.crash);
   // The rules describe causes of blocked tasks; none is written for the other kinds yet.
@@ -154,7 +190,7 @@ export class Scanner implements LineSink {
   }
 
   private report(r: TaskReport): void {
-    const a = analyze(r, this.opts.rules, this.opts.kernel ?? null);
+    const a = analyze(r, this.opts.rules, this.opts.kernel ?? null, this.opts.running ?? null);
     const c = this.counts;
     c.reports++;
     c.kinds[r.kind] = (c.kinds[r.kind] ?? 0) + 1;

@@ -28,9 +28,9 @@ import path from 'node:path';
 import { reportJson, type ReportJson } from './output/json.js';
 import { jsonLine } from './output/term.js';
 import { BLOCKED_KINDS, identify } from './fingerprint.js';
+import { hostKey, type AnalyzedReport } from './scan.js';
 import { INCIDENT_GAP_MS, INCIDENT_GAP_UPTIME, rootOf, waitEdges, type IncidentMember, type WaitEdge } from './incidents.js';
 import { followedName, type Frame, type TaskReport } from '../parsers/record.js';
-import type { AnalyzedReport } from './scan.js';
 
 export class StoreError extends Error {
   readonly userFacing = true;
@@ -756,12 +756,6 @@ function iso(ms: unknown): string | null {
   return typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
-/** Host identity: the first label of the name, lower case ('' when the log names no host). */
-export function hostKey(name: string | null): string {
-  if (!name) return '';
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(name) || name.includes(':')) return name.toLowerCase();
-  return name.split('.')[0].toLowerCase();
-}
 
 export class Store {
   private readonly db: Database.Database;

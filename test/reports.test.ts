@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parseBlocker, parseHeader, parseTainted, parseTaskLine } from '../parsers/hung-task.js';
 import type { AnalyzedReport } from '../src/scan.js';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { cli, frameNames, ROOT, sample, scanText, tmpdir } from './helpers.js';
 
@@ -555,6 +556,33 @@ describe('report assembly', () => {
     const text = JAVA + 'Jan 29 10:41:08 app-prod-17 kernel: e1000e: eth0 NIC Link is Down\n'
       + 'Jan 29 10:41:09 app-prod-17 kernel: [<ffffffff816a94c9>] schedule+0x29/0x70\n';
     assert.equal(scanText(text)[0].report.frames.length, 15);
+  });
+});
+
+describe('the running kernel', () => {
+  // RHEL 7 prints no release in its reports: the live /var/log/messages of this machine, in this
+  // boot, was written by the kernel running now.
+  const log = (host: string, date: string): string => [
+    `${date} ${host} kernel: INFO: task java:181134 blocked for more than 120 seconds.`,
+    `${date} ${host} kernel: java            D ffff881269bd7c00     0 181134      1 0x00000084`,
+    `${date} ${host} kernel: Call Trace:`,
+    `${date} ${host} kernel:  [<ffffffff816a94c9>] schedule+0x29/0x70`,
+    `${date} ${host} kernel:  [<ffffffff8108f8f9>] do_exit+0x189/0xa40`, ''].join('\n');
+  const bsd = (t: Date): string => `${t.toString().slice(4, 10).replace(/ 0(\d)$/, '  $1')} ${t.toTimeString().slice(0, 8)}`;
+  const kernelOf = (input: string, args: string[] = []): [unknown, unknown] => {
+    const r = cli(['--no-db', '--json', ...args, '-'], { input }).json[0];
+    return [r.kernel, r.kernel_source];
+  };
+
+  it('judges this machine\'s reports of this boot against it, and no one else\'s', () => {
+    const now = bsd(new Date());
+    assert.deepEqual(kernelOf(log(os.hostname(), now)), [os.release(), 'running']);
+    assert.deepEqual(kernelOf(log(`${os.hostname()}.example.com`, now)), [os.release(), 'running']);
+    assert.deepEqual(kernelOf(log('some-other-host', now)), [null, null]);
+    assert.deepEqual(kernelOf(log('localhost', now)), [null, null]);
+    // The same machine's log of an earlier boot, and --kernel, which always wins.
+    assert.deepEqual(kernelOf(log(os.hostname(), 'Jan 29 10:41:07'), ['--year', '2019']), [null, null]);
+    assert.deepEqual(kernelOf(log(os.hostname(), now), ['--kernel', '3.10.0-957.el7.x86_64']), ['3.10.0-957.el7.x86_64', 'user']);
   });
 });
 

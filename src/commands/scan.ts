@@ -8,7 +8,7 @@ import { InputError, readInput } from '../input/sources.js';
 import { reportJson } from '../output/json.js';
 import { jsonLine, safe } from '../output/term.js';
 import { KIND_NAMES, renderReport, type SeenReport } from '../output/text.js';
-import { Scanner, type AnalyzedReport } from '../scan.js';
+import { runningKernel, Scanner, type AnalyzedReport } from '../scan.js';
 import { StoreError, type Store } from '../store.js';
 import { COMMON_OPTIONS, journalCursor, onStopSignals, openStore, out, paintFor, parse, ruleSet, stderr, UsageError } from './common.js';
 
@@ -112,7 +112,7 @@ export function setupScan(v: ScanValues, opts: SetupOptions = {}): ScanSetup {
       if (!res.duplicate || !opts.onlyNew) print(json, res.line);
     });
   };
-  const scanner = new Scanner({ rules, kernel: v.kernel ?? null, format }, onReport, store ? {
+  const scanner = new Scanner({ rules, kernel: v.kernel ?? null, running: v.kernel ? null : runningKernel(), format }, onReport, store ? {
     onBoot: (b) => write(() => store.recordBoot(b.host, b.bootKey, b.kernel, b.time)),
   } : undefined);
   return { scanner, store, stored, waiting: () => waiting.length, retry };

@@ -139,7 +139,7 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   const src = r.kernel_source;
   const ksrc = src === 'banner' ? ' (boot banner)' : src === 'dump' ? ' (a stack dump right after)'
     : src === 'user' ? (logKernel && logKernel !== r.kernel ? ` (--kernel; the log says ${safe(logKernel)})` : ' (--kernel)')
-      : src === 'proc' ? ' (/proc)' : '';
+      : src === 'proc' ? ' (/proc)' : src === 'running' ? ' (running here: the log names this host, in this boot)' : '';
   where.push(`kernel ${r.kernel !== null ? safe(r.kernel) + ksrc : paint('yellow', 'unknown (pass --kernel)')}`);
   if (r.state) where.push(`state ${safe(r.state)}`);
   if (r.tainted) where.push(`tainted ${safe(r.tainted)}`);
