@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { INCIDENT_MAX_REPORTS, SCHEMA_VERSION, Store, storedJson, withoutFrames } from '../src/store.js';
 import { reportJson } from '../src/output/json.js';
-import { jsonLine } from '../src/output/term.js';
+import { fitTerminal, jsonLine } from '../src/output/term.js';
 import { rootOf } from '../src/incidents.js';
 import { cli, count, ROOT, sample, scanText, tmpdir } from './helpers.js';
 
@@ -213,6 +213,18 @@ describe('store', () => {
       const text = cli(['history', '--db', file]).stdout.trim().split('\n');
       assert.equal(text.length, 3);
       assert.match(text[2], /^#\d+ {2}2019-01-29 10:00:00Z {2}web-1 {2}1 report, 1 task {2}hung task in do_exit \(rwsem read\) {2}rhel7-rwsem-missed-wakeup \(affected\)$/);
+    });
+
+    it('a history or stats row is folded at a terminal\'s width, its styles not counted, and left whole elsewhere (helper-63)', () => {
+      const row = '\u001b[1m#12\u001b[22m  2019-01-29 10:41:07Z  app-prod-17  3 reports, 2 tasks  hung task in jbd2_journal_commit_transaction (bit wait)  rhel7-memcg-oom-ext4-jbd2-hang (affected)';
+      const folded = fitTerminal(row, 80).split('\n');
+      assert.ok(folded.length >= 2);
+      for (const l of folded) assert.ok(l.replace(/\u001b\[[0-9;]*m/g, '').length <= 80, l);
+      assert.ok(folded.slice(1).every((l) => l.startsWith('    ')));
+      // Nothing is lost: the words are all there, in order.
+      assert.equal(folded.map((l) => l.trim()).join(' ').replace(/ +/g, ' '), row.replace(/ +/g, ' '));
+      assert.equal(fitTerminal(row, 0), row, 'no terminal: unchanged');
+      assert.equal(fitTerminal('#1  short', 80), '#1  short');
     });
 
     it('filters by --since/--until, --host, --rule, --kind, --fingerprint and --limit', () => {

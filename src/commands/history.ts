@@ -2,7 +2,7 @@
  * Queries over the store (read-only): `klogscan history`, `klogscan show ID`, `klogscan stats`.
  * Text for people, `--json` (one object per line) for scripts.
  */
-import { jsonLine, safe, type Painter } from '../output/term.js';
+import { fitTerminal, jsonLine, safe, type Painter } from '../output/term.js';
 import { fixText, formatTime, referenceText, KIND_NAMES, renderReport, taskOf, VERDICT_STYLE, verdictWords, wrap } from '../output/text.js';
 import type { RuleSet } from '../rules/loader.js';
 import type { IncidentRow, StatsBy } from '../store.js';
@@ -80,7 +80,7 @@ export async function historyCommand(args: string[], help: string): Promise<numb
         continue;
       }
       const counts = `${i.reports} report${i.reports === 1 ? '' : 's'}, ${i.tasks} task${i.tasks === 1 ? '' : 's'}`;
-      out.write(`${paint('bold', `#${i.id}`)}  ${when(i)}  ${safe(i.host ?? '-')}  ${counts}  ${safe(i.signature ?? '')}  ${verdictText(paint, i.root_cause.rule, i.root_cause.verdict)}\n`);
+      out.write(`${fitTerminal(`${paint('bold', `#${i.id}`)}  ${when(i)}  ${safe(i.host ?? '-')}  ${counts}  ${safe(i.signature ?? '')}  ${verdictText(paint, i.root_cause.rule, i.root_cause.verdict)}`)}\n`);
     }
     if (!v.json && rows.length === 0) out.write('no incidents match\n');
   } finally {
@@ -208,7 +208,7 @@ export async function statsCommand(args: string[], help: string): Promise<number
       const extra = by === 'fingerprint'
         ? `  ${safe(s.signature ?? '')}${s.probable_fix ? `  probable fix: ${safe(s.probable_fix)}` : ''}`
         : '';
-      out.write(`${paint('bold', key)}  ${s.reports} report${s.reports === 1 ? '' : 's'}, ${s.incidents} incident${s.incidents === 1 ? '' : 's'}, ${s.hosts} ${hostWord}${s.hosts === 1 ? '' : 's'}  ${span}  kernels: ${s.kernels.map(safe).join(', ') || '-'}${extra}\n`);
+      out.write(`${fitTerminal(`${paint('bold', key)}  ${s.reports} report${s.reports === 1 ? '' : 's'}, ${s.incidents} incident${s.incidents === 1 ? '' : 's'}, ${s.hosts} ${hostWord}${s.hosts === 1 ? '' : 's'}  ${span}  kernels: ${s.kernels.map(safe).join(', ') || '-'}${extra}`)}\n`);
     }
     if (!v.json && rows.length === 0) out.write('no reports stored yet\n');
   } finally {

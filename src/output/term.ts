@@ -45,3 +45,36 @@ export function painter(stream: NodeJS.WriteStream | { isTTY?: boolean }, force?
   p.enabled = on;
   return p;
 }
+
+/** ANSI style sequences (paint()'s), which take no room on a terminal. */
+const STYLE_SEQ = /\x1b\[[0-9;]*m/g;
+
+/**
+ * A one-line listing (history, stats) folded at the terminal's width, its further lines indented,
+ * when stdout is a terminal; unchanged into a pipe or a file, which scripts read a line at a time.
+ */
+export function fitTerminal(line: string, columns = process.stdout.isTTY ? process.stdout.columns : 0): string {
+  const width = columns ?? 0;
+  if (width < 40 || line.replace(STYLE_SEQ, '').length <= width) return line;
+  const out: string[] = [];
+  let cur = '';
+  let curLen = 0;
+  let started = false;
+  for (const word of line.split(' ')) {
+    const len = word.replace(STYLE_SEQ, '').length;
+    if (!started) {
+      cur = word;
+      curLen = len;
+      started = true;
+    } else if (len > 0 && curLen + 1 + len > width) {
+      out.push(cur.trimEnd());
+      cur = `    ${word}`;
+      curLen = 4 + len;
+    } else {
+      cur += ` ${word}`;
+      curLen += 1 + len;
+    }
+  }
+  out.push(cur);
+  return out.join('\n');
+}
