@@ -219,7 +219,7 @@ describe('store', () => {
       const row = '\u001b[1m#12\u001b[22m  2019-01-29 10:41:07Z  app-prod-17  3 reports, 2 tasks  hung task in jbd2_journal_commit_transaction (bit wait)  rhel7-memcg-oom-ext4-jbd2-hang (affected)';
       const folded = fitTerminal(row, 80).split('\n');
       assert.ok(folded.length >= 2);
-      for (const l of folded) assert.ok(l.replace(/\u001b\[[0-9;]*m/g, '').length <= 80, l);
+      for (const l of folded) assert.ok(l.replaceAll('\u001b[1m', '').replaceAll('\u001b[22m', '').length <= 80, l);
       assert.ok(folded.slice(1).every((l) => l.startsWith('    ')));
       // Nothing is lost: the words are all there, in order.
       assert.equal(folded.map((l) => l.trim()).join(' ').replace(/ +/g, ' '), row.replace(/ +/g, ' '));

@@ -47,7 +47,7 @@ export function painter(stream: NodeJS.WriteStream | { isTTY?: boolean }, force?
 }
 
 /** ANSI style sequences (paint()'s), which take no room on a terminal. */
-const STYLE_SEQ = /\x1b\[[0-9;]*m/g;
+const STYLE_SEQ = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 /**
  * A one-line listing (history, stats) folded at the terminal's width, its further lines indented,
