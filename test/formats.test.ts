@@ -286,6 +286,9 @@ describe('line formats', () => {
     const forced = cli(['--json', '--format', 'syslog'], { input: text });
     assert.equal(forced.json[0].type, 'summary');
     assert.equal(forced.json[0].reports, 0);
+    // In text, the run says that the forced format may be the reason (helper-63: it was silent).
+    assert.match(cli(['--no-db', '--format', 'syslog'], { input: text }).stdout, /note: no report was found with --format syslog; if the log is in another format, leave --format out/);
+    assert.doesNotMatch(cli(['--no-db', '--format', 'dmesg'], { input: text }).stdout, /leave --format out/);
     const bad = cli(['--format', 'nope'], { input: '' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^klogscan: unknown format "nope"; formats: journal-json, kmsg, rfc5424, syslog, journal, journal-fields, logcat, dmesg, bare\n$/);

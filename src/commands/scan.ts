@@ -241,6 +241,10 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
   if (suppressed.length > 0) {
     out.write(`${paint('yellow', 'note')}: the kernel suppressed further hung-task reports on ${suppressed.map((h) => (h === null ? 'this host' : safe(h))).join(', ')} (sysctl kernel.hung_task_warnings): later hangs are invisible in the log\n`);
   }
+  // A forced format that is not the log's decodes nothing, and says nothing (helper-63).
+  if (v.format !== undefined && c.reports === 0 && t.lines > 0) {
+    out.write(`${paint('yellow', 'note')}: no report was found with --format ${safe(v.format)}; if the log is in another format, leave --format out and klogscan detects it line by line\n`);
+  }
   if (c.headerOnly > 0) {
     out.write(`${paint('yellow', 'note')}: ${c.headerOnly} report${c.headerOnly === 1 ? ' has' : 's have'} no call trace in the log: a priority filter drops it (the trace is KERN_INFO: widen journalctl -p or the syslog rule), as does a grep or a paste that left it out\n`);
   }
