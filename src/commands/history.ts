@@ -129,7 +129,9 @@ function renderShow(d: NonNullable<ReturnType<ReturnType<typeof openStore>['inci
         for (const ref of rule.spec.references) lines.push(`    see: ${safe(referenceText(ref))}`);
       }
     } else {
-      lines.push(`  ${paint('bold', 'root cause')} no known rule matches`);
+      // The rules describe causes of blocked tasks: a soft lockup or an oops at the root has none to match.
+      const other = KIND_NAMES[root.kind];
+      lines.push(`  ${paint('bold', 'root cause')} ${other ? `none known: klogscan's rules are written for blocked tasks, none reads ${other[1]} yet` : 'no known rule matches'}`);
     }
   }
   if (d.edges.length > 0) {
