@@ -351,6 +351,8 @@ export class CrashBuilder implements Builder {
   }
 
   midTrace(): boolean {
+    // An OOM kill before its kill line: follow mode waits for the rest of it as for a trace.
+    if (this.info.oom && !this.killed) return true;
     const d = this.cur;
     if (this.closed || !d || !d.sawTrace || d.ended) return false;
     const f = d.frames.frames;

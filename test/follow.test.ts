@@ -169,6 +169,24 @@ describe('follow mode (-f)', function () {
     assert.equal(await f.stop(), 0);
   });
 
+  it('an OOM kill whose kill line comes in a later write is one report with its victim', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started(f);
+    // A kernel thread's OOM (its trace goes down to ret_from_fork, so nothing says that more comes).
+    const oom = sample('kinds/07-oom-memcg-rhel7-3.10.0-693-sacrifice-child.log').trimEnd().split('\n')
+      .map((l) => l.replace('async_page_fault+0x28/0x30', 'ret_from_fork+0x1f/0x40'));
+    const kill = oom.findIndex((l) => l.includes('Kill process'));
+    fs.appendFileSync(log, oom.slice(0, kill).join('\n') + '\n');
+    await sleep(1500);
+    fs.appendFileSync(log, oom.slice(kill).join('\n') + '\n');
+    await f.waitFor(26049);
+    await sleep(700);
+    const reports = f.objects.filter((o) => o.type === 'report') as unknown as { pid: number | null; oom_victim: { pid: number } | null }[];
+    assert.deepEqual(reports.map((r) => [r.pid, r.oom_victim?.pid]), [[26049, 24518]]);
+    assert.equal(await f.stop(), 0);
+  });
+
   it('follows rename+create rotation (logrotate create) and drains the old file', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
