@@ -532,9 +532,14 @@ export class Assembler {
     const header = parseHeader(text);
     const section = header ? null : parseSection(text);
     const crash = header || section ? null : parseCrashStart(text);
-    // A line that opens a report only where none is open (`Oops: 0000 [#1]`) is offered to the open one first.
-    const opens = header !== null || section !== null || (crash !== null && !crash.weak);
     const current = this.open.get(key);
+    // A line that opens a report only where none is open (`Oops: 0000 [#1]`) is offered to the open one first.
+    // So is the first line of any other kind inside a task's trace: another CPU's WARNING printed
+    // between two frames, passed over as a stray line when the trace goes on after it (it is
+    // then a report of its own without a body), else the start of its report.
+    const straying = crash !== null && !crash.weak && current !== undefined && !current.held && !(current.builder instanceof CrashBuilder)
+      && (current.builder.midTrace() || current.builder.beforeTrace());
+    const opens = header !== null || section !== null || (crash !== null && !crash.weak && !straying);
     if (current && !opens && current.crossed && startsAnotherTrace(text)) {
       this.finish(key, current);
     } else if (current && !opens && printedApart(current, line) && !(current.quoted && !QUOTED.test(raw))) {
@@ -568,8 +573,16 @@ export class Assembler {
         if (held) {
           current.held = null;
           current.builder.absorb(held.raw);
-          // Passed over, it still tells what it tells (a rule's evidence: an NFS server not responding).
-          this.observe(held.line, held.text);
+          // Passed over, it still tells what it tells (a rule's evidence: an NFS server not responding),
+          // or is a report of its own (another CPU's first line of a WARNING).
+          const stray = parseCrashStart(held.text);
+          if (stray && !stray.weak) {
+            const b = new CrashBuilder(stray, held.line, held.raw, { name: held.pos.name, line: held.pos.line });
+            this.evidenceOf(held.line, held.text);
+            for (const r of b.finish()) this.complete(r, current);
+          } else {
+            this.observe(held.line, held.text);
+          }
         }
         return;
       }
@@ -584,6 +597,11 @@ export class Assembler {
       this.open.delete(key);
     } else if (current) {
       this.finish(key, current);
+    }
+    // The held line opened a report (the first line of another kind): this line comes after it.
+    if (current && this.open.has(key)) {
+      this.takeLine(line, key, text, raw, pos);
+      return;
     }
     this.start(key, line, text, raw, pos, header, section, crash);
   }

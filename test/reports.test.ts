@@ -657,6 +657,36 @@ describe('the kernel\'s other problem reports', () => {
     assert.equal(cli(['--no-db', '--json', '-'], { input: 'Jan 29 10:41:07 h1 myapp[12]: BUG: soft lockup - CPU#3 stuck for 22s!\n' }).json.at(-1)!.reports, 0);
   });
 
+  it('a first line of another kind inside a hung task\'s trace is passed over, and a report of its own (helper-67)', () => {
+    const hung = ['[  363.123456] INFO: task jbd2/sda1-8:312 blocked for more than 120 seconds.',
+      '[  363.123460]       Not tainted 5.15.0-46-generic #49-Ubuntu',
+      '[  363.123463] task:jbd2/sda1-8     state:D stack:    0 pid:  312 ppid:     2 flags:0x00004000',
+      '[  363.123466] Call Trace:', '[  363.123467]  <TASK>', '[  363.123469]  __schedule+0x23d/0x590', '[  363.123472]  schedule+0x4e/0xc0',
+      '[  363.123474]  io_schedule+0x46/0x70', '[  363.123476]  bit_wait_io+0x11/0x70', '[  363.123477]  __wait_on_bit+0x31/0xa0',
+      '[  363.123479]  jbd2_journal_commit_transaction+0x16a/0x1b00', '[  363.123480]  kjournald2+0xa9/0x280',
+      '[  363.123481]  kthread+0x127/0x150', '[  363.123482]  ret_from_fork+0x1f/0x30', '[  363.123483]  </TASK>'];
+    const warn = '[  363.123473] WARNING: CPU: 3 PID: 0 at kernel/time/tick-sched.c:555 tick_nohz_idle_enter+0x4d/0x60';
+    const wq = '[  363.123464] BUG: workqueue lockup - pool cpus=1 node=0 flags=0x0 nice=0 stuck for 40s!';
+    for (const [at, line] of [[7, warn], [3, wq]] as const) {
+      const text = [...hung.slice(0, at), line, ...hung.slice(at)].join('\n');
+      const got = scanText(text);
+      const h = got.find((a) => a.report.kind === 'hung_task')!;
+      assert.deepEqual([h.report.frames.length, h.report.truncated, h.identity.signature],
+        [9, false, 'hung task in jbd2_journal_commit_transaction (bit wait)'], line);
+      assert.equal(got.filter((a) => a.report.kind !== 'hung_task').length, 1, line);
+    }
+    // A header-only hung task (a priority filter), then a WARNING with its body, then two soft lockups
+    // one after the other: each whole.
+    const body = [warn, '[  363.123474] Modules linked in: ext4 jbd2', '[  363.123475] CPU: 3 PID: 0 Comm: swapper/3 Not tainted 5.15.0-46-generic #49-Ubuntu',
+      '[  363.123477] Call Trace:', '[  363.123479]  do_idle+0x8a/0x2a0', '[  363.123480]  cpu_startup_entry+0x20/0x30',
+      '[  363.123484] ---[ end trace 0123456789abcdef ]---',
+      '[  390.100000] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [java:4242]',
+      '[  390.200000] watchdog: BUG: soft lockup - CPU#2 stuck for 22s! [java:4243]'];
+    const got = scanText([...hung.slice(0, 2), ...body].join('\n'));
+    assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.frames.length]),
+      [['hung_task', 'jbd2/sda1-8', 0], ['warning', 'swapper/3', 2], ['soft_lockup', 'java', 0], ['soft_lockup', 'java', 0]]);
+  });
+
   it('a soft lockup\'s spinning and a stall\'s interrupt are passed over for the function that called them', () => {
     const rcu = scanText(sample('kinds/13-rcu-preempt-stall-syzbot-6.x-kthread-starved-nmi-wireguard.log'))[0];
     // Caught in the timer interrupt (rb_erase) of a task spinning for a write lock: the title names neither.
