@@ -108,6 +108,11 @@ function headerCutShort(text: string): boolean {
   return HEADER_CUT_TAIL.test(text.slice(from));
 }
 
+/** A line without anything around its text (no host, caller id or time): text of a paste, a mail, a console. */
+function isPasted(line: KernelLine): boolean {
+  return line.host === null && line.caller === null && line.time === null && line.uptime === null;
+}
+
 /** A boot seen in the log: a `Linux version` banner. */
 export interface BootEvent {
   host: string | null;
@@ -517,7 +522,7 @@ export class Assembler {
     }
 
     // (A quoted line is read as pasted, but its prefix still names its stream.)
-    const unprefixed = line.host === null && line.caller === null && line.time === null && line.uptime === null;
+    const unprefixed = isPasted(line);
     const lastStream = this.lastStream;
     this.lastStream = unprefixed ? null : key;
     if (unprefixed && lastStream !== null && lastStream !== key && this.inScope(lastStream) && !this.open.has(key)) {
@@ -531,7 +536,7 @@ export class Assembler {
 
     const header = parseHeader(text);
     const section = header ? null : parseSection(text);
-    const crash = header || section ? null : parseCrashStart(text);
+    const crash = header || section ? null : parseCrashStart(text, unprefixed);
     const current = this.open.get(key);
     // A line that opens a report only where none is open (`Oops: 0000 [#1]`) is offered to the open one first.
     // So is the first line of any other kind inside a task's trace: another CPU's WARNING printed
@@ -572,10 +577,10 @@ export class Assembler {
         current.time = line.time ?? current.time;
         if (held) {
           current.held = null;
-          current.builder.absorb(held.raw);
+          current.builder.absorb(held.raw, held.text);
           // Passed over, it still tells what it tells (a rule's evidence: an NFS server not responding),
           // or is a report of its own (another CPU's first line of a WARNING).
-          const stray = parseCrashStart(held.text);
+          const stray = parseCrashStart(held.text, isPasted(held.line));
           if (stray && !stray.weak) {
             const b = new CrashBuilder(stray, held.line, held.raw, { name: held.pos.name, line: held.pos.line });
             this.evidenceOf(held.line, held.text);
@@ -610,7 +615,7 @@ export class Assembler {
   private route(key: string, line: KernelLine, text: string, raw: string, pos: SourcePosition): void {
     const header = parseHeader(text);
     const section = header ? null : parseSection(text);
-    this.start(key, line, text, raw, pos, header, section, header || section ? null : parseCrashStart(text));
+    this.start(key, line, text, raw, pos, header, section, header || section ? null : parseCrashStart(text, isPasted(line)));
   }
 
   private start(key: string, line: KernelLine, text: string, raw: string, pos: SourcePosition,
@@ -704,7 +709,7 @@ export class Assembler {
   private finish(key: string, o: Open, forced = false): void {
     this.open.delete(key);
     for (const r of o.builder.finish()) {
-      if (forced && r.frames.length === 0) r.truncated = true;
+      if (forced && r.frames.length === 0 && !r.crash) r.truncated = true;
       this.complete(r, o);
     }
     const held = o.held;
@@ -739,7 +744,8 @@ export class Assembler {
     if (r.suppressesFurther) this.suppressed.add(r.host);
     if (r.kernel === null) {
       const w = this.waiting.get(o.machine);
-      if (w) w.left = TRAIL_LINES;
+      // (One of the other kinds waits too, but does not make the hung tasks before it wait longer.)
+      if (w && !r.crash) w.left = TRAIL_LINES;
       else this.waiting.set(o.machine, { id: ++this.waits, left: TRAIL_LINES, began: this.counter, since: this.counter });
     }
     if (this.waiting.size > 0) {
@@ -763,10 +769,14 @@ export class Assembler {
     for (const [who, w] of this.waiting) if (this.counter - w.since > gap || this.counter - w.began > TRAIL_ALL) this.release(who);
   }
 
+  /**
+   * Finishes the stalest open reports to make room: an eighth of them at once, so that a flood of
+   * streams (a central syslog of 200 000 hosts, each with one first line) costs one sort per
+   * thousand new reports rather than a scan of every open report per line.
+   */
   private closeOldest(except: string): void {
-    let oldest: [string, Open] | null = null;
-    for (const e of this.open) if (e[0] !== except && (!oldest || e[1].lastSeen < oldest[1].lastSeen)) oldest = e;
-    if (oldest) this.finish(oldest[0], oldest[1], true);
+    const stale = [...this.open].filter((e) => e[0] !== except).sort((a, b) => a[1].lastSeen - b[1].lastSeen);
+    for (const [key, o] of stale.slice(0, Math.max(1, this.maxOpen >> 3))) this.finish(key, o, true);
   }
 
   /** The earliest start of anything still open for an input (null: nothing open there). */

@@ -53,11 +53,13 @@ export interface CrashStart extends Pick<CrashInfo, 'what' | 'cpu' | 'seconds' |
 // (6.13+ says which CPU noticed a hard lockup: `CPU3: Watchdog detected hard LOCKUP on cpu 5`.)
 const PFX = String.raw`^[\s>]*(?:(?:NMI watchdog|watchdog|rcu|kernel|Oops|CPU\d+):\s+)?`;
 
+/** What may stand before an oops line found inside the text (`Oops: general protection fault`): a prefix of PFX, no prose (`Subject: Re: BUG: ...`). */
+const LEAD = new RegExp(PFX + '$');
 const SOFT = new RegExp(PFX + String.raw`BUG: soft lockup (?:- CPU#(\d+) stuck for (\d+)s!(?:\s+\[(.*):(\d+)\])?|detected on CPU#(\d+)!)`);
 const HARD = new RegExp(PFX + String.raw`(?:Watchdog detected hard LOCKUP on cpu (\d+)|CPU (\d+) self-detected hard LOCKUP @ (\S+))`);
 const RCU = new RegExp(PFX + String.raw`INFO: (\S+) (?:self-detected stall|detected (?:expedited )?stalls?) on (?:CPUs/tasks|tasks|CPU)\b:?\s*(.*)$`);
 const RCU_OLD = new RegExp(PFX + String.raw`INFO: RCU detected CPU (\d+) stall`);
-const OOM_INVOKE = /^\s*(.+?) invoked oom-killer: gfp_mask=/;
+const OOM_INVOKE = /^\s*(.+?) invoked oom-killer: gfp_mask=0x[0-9a-f]+/;
 /** `Out of memory: Killed process 7788 (bash) total-vm:...`, 2.6.18 `Killed process 1234, UID 0, (java).`, 3.x/4.x `Kill process N (x) score S or sacrifice child`. */
 const OOM_KILL = /^\s*(?:(Memory cgroup out of memory|Out of memory(?: \([^)]*\))?): )?(Kill(?:ed)?|kill) process (\d+),? (?:UID \d+, )?\((.{0,64}?)\)(?=[\s.,]|$)(.*)$/;
 const OOPS_STARTS: readonly [RegExp, string][] = [
@@ -78,7 +80,7 @@ const SCHED_ATOMIC = /BUG: scheduling while atomic: (.+)\/(\d+)\/0x[0-9a-f]+/;
 const WQ_LOCKUP = /BUG: workqueue lockup - pool .* stuck for (\d+)s!/;
 const BUG_GENERIC = new RegExp(PFX + String.raw`BUG: (.+)$`);
 const WARN_CPU = new RegExp(PFX + String.raw`WARNING: CPU: (\d+) PID: (\d+) at (.*)$`);
-const WARN_OLD = new RegExp(PFX + String.raw`WARNING: at (.*)$`);
+const WARN_OLD = new RegExp(PFX + String.raw`WARNING: at (\S+:\d+ .*)$`);
 /** 6.19+: `WARNING: kernel/foo.c:12 at fn+0x1/0x2, CPU#3: comm/123` (the comm may hold a `/`: the pid is after the last). */
 const WARN_NEW = new RegExp(PFX + String.raw`WARNING: (\S+:\d+) at (\S+(?: \[[\w-]+\])?), CPU#(\d+): (.+)/(\d+)\s*$`);
 const PANIC = new RegExp(PFX + String.raw`Kernel panic - not syncing:?\s*(.*)$`);
@@ -139,8 +141,18 @@ function stalledCpus(text: string): number[] {
   return out;
 }
 
-/** What a line opens, or null when it opens none of the other reports. */
-export function parseCrashStart(text: string): CrashStart | null {
+/**
+ * Words of a person, not of the kernel: a line pasted without any envelope that holds them after
+ * `BUG: ` or `Kernel panic - not syncing: ` is prose about a report (`BUG: I think this is a
+ * regression`), not its first line.
+ */
+const PROSE = /\b(?:I|I'm|I've|we|you|my|our|think|seems?|anyone|please|help|why|how|what|says?|said|screen|here|there|regression)\b/i;
+
+/**
+ * What a line opens, or null when it opens none of the other reports. `pasted`: the line came
+ * without any envelope (no time, host or caller), as text in a mail or a post does.
+ */
+export function parseCrashStart(text: string, pasted = false): CrashStart | null {
   if (text.length > 1024) return null;
   let m: RegExpExecArray | null;
   if (text.includes('BUG: ')) {
@@ -149,7 +161,7 @@ export function parseCrashStart(text: string): CrashStart | null {
       return start('soft_lockup', 'soft lockup', { cpu, seconds: num(m[2]), task: m[3] ?? null, pid: num(m[4]) });
     }
     for (const [re, what] of OOPS_STARTS) {
-      if ((m = re.exec(text)) && text.slice(0, m.index).trim().length <= 20) {
+      if ((m = re.exec(text)) && LEAD.test(text.slice(0, m.index))) {
         const said = what || (m[1] === 'NULL pointer dereference' ? 'kernel NULL pointer dereference' : `unable to handle kernel ${m[1]}`);
         return start('oops', said, { address: m[2] ?? m[1] ?? null });
       }
@@ -157,7 +169,7 @@ export function parseCrashStart(text: string): CrashStart | null {
     if ((m = SANITIZER.exec(text))) return start('bug', `${m[1]}: ${bugWhat(m[2])}`, { ip: frameOf(m[3]) });
     if ((m = SCHED_ATOMIC.exec(text)) && BUG_GENERIC.test(text)) return start('bug', 'scheduling while atomic', { task: m[1], pid: num(m[2]) });
     if ((m = WQ_LOCKUP.exec(text)) && BUG_GENERIC.test(text)) return start('bug', 'workqueue lockup', { seconds: num(m[1]) });
-    if ((m = BUG_GENERIC.exec(text))) {
+    if ((m = BUG_GENERIC.exec(text)) && !(pasted && PROSE.test(m[1]))) {
       // A soft lockup's first line cut by a mail client before its CPU and seconds.
       if (m[1].startsWith('soft lockup')) return start('soft_lockup', 'soft lockup');
       const loc = /\bat ([\w./+-]+:\d+)/.exec(m[1]);
@@ -168,7 +180,7 @@ export function parseCrashStart(text: string): CrashStart | null {
   if (text.includes('nable to handle kernel') || text.includes('general protection fault')) {
     if (text.includes('traps: ')) return null;
     for (const [re, what] of OOPS_STARTS) {
-      if ((m = re.exec(text)) && text.slice(0, m.index).trim().length <= 20) {
+      if ((m = re.exec(text)) && LEAD.test(text.slice(0, m.index))) {
         const said = what || (m[1] === 'NULL pointer dereference' ? 'kernel NULL pointer dereference' : `unable to handle kernel ${m[1]}`);
         return start('oops', said, { address: m[2] ?? m[1] ?? null });
       }
@@ -206,7 +218,7 @@ export function parseCrashStart(text: string): CrashStart | null {
     }
     if ((m = WARN_OLD.exec(text))) return start('warning', 'WARNING', warnedAt(m[1]));
   }
-  if (text.includes('Kernel panic') && !text.includes('---[ end ') && (m = PANIC.exec(text))) {
+  if (text.includes('Kernel panic') && !text.includes('---[ end ') && (m = PANIC.exec(text)) && !(pasted && PROSE.test(m[1]))) {
     return start('panic', `kernel panic: ${m[1].trim().slice(0, 120) || 'no reason given'}`);
   }
   if ((m = WEAK_OOPS.exec(text))) {
@@ -247,7 +259,7 @@ const NEW_DUMP = /^\s*(?:NMI backtrace for cpu (\d+)|Task dump for CPU (\d+):|CP
 /** Where the CPU was. x86 `RIP: 0010:fn+0x1/0x2`, `RIP: 0010:[<ffffffff8101>]  [<ffffffff8101>] fn+...`, 3.x `IP: [<...>] fn`, i386 `EIP is at fn`, arm `PC is at fn`, arm64 `pc : fn`, ppc `NIP [c000...] fn`, s390 `Krnl PSW : ... (fn+0x2a/0x40)`, MIPS/RISC-V `epc : fn`. */
 /** The caller where the CPU's own address names nothing (powerpc `NIP [0000000000000000] 0x0`): ppc `LR [c000...] fn`, arm64 `lr : fn`, arm `LR is at fn`. */
 const LR_LINE = /^\s*(?:LR \[[0-9a-f]+\]|lr : (?:\[<[0-9a-f]+>\]\s*)?|LR is at)\s*(\S+)/;
-const IP_LINE = /^\s*(?:R?IP: (?:0010:)?|EIP: (?:0060:)?|EIP is at |PC is at |pc : |NIP |epc\s*: |Krnl PSW : .*\()\s*(?:\[<?[0-9a-f]+>?\]\s*)*(?:[0-9a-f]{8,16}\s+)?([^\s()][^()]*?)\)?\s*(?:SS:ESP.*|\s+lr : .*)?$/;
+const IP_LINE = /^\s*(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|EIP is at |PC is at |pc : |NIP |epc\s*: |Krnl PSW : .*\()\s*(?:\[<?[0-9a-f]+>?\]\s*)*(?:[0-9a-f]{8,16}\s+)?([^\s()][^()]*?)\)?\s*(?:SS:ESP.*|\s+lr : .*)?$/;
 /** A tainted-or-not part with the release, on a dump line. */
 const TAINT_PART = / (?:Not tainted|Tainted:) /;
 /** The release old i386 and powerpc print in parentheses (`EFLAGS: 00010246   (2.6.9-42.ELsmp)`, `REGS: ... Not tainted  (4.18.0-80.el8.ppc64le)`). */
@@ -255,7 +267,8 @@ const PAREN_RELEASE = /(?:EFLAGS:|REGS:).*\(\s*(\d+\.\d+\.\d+[^\s)]*)\s*\)\s*$/;
 const END_MARK = /^\s*---\[ end (?:trace(?: [0-9a-f]+)?|Kernel panic[^\]]*)\s*\]---/;
 const MODULES = /^\s*Modules linked in:/;
 /** A line of module names alone: the rest of a `Modules linked in:` line that was wrapped. */
-const MODULE_NAMES = /^\s*(?:[\w-]+(?:\([A-Z+-]+\))?\s*)+(?:\[last unloaded: [^\]]*\])?\s*$/;
+// (Names separated by blanks, one way only: `(?:name\s*)+` split a word in exponentially many ways.)
+const MODULE_NAMES = /^\s*[\w-]+(?:\([A-Z+-]+\))?(?:\s+[\w-]+(?:\([A-Z+-]+\))?)*\s*(?:\[last unloaded: [^\]]*\]?)?\s*$/;
 /** `Process java (pid: 1234, threadinfo ...)`, arm `Process swapper/0 (pid: 1, stack limit = 0x...)`. */
 const PROCESS = /^\s*Process (.{1,16}) \(pid: (\d+),/;
 /** The task a sanitizer or a might_sleep() check names: `Read of size 8 at addr ... by task java/1234`, `in_atomic(): 1, ..., pid: 12, name: java`. */
@@ -272,13 +285,13 @@ const TASK_IN_MEMCG = /^\s*Task in (\S+) killed as a result of limit of (\S+)/;
  * walks, exception and abort details, the lockdep, KASAN and workqueue lines, the RCU stall lines,
  * trailers (`Kernel Offset:`, `note: ... exited with irqs disabled`).
  */
-const BODY = new RegExp('^\\s*(?:' + [
+const BODY = new RegExp('^\\s*(?:\\\\x09)*(?:' + [
   'Modules linked in', 'Hardware name:', 'Workqueue:', 'task: [0-9a-f]', 'Process ', '#PF: ', 'PGD ', 'P4D ', 'PUD ', 'PMD ',
   String.raw`\*(?:pde|pdpt|pgd|pud|pmd|pte) = `, 'Oops', 'Internal error:', 'invalid opcode:', 'Mem abort info:', 'Data abort info:',
   String.raw`(?:ESR|EC|SET|EA|FSC|IL|FnV|S1PTW|ISV|ISS|ISS2|CM|WnR|TnD|TagAccess|GCS|Overlay|DirtyBit|Xs|LST) = `, 'Access size',
   'user pgtable:', 'swapper pgtable:', String.raw`\[[0-9a-f]+\] (?:pgd=|user address|address between)`, 'Kernel Offset:', 'CR2:',
   'Thread overran stack', 'Dumping ftrace buffer:', String.raw`\(ftrace buffer empty\)`, 'irq event stamp:', 'hardirqs last', 'softirqs last',
-  'pstate:', 'Flags: ', 'Control: ', 'Stack: ', 'Instruction dump:', 'Faulting instruction address:', 'REGS: ', 'MSR: ', 'CFAR: ', 'DAR: ',
+  'pstate:', 'Flags: ', 'Control: ', 'Stack:', 'PKRU:', '->state=', String.raw`\d+-\S*: \(`, 'Instruction dump:', 'Faulting instruction address:', 'REGS: ', 'MSR: ', 'CFAR: ', 'DAR: ',
   'DSISR: ', 'IRQMASK: ', 'eax: ', 'esi: ', 'ds: ', 'printing eip:', '[0-9a-f]{8}\\s*$', '(?:LE|BE) PAGE_SIZE=', 'SMP NR_CPUS=', 'Krnl GPRS:', 'Krnl Code:', String.raw`[>#]?[0-9a-f]{8,16}: [0-9a-f]`,
   'Last Breaking-Event-Address:', 'Failing address:', 'Fault in ', 'AS:[0-9a-f]', String.raw`R:\d T:\d`, 'preempt_count:', String.raw`in_atomic\(\)`,
   'Preemption disabled at:', 'INFO: lockdep is turned off', String.raw`\d+ locks? held by `, String.raw`#\d+: [0-9a-f]{8,16} \(`, 'RCU nest depth:',
@@ -312,12 +325,11 @@ export class CrashBuilder implements Builder {
   /** An end mark came, or an OOM kill line and what follows it: nothing more of it comes. */
   private closed = false;
   private killed = false;
+  /** memory.oom.group's `Tasks in /x are going to be killed`: the kills of the rest of the group follow. */
+  private groupKill = false;
   private lastModules = false;
   private inCode = false;
-  private bodySeen = false;
   private taken = 0;
-  /** Lines right after the first one that say what went wrong (a WARN's message), at most this many. */
-  private messageLeft = 3;
   private sawEndMark = false;
   lastWasFrame = false;
 
@@ -367,8 +379,17 @@ export class CrashBuilder implements Builder {
     this.lastModules = false;
   }
 
-  absorb(raw: string): void {
+  /**
+   * A line passed over before the line taken last. Before the body, it is what a WARN() or BUG()
+   * printed about itself (`NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out`): the
+   * assembler passes over one such line when the body follows it, and a line that nothing of the
+   * report follows (the next boot's banner, another message) ends the report instead.
+   */
+  absorb(raw: string, text?: string): void {
     if (this.report.lines.length < LIMITS.lines) this.report.lines.splice(this.report.lines.length - 1, 0, clip(raw));
+    // Only right after the first line of a WARNING, BUG or oops, before any of its dump.
+    const asserts = this.report.kind === 'warning' || this.report.kind === 'bug' || this.report.kind === 'oops';
+    if (text !== undefined && asserts && this.dumps.length === 0 && this.info.message.length < 4) this.info.message.push(text.trim().slice(0, 240));
   }
 
   push(text: string, raw: string): LineVerdict {
@@ -451,12 +472,10 @@ export class CrashBuilder implements Builder {
         else d.ended = false;
       }
       if (fl.markers.includes('</TASK>')) d.ended = true;
-      this.bodySeen = true;
       return 'taken';
     }
     if (CALL_TRACE.test(text)) {
       this.dump().sawTrace = true;
-      this.bodySeen = true;
       return 'taken';
     }
     let m: RegExpExecArray | null;
@@ -466,18 +485,15 @@ export class CrashBuilder implements Builder {
       d.pid = num(cpuLine ? m[2] : m[1]);
       d.task = (cpuLine ? m[3] : m[2]).trim();
       this.release(text);
-      this.bodySeen = true;
       return 'taken';
     }
     if ((m = CPU_ALONE.exec(text))) {
       this.nextDump(Number(m[1]));
-      this.bodySeen = true;
       return 'taken';
     }
     if ((m = NEW_DUMP.exec(text))) {
       const cpu = m[1] ?? m[2];
       if (cpu !== undefined) this.nextDump(Number(cpu));
-      this.bodySeen = true;
       return 'taken';
     }
     const task = parseTaskLine(text);
@@ -485,12 +501,10 @@ export class CrashBuilder implements Builder {
       const d = this.cur && this.cur.task === null && this.cur.frames.frames.length === 0 ? this.cur : this.nextDump(null);
       d.task = task.comm;
       d.pid = task.pid;
-      this.bodySeen = true;
       return 'taken';
     }
     if ((m = LR_LINE.exec(text)) && this.cur && this.cur.lr === null) {
       this.cur.lr = frameOf(m[1]);
-      this.bodySeen = true;
       return 'taken';
     }
     if ((m = IP_LINE.exec(text)) && !/^\s*RIP: 0033:/.test(text)) {
@@ -499,14 +513,12 @@ export class CrashBuilder implements Builder {
       if (f && d.ip === null) d.ip = f;
       else if (f && d.taskIp === null && d.frames.frames.some((x) => x.context !== 'task')) d.taskIp = f;
       this.release(text);
-      this.bodySeen = true;
       this.inCode = /^\s*Code:/.test(text);
       return 'taken';
     }
     if (REGISTERS.test(text)) {
       this.release(text);
       this.inCode = /^\s*Code:/.test(text);
-      this.bodySeen = true;
       return 'taken';
     }
     if (inCode && CODE_PIECE.test(text)) {
@@ -515,7 +527,6 @@ export class CrashBuilder implements Builder {
     }
     if (MODULES.test(text)) {
       this.lastModules = true;
-      this.bodySeen = true;
       return 'taken';
     }
     if (lastModules && MODULE_NAMES.test(text)) {
@@ -525,13 +536,6 @@ export class CrashBuilder implements Builder {
     if (BODY.test(text) || STACK_WORDS.test(text) || ARM_DUMP.test(text) || (this.cur?.sawTrace && ELISION.test(text))) {
       this.notice(text);
       this.release(text);
-      this.bodySeen = true;
-      return 'taken';
-    }
-    // What a WARN() or BUG() says about itself, printed right after its first line.
-    if (!this.bodySeen && this.messageLeft > 0 && (this.report.kind === 'warning' || this.report.kind === 'bug' || this.report.kind === 'oops')) {
-      this.messageLeft--;
-      info.message.push(text.trim().slice(0, 240));
       return 'taken';
     }
     return 'ended';
@@ -566,6 +570,8 @@ export class CrashBuilder implements Builder {
       if (m[1]?.startsWith('Memory cgroup')) oom.constraint = 'memcg';
       // `Kill process N (x) score S or sacrifice child` picks; `Killed process M (y)` (the child) is the kill.
       if (m[2] === 'Killed') {
+        // After the kill, only a group's further kills are this OOM's; another kill line is another OOM.
+        if (this.killed && !this.groupKill) return false;
         if (!this.killed) oom.victim = victim;
         else if (oom.more.length < 32 && (oom.victim?.pid !== victim.pid)) oom.more.push(victim);
         this.killed = true;
@@ -576,7 +582,11 @@ export class CrashBuilder implements Builder {
       return true;
     }
     // The reaper's line, and memory.oom.group's note before the kills of the rest of its group.
-    if (/^\s*(?:oom_reaper: reaped process|Tasks in \S+ are going to be killed)/.test(text)) return this.killed;
+    if (/^\s*Tasks in \S+ are going to be killed/.test(text) && this.killed) {
+      this.groupKill = true;
+      return true;
+    }
+    if (/^\s*oom_reaper: reaped process/.test(text)) return this.killed;
     if (this.killed) return false;
     if ((m = OOM_CONSTRAINT.exec(text))) {
       const c = m[1].toLowerCase();
@@ -596,7 +606,6 @@ export class CrashBuilder implements Builder {
     // Frames, the dump and registers are read by classify(); the rest up to the kill line is the OOM's.
     if (parseFrameLine(text) || CALL_TRACE.test(text) || DUMP_CPU.test(text) || DUMP_PID.test(text) || IP_LINE.test(text) || REGISTERS.test(text)) return false;
     if (text.includes('Linux version ') || this.taken > OOM_LINES) return false;
-    this.bodySeen = true;
     return true;
   }
 

@@ -337,8 +337,8 @@ export interface Builder {
   beforeTrace(): boolean;
   /** The last line taken was a frame. */
   readonly lastWasFrame: boolean;
-  /** Keeps a stray line that more frames of the trace followed. */
-  absorb(raw: string): void;
+  /** Keeps a stray line that more of the report followed (`text`: the message of the line). */
+  absorb(raw: string, text?: string): void;
   /**
    * Offers a line without a prefix that came right after this report's last line: the rest of
    * that line when a mail client wrapped it (true: taken as such).

@@ -90,11 +90,21 @@ const SAME_RECORD_UPTIME = 0.0000005;
 // a millisecond (@fine): a jiffies clock of old ARM and MIPS kernels steps by 10 ms and a task may
 // hang at the same step in two boots, and a clock stuck at 0 repeats forever. Otherwise, where both copies
 // carry a wall time, it agrees, and where both carry an uptime, it agrees too: the same task of
+/**
+ * Copies of one of the other kinds: the same printk time to the millisecond, or (where a copy has
+ * none) wall clocks a few seconds apart. Its reports repeat fast (a soft lockup every 26 s, OOM
+ * kills of one invoker within a second, two WARNINGs of one task), unlike a hung task's, whose
+ * blocked seconds tell its passes apart.
+ */
+const SAME_CRASH_UPTIME = 0.001;
+const SAME_CRASH_MS = 5000;
+
 // the same machine hung at about the same uptime two boots apart is two reports.
 const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trace_id, wall, kernel FROM reports
       WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
         AND (@scope IS NULL OR source_id = @scope)
-        AND (@exact = 0 OR uptime IS NULL OR @u IS NULL OR abs(uptime - @u) < 1)
+        AND (@exact = 0 OR (fingerprint = @fp AND (uptime IS NULL OR @u IS NULL OR abs(uptime - @u) < ${SAME_CRASH_UPTIME})
+          AND ((uptime IS NOT NULL AND @u IS NOT NULL) OR time IS NULL OR @t IS NULL OR abs(time - @t) <= ${SAME_CRASH_MS})))
         AND ((@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < ${SAME_RECORD_UPTIME})
           OR (((time IS NOT NULL AND @t IS NOT NULL) OR (uptime IS NOT NULL AND @u IS NOT NULL))
             AND (time IS NULL OR @t IS NULL OR abs(time - @t) <= ${SAME_MS}
@@ -103,6 +113,7 @@ const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trac
             AND (uptime IS NULL OR @u IS NULL OR abs(uptime - @u) <= ${SAME_UPTIME}))
           OR (time IS NULL AND uptime IS NULL AND @t IS NULL AND @u IS NULL AND (source_id <> @source OR source_line = @line)))
       ORDER BY id LIMIT 1`;
+
 
 /**
  * The seconds column of a report: a hung task's blocked time, or how long one of the other kinds
@@ -1179,7 +1190,7 @@ export class Store {
     // Without time or uptime, two copies of a report in one file are only told apart by where they
     // are: the line is part of the identity within a source (not across sources, which may differ).
     return this.stmt(FIND_SAME).get({
-      host: hostId, pid: r.pid, task: r.task, kind: r.kind, secs: secondsKey(r), scope: scopeSource, exact: r.crash ? 1 : 0, t: r.time, u: r.uptime, w: wallOf(r),
+      host: hostId, pid: r.pid, task: r.task, kind: r.kind, secs: secondsKey(r), scope: scopeSource, exact: r.crash ? 1 : 0, fp: a.identity.fingerprint, t: r.time, u: r.uptime, w: wallOf(r),
       yg: r.yearGuessed ? 1 : 0, dst: r.time !== null && nearDstChange(r.time) ? 1 : 0, source: sourceId, line: r.source.line,
       fine: r.uptime !== null && Math.abs(r.uptime * 1000 - Math.round(r.uptime * 1000)) > 0.001 ? 1 : 0,
     }) as SameRow | undefined;

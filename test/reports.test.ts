@@ -687,6 +687,52 @@ describe('the kernel\'s other problem reports', () => {
       [['hung_task', 'jbd2/sda1-8', 0], ['warning', 'swapper/3', 2], ['soft_lockup', 'java', 0], ['soft_lockup', 'java', 0]]);
   });
 
+  it('prose and mail headers that quote a report open none (helper-67)', () => {
+    const text = ['Subject: Re: BUG: unable to handle kernel NULL pointer dereference at 0000000000000008',
+      '> Subject: BUG: kernel NULL pointer dereference, address: 0000000000000010',
+      'Kernel panic - not syncing: is what the screen says, then nothing. Any idea?',
+      'BUG: I think this is a regression from 5.10.',
+      'WARNING: at least one of the disks was missing after the reboot.',
+      'firefox invoked oom-killer: gfp_mask= is in the log too but I did not copy the rest.', ''].join('\n');
+    assert.deepEqual(scanText(text), []);
+    // The same first lines as a console prints them are reports (h27/13: a serial console without times).
+    const console = ['Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)',
+      'WARNING: at net/sched/sch_generic.c:261 dev_watchdog+0x26b/0x280()', 'BUG: Bad rss-counter state mm:000000001a2b3c4d type:MM_ANONPAGES val:-1', ''].join('\n');
+    assert.deepEqual(scanText(console).map((a) => a.report.kind), ['panic', 'warning', 'bug']);
+  });
+
+  it('a first line without its body does not take the next boot\'s banner or another OOM\'s kill (helper-67)', () => {
+    const text = ['Mar  3 09:00:00 db1 kernel: Linux version 5.4.0-65-generic (buildd@lcy01) #73-Ubuntu SMP',
+      'Mar  3 10:00:00 db1 kernel: BUG: kernel NULL pointer dereference, address: 0000000000000008',
+      'Mar  3 10:00:40 db1 kernel: Linux version 5.4.0-70-generic (buildd@lcy01) #78-Ubuntu SMP',
+      'Mar  3 10:30:00 db1 kernel: INFO: task jbd2/sda1-8:312 blocked for more than 120 seconds.', ''].join('\n');
+    const got = scanText(text);
+    assert.deepEqual(got.map((a) => [a.report.kind, a.report.kernel, a.report.crash?.message ?? []]),
+      [['oops', '5.4.0-65-generic', []], ['hung_task', '5.4.0-70-generic', []]]);
+    // Two kill lines alone (a priority filter kept them) are two OOM kills, not one with two victims.
+    const kills = ['Mar  3 10:00:00 db1 kernel: Out of memory: Killed process 4411 (java) total-vm:1kB, anon-rss:1kB',
+      'Mar  3 10:00:19 db1 kernel: Out of memory: Killed process 5522 (python3) total-vm:1kB, anon-rss:1kB', ''].join('\n');
+    assert.deepEqual(scanText(kills).map((a) => a.report.crash?.oom?.victim?.task), ['java', 'python3']);
+    // A WARN's message between its first line and its body is kept as its message.
+    const warn = ['[ 61.1] WARNING: CPU: 0 PID: 0 at net/sched/sch_generic.c:320 dev_watchdog+0x248/0x250',
+      '[ 61.2] NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out', '[ 61.3] Modules linked in: e1000e',
+      '[ 61.4] CPU: 0 PID: 0 Comm: swapper/0 Not tainted 4.14.142 #58', ''].join('\n');
+    assert.deepEqual(scanText(warn)[0].report.crash?.message, ['NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out']);
+  });
+
+  it('distinct reports of one task a few seconds apart are stored apart; a rescan adds none (helper-67)', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const file = path.join(dir, 'two.log');
+    fs.writeFileSync(file, ['Mar  3 10:00:00 db1 kernel: watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [java:4242]',
+      'Mar  3 10:00:26 db1 kernel: watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [java:4242]',
+      'Mar  3 10:01:00 db1 kernel: WARNING: CPU: 1 PID: 812 at mm/vmscan.c:100 shrink_node+0x1/0x2',
+      'Mar  3 10:01:30 db1 kernel: WARNING: CPU: 1 PID: 812 at mm/page_alloc.c:200 __alloc_pages+0x1/0x2', ''].join('\n'));
+    const stored = (): unknown => cli(['--db', db, '--json', file]).json.at(-1)!.stored;
+    assert.deepEqual(stored(), { db, new: 4, duplicates: 0, incidents: 1 });
+    assert.deepEqual(stored(), { db, new: 0, duplicates: 4, incidents: 1 });
+  });
+
   it('a soft lockup\'s spinning and a stall\'s interrupt are passed over for the function that called them', () => {
     const rcu = scanText(sample('kinds/13-rcu-preempt-stall-syzbot-6.x-kthread-starved-nmi-wireguard.log'))[0];
     // Caught in the timer interrupt (rb_erase) of a task spinning for a write lock: the title names neither.

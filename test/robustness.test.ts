@@ -218,6 +218,18 @@ describe('pathological lines', () => {
   });
 });
 
+describe('the other kinds\' grammar on hostile lines', () => {
+  it('a line after `Modules linked in:` that is no module list costs no more than a short scan (helper-67: 2^n)', () => {
+    const file = path.join(tmpdir(), 'modules.log');
+    const lines = ['WARNING: CPU: 0 PID: 1 at kernel/foo.c:1 foo+0x1/0x2', 'Modules linked in: ext4 jbd2 mbcache', `${'a'.repeat(60)}!`,
+      `${'ab '.repeat(300)}[last unloaded: x`, ''];
+    fs.writeFileSync(file, lines.join('\n'));
+    const r = cli(['--json', '--no-db', file], { timeout: 20000 });
+    assert.equal(r.status, 0, `klogscan did not finish in 20 s (${r.stderr})`);
+    assert.equal(r.json.at(-1)!.reports, 1);
+  });
+});
+
 describe('skipping idle input gives exactly the same reports', () => {
   /** Interleaves lines of other hosts into the workload, also inside reports. */
   function workload(): { text: string; expected: number } {

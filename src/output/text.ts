@@ -152,9 +152,9 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   const key = `${r.fingerprint}\0${best?.rule ?? ''}\0${best?.verdict ?? ''}`;
   const first = verbose ? undefined : seen?.get(key);
   if (first !== undefined) {
-    const cause = best ? `${safe(best.rule)} (${verdictWords(best.kind, best.verdict).words.toLowerCase()})` : 'no known rule';
+    const cause = best ? `${safe(best.rule)} (${verdictWords(best.kind, best.verdict).words.toLowerCase()})` : crash ? 'no rule reads this kind yet' : 'no known rule';
     const at = first.name === r.source.name ? `line ${first.line}` : `${safe(first.name)}:${first.line}`;
-    out.push(`  ${paint('gray', `same signature and cause as ${first.who} above (${at}): ${cause}; -v prints it in full`)}`);
+    out.push(`  ${paint('gray', `same signature and cause as ${first.who === '-' ? 'the report' : first.who} above (${at}): ${cause}; -v prints it in full`)}`);
     const sb = r.blocker as Blocker | null;
     if (sb?.owner) out.push(`  blocked on a ${sb.lock}, likely held by ${paint('bold', `${safe(sb.owner.task)}:${sb.owner.pid}`)}`);
     if (r.truncated) out.push(`  ${paint('yellow', '(trace cut short)')}`);
