@@ -745,8 +745,9 @@ export class Assembler {
     if (r.kernel === null) {
       const w = this.waiting.get(o.machine);
       // (One of the other kinds waits too, but does not make the hung tasks before it wait longer.)
-      if (w && !r.crash) w.left = TRAIL_LINES;
-      else this.waiting.set(o.machine, { id: ++this.waits, left: TRAIL_LINES, began: this.counter, since: this.counter });
+      if (w) {
+        if (!r.crash) w.left = TRAIL_LINES;
+      } else this.waiting.set(o.machine, { id: ++this.waits, left: TRAIL_LINES, began: this.counter, since: this.counter });
     }
     if (this.waiting.size > 0) {
       this.queue.push({ r, machine: o.machine, start: o.start, wait: this.waiting.get(o.machine)?.id ?? null });

@@ -720,6 +720,19 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(scanText(warn)[0].report.crash?.message, ['NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out']);
   });
 
+  it('a report of another kind between a RHEL 7 hung task and the dump that names the release leaves its wait as it was (helper-68)', () => {
+    const text = ['Nov 27 10:00:00 db7 kernel: INFO: task java:1234 blocked for more than 120 seconds.',
+      'Nov 27 10:00:00 db7 kernel: java            D ffff88103f2d6b00     0  1234      1 0x00000080',
+      'Nov 27 10:00:00 db7 kernel: Call Trace:', 'Nov 27 10:00:00 db7 kernel: [<ffffffff8176e8e9>] schedule+0x29/0x70',
+      'Nov 27 10:00:00 db7 kernel: [<ffffffff8176ec9d>] wait_for_completion+0xfd/0x140',
+      'Nov 27 10:00:00 db7 kernel: [<ffffffff81777d3d>] system_call_fastpath+0x16/0x1b',
+      'Nov 27 10:00:01 db7 kernel: INFO: rcu_sched detected stalls on CPUs/tasks: { 3} (detected by 1, t=60002 jiffies, g=123, c=122, q=0)',
+      'Nov 27 10:00:01 db7 kernel: Kernel panic - not syncing: hung_task: blocked tasks',
+      'Nov 27 10:00:01 db7 kernel: CPU: 3 PID: 404 Comm: khungtaskd Not tainted 3.10.0-957.el7.x86_64 #1', ''].join('\n');
+    assert.deepEqual(scanText(text).map((a) => [a.report.kind, a.report.kernel, a.report.kernelSource]), [
+      ['hung_task', '3.10.0-957.el7.x86_64', 'dump'], ['rcu_stall', '3.10.0-957.el7.x86_64', 'dump'], ['panic', '3.10.0-957.el7.x86_64', 'tainted']]);
+  });
+
   it('distinct reports of one task a few seconds apart are stored apart; a rescan adds none (helper-67)', () => {
     const dir = tmpdir();
     const db = path.join(dir, 'k.db');
