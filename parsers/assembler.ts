@@ -641,7 +641,8 @@ export class Assembler {
           : new CrashBuilder(crash!, line, raw, { name: pos.name, line: pos.line });
       this.open.set(key, open);
       if (crash) this.evidenceOf(line, text);
-      if (this.open.size > this.maxOpen) this.closeOldest(key);
+      // (Not while making room: a report finished then may open one from its held line.)
+      if (this.open.size > this.maxOpen && !this.evicting) this.closeOldest(key);
       return;
     }
     this.observe(line, text);
@@ -775,9 +776,16 @@ export class Assembler {
    * streams (a central syslog of 200 000 hosts, each with one first line) costs one sort per
    * thousand new reports rather than a scan of every open report per line.
    */
+  private evicting = false;
+
   private closeOldest(except: string): void {
     const stale = [...this.open].filter((e) => e[0] !== except).sort((a, b) => a[1].lastSeen - b[1].lastSeen);
-    for (const [key, o] of stale.slice(0, Math.max(1, this.maxOpen >> 3))) this.finish(key, o, true);
+    this.evicting = true;
+    try {
+      for (const [key, o] of stale.slice(0, Math.max(1, this.maxOpen >> 3))) if (this.open.get(key) === o) this.finish(key, o, true);
+    } finally {
+      this.evicting = false;
+    }
   }
 
   /** The earliest start of anything still open for an input (null: nothing open there). */
@@ -833,7 +841,10 @@ export class Assembler {
     this.echoes.clear();
     this.softKey = null;
     this.lastStream = null;
-    for (const [key, o] of [...this.open]) if (!keepUnfinished || !o.builder.midTrace()) this.finish(key, o);
+    // Twice: a report finished here may open one from the line it held (another kind's first line).
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [key, o] of [...this.open]) if (this.open.get(key) === o && (!keepUnfinished || !o.builder.midTrace())) this.finish(key, o);
+    }
     this.releaseWaiting();
   }
 }

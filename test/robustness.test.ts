@@ -219,6 +219,19 @@ describe('pathological lines', () => {
 });
 
 describe('the other kinds\' grammar on hostile lines', () => {
+  it('a first line held inside a hung task\'s trace is a report also at the end of input and beyond 8192 open reports (helper-68)', () => {
+    const one = (h: number): string => [`Nov 27 10:00:00 h${h} kernel: INFO: task foo:${100 + h} blocked for more than 120 seconds.`,
+      `Nov 27 10:00:00 h${h} kernel: Call Trace:`, `Nov 27 10:00:00 h${h} kernel:  __schedule+0x419/0x1340`,
+      `Nov 27 10:00:00 h${h} kernel: WARNING: CPU: 1 PID: 456 at fs/ext4/inode.c:100 ext4_foo+0x10/0x20`, ''].join('\n');
+    assert.deepEqual(cli(['--json', '--no-db', '-'], { input: one(0) }).json.at(-1)!.kinds, { hung_task: 1, warning: 1 });
+    // 9000 hosts, each with a report open and a line held: room is made without finishing a report twice or losing one.
+    const file = path.join(tmpdir(), 'held.log');
+    fs.writeFileSync(file, Array.from({ length: 9000 }, (_, h) => one(h)).join(''));
+    const r = cli(['--json', '--no-db', file], { timeout: 60000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.json.at(-1)!.kinds, { hung_task: 9000, warning: 9000 });
+  });
+
   it('a line after `Modules linked in:` that is no module list costs no more than a short scan (helper-67: 2^n)', () => {
     const file = path.join(tmpdir(), 'modules.log');
     const lines = ['WARNING: CPU: 0 PID: 1 at kernel/foo.c:1 foo+0x1/0x2', 'Modules linked in: ext4 jbd2 mbcache', `${'a'.repeat(60)}!`,
