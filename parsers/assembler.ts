@@ -771,13 +771,14 @@ export class Assembler {
     for (const [who, w] of this.waiting) if (this.counter - w.since > gap || this.counter - w.began > TRAIL_ALL) this.release(who);
   }
 
+  /** closeOldest() is finishing reports (which may open one each from a held line). */
+  private evicting = false;
+
   /**
    * Finishes the stalest open reports to make room: an eighth of them at once, so that a flood of
    * streams (a central syslog of 200 000 hosts, each with one first line) costs one sort per
    * thousand new reports rather than a scan of every open report per line.
    */
-  private evicting = false;
-
   private closeOldest(except: string): void {
     const stale = [...this.open].filter((e) => e[0] !== except).sort((a, b) => a[1].lastSeen - b[1].lastSeen);
     this.evicting = true;
