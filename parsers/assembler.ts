@@ -543,7 +543,8 @@ export class Assembler {
     // between two frames, passed over as a stray line when the trace goes on after it (it is
     // then a report of its own without a body), else the start of its report.
     const straying = crash !== null && !crash.weak && current !== undefined && !current.held && !(current.builder instanceof CrashBuilder)
-      && (current.builder.midTrace() || current.builder.beforeTrace());
+      && (current.builder.midTrace() || current.builder.beforeTrace() || (current.builder.betweenTasks?.() ?? false)
+        || (current.builder.awaitsBlocker?.() ?? false));
     const opens = header !== null || section !== null || (crash !== null && !crash.weak && !straying);
     if (current && !opens && current.crossed && startsAnotherTrace(text)) {
       this.finish(key, current);
@@ -775,15 +776,15 @@ export class Assembler {
   private evicting = false;
 
   /**
-   * Finishes the stalest open reports to make room: an eighth of them at once, so that a flood of
+   * Finishes the stalest open reports to make room: a 64th of them at once, so that a flood of
    * streams (a central syslog of 200 000 hosts, each with one first line) costs one sort per
-   * thousand new reports rather than a scan of every open report per line.
+   * hundred new reports rather than a scan of every open report per line.
    */
   private closeOldest(except: string): void {
     const stale = [...this.open].filter((e) => e[0] !== except).sort((a, b) => a[1].lastSeen - b[1].lastSeen);
     this.evicting = true;
     try {
-      for (const [key, o] of stale.slice(0, Math.max(1, this.maxOpen >> 3))) if (this.open.get(key) === o) this.finish(key, o, true);
+      for (const [key, o] of stale.slice(0, Math.max(1, this.maxOpen >> 6))) if (this.open.get(key) === o) this.finish(key, o, true);
     } finally {
       this.evicting = false;
     }

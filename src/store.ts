@@ -103,7 +103,7 @@ const SAME_CRASH_MS = 5000;
 const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trace_id, wall, kernel FROM reports
       WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
         AND (@scope IS NULL OR source_id = @scope)
-        AND (@exact = 0 OR (fingerprint = @fp AND (uptime IS NULL OR @u IS NULL OR abs(uptime - @u) < ${SAME_CRASH_UPTIME})
+        AND (@exact = 0 OR ((fingerprint = @fp OR (@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < ${SAME_RECORD_UPTIME})) AND (uptime IS NULL OR @u IS NULL OR abs(uptime - @u) < ${SAME_CRASH_UPTIME})
           AND ((uptime IS NOT NULL AND @u IS NOT NULL) OR time IS NULL OR @t IS NULL OR abs(time - @t) <= ${SAME_CRASH_MS})))
         AND ((@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < ${SAME_RECORD_UPTIME})
           OR (((time IS NOT NULL AND @t IS NOT NULL) OR (uptime IS NOT NULL AND @u IS NOT NULL))
