@@ -19,7 +19,7 @@ import { surelyNotKernel } from './formats/syslog.js';
 import { BlockedStateSection, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
 import { CrashBuilder, CRASH_NEEDLES, parseCrashStart, type CrashStart } from './crash.js';
 import { parseFrameLine } from './frame.js';
-import { HEADER_NEEDLE, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, parseTainted, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
+import { dumpTainted, HEADER_NEEDLE, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
 import { followedName, type TaskReport, type KernelLine } from './record.js';
 
 export const BANNER_NEEDLE = 'Linux version ';
@@ -51,7 +51,6 @@ const DUMP_CLOCK_SLACK_MS = 1000;
 const DUMP_WITHIN_S = 300;
 /** A stack dump's first line (dump_stack_print_info()): 3.x+ `CPU: N [UID: N ]PID: N Comm: `, 2.6 `Pid: N, comm: `. */
 const DUMP_INFO = /^\s*(?:CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: |Pid: \d+, comm: )/;
-const DUMP_TAINT = / (?:Not tainted|Tainted:) /;
 /**
  * journald writes MESSAGE as an array of byte values when it is not printable UTF-8; older
  * journalctl versions space their JSON (`"MESSAGE" : [`), other JSON writers `"MESSAGE": [`.
@@ -444,8 +443,7 @@ export class Assembler {
     if (!w) return;
     w.since = this.counter;
     if (DUMP_INFO.test(text)) {
-      const at = text.search(DUMP_TAINT);
-      const t = at < 0 ? null : parseTainted(text.slice(at + 1));
+      const t = dumpTainted(text);
       if (t) {
         // Only reports of this wait that the dump followed within a few minutes: by printk times
         // (a smaller uptime is another boot's), else by wall clocks (RHEL's /var/log/messages has

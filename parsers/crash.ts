@@ -19,10 +19,10 @@
  */
 import { parseFrameLine } from './frame.js';
 import {
-  ARM_DUMP, CALL_TRACE, clip, CODE_PIECE, ELISION, FrameCollector, isBottomFrame, LIMITS, parseTainted, parseTaskLine,
+  ARM_DUMP, CALL_TRACE, clip, CODE_PIECE, dumpTainted, ELISION, FrameCollector, isBottomFrame, LIMITS, parseTaskLine,
   REGISTERS, STACK_WORDS, type Builder, type LineVerdict,
 } from './hung-task.js';
-import { newReport, type CrashInfo, type CrashKind, type Frame, type KernelLine, type TaskRef, type TaskReport } from './record.js';
+import { CAUGHT_KINDS, newReport, type CrashInfo, type CrashKind, type Frame, type KernelLine, type TaskRef, type TaskReport } from './record.js';
 
 /**
  * Substrings of every first line parseCrashStart() reads: a line without one never opens a report
@@ -141,6 +141,18 @@ function stalledCpus(text: string): number[] {
   return out;
 }
 
+/** An oops's first line (OOPS_STARTS) at the start of the kernel's text, or null. */
+function oopsStart(text: string): CrashStart | null {
+  for (const [re, what] of OOPS_STARTS) {
+    const m = re.exec(text);
+    if (m && LEAD.test(text.slice(0, m.index))) {
+      const said = what || (m[1] === 'NULL pointer dereference' ? 'kernel NULL pointer dereference' : `unable to handle kernel ${m[1]}`);
+      return start('oops', said, { address: m[2] ?? m[1] ?? null });
+    }
+  }
+  return null;
+}
+
 /**
  * Words of a person, not of the kernel: a line pasted without any envelope that holds them after
  * `BUG: ` or `Kernel panic - not syncing: ` is prose about a report (`BUG: I think this is a
@@ -160,12 +172,8 @@ export function parseCrashStart(text: string, pasted = false): CrashStart | null
       const cpu = num(m[1] ?? m[5]);
       return start('soft_lockup', 'soft lockup', { cpu, seconds: num(m[2]), task: m[3] ?? null, pid: num(m[4]) });
     }
-    for (const [re, what] of OOPS_STARTS) {
-      if ((m = re.exec(text)) && LEAD.test(text.slice(0, m.index))) {
-        const said = what || (m[1] === 'NULL pointer dereference' ? 'kernel NULL pointer dereference' : `unable to handle kernel ${m[1]}`);
-        return start('oops', said, { address: m[2] ?? m[1] ?? null });
-      }
-    }
+    const oops = oopsStart(text);
+    if (oops) return oops;
     if ((m = SANITIZER.exec(text))) return start('bug', `${m[1]}: ${bugWhat(m[2])}`, { ip: frameOf(m[3]) });
     if ((m = SCHED_ATOMIC.exec(text)) && BUG_GENERIC.test(text)) return start('bug', 'scheduling while atomic', { task: m[1], pid: num(m[2]) });
     if ((m = WQ_LOCKUP.exec(text)) && BUG_GENERIC.test(text)) return start('bug', 'workqueue lockup', { seconds: num(m[1]) });
@@ -179,12 +187,8 @@ export function parseCrashStart(text: string, pasted = false): CrashStart | null
   if (text.includes('BUG at ') && (m = KERNEL_BUG_AT.exec(text))) return start('bug', 'kernel BUG', { location: m[1] });
   if (text.includes('nable to handle kernel') || text.includes('general protection fault')) {
     if (text.includes('traps: ')) return null;
-    for (const [re, what] of OOPS_STARTS) {
-      if ((m = re.exec(text)) && LEAD.test(text.slice(0, m.index))) {
-        const said = what || (m[1] === 'NULL pointer dereference' ? 'kernel NULL pointer dereference' : `unable to handle kernel ${m[1]}`);
-        return start('oops', said, { address: m[2] ?? m[1] ?? null });
-      }
-    }
+    const oops = oopsStart(text);
+    if (oops) return oops;
   }
   if (text.includes('hard LOCKUP') && (m = HARD.exec(text))) {
     // powerpc names where the CPU was: `CPU 3 self-detected hard LOCKUP @ fn+0x1/0x2`.
@@ -260,8 +264,6 @@ const NEW_DUMP = /^\s*(?:NMI backtrace for cpu (\d+)|Task dump for CPU (\d+):|CP
 /** The caller where the CPU's own address names nothing (powerpc `NIP [0000000000000000] 0x0`): ppc `LR [c000...] fn`, arm64 `lr : fn`, arm `LR is at fn`. */
 const LR_LINE = /^\s*(?:LR \[[0-9a-f]+\]|lr : (?:\[<[0-9a-f]+>\]\s*)?|LR is at)\s*(\S+)/;
 const IP_LINE = /^\s*(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|EIP is at |PC is at |pc : |NIP |epc\s*: |Krnl PSW : .*\()\s*(?:\[<?[0-9a-f]+>?\]\s*)*(?:[0-9a-f]{8,16}\s+)?([^\s()][^()]*?)\)?\s*(?:SS:ESP.*|\s+lr : .*)?$/;
-/** A tainted-or-not part with the release, on a dump line. */
-const TAINT_PART = / (?:Not tainted|Tainted:) /;
 /** The release old i386 and powerpc print in parentheses (`EFLAGS: 00010246   (2.6.9-42.ELsmp)`, `REGS: ... Not tainted  (4.18.0-80.el8.ppc64le)`). */
 const PAREN_RELEASE = /(?:EFLAGS:|REGS:).*\(\s*(\d+\.\d+\.\d+[^\s)]*)\s*\)\s*$/;
 const END_MARK = /^\s*---\[ end (?:trace(?: [0-9a-f]+)?|Kernel panic[^\]]*)\s*\]---/;
@@ -426,8 +428,7 @@ export class CrashBuilder implements Builder {
   private release(text: string): void {
     const r = this.report;
     if (r.kernel !== null) return;
-    const at = text.search(TAINT_PART);
-    const t = at < 0 ? null : parseTainted(text.slice(at + 1));
+    const t = dumpTainted(text);
     if (t) {
       r.kernel = t.release;
       r.logKernel = t.release;
@@ -468,8 +469,7 @@ export class CrashBuilder implements Builder {
       if (fl.frames.length > 0) {
         d.sawTrace = true;
         this.lastWasFrame = true;
-        if (isBottomFrame(fl.frames[fl.frames.length - 1].fn)) d.ended = d.frames.frames.length > 0;
-        else d.ended = false;
+        d.ended = isBottomFrame(fl.frames[fl.frames.length - 1].fn);
       }
       if (fl.markers.includes('</TASK>')) d.ended = true;
       return 'taken';
@@ -513,7 +513,6 @@ export class CrashBuilder implements Builder {
       if (f && d.ip === null) d.ip = f;
       else if (f && d.taskIp === null && d.frames.frames.some((x) => x.context !== 'task')) d.taskIp = f;
       this.release(text);
-      this.inCode = /^\s*Code:/.test(text);
       return 'taken';
     }
     if (REGISTERS.test(text)) {
@@ -627,8 +626,8 @@ export class CrashBuilder implements Builder {
       const byCpu = pool.find((d) => d.cpu === cpu);
       if (byCpu) return byCpu;
     }
-    // An RCU stall that names no CPU (a stall of tasks) or whose CPU printed nothing: the first
-    // dump not of the CPU that detected it (its own stack shows only the stall check).
+    // A first line that names no CPU or task of a dump (a stall of tasks, a CPU that printed
+    // nothing): the first dump with a trace.
     return pool[0];
   }
 
@@ -648,8 +647,7 @@ export class CrashBuilder implements Builder {
       if (info.cpu === null) info.cpu = d.cpu;
       // A WARNING's or a sanitizer's first line names the function already. A lockup or a stall
       // caught the CPU in an interrupt: where the interrupted task was says more.
-      const lockup = r.kind === 'soft_lockup' || r.kind === 'hard_lockup' || r.kind === 'rcu_stall';
-      if (info.ip === null) info.ip = (lockup ? d.taskIp : null) ?? d.ip;
+      if (info.ip === null) info.ip = (CAUGHT_KINDS.has(r.kind) ? d.taskIp : null) ?? d.ip;
       // A jump to address 0 (a NULL function pointer): the link register names who jumped.
       if (info.ip !== null && /^0x0*$/.test(info.ip.fn) && d.lr !== null) info.ip = d.lr;
       const sawTrace = d.sawTrace && d.frames.frames.length > 0;

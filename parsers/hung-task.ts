@@ -238,6 +238,15 @@ export function parseTainted(text: string): TaintedLine | null {
   return { release: g.release, tainted, pkg: deb ? deb[1] : null };
 }
 
+/** A tainted-or-not part on a stack dump's line (`CPU: 3 PID: 404 Comm: x Not tainted 3.10.0-957.el7.x86_64 #1`). */
+const TAINT_PART = / (?:Not tainted|Tainted:) /;
+
+/** The release (and taint flags) a stack dump's first line names after its task, or null. */
+export function dumpTainted(text: string): TaintedLine | null {
+  const at = text.search(TAINT_PART);
+  return at < 0 ? null : parseTainted(text.slice(at + 1));
+}
+
 export function parseTaskLine(text: string): TaskInfo | null {
   let m = TASK_NEW.exec(text);
   let comm: string;

@@ -88,6 +88,9 @@ export type HungTaskVerb = 'blocked' | 'blocked in I/O wait' | "can't die";
 export type CrashKind = 'soft_lockup' | 'hard_lockup' | 'rcu_stall' | 'oops' | 'bug' | 'warning' | 'oom_kill' | 'panic';
 export type ReportKind = 'hung_task' | 'blocked_state' | CrashKind;
 
+/** The kinds an interrupt catches (the watchdog's timer, an NMI): their interrupt frames are the catching, not the stuck. */
+export const CAUGHT_KINDS: ReadonlySet<string> = new Set(['soft_lockup', 'hard_lockup', 'rcu_stall']);
+
 /** A task as a report names it: its name and pid. */
 export interface TaskRef { task: string; pid: number }
 

@@ -5,7 +5,7 @@
  * builds of one kernel series, and changes when the culprit does. Skip lists: frame-classes.ts.
  */
 import { createHash } from 'node:crypto';
-import type { CrashInfo, Frame } from '../parsers/record.js';
+import { CAUGHT_KINDS, type CrashInfo, type Frame } from '../parsers/record.js';
 import { CRASH_MACHINERY, CRASH_SPINS, ENTRY, INCIDENTAL, SCHEDULER, WAIT_PRIMITIVES } from './frame-classes.js';
 
 // Compiler clone suffixes (gcc: .isra.N .constprop.N .part.N .cold .localalias; clang: .llvm.N),
@@ -221,7 +221,7 @@ export const BLOCKED_KINDS: ReadonlySet<string> = new Set(['hung_task', 'blocked
  */
 export function crashCulprit(frames: readonly Frame[], ip: Frame | null, lockup = false, ipNames = false): Culprit {
   let label: string | null = null;
-  const reliable = frames.filter((f) => !f.unreliable && f.context !== 'nmi').length > 0;
+  const reliable = frames.some((f) => !f.unreliable && f.context !== 'nmi');
   // A lockup or a stall is caught by an interrupt: its frames are the catching, the task's are the stuck.
   const skipIrq = lockup && frames.some((f) => f.context === 'task' && !f.unreliable);
   const candidates: { frame: Frame; index: number }[] = ip ? [{ frame: ip, index: -1 }] : [];
@@ -277,7 +277,7 @@ function crashIdentity(kind: string, task: string, frames: readonly Frame[], cra
     const what = steadyReason(crash.what);
     return { signature: what, fingerprint: hash(`panic\0${what}`), culprit: { fn: null, module: null, primitive: null, index: -1 } };
   }
-  const culprit = crashCulprit(frames, crash.ip, kind === 'soft_lockup' || kind === 'hard_lockup' || kind === 'rcu_stall',
+  const culprit = crashCulprit(frames, crash.ip, CAUGHT_KINDS.has(kind),
     kind === 'warning' || crash.what === 'kernel BUG');
   const what = crash.what;
   if (culprit.fn) {
