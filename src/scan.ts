@@ -3,6 +3,7 @@
  * fallback (--kernel) -> fingerprint and signature -> rule matches with verdicts -> the caller's
  * callback. The Scanner is the LineSink the input feeder drives; it does no I/O itself.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { Assembler, type BootEvent, type SourcePosition } from '../parsers/assembler.js';
 import type { DecodeContext, LineFormat } from '../parsers/formats/index.js';
@@ -27,12 +28,27 @@ export function hostKey(name: string | null): string {
   return name.split('.')[0].toLowerCase();
 }
 
-/** The kernel klogscan runs under: its release, the machine's name, when it booted (ms). */
-export interface RunningKernel { release: string; host: string; bootTime: number }
+/**
+ * The kernel klogscan runs under: its release, the machine's name, when it booted (ms), and the
+ * boot's id (/proc/sys/kernel/random/boot_id as 32 hex digits, the journal's `_BOOT_ID` form).
+ */
+export interface RunningKernel { release: string; host: string; bootTime: number; bootId: string | null }
 
-/** This machine's running kernel (uname -r, the host name, the boot time). */
+/** A boot id in the journal's form: 32 lower-case hex digits (the kernel's file has dashes). */
+export function bootIdKey(id: string | null | undefined): string | null {
+  const k = id?.trim().replace(/-/g, '').toLowerCase() ?? '';
+  return /^[0-9a-f]{32}$/.test(k) ? k : null;
+}
+
+/** This machine's running kernel (uname -r, the host name, the boot time and id). */
 export function runningKernel(): RunningKernel {
-  return { release: os.release(), host: os.hostname(), bootTime: Date.now() - os.uptime() * 1000 };
+  let bootId: string | null = null;
+  try {
+    bootId = bootIdKey(fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1'));
+  } catch {
+    // not Linux, or /proc is not mounted: the host name and the clock decide
+  }
+  return { release: os.release(), host: os.hostname(), bootTime: Date.now() - os.uptime() * 1000, bootId };
 }
 
 /**
@@ -45,9 +61,13 @@ const BOOT_SLACK_MS = 5_000;
  * Whether a report was printed by the kernel running now: its log names this machine (not a
  * `localhost` that every machine calls itself) and its wall clock falls after this boot, so that
  * RHEL 7's reports in the live /var/log/messages, which print no release, are judged against
- * the running one. A copied log of another machine, or of an earlier boot, is not.
+ * the running one. A copied log of another machine, or of an earlier boot, is not. A journal's
+ * entries carry their boot's id, which settles it.
  */
 function printedByRunning(r: TaskReport, running: RunningKernel): boolean {
+  // A journal names the boot of each entry: that is exact, whatever the host is called.
+  const boot = bootIdKey(r.bootId);
+  if (boot !== null && running.bootId !== null) return boot === running.bootId;
   const key = hostKey(r.host);
   // A year-less date read from a stream was placed in the year of now: an old log piped in is no proof.
   if (r.yearGuessed && r.source.name === '-') return false;

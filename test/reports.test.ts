@@ -589,6 +589,27 @@ describe('the running kernel', () => {
     // Piped in, the same lines prove nothing (last year's log would read as this year's).
     assert.deepEqual(cli(['--no-db', '--json', '-'], { input: log(os.hostname(), now) }).json[0].kernel_source, null);
   });
+
+  it('takes a journal entry\'s boot id over the host name and the clock', function () {
+    let boot: string;
+    try {
+      boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim().replace(/-/g, '');
+    } catch {
+      this.skip();
+    }
+    // `journalctl -k -o json` of this boot on a machine that calls itself localhost; the same
+    // entries of another boot, stamped now under this machine's name (a clock set wrong, a copy).
+    const journal = (bootId: string, host: string): string => log('h', 'Jan 29 10:41:07').split('\n').filter(Boolean)
+      .map((l, i) => JSON.stringify({
+        __REALTIME_TIMESTAMP: String(Date.now() * 1000 + i), _BOOT_ID: bootId, _TRANSPORT: 'kernel', _HOSTNAME: host,
+        MESSAGE: l.replace(/^.*? kernel: /, ''),
+      })).join('\n') + '\n';
+    assert.deepEqual(kernelOf(journal(boot, 'localhost')), [os.release(), 'running']);
+    const other = boot.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    assert.deepEqual(kernelOf(journal(other, os.hostname())), [null, null]);
+    // Without a boot id, the host name and the clock decide as for syslog.
+    assert.deepEqual(kernelOf(journal('', os.hostname())), [os.release(), 'running']);
+  });
 });
 
 describe('the kernel\'s other problem reports', () => {
