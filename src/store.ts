@@ -94,7 +94,8 @@ const SAME_RECORD_UPTIME = 0.0000005;
  * Copies of one of the other kinds: the same printk time to the millisecond, or (where a copy has
  * none) wall clocks a few seconds apart. Its reports repeat fast (a soft lockup every 26 s, OOM
  * kills of one invoker within a second, two WARNINGs of one task), unlike a hung task's, whose
- * blocked seconds tell its passes apart.
+ * blocked seconds tell its passes apart. Two OOM kills with victims of other pids are two, however
+ * close (a pre-forking server killing its workers one after another; their names are all alike).
  */
 const SAME_CRASH_UPTIME = 0.001;
 const SAME_CRASH_MS = 5000;
@@ -103,6 +104,7 @@ const SAME_CRASH_MS = 5000;
 const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trace_id, wall, kernel FROM reports
       WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
         AND (@scope IS NULL OR source_id = @scope)
+        AND (@victim IS NULL OR json_extract(json, '$.oom_victim.pid') IS NULL OR json_extract(json, '$.oom_victim.pid') = @victim)
         AND (@exact = 0 OR ((fingerprint = @fp OR (@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < ${SAME_RECORD_UPTIME})) AND (uptime IS NULL OR @u IS NULL OR abs(uptime - @u) < ${SAME_CRASH_UPTIME})
           AND ((uptime IS NOT NULL AND @u IS NOT NULL) OR time IS NULL OR @t IS NULL OR abs(time - @t) <= ${SAME_CRASH_MS})))
         AND ((@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < ${SAME_RECORD_UPTIME})
@@ -1190,7 +1192,7 @@ export class Store {
     // Without time or uptime, two copies of a report in one file are only told apart by where they
     // are: the line is part of the identity within a source (not across sources, which may differ).
     return this.stmt(FIND_SAME).get({
-      host: hostId, pid: r.pid, task: r.task, kind: r.kind, secs: secondsKey(r), scope: scopeSource, exact: r.crash ? 1 : 0, fp: a.identity.fingerprint, t: r.time, u: r.uptime, w: wallOf(r),
+      host: hostId, pid: r.pid, task: r.task, kind: r.kind, secs: secondsKey(r), scope: scopeSource, victim: r.crash?.oom?.victim?.pid ?? null, exact: r.crash ? 1 : 0, fp: a.identity.fingerprint, t: r.time, u: r.uptime, w: wallOf(r),
       yg: r.yearGuessed ? 1 : 0, dst: r.time !== null && nearDstChange(r.time) ? 1 : 0, source: sourceId, line: r.source.line,
       fine: r.uptime !== null && Math.abs(r.uptime * 1000 - Math.round(r.uptime * 1000)) > 0.001 ? 1 : 0,
     }) as SameRow | undefined;

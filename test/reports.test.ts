@@ -772,6 +772,24 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(stored(), { db, new: 0, duplicates: 4, incidents: 1 });
   });
 
+  it('two OOM kills of one invoker seconds apart are two reports when their victims are two processes', () => {
+    const dir = tmpdir();
+    const db = path.join(dir, 'k.db');
+    const file = path.join(dir, 'oom.log');
+    // php-fpm's workers killed one after another, a wall-clock-only syslog: only the victims' pids differ.
+    const oom = (t: string, victim: number): string[] => [
+      `Mar  3 10:00:0${t} web1 kernel: php-fpm invoked oom-killer: gfp_mask=0x201da, order=0, oom_score_adj=0`,
+      `Mar  3 10:00:0${t} web1 kernel: CPU: 1 PID: 900 Comm: php-fpm Not tainted 3.10.0-957.el7.x86_64 #1`,
+      `Mar  3 10:00:0${t} web1 kernel: Out of memory: Kill process ${victim} (php-fpm) score 31 or sacrifice child`,
+      `Mar  3 10:00:0${t} web1 kernel: Killed process ${victim} (php-fpm) total-vm:712000kB, anon-rss:250000kB, file-rss:0kB, shmem-rss:0kB`];
+    fs.writeFileSync(file, [...oom('1', 2001), ...oom('3', 2002), ''].join('\n'));
+    const run = (): Record<string, unknown>[] => cli(['--db', db, '--json', file]).json;
+    const first = run();
+    assert.deepEqual(first.slice(0, -1).map((r) => (r.oom_victim as { pid: number }).pid), [2001, 2002]);
+    assert.deepEqual(first.at(-1)!.stored, { db, new: 2, duplicates: 0, incidents: 1 });
+    assert.deepEqual(run().at(-1)!.stored, { db, new: 0, duplicates: 2, incidents: 1 });
+  });
+
   it('a soft lockup\'s spinning and a stall\'s interrupt are passed over for the function that called them', () => {
     const rcu = scanText(sample('kinds/13-rcu-preempt-stall-syzbot-6.x-kthread-starved-nmi-wireguard.log'))[0];
     // Caught in the timer interrupt (rb_erase) of a task spinning for a write lock: the title names neither.
