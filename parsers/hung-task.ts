@@ -202,6 +202,21 @@ function count(digits: string | undefined): number | null {
   return Number(digits);
 }
 
+/**
+ * Whether what stands before `INFO: task` makes the header someone's quotation of one rather than
+ * the kernel's line: a mail's subject (`Subject: Re: INFO: task ...`), a sentence (`we saw INFO:
+ * task ...`), a string in code or a command (`logs.append(f'... INFO: task`, `grep -c 'INFO: task`).
+ * Envelopes klogscan does not know stay readable (`vagrant login: [ 840.06] `, kubectl's event
+ * columns, rsyslog's debug `msg: '`, a markdown backtick). `tail`: the header from ` for more than` on.
+ */
+function quotesHeader(lead: string, tail: string): boolean {
+  return /^\W*(?:Subject|Re|Fwd?|AW|WG|SV|VS|TR|Odp):\s/i.test(lead)
+    || /(?:^|\s)[A-Za-z][a-z']*\s+[a-z][a-z']*\s+$/.test(lead)
+    || /(?:[=(,[{]\s*|\b[frbu]|\s-[A-Za-z]+\s+|\b(?:grep|egrep|zgrep|rg|echo|printf|awk|sed)\s+)['"`][^'"`]*$/.test(lead)
+    // A line of a list in code (`    'INFO: task ... seconds.',`); a markdown backtick is no string.
+    || (/^\s*['"][^'"`]*$/.test(lead) && /['"]\s*[,;)\]+]/.test(tail));
+}
+
 export function parseHeader(text: string): ReportStart | null {
   if (!text.includes(HEADER_NEEDLE)) return null;
   const m = HEADER.exec(text);
@@ -212,10 +227,21 @@ export function parseHeader(text: string): ReportStart | null {
   const v = m.groups.verb;
   let task = m.groups.task;
   const info = task.indexOf('INFO: task ');
-  // A program's own field glued before the header quotes it (node-problem-detector's
-  // `Reason:TaskHung Message:INFO: task ...`): that is no report of the kernel's.
-  if (info >= 2 && task.charCodeAt(info - 1) === 58 /* : */ && /[A-Za-z]/.test(task[info - 2])) return null;
-  if (info >= 0) task = task.slice(info + 11);
+  if (info >= 0) {
+    // A program's own field glued before the header quotes it (node-problem-detector's
+    // `Reason:TaskHung Message:INFO: task ...`): that is no report of the kernel's.
+    if (info >= 2 && task.charCodeAt(info - 1) === 58 /* : */ && /[A-Za-z]/.test(task[info - 2])) return null;
+    if (info > 0 && quotesHeader(task.slice(Math.max(0, info - 256), info), text.slice(text.indexOf(HEADER_NEEDLE), text.indexOf(HEADER_NEEDLE) + 256))) return null;
+    task = task.slice(info + 11);
+  } else {
+    // Without `INFO: `: a mail client broke the line after it (`task NAME:PID blocked ...` at the
+    // margin), or a name holding a newline split the header (its second half alone). Anything
+    // else before the name is someone's words about a report (`* kernel-rt: task x:1 blocked
+    // ...` in an advisory, klogscan's own `hung task x:1 blocked for more than 120 s`).
+    const t = /^[\s>|]*task (?=\S)/.exec(task);
+    if (t) task = task.slice(t[0].length);
+    else if (/\s/.test(task.trim())) return null;
+  }
   // An Android vendor's khungtaskd quotes the name (`INFO: task "f2fs_ckpt-254:5":769 blocked ...`).
   if (task.length > 2 && task.charCodeAt(0) === 34 && task.charCodeAt(task.length - 1) === 34) task = task.slice(1, -1);
   const verb: HungTaskVerb = v === 'blocked' ? 'blocked' : v.startsWith("can't") ? "can't die" : 'blocked in I/O wait';
@@ -547,7 +573,8 @@ export class HungTaskBuilder implements Builder {
       return 'taken';
     }
     // A frame's addresses alone, its symbol wrapped onto the next line (a mail client, ppc32: stress/99).
-    if (this.sawTrace && FRAME_ADDRESSES.test(text)) {
+    // So is a frame's `?` mark (`[387258.857368]  ?` / `__schedule+0x290/0x8a0`): the frame stays unreliable.
+    if (this.sawTrace && (FRAME_ADDRESSES.test(text) || text.trim() === '?')) {
       this.cut = { text, joins: 0, frame: true };
       return 'taken';
     }

@@ -35,6 +35,22 @@ describe('hung-task header', () => {
     assert.equal(parseHeader('[-(2)[0:swapper/2]INFO: task cifsd:981715 blocked for more than 604 seconds.')?.task, 'cifsd');
   });
 
+  it('is no header where someone quotes one: a subject, a sentence, code, an advisory, klogscan\'s own output (helper-70)', () => {
+    const h = 'INFO: task mysqld:1234 blocked for more than 120 seconds.';
+    for (const quoted of [`Subject: Re: ${h}`, `We saw ${h} yesterday`, `grep -c '${h}' /var/log/messages`,
+      `            'Dec 29 08:45:12 server kernel: [8765.432109] ${h}',`, `logs.append(f'Dec 29 12:15:00 server kernel: ${h}')`,
+      `x = '${h}'`, '    * kernel-rt: task deadline_test:2526 blocked for more than 600 seconds. (BZ#2188625)',
+      'hung task java:181134 blocked for more than 120 s', 'WARN worker queue:42 blocked for more than 10 seconds.']) {
+      assert.equal(parseHeader(quoted), null, quoted);
+    }
+    // Envelopes klogscan does not read stay readable, and a header a mail client broke after `INFO:`.
+    for (const kept of [`\`[Sat Jun  1 17:40:26 2019] ${h}`, `vagrant login: [ 840.061101] ${h}`, `msg: ' ${h}'`,
+      `  Warning  TaskHung  5m23s  kernel-monitor  ${h}`, '```[89431.510429] ' + h, `{"message":"${h}"}`,
+      'task mysqld:1234 blocked for more than 120 seconds.', `> ${h}`]) {
+      assert.deepEqual([parseHeader(kept)?.task, parseHeader(kept)?.pid], ['mysqld', 1234], kept);
+    }
+  });
+
   it('knows the I/O-wait and can\'t-die variants and a vendor "s." ending', () => {
     assert.equal(parseHeader('INFO: task udevd:5612 blocked in I/O wait for more than 143 seconds.')!.verb, 'blocked in I/O wait');
     assert.equal(parseHeader("INFO: task syz-executor.4:21128 can't die for more than 143 seconds.")!.verb, "can't die");
@@ -432,6 +448,12 @@ describe('report assembly', () => {
     const [x] = scanText(['INFO: task dd:7 blocked for more than 120 seconds.', 'dd              D 0  7  1 0x00000000', 'Call Trace:',
       ' [<ffffffff8132cb66>] ?', '__blk_run_queue+0x29/0x31', ' [<ffffffff815b6451>] schedule+0x31/0x80', ''].join('\n'));
     assert.deepEqual(x.report.frames.map((f) => [f.fn, f.unreliable]), [['__blk_run_queue', true], ['schedule', false]]);
+    // 4.14+: no addresses, the `?` mark alone (helper-70's raid5 mail): the frame stays unreliable.
+    const [y] = scanText(['[387258.853460] INFO: task kworker/u8:4:9259 blocked for more than 600 seconds.', '[387258.856953] Call Trace:',
+      '[387258.857368]  ?', '__schedule+0x290/0x8a0', '[387258.858240]  schedule+0x2f/0x90', '[387258.859145]  ?', 'wait_woken+0x80/0x80',
+      '[387258.859506]  raid5_make_request+0x1b7/0xb10 [raid456]', ''].join('\n'));
+    assert.deepEqual(y.report.frames.map((f) => [f.fn, f.unreliable]), [['__schedule', true], ['schedule', false], ['wait_woken', true],
+      ['raid5_make_request', false]]);
   });
 
   it('reads on after a `Code:` line that a mail client wrapped into lines of bytes (stress/100)', () => {
