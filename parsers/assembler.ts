@@ -540,9 +540,11 @@ export class Assembler {
     // So is the first line of any other kind inside a task's trace: another CPU's WARNING printed
     // between two frames, passed over as a stray line when the trace goes on after it (it is
     // then a report of its own without a body), else the start of its report.
-    const straying = crash !== null && !crash.weak && current !== undefined && !current.held && !(current.builder instanceof CrashBuilder)
-      && (current.builder.midTrace() || current.builder.beforeTrace() || (current.builder.betweenTasks?.() ?? false)
-        || (current.builder.awaitsBlocker?.() ?? false));
+    // (A lockup's own panic comes before the one dump printed for both: the lockup keeps the dump.)
+    const straying = crash !== null && !crash.weak && current !== undefined && !current.held
+      && (current.builder instanceof CrashBuilder ? current.builder.setsOff(crash)
+        : current.builder.midTrace() || current.builder.beforeTrace() || (current.builder.betweenTasks?.() ?? false)
+          || (current.builder.awaitsBlocker?.() ?? false));
     const opens = header !== null || section !== null || (crash !== null && !crash.weak && !straying);
     if (current && !opens && current.crossed && startsAnotherTrace(text)) {
       this.finish(key, current);
@@ -565,7 +567,7 @@ export class Assembler {
       // After a held line only more frames say the trace goes on (before the trace, or between
       // the tasks of a dump, any line of the report; after a whole trace, its blocker line);
       // anything else ends it there.
-      const goesOn = !held ? true
+      const goesOn = !held ? !(straying && current.builder instanceof CrashBuilder)
         : awaits ? current.builder.blockerOf?.(text) ?? false
           : (parseFrameLine(text)?.frames.length ?? 0) > 0 || current.builder.beforeTrace() || between;
       if (goesOn && current.builder.push(text, raw, line, pos) === 'taken') {

@@ -92,6 +92,16 @@ function num(digits: string | undefined): number | null {
 }
 
 /** A function as a first line or a register line names it (`dev_watchdog+0x248/0x250`, `bar()`, `fn+0x1/0x2 [mod]`). */
+/**
+ * A register line without the source location that decode_stacktrace.sh appends to its function
+ * (`RIP: 0010:smp_call_function_many_cond (kernel/smp.c:351 (discriminator 5))`).
+ */
+function withoutSource(text: string): string {
+  if (!text.endsWith(')') || text.length > 512) return text;
+  const m = /\s\([\w./+-]+:\d+(?::\d+)?(?: \(discriminator \d+\))?\)$/.exec(text);
+  return m ? text.slice(0, m.index) : text;
+}
+
 export function frameOf(text: string): Frame | null {
   const s = text.trim().replace(/\(\)$/, '');
   const fl = parseFrameLine(s);
@@ -246,10 +256,12 @@ interface Dump {
   sawTrace: boolean;
   /** `</TASK>` closed it, or it went down to its bottom frame. */
   ended: boolean;
+  /** The RCU grace-period kthread's stack, printed after `RCU grace-period kthread stack dump:`: never the stalled task. */
+  gpKthread: boolean;
 }
 
 function newDump(cpu: number | null = null): Dump {
-  return { cpu, task: null, pid: null, ip: null, taskIp: null, lr: null, frames: new FrameCollector(), sawTrace: false, ended: false };
+  return { cpu, task: null, pid: null, ip: null, taskIp: null, lr: null, frames: new FrameCollector(), sawTrace: false, ended: false, gpKthread: false };
 }
 
 /** `CPU: 3 PID: 404 Comm: khungtaskd Not tainted 3.10.0-957.el7.x86_64 #1`, 6.x `CPU: 3 UID: 0 PID: ...`. */
@@ -364,6 +376,16 @@ export class CrashBuilder implements Builder {
     return !this.closed && !this.dumps.some((d) => d.sawTrace);
   }
 
+  /**
+   * Whether `next` is the panic this lockup or stall sets off (softlockup_panic, hardlockup_panic,
+   * panic_on_rcu_stall) before any dump of its own: the kernel then prints one dump, after the
+   * panic line, and it is the dump of the CPU this report is about.
+   */
+  setsOff(next: CrashStart): boolean {
+    return next.kind === 'panic' && CAUGHT_KINDS.has(this.report.kind) && !this.closed && this.dumps.length === 0
+      && /soft ?lockup|hard ?lockup|RCU Stall/i.test(next.what);
+  }
+
   midTrace(): boolean {
     // An OOM kill before its kill line: follow mode waits for the rest of it as for a trace.
     if (this.info.oom && !this.killed) return true;
@@ -462,6 +484,10 @@ export class CrashBuilder implements Builder {
       return 'taken';
     }
     if (info.oom && this.oomLine(text)) return 'taken';
+    if (text.includes('RCU grace-period kthread stack dump')) {
+      this.nextDump(null).gpKthread = true;
+      return 'taken';
+    }
     const fl = parseFrameLine(text);
     if (fl) {
       const d = this.dump();
@@ -507,7 +533,7 @@ export class CrashBuilder implements Builder {
       this.cur.lr = frameOf(m[1]);
       return 'taken';
     }
-    if ((m = IP_LINE.exec(text)) && !/^\s*RIP: 0033:/.test(text)) {
+    if ((m = IP_LINE.exec(withoutSource(text))) && !/^\s*RIP: 0033:/.test(text)) {
       const d = this.dump();
       const f = frameOf(m[1]);
       if (f && d.ip === null) d.ip = f;
@@ -603,7 +629,7 @@ export class CrashBuilder implements Builder {
       return true;
     }
     // Frames, the dump and registers are read by classify(); the rest up to the kill line is the OOM's.
-    if (parseFrameLine(text) || CALL_TRACE.test(text) || DUMP_CPU.test(text) || DUMP_PID.test(text) || IP_LINE.test(text) || REGISTERS.test(text)) return false;
+    if (parseFrameLine(text) || CALL_TRACE.test(text) || DUMP_CPU.test(text) || DUMP_PID.test(text) || IP_LINE.test(withoutSource(text)) || REGISTERS.test(text)) return false;
     if (text.includes('Linux version ') || this.taken > OOM_LINES) return false;
     return true;
   }
@@ -611,11 +637,13 @@ export class CrashBuilder implements Builder {
   /** The dump the report is about: the CPU or task its first line names, else the first with a trace. */
   private primary(): Dump | null {
     const s = this.startLine;
-    let withTrace = this.dumps.filter((d) => d.frames.frames.length > 0 || d.ip !== null);
-    // An RCU stall prints its grace-period kthread's stack too (`rcu_preempt kthread starved`): not the stalled CPU's.
+    // An RCU stall prints its grace-period kthread's stack too (`rcu_preempt kthread starved`): not
+    // the stalled CPU's, and when it is the only dump (`All QSes seen`), the stall names no task.
+    const dumps = this.dumps.filter((d) => !d.gpKthread);
+    let withTrace = dumps.filter((d) => d.frames.frames.length > 0 || d.ip !== null);
     const notKthread = withTrace.filter((d) => !/^rcu_/.test(d.task ?? ''));
     if (s.kind === 'rcu_stall' && notKthread.length > 0) withTrace = notKthread;
-    const pool = withTrace.length > 0 ? withTrace : this.dumps;
+    const pool = withTrace.length > 0 ? withTrace : dumps;
     if (pool.length === 0) return null;
     if (s.pid !== null) {
       const byPid = pool.find((d) => d.pid === s.pid);

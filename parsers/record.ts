@@ -87,6 +87,11 @@ export type HungTaskVerb = 'blocked' | 'blocked in I/O wait' | "can't die";
  */
 export type CrashKind = 'soft_lockup' | 'hard_lockup' | 'rcu_stall' | 'oops' | 'bug' | 'warning' | 'oom_kill' | 'panic';
 export type ReportKind = 'hung_task' | 'blocked_state' | CrashKind;
+/** Every kind of report, in the order the kernel's reports are usually told apart. */
+export const REPORT_KINDS: readonly ReportKind[] = ['hung_task', 'blocked_state', 'soft_lockup', 'hard_lockup', 'rcu_stall', 'oops', 'bug',
+  'warning', 'oom_kill', 'panic'];
+/** The hung-task family: reports of a task that sleeps (the other kinds are crash reports). */
+export const BLOCKED_KINDS: ReadonlySet<string> = new Set(['hung_task', 'blocked_state']);
 
 /** The kinds an interrupt catches (the watchdog's timer, an NMI): their interrupt frames are the catching, not the stuck. */
 export const CAUGHT_KINDS: ReadonlySet<string> = new Set(['soft_lockup', 'hard_lockup', 'rcu_stall']);

@@ -209,9 +209,6 @@ const KIND_TITLE: Record<string, string> = {
  */
 const FAMILY: Record<string, string> = { hung_task: 'blocked', blocked_state: 'blocked' };
 
-/** The hung-task family: reports of a task that sleeps (the other kinds are crash reports). */
-export const BLOCKED_KINDS: ReadonlySet<string> = new Set(['hung_task', 'blocked_state']);
-
 /**
  * The function one of the other reports is "in": where the CPU was (its RIP, or the function a
  * WARNING or a sanitizer names), else the innermost frame of its trace, passing over the report's

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Assembler, type BootEvent, type SourcePosition } from '../parsers/assembler.js';
 import type { DecodeContext, LineFormat } from '../parsers/formats/index.js';
-import type { TaskReport } from '../parsers/record.js';
-import { BLOCKED_KINDS, identify, type Identity } from './fingerprint.js';
+import { BLOCKED_KINDS, type TaskReport } from '../parsers/record.js';
+import { identify, type Identity } from './fingerprint.js';
 import type { LineSink } from './input/feeder.js';
 import { matchRules, type RuleMatch } from './rules/engine.js';
 import type { RuleSet } from './rules/loader.js';
@@ -108,8 +108,8 @@ export function analyze(report: TaskReport, rules: RuleSet, kernel: string | nul
     report.kernelSource = 'running';
   }
   const identity = identify(report.kind, report.task, report.frames, report.crash);
-  // The rules describe causes of blocked tasks; none is written for the other kinds yet.
-  const matches = report.crash ? [] : matchRules(rules, report, identity.culprit);
+  // (Each rule says which kinds of report it reads: hung tasks unless it names others.)
+  const matches = matchRules(rules, report, identity.culprit);
   return { report, identity, matches, incident: null };
 }
 

@@ -27,10 +27,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { reportJson, type ReportJson } from './output/json.js';
 import { jsonLine } from './output/term.js';
-import { BLOCKED_KINDS, identify } from './fingerprint.js';
+import { identify } from './fingerprint.js';
 import { hostKey, type AnalyzedReport } from './scan.js';
 import { INCIDENT_GAP_MS, INCIDENT_GAP_UPTIME, rootOf, waitEdges, type IncidentMember, type WaitEdge } from './incidents.js';
-import { followedName, type Frame, type TaskReport } from '../parsers/record.js';
+import { BLOCKED_KINDS, followedName, type Frame, type TaskReport } from '../parsers/record.js';
 
 export class StoreError extends Error {
   readonly userFacing = true;

@@ -63,13 +63,69 @@ describe('rule database', () => {
   });
 });
 
+describe('rules of the other report kinds', () => {
+  // A user rule for each new key, in a directory of its own, against real excerpts.
+  const ruleOf = (id: string, extra: Record<string, unknown>): ReturnType<typeof ruleSet> => {
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, `${id}.json`), JSON.stringify({
+      id, title: 't', kind: 'environment', meaning: 'm', advice: 'a', references: [{ title: 'r' }], samples: { hit: [], miss: [] }, ...extra,
+    }));
+    return ruleSet(loadRuleDir(dir, dir));
+  };
+  const rulesOf = (file: string, set: ReturnType<typeof ruleSet>): string[][] =>
+    scanText(sample(file), { rules: set }).map((a) => [a.report.kind, ...a.matches.map((m) => m.rule)]);
+
+  it('a rule reads the kinds it names, hung tasks when it names none', () => {
+    const frames = { match: { frames_in_order: ['dump_task', 'mem_cgroup_scan_tasks'] } };
+    const file = 'rules/memcg-oom-dump-tasks-soft-lockup.hit.1.log';
+    assert.deepEqual(rulesOf(file, ruleOf('dump-task', frames)), [['soft_lockup']]);
+    assert.deepEqual(rulesOf(file, ruleOf('dump-task', { ...frames, kinds: ['soft_lockup'] })), [['soft_lockup', 'dump-task']]);
+    assert.deepEqual(rulesOf(file, ruleOf('dump-task', { ...frames, kinds: ['rcu_stall', 'hung_task'] })), [['soft_lockup']]);
+  });
+
+  it('ip, oom_constraint and report_patterns compare where the CPU was, the OOM constraint and the report\'s own lines', () => {
+    const ip = ruleOf('csd', { kinds: ['soft_lockup'], match: { ip: ['smp_call_function_many*'] } });
+    // (The RIP line of decode_stacktrace.sh names a source line after the function.)
+    assert.deepEqual(rulesOf('rules/cross-cpu-call-wait-lockup.hit.1.log', ip), [['soft_lockup', 'csd']]);
+    assert.deepEqual(rulesOf('rules/memcg-oom-dump-tasks-soft-lockup.hit.1.log', ip), [['soft_lockup']]);
+    const memcg = ruleOf('memcg', { kinds: ['oom_kill'], match: { oom_constraint: ['memcg'] } });
+    assert.deepEqual(rulesOf('kinds/07-oom-memcg-rhel7-3.10.0-693-sacrifice-child.log', memcg), [['oom_kill', 'memcg']]);
+    assert.deepEqual(rulesOf('kinds/02-oom-global-3.13-ubuntu-mysqld-indented.log', memcg), [['oom_kill']]);
+    const starved = ruleOf('starved', { kinds: ['rcu_stall'], match: { report_patterns: [{ needle: 'kthread starved', pattern: 'rcu_\\w+ kthread starved for \\d+ jiffies' }], report_required: true } });
+    const [a] = scanText(sample('kinds/13-rcu-preempt-stall-syzbot-6.x-kthread-starved-nmi-wireguard.log'), { rules: starved });
+    assert.equal(a.matches[0]?.rule, 'starved');
+    assert.match(a.matches[0].evidence ?? '', /rcu_preempt kthread starved for \d+ jiffies/);
+    assert.deepEqual(rulesOf('kinds/12-rcu-sched-stalls-3.x-xen-task-dump-R-swapper-quoted.log', starved).filter((x) => x.length > 1), []);
+  });
+
+  it('refuses kinds it does not know and a block that would match every report of a kind', () => {
+    const dir = tmpdir();
+    const write = (extra: Record<string, unknown>): string => {
+      const file = path.join(dir, 'r.json');
+      fs.writeFileSync(file, JSON.stringify({ id: 'r', title: 't', kind: 'environment', meaning: 'm', advice: 'a', references: [{ title: 'r' }],
+        samples: { hit: [], miss: [] }, match: { ip: ['x'] }, ...extra }));
+      return file;
+    };
+    assert.throws(() => loadRuleFile(write({ kinds: ['lockup'] }), dir), /"kinds" must be a list of report kinds/);
+    assert.throws(() => loadRuleFile(write({ kinds: ['warning'], match: { task_names: ['swapper/*'] } }), dir), /would match every report/);
+    assert.throws(() => loadRuleFile(write({ match: { report_patterns: [{ needle: 'QEMU', pattern: 'QEMU' }] } }), dir), /would match every report/);
+    assert.equal(loadRuleFile(write({ kinds: ['warning'] }), dir).kinds.has('warning'), true);
+  });
+
+  it('says whether any rule reads a kind when none matched (text)', () => {
+    const r = cli(['--no-db', 'samples/kinds/19-bug-6.2-ext4-kernel-BUG-at-fs-ext4-invalid-opcode-kasan.log']);
+    assert.match(r.stdout, /cause no rule reads kernel BUGs yet/);
+    assert.match(cli(['--no-db', 'samples/kinds/02-oom-global-3.13-ubuntu-mysqld-indented.log']).stdout, /cause no known rule matches/);
+  });
+});
+
 describe('how strong an environmental cause is', () => {
   it('names the log line that confirms it, in JSON and in text', () => {
     const [a] = scanText(sample('rules/iscsi-session-lost.hit.1.log'));
     assert.equal(a.matches[0].rule, 'iscsi-session-lost');
     assert.match(a.matches[0].evidence ?? '', /detected conn error \(1022\)/);
     const r = cli(['--no-db', 'samples/rules/iscsi-session-lost.hit.1.log']);
-    assert.match(r.stdout, /confirmed by this line of the host's log before the report:\n {10}connection8:0: detected conn error \(1022\)/);
+    assert.match(r.stdout, /confirmed by this line of the host's log:\n {10}connection8:0: detected conn error \(1022\)/);
   });
 
   it('a line another block of the rule looks for confirms it too (stress/105: USB resets, then a scsi_eh report)', () => {

@@ -3,7 +3,7 @@
  * Text for people, `--json` (one object per line) for scripts.
  */
 import { fitTerminal, jsonLine, safe, type Painter } from '../output/term.js';
-import { fixText, formatTime, referenceText, KIND_NAMES, renderReport, taskOf, VERDICT_STYLE, verdictWords, wrap } from '../output/text.js';
+import { fixText, formatTime, referenceText, KIND_NAMES, noCause, renderReport, taskOf, VERDICT_STYLE, verdictWords, wrap } from '../output/text.js';
 import type { RuleSet } from '../rules/loader.js';
 import type { IncidentRow, StatsBy } from '../store.js';
 import { COMMON_OPTIONS, openStore, out, paintFor, parse, parseWhen, positiveInt, ruleSet, UsageError } from './common.js';
@@ -129,9 +129,7 @@ function renderShow(d: NonNullable<ReturnType<ReturnType<typeof openStore>['inci
         for (const ref of rule.spec.references) lines.push(`    see: ${safe(referenceText(ref))}`);
       }
     } else {
-      // The rules describe causes of blocked tasks: a soft lockup or an oops at the root has none to match.
-      const other = KIND_NAMES[root.kind];
-      lines.push(`  ${paint('bold', 'root cause')} ${other ? `none known: klogscan's rules are written for blocked tasks, none reads ${other[1]} yet` : 'no known rule matches'}`);
+      lines.push(`  ${paint('bold', 'root cause')} ${noCause(root.kind, rules)}`);
     }
   }
   if (d.edges.length > 0) {

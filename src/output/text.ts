@@ -30,6 +30,12 @@ export const KIND_NAMES: Record<string, [string, string]> = {
   panic: ['kernel panic', 'kernel panics'],
 };
 
+/** What to say when no rule matched a report of `kind`: some kinds have no rule at all yet. */
+export function noCause(kind: string, rules: RuleSet): string {
+  const name = KIND_NAMES[kind];
+  return name && !rules.rules.some((x) => x.kinds.has(kind)) ? `no rule reads ${name[1]} yet` : 'no known rule matches';
+}
+
 /** A report's task as `name:pid`; `-` for one of the other kinds that names none (a panic, an RCU stall). */
 export function taskOf(r: { task: string | null; pid: number | null }): string {
   if (r.task === null && r.pid === null) return '-';
@@ -152,7 +158,7 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   const key = `${r.fingerprint}\0${best?.rule ?? ''}\0${best?.verdict ?? ''}`;
   const first = verbose ? undefined : seen?.get(key);
   if (first !== undefined) {
-    const cause = best ? `${safe(best.rule)} (${verdictWords(best.kind, best.verdict).words.toLowerCase()})` : crash ? 'no rule reads this kind yet' : 'no known rule';
+    const cause = best ? `${safe(best.rule)} (${verdictWords(best.kind, best.verdict).words.toLowerCase()})` : noCause(r.kind, rules);
     const at = first.name === r.source.name ? `line ${first.line}` : `${safe(first.name)}:${first.line}`;
     out.push(`  ${paint('gray', `same signature and cause as ${first.who === '-' ? 'the report' : first.who} above (${at}): ${cause}; -v prints it in full`)}`);
     const sb = r.blocker as Blocker | null;
@@ -171,8 +177,8 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     out.push(`  cause ${paint('bold', safe(best.rule))}  ${paint(['bold', said.style], said.words)}${fix}`);
     out.push(`        ${wrap(safe(best.title), 90, '        ')}`);
     out.push(`        ${paint('gray', wrap(safe(best.reason), 90, '        '))}`);
-    // Only where a log line could confirm the cause: the rule has log patterns.
-    if (best.kind === 'environment' && rule?.matches.some((m) => m.logs.length > 0)) {
+    // Only where a log line could confirm the cause: the rule has log patterns (or looks at the report's own lines).
+    if (best.kind === 'environment' && rule?.matches.some((m) => m.logs.length > 0 || m.reports.length > 0)) {
       out.push(`        ${evidenceNote(best.evidence ?? null, paint)}`);
     }
     if (best.role === 'victim') out.push(`        ${paint('yellow', 'this task is a victim: it waits for another task, which is the one to look at')}`);
@@ -184,10 +190,8 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     }
     const others = r.matches.slice(1);
     if (others.length > 0) out.push(`  also ${others.map((m) => `${safe(m.rule)} (${verdictWords(m.kind, m.verdict).words.toLowerCase()})`).join(', ')}`);
-  } else if (crash) {
-    out.push(`  cause ${paint('gray', 'klogscan\'s rules are written for blocked tasks; none reads this kind of report yet (the signature above is stable across hosts)')}`);
   } else {
-    out.push(`  cause ${paint('yellow', 'no known rule matches')} (the signature above is still stable across hosts)`);
+    out.push(`  cause ${paint('yellow', noCause(r.kind, rules))} (the signature above is still stable across hosts)`);
   }
   const b = r.blocker as Blocker | null;
   if (b) {
@@ -274,7 +278,7 @@ function sourceLine(r: ReportJson, paint: Painter): string {
 function evidenceNote(evidence: string | null, paint: Painter): string {
   if (evidence !== null) {
     const shown = evidence.length > 110 ? `${evidence.slice(0, 109)}…` : evidence;
-    return `${paint('green', 'confirmed by this line of the host\'s log before the report:')}\n          ${paint('gray', safe(shown))}`;
+    return `${paint('green', 'confirmed by this line of the host\'s log:')}\n          ${paint('gray', safe(shown))}`;
   }
   return paint('yellow', wrap('from the trace alone: no line of this host\'s log before the report confirms it, and a kernel deadlock can leave the same frames', 90, '        '));
 }

@@ -6,8 +6,8 @@
  * names the wait primitive; then more ordered frames, log evidence, a specific task name; at equal
  * specificity a kernel bug comes before an environmental cause, and `supersedes` is honoured.
  */
-import type { Frame } from '../../parsers/record.js';
-import { reliableTaskFrames, type Culprit } from '../fingerprint.js';
+import type { CrashInfo, Frame } from '../../parsers/record.js';
+import { normalizeFn, reliableTaskFrames, type Culprit } from '../fingerprint.js';
 import {
   compareInStream, isDistroStream, parseRelease, seriesOf, versionCompare, type KernelRelease,
 } from './kernel-release.js';
@@ -30,11 +30,25 @@ export interface RuleMatch {
 }
 
 export interface Analyzable {
+  kind: string;
   task: string;
   frames: readonly Frame[];
   kernel: string | null;
   kernelPackage: string | null;
   context: readonly string[];
+  /** The report's own lines as read (for report_patterns). */
+  lines: readonly string[];
+  /** What the other kinds' first line and body said: where the CPU was, an OOM kill's constraint. */
+  crash?: Pick<CrashInfo, 'ip' | 'oom'> | null;
+}
+
+/** What a block compares beyond the frames: computed once per report. */
+interface Facts {
+  /** The normalised function where the CPU was, or null. */
+  ip: string | null;
+  constraint: string | null;
+  /** The first of the report's lines that each report pattern of the rules matches (null: none). */
+  reportHits: Map<RegExp, string | null>;
 }
 
 export interface VersionVerdict {
@@ -146,11 +160,19 @@ export function versionVerdict(rule: Rule, release: string | null, pkg: string |
 
 interface BlockResult { specificity: number; evidence: string | null }
 
-function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; index: number }[], culprit: Culprit): BlockResult | null {
+function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; index: number }[], culprit: Culprit, facts: Facts): BlockResult | null {
   if (m.family && a.kernel && !m.family.test(a.kernel)) return null;
   if (m.tasks && !m.tasks.test(a.task)) return null;
   if (m.noTrace && a.frames.length > 0) return null;
   if (m.primitive && (!culprit.primitive || !m.primitive.has(culprit.primitive))) return null;
+  if (m.ip && (facts.ip === null || !m.ip.test(facts.ip))) return null;
+  if (m.oomConstraint && (facts.constraint === null || !m.oomConstraint.has(facts.constraint))) return null;
+  let reportLine: string | null = null;
+  for (const p of m.reports) {
+    reportLine = facts.reportHits.get(p.re) ?? null;
+    if (reportLine !== null) break;
+  }
+  if (m.reportRequired && reportLine === null) return null;
   const matched = new Set<number>();
   let pos = 0;
   for (const re of m.inOrder) {
@@ -179,11 +201,17 @@ function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; inde
     evidence = latestLogHit(m.logs, a.context);
     if (m.logRequired && evidence === null) return null;
   }
-  const logHit = evidence !== null;
-  const pins = culpritHit || (culprit.index >= 0 && matched.has(culprit.index));
-  const specificity = (pins ? 1000 : 0) + m.inOrder.length * 100 + (logHit ? 50 : 0)
+  const logHit = evidence !== null || reportLine !== null;
+  const pins = culpritHit || m.ip !== null || (culprit.index >= 0 && matched.has(culprit.index));
+  const specificity = (pins ? 1000 : 0) + m.inOrder.length * 100 + (logHit ? 50 : 0) + (m.oomConstraint ? 30 : 0)
     + (m.taskSpecific ? 20 : 0) + (anyHit ? 10 : 0) + (m.family ? 5 : 0) + (m.primitive ? 2 : 0);
-  return { specificity, evidence };
+  return { specificity, evidence: evidence ?? reportLine };
+}
+
+/** The report's own line that one of `patterns` matches (the first), or null. */
+function reportHit(p: { needle: string; re: RegExp }, lines: readonly string[]): string | null {
+  for (const line of lines) if (line.includes(p.needle) && p.re.test(line)) return line;
+  return null;
 }
 
 /** The latest context line that one of `logs` matches: the one nearest the report. */
@@ -206,8 +234,14 @@ const MEMO_MAX = 4096;
 const memos = new WeakMap<RuleSet, Map<string, RuleMatch[]>>();
 
 export function matchRules(set: RuleSet, a: Analyzable, culprit: Culprit): RuleMatch[] {
+  const rules = set.rules.filter((r) => r.kinds.has(a.kind));
+  if (rules.length === 0) return [];
   const norms = reliableTaskFrames(a.frames).map((u) => ({ norm: u.norm, index: u.index }));
-  const key = [a.task, a.kernel ?? '', a.kernelPackage ?? '', culprit.fn ?? '', culprit.primitive ?? '', culprit.index,
+  const reportHits = new Map<RegExp, string | null>();
+  for (const r of rules) for (const m of r.matches) for (const p of m.reports) if (!reportHits.has(p.re)) reportHits.set(p.re, reportHit(p, a.lines));
+  const facts: Facts = { ip: a.crash?.ip ? normalizeFn(a.crash.ip.fn) : null, constraint: a.crash?.oom?.constraint ?? null, reportHits };
+  const key = [a.kind, a.task, a.kernel ?? '', a.kernelPackage ?? '', culprit.fn ?? '', culprit.primitive ?? '', culprit.index,
+    facts.ip ?? '', facts.constraint ?? '', [...reportHits.values()].map((l) => l ?? '').join('\u0001'),
     norms.map((n) => `${n.index}:${n.norm}`).join(','), ...a.context].join('\u0000');
   let memo = memos.get(set);
   if (!memo) {
@@ -216,18 +250,18 @@ export function matchRules(set: RuleSet, a: Analyzable, culprit: Culprit): RuleM
   }
   const known = memo.get(key);
   if (known) return known.map((m) => ({ ...m }));
-  const result = matchUncached(set, a, norms, culprit);
+  const result = matchUncached(rules, a, norms, culprit, facts);
   if (memo.size >= MEMO_MAX) memo.clear();
   memo.set(key, result);
   return result.map((m) => ({ ...m }));
 }
 
-function matchUncached(set: RuleSet, a: Analyzable, norms: { norm: string; index: number }[], culprit: Culprit): RuleMatch[] {
+function matchUncached(rules: Rule[], a: Analyzable, norms: { norm: string; index: number }[], culprit: Culprit, facts: Facts): RuleMatch[] {
   const found: (RuleMatch & { r: Rule })[] = [];
-  for (const r of set.rules) {
+  for (const r of rules) {
     let best: BlockResult | null = null;
     for (const m of r.matches) {
-      const res = matchBlock(m, a, norms, culprit);
+      const res = matchBlock(m, a, norms, culprit, facts);
       if (res && (!best || res.specificity > best.specificity)) best = res;
     }
     if (!best) continue;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileUser } from '../../parsers/patterns.js';
+import { BLOCKED_KINDS, REPORT_KINDS } from '../../parsers/record.js';
 import type { CompiledMatch, LogPatternSpec, MatchSpec, Rule, RuleFile, SampleRef, StreamBounds } from './types.js';
 
 export class RuleFileError extends Error {
@@ -40,28 +41,20 @@ function isStringArray(v: unknown): v is string[] {
 
 function compileMatch(file: string, m: MatchSpec, i: number): CompiledMatch {
   const where = `match[${i}]`;
-  const known = new Set(['frames_in_order', 'any_frames', 'culprit', 'primitive', 'task_names', 'log_patterns', 'log_required', 'no_trace', 'kernel_family']);
+  const known = new Set(['frames_in_order', 'any_frames', 'culprit', 'primitive', 'task_names', 'log_patterns', 'log_required', 'no_trace', 'kernel_family',
+    'ip', 'oom_constraint', 'report_patterns', 'report_required']);
   for (const k of Object.keys(m)) if (!known.has(k)) throw new RuleFileError(file, `${where}: unknown key "${k}"`);
-  for (const k of ['frames_in_order', 'any_frames', 'culprit', 'primitive', 'task_names'] as const) {
+  for (const k of ['frames_in_order', 'any_frames', 'culprit', 'primitive', 'task_names', 'ip', 'oom_constraint'] as const) {
     if (m[k] !== undefined && !isStringArray(m[k])) throw new RuleFileError(file, `${where}.${k} must be a list of non-empty strings`);
   }
   const inOrder = (m.frames_in_order ?? []).map(framePattern);
   const any = (m.any_frames ?? []).map(framePattern);
   const culprit = m.culprit ? framePattern(m.culprit.join('|')) : null;
-  const logs: { needle: string; re: RegExp }[] = [];
-  for (const [j, lp] of (m.log_patterns ?? ([] as LogPatternSpec[])).entries()) {
-    if (!lp || typeof lp.needle !== 'string' || lp.needle.length === 0 || typeof lp.pattern !== 'string') {
-      throw new RuleFileError(file, `${where}.log_patterns[${j}] needs a non-empty "needle" and a "pattern"`);
-    }
-    let re: RegExp;
-    try {
-      re = compileUser(lp.pattern);
-    } catch (e) {
-      throw new RuleFileError(file, `${where}.log_patterns[${j}]: bad pattern: ${(e as Error).message}`);
-    }
-    logs.push({ needle: lp.needle, re });
-  }
+  const ip = m.ip ? framePattern(m.ip.join('|')) : null;
+  const logs = linePatterns(file, `${where}.log_patterns`, m.log_patterns);
+  const reports = linePatterns(file, `${where}.report_patterns`, m.report_patterns);
   if (m.log_required && logs.length === 0) throw new RuleFileError(file, `${where}: log_required without log_patterns`);
+  if (m.report_required && reports.length === 0) throw new RuleFileError(file, `${where}: report_required without report_patterns`);
   let family: RegExp | null = null;
   if (m.kernel_family !== undefined) {
     if (typeof m.kernel_family !== 'string') throw new RuleFileError(file, `${where}.kernel_family must be a string`);
@@ -71,8 +64,8 @@ function compileMatch(file: string, m: MatchSpec, i: number): CompiledMatch {
       throw new RuleFileError(file, `${where}.kernel_family: bad pattern: ${(e as Error).message}`);
     }
   }
-  if (inOrder.length === 0 && any.length === 0 && !culprit && logs.length === 0) {
-    throw new RuleFileError(file, `${where} has no frames, culprit or log patterns: it would match every report`);
+  if (inOrder.length === 0 && any.length === 0 && !culprit && logs.length === 0 && !ip && !m.oom_constraint && !m.report_required) {
+    throw new RuleFileError(file, `${where} has no frames, culprit, ip, OOM constraint, required report pattern or log patterns: it would match every report`);
   }
   const tasks = m.task_names && !m.task_names.every((t) => t === '*')
     ? new RegExp(`^(?:${m.task_names.map(globToRegExpSource).join('|')})$`)
@@ -83,7 +76,26 @@ function compileMatch(file: string, m: MatchSpec, i: number): CompiledMatch {
     taskSpecific: tasks !== null,
     logRequired: m.log_required === true,
     noTrace: m.no_trace === true,
+    ip,
+    oomConstraint: m.oom_constraint ? new Set(m.oom_constraint) : null,
+    reports,
+    reportRequired: m.report_required === true,
   };
+}
+
+/** A block's log_patterns or report_patterns, compiled: each a plain needle and its pattern. */
+function linePatterns(file: string, where: string, list: LogPatternSpec[] | undefined): { needle: string; re: RegExp }[] {
+  if (list !== undefined && !Array.isArray(list)) throw new RuleFileError(file, `${where} must be a list`);
+  return (list ?? []).map((lp, j) => {
+    if (!lp || typeof lp.needle !== 'string' || lp.needle.length === 0 || typeof lp.pattern !== 'string') {
+      throw new RuleFileError(file, `${where}[${j}] needs a non-empty "needle" and a "pattern"`);
+    }
+    try {
+      return { needle: lp.needle, re: compileUser(lp.pattern) };
+    } catch (e) {
+      throw new RuleFileError(file, `${where}[${j}]: bad pattern: ${(e as Error).message}`);
+    }
+  });
 }
 
 function sampleRefs(file: string, list: unknown, which: string): SampleRef[] {
@@ -143,7 +155,10 @@ export function loadRuleFile(file: string, origin: string): Rule {
   const matches = blocks.map((m, i) => compileMatch(file, m, i));
   if (!spec.samples || typeof spec.samples !== 'object') throw new RuleFileError(file, 'needs "samples": {"hit": [...], "miss": [...]}');
   const samples = { hit: sampleRefs(file, spec.samples.hit, 'hit'), miss: sampleRefs(file, spec.samples.miss, 'miss') };
-  return { file, origin, spec, matches, samples };
+  if (spec.kinds !== undefined && (!isStringArray(spec.kinds) || spec.kinds.length === 0 || !spec.kinds.every((k) => (REPORT_KINDS as readonly string[]).includes(k)))) {
+    throw new RuleFileError(file, `"kinds" must be a list of report kinds (${REPORT_KINDS.join(', ')})`);
+  }
+  return { file, origin, spec, kinds: new Set(spec.kinds ?? BLOCKED_KINDS), matches, samples };
 }
 
 /** Loads every *.json rule file of a directory, sorted by name. */

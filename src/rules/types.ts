@@ -33,6 +33,14 @@ export interface MatchSpec {
   no_trace?: boolean;
   /** XRegExp pattern the kernel release must match when the release is known. */
   kernel_family?: string;
+  /** Where the CPU was (the RIP/IP/pc function of a lockup, oops or WARNING): one of these, as frames are named. */
+  ip?: string[];
+  /** An OOM kill's constraint is one of these (`memcg`, `global`, `cpuset`, `memory_policy`). */
+  oom_constraint?: string[];
+  /** Lines of the report itself (its raw lines, envelope included: do not anchor) that raise confidence. */
+  report_patterns?: LogPatternSpec[];
+  /** When true, one of report_patterns must be among the report's lines for the block to match. */
+  report_required?: boolean;
 }
 
 export interface StreamBounds {
@@ -71,6 +79,8 @@ export interface RuleFile {
   advice: string;
   /** `victim`: the reported task waits for another task, which is where to look. */
   role?: 'culprit' | 'victim';
+  /** The kinds of report the rule is about (`soft_lockup`, `oom_kill`...); absent: hung tasks and sysrq-w dumps. */
+  kinds?: string[];
   match: MatchSpec | MatchSpec[];
   versions?: Record<string, StreamBounds>;
   fixes?: FixRef[];
@@ -92,6 +102,10 @@ export interface CompiledMatch {
   logRequired: boolean;
   noTrace: boolean;
   family: RegExp | null;
+  ip: RegExp | null;
+  oomConstraint: Set<string> | null;
+  reports: { needle: string; re: RegExp }[];
+  reportRequired: boolean;
 }
 
 export interface Rule {
@@ -99,6 +113,8 @@ export interface Rule {
   /** Where the rule came from: 'builtin' or the directory given with --rules / rules.d. */
   origin: string;
   spec: RuleFile;
+  /** The report kinds it applies to. */
+  kinds: ReadonlySet<string>;
   matches: CompiledMatch[];
   samples: { hit: SampleRef[]; miss: SampleRef[] };
 }
