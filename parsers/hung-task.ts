@@ -313,6 +313,18 @@ export function parseBlocker(text: string): Blocker | null {
 /** Bounds that keep one report's memory small whatever the input does. */
 export const LIMITS = { frames: 512, lines: 1200, lineLength: 4096 };
 
+/** A line of a reader's notes: `// ...`, `<-- ...`, `<---`, or an elision `..`. */
+const NOTE_LINE = /^[\s>]*(?:\/\/|<-{1,3}(?:\s|$)|\.{2,}\s*$)/;
+
+/** A frame line with a reader's note after it (`fn+0x1/0x2\t// why`, `fn+0x1/0x2 [mod]   <-- why`). */
+function annotatedFrame(text: string): ReturnType<typeof parseFrameLine> {
+  if (!text.includes('//') && !text.includes('<-')) return null;
+  const at = text.search(/\s(?:\/\/|<-{1,3})(?:\s|$)/);
+  if (at <= 0) return null;
+  const fl = parseFrameLine(text.slice(0, at));
+  return fl && fl.frames.length > 0 ? fl : null;
+}
+
 /** Collects frames, handling stack-context markers and ARM's `where from caller` pairs. */
 export class FrameCollector {
   readonly frames: Frame[] = [];
@@ -510,13 +522,17 @@ export class HungTaskBuilder implements Builder {
   }
 
   private classify(text: string): LineVerdict {
+    // A reader's notes in a trace pasted into a mail (`// try_split_folio (mm/migrate.c:1486:2)`,
+    // `<-- folio mapping ...`, `..`): a line of notes alone is passed over, leaving the state as it
+    // was; a frame keeps its notes out (annotatedFrame).
+    if (this.sawTrace && NOTE_LINE.test(text)) return 'taken';
     const r = this.report;
     const collector = this.owner ?? this.main;
     const bareRun = this.bareRun;
     this.bareRun = false;
     const inCode = this.inCode;
     this.inCode = false;
-    const fl = parseFrameLine(text);
+    const fl = parseFrameLine(text) ?? annotatedFrame(text);
     if (fl) {
       this.lastWasFrame = fl.frames.length > 0;
       collector.add(fl.markers, fl.frames);

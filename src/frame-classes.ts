@@ -86,7 +86,8 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
     names: [
       'dma_fence_default_wait', 'dma_fence_wait_timeout', 'dma_fence_wait_any_timeout', 'dma_fence_wait',
       'dma_resv_wait_timeout', 'dma_resv_wait_timeout_rcu', 'reservation_object_wait_timeout_rcu', 'fence_wait_timeout',
-      'fence_default_wait',
+      // (AMD's out-of-tree amdgpu-dkms carries its own copy in its amdkcl module.)
+      'fence_default_wait', 'kcl_fence_default_wait',
     ],
   },
   {

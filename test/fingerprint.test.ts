@@ -149,6 +149,8 @@ describe('fingerprint and signature', () => {
       ' __schedule+0x4c9/0x1810', ' schedule+0x49/0x150', ...frames.map((f) => ` ${f}+0x10/0x100`), ' kthread+0xee/0x120', ' </TASK>'].join('\n'))[0].identity.signature;
     assert.equal(sig('schedule_timeout', 'dma_fence_default_wait', 'dma_fence_wait_timeout', 'drm_sched_stop'), 'hung task in drm_sched_stop (dma fence)');
     assert.equal(sig('schedule_timeout', 'dma_resv_wait_timeout', 'ttm_bo_delayed_delete'), 'hung task in ttm_bo_delayed_delete (dma fence)');
+    // AMD's amdgpu-dkms waits in its own copy (helper-70, a ROCm 4.15 report).
+    assert.equal(sig('schedule_timeout', 'kcl_fence_default_wait', 'dma_fence_wait_timeout', 'amdgpu_bo_do_create'), 'hung task in amdgpu_bo_do_create (dma fence)');
     assert.equal(sig('rt_mutex_schedule', '__rt_mutex_slowlock_locked', 'rwbase_write_lock', 'down_write', 'f2fs_balance_fs'), 'hung task in f2fs_balance_fs (rwsem write)');
     assert.equal(sig('rt_mutex_schedule', 'rwbase_read_lock', 'down_read', 'f2fs_lookup'), 'hung task in f2fs_lookup (rwsem read)');
     assert.equal(sig('__closure_sync', 'bch2_btree_update_start'), 'hung task in bch2_btree_update_start (completion)');

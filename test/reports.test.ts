@@ -429,6 +429,19 @@ describe('report assembly', () => {
     assert.equal(s.report.frames.length, 0);
   });
 
+  it('passes over a reader\'s notes in a pasted trace: after a frame, or on lines of their own (helper-70, linux-mm mail)', () => {
+    const [r] = scanText(['INFO: task stress:1824 blocked for more than 30 seconds.',
+      'task:stress          state:D stack:0     pid:1824  tgid:1824  ppid:1822   flags:0x0000000c', 'Call trace:',
+      ' __schedule+0x43c/0xcb0', ' schedule+0x54/0x198', ' io_schedule+0x44/0x70', ' folio_wait_bit_common+0x184/0x3f8',
+      '\t\t\t<-- folio mapping ffff00036d69cb18 index 996  (**)', ' __folio_lock+0x24/0x38',
+      ' migrate_pages_batch+0x77c/0xea0\t// try_split_folio (mm/migrate.c:1486:2)', '\t\t\t\t\t\t// migrate_pages_batch (mm/migrate.c:1734:16)',
+      '\t\t\t..', ' migrate_pages+0xb28/0xe90', ' compact_zone+0xa08/0x10f0 [foo]   <-- here', ''].join('\n'));
+    assert.deepEqual(r.report.frames.map((f) => f.fn), ['__schedule', 'schedule', 'io_schedule', 'folio_wait_bit_common', '__folio_lock',
+      'migrate_pages_batch', 'migrate_pages', 'compact_zone']);
+    assert.equal(r.report.frames[7].module, 'foo');
+    assert.equal(r.identity.signature, 'hung task in migrate_pages_batch (page lock)');
+  });
+
   it('reads a paste from a web page or a mail\'s HTML part: entities and <br> at line ends', () => {
     const [r] = scanText(['INFO: task khubd:1966 blocked for more than 120 seconds.<br>',
       'khubd &nbsp; &nbsp; &nbsp; D ffff81003dca9bc0 &nbsp; &nbsp; 0 &nbsp;1966 &nbsp; &nbsp; 2<br>', 'Call Trace:<br>',
