@@ -59,7 +59,9 @@ const SOFT = new RegExp(PFX + String.raw`BUG: soft lockup (?:- CPU#(\d+) stuck f
 const HARD = new RegExp(PFX + String.raw`(?:Watchdog detected hard LOCKUP on cpu (\d+)|CPU (\d+) self-detected hard LOCKUP @ (\S+))`);
 const RCU = new RegExp(PFX + String.raw`INFO: (\S+) (?:self-detected stall|detected (?:expedited )?stalls?) on (?:CPUs/tasks|tasks|CPU)\b:?\s*(.*)$`);
 const RCU_OLD = new RegExp(PFX + String.raw`INFO: RCU detected CPU (\d+) stall`);
-const OOM_INVOKE = /^\s*(.+?) invoked oom-killer: gfp_mask=0x[0-9a-f]+/;
+// (The leading blanks are taken whole, never given back to the name: the name tried from each of
+// them took a line of blanks n^2 steps. The name is trimmed anyway.)
+const OOM_INVOKE = /^(?=(\s*))\1(.+?) invoked oom-killer: gfp_mask=0x[0-9a-f]+/;
 /** `Out of memory: Killed process 7788 (bash) total-vm:...`, 2.6.18 `Killed process 1234, UID 0, (java).`, 3.x/4.x `Kill process N (x) score S or sacrifice child`. */
 const OOM_KILL = /^\s*(?:(Memory cgroup out of memory|Out of memory(?: \([^)]*\))?): )?(Kill(?:ed)?|kill) process (\d+),? (?:UID \d+, )?\((.{0,64}?)\)(?=[\s.,]|$)(.*)$/;
 const OOPS_STARTS: readonly [RegExp, string][] = [
@@ -76,14 +78,29 @@ const OOPS_STARTS: readonly [RegExp, string][] = [
 const WEAK_OOPS = new RegExp(PFX + String.raw`(Oops|Internal error: Oops(?: - BUG)?|invalid opcode)\b[^\n]*\[#\d+\]`);
 const KERNEL_BUG_AT = new RegExp(PFX + String.raw`[Kk]ernel BUG at (\S+?)!?\s*$`);
 const SANITIZER = new RegExp(PFX + String.raw`BUG: (KASAN|KFENCE|KCSAN|KMSAN): (.+?) in (\S+)`);
-const SCHED_ATOMIC = /BUG: scheduling while atomic: (.+)\/(\d+)\/0x[0-9a-f]+/;
-const WQ_LOCKUP = /BUG: workqueue lockup - pool .* stuck for (\d+)s!/;
+// (Read after the first `BUG: ...` of the line only, by afterFirst(): what follows a later one
+// also follows the first.)
+const SCHED_ATOMIC = [/BUG: scheduling while atomic: /, /(.+)\/(\d+)\/0x[0-9a-f]+/y] as const;
+const WQ_LOCKUP = [/BUG: workqueue lockup - pool /, /.* stuck for (\d+)s!/y] as const;
 const BUG_GENERIC = new RegExp(PFX + String.raw`BUG: (.+)$`);
 const WARN_CPU = new RegExp(PFX + String.raw`WARNING: CPU: (\d+) PID: (\d+) at (.*)$`);
 const WARN_OLD = new RegExp(PFX + String.raw`WARNING: at (\S+:\d+ .*)$`);
 /** 6.19+: `WARNING: kernel/foo.c:12 at fn+0x1/0x2, CPU#3: comm/123` (the comm may hold a `/`: the pid is after the last). */
 const WARN_NEW = new RegExp(PFX + String.raw`WARNING: (\S+:\d+) at (\S+(?: \[[\w-]+\])?), CPU#(\d+): (.+)/(\d+)\s*$`);
 const PANIC = new RegExp(PFX + String.raw`Kernel panic - not syncing:?\s*(.*)$`);
+
+/**
+ * `tail` (sticky) read from the end of the first `lead` in `text`: what `lead` followed by `tail`
+ * finds, without trying again from every later `lead`. Tried from each, a tail that runs to the
+ * end of the line (`.*`, `(.+)`) made a line of repeated leads n^2 steps; where the first lead is
+ * not followed by a matching tail, no later lead of the line is either (a line break aside).
+ */
+function afterFirst(text: string, [lead, tail]: readonly [RegExp, RegExp]): RegExpExecArray | null {
+  const l = lead.exec(text);
+  if (!l) return null;
+  tail.lastIndex = l.index + l[0].length;
+  return tail.exec(text);
+}
 
 /** A count as printed, or null beyond what a kernel prints. */
 function num(digits: string | undefined): number | null {
@@ -113,14 +130,16 @@ export function frameOf(text: string): Frame | null {
 
 /** `file.c:123 fn+0x1/0x2 [mod]` after a WARNING's `at`: the location and the function. */
 function warnedAt(rest: string): { location: string | null; ip: Frame | null } {
-  const s = rest.replace(/\s+\((?:Tainted: [^)]*|Not tainted)\)\s*$/, '').trim();
+  // (Blanks are tried from the first of a run only, here and below: the match never starts inside
+  // a run, and trying from each blank of a long one took n^2 steps.)
+  const s = rest.replace(/(?<!\s)\s+\((?:Tainted: [^)]*|Not tainted)\)\s*$/, '').trim();
   const sp = s.indexOf(' ');
   const loc = sp < 0 ? s : s.slice(0, sp);
   const location = /:\d+$/.test(loc) ? loc : null;
   let fnText = location === null ? s : s.slice(loc.length).trim();
   // syzbot symbolises the function too: `fn+0x1/0x2 net/core/dev.c:1234`; decode_stacktrace.sh
   // writes `fn (kernel/rcu/tree.c:2800)`.
-  fnText = fnText.replace(/\s+[\w./+-]+:\d+$/, '');
+  fnText = fnText.replace(/(?<!\s)\s+[\w./+-]+:\d+$/, '');
   return { location, ip: fnText ? frameOf(fnText) ?? frameOf(fnText.split(' ')[0]) : null };
 }
 
@@ -131,7 +150,7 @@ function bugWhat(text: string): string {
     const at = s.indexOf(stop);
     if (at > 0) s = s.slice(0, at);
   }
-  s = s.replace(/\s+(?:at|in|on)\s*$/, '');
+  s = s.replace(/(?<!\s)\s+(?:at|in|on)\s*$/, '');
   return s.replace(/\b(?:0x)?[0-9a-f]{6,}\b/g, 'X').replace(/\d+/g, 'N').slice(0, 80).trim();
 }
 
@@ -144,7 +163,8 @@ function start(kind: CrashKind, what: string, more: Partial<CrashStart> = {}): C
 
 /** The stalled CPUs of an RCU stall line: `{ 1 3}`, `{ 2-.... }`, `1-...!: (...)`. */
 function stalledCpus(text: string): number[] {
-  const m = /\{([^}]*)\}/.exec(text);
+  // (From the first `{` only: tried from each, a line of `{` took n^2 steps.)
+  const m = /^[^{]*\{([^}]*)\}/.exec(text);
   if (!m) return [];
   const out: number[] = [];
   for (const t of m[1].matchAll(/(?:^|\s)(\d+)(?=-|\s|$)/g)) out.push(Number(t[1]));
@@ -185,8 +205,8 @@ export function parseCrashStart(text: string, pasted = false): CrashStart | null
     const oops = oopsStart(text);
     if (oops) return oops;
     if ((m = SANITIZER.exec(text))) return start('bug', `${m[1]}: ${bugWhat(m[2])}`, { ip: frameOf(m[3]) });
-    if ((m = SCHED_ATOMIC.exec(text)) && BUG_GENERIC.test(text)) return start('bug', 'scheduling while atomic', { task: m[1], pid: num(m[2]) });
-    if ((m = WQ_LOCKUP.exec(text)) && BUG_GENERIC.test(text)) return start('bug', 'workqueue lockup', { seconds: num(m[1]) });
+    if ((m = afterFirst(text, SCHED_ATOMIC)) && BUG_GENERIC.test(text)) return start('bug', 'scheduling while atomic', { task: m[1], pid: num(m[2]) });
+    if ((m = afterFirst(text, WQ_LOCKUP)) && BUG_GENERIC.test(text)) return start('bug', 'workqueue lockup', { seconds: num(m[1]) });
     if ((m = BUG_GENERIC.exec(text)) && !(pasted && PROSE.test(m[1]))) {
       // A soft lockup's first line cut by a mail client before its CPU and seconds.
       if (m[1].startsWith('soft lockup')) return start('soft_lockup', 'soft lockup');
@@ -213,7 +233,7 @@ export function parseCrashStart(text: string, pasted = false): CrashStart | null
     return start('rcu_stall', 'RCU stall', { cpu, rcu: { flavour: null, cpus: [cpu] } });
   }
   if (text.includes('invoked oom-killer') && (m = OOM_INVOKE.exec(text))) {
-    return start('oom_kill', 'OOM kill', { task: m[1].trim().replace(/^>\s*/, '') });
+    return start('oom_kill', 'OOM kill', { task: m[2].trim().replace(/^>\s*/, '') });
   }
   // A kill line alone (a priority filter kept only the KERN_ERR lines of an OOM): the kill, not the
   // choice before it (`Kill process N (x) score S or sacrifice child`, which a `Killed process` line follows).
@@ -274,25 +294,74 @@ const CPU_ALONE = /^\s*CPU(?: |:\s+)(\d+):?\s*$/;
 const NEW_DUMP = /^\s*(?:NMI backtrace for cpu (\d+)|Task dump for CPU (\d+):|CPU: (\d+) PID: \d+ Comm: |Sending NMI from CPU \d+ to CPUs)/;
 /** Where the CPU was. x86 `RIP: 0010:fn+0x1/0x2`, `RIP: 0010:[<ffffffff8101>]  [<ffffffff8101>] fn+...`, 3.x `IP: [<...>] fn`, i386 `EIP is at fn`, arm `PC is at fn`, arm64 `pc : fn`, ppc `NIP [c000...] fn`, s390 `Krnl PSW : ... (fn+0x2a/0x40)`, MIPS/RISC-V `epc : fn`. */
 /** The caller where the CPU's own address names nothing (powerpc `NIP [0000000000000000] 0x0`): ppc `LR [c000...] fn`, arm64 `lr : fn`, arm `LR is at fn`. */
-const LR_LINE = /^\s*(?:LR \[[0-9a-f]+\]|lr : (?:\[<[0-9a-f]+>\]\s*)?|LR is at)\s*(\S+)/;
-const IP_LINE = /^\s*(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|EIP is at |PC is at |pc : |NIP |epc\s*: |Krnl PSW : .*\()\s*(?:\[<?[0-9a-f]+>?\]\s*)*(?:[0-9a-f]{8,16}\s+)?([^\s()][^()]*?)\)?\s*(?:SS:ESP.*|\s+lr : .*)?$/;
+// (One run of blanks before the function: two in a row took a line of blanks n^2 steps.)
+const LR_LINE = /^\s*(?:LR \[[0-9a-f]+\]|lr : (?:\[<[0-9a-f]+>\])?|LR is at)\s*(\S+)/;
+// (After the function the blanks are taken whole, and not tried again from inside a run of them:
+// `([^()]*?)\)?\s*(?:\s+lr : .*)?$` tried each blank of a long run against the two blank runs
+// after it, n^3 steps. What follows a run is read the same from its first blank.)
+const IP_LINE = /^\s*(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|EIP is at |PC is at |pc : |NIP |epc\s*: |Krnl PSW : .*\()\s*(?:\[<?[0-9a-f]+>?\]\s*)*(?:[0-9a-f]{8,16}\s+)?([^\s()][^()]*?)(?!(?<=\s)\s)\)?(?=(\s*))\2(?:SS:ESP.*|(?<=\s)lr : .*)?$/;
 /** The release old i386 and powerpc print in parentheses (`EFLAGS: 00010246   (2.6.9-42.ELsmp)`, `REGS: ... Not tainted  (4.18.0-80.el8.ppc64le)`). */
-const PAREN_RELEASE = /(?:EFLAGS:|REGS:).*\(\s*(\d+\.\d+\.\d+[^\s)]*)\s*\)\s*$/;
-const END_MARK = /^\s*---\[ end (?:trace(?: [0-9a-f]+)?|Kernel panic[^\]]*)\s*\]---/;
+// Read from the line's end by parenRelease(): the pattern `(?:EFLAGS:|REGS:).*\(\s*(\d+\.\d+\.\d+[^\s)]*)\s*\)\s*$`
+// tried every `(` after every `REGS:`, n^3 steps for a line of them.
+const REGS_NEEDLE = /EFLAGS:|REGS:/;
+const RELEASE_START = /\d+\.\d+\.\d+/y;
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+/**
+ * The release old i386 and powerpc print in parentheses at a register line's end, as that pattern
+ * read it: the last `(` whose rest is `( release )` and blanks, after an `EFLAGS:` or `REGS:` with
+ * no line break between them.
+ */
+function parenRelease(text: string): string | null {
+  const t = text.trimEnd();
+  if (!t.endsWith(')')) return null;
+  const u = t.slice(0, -1).trimEnd();
+  // The release is the end of the last run without blanks and `)`: after a `(` inside that run, or
+  // at its start after `(` and blanks.
+  let k = u.length;
+  while (k > 0 && u[k - 1] !== ')' && !/\s/.test(u[k - 1])) k--;
+  const valid = (j: number): boolean => {
+    RELEASE_START.lastIndex = j;
+    return RELEASE_START.test(u);
+  };
+  let inRun = -1;
+  for (let j = u.length - 1; j > k; j--) {
+    if (u[j - 1] === '(' && valid(j)) {
+      inRun = j;
+      break;
+    }
+  }
+  const before = u.slice(0, k).trimEnd();
+  const atStart = k < u.length && before.endsWith('(') && valid(k) ? k : -1;
+  // Where a line break stands between the two, the earlier one is read first (its `REGS:` is).
+  const order = LINE_BREAK.test(u.slice(before.length, k)) ? [atStart, inRun] : [inRun, atStart];
+  for (const j of order) {
+    if (j < 0) continue;
+    const open = j === inRun ? j - 1 : before.length - 1;
+    let from = open;
+    while (from > 0 && !LINE_BREAK.test(text[from - 1])) from--;
+    if (REGS_NEEDLE.test(text.slice(from, open))) return u.slice(j);
+  }
+  return null;
+}
+// (The panic's reason takes its own trailing blanks: `[^\]]*\s*` split a run of blanks n ways.)
+const END_MARK = /^\s*---\[ end (?:trace(?: [0-9a-f]+)?\s*|Kernel panic[^\]]*)\]---/;
 const MODULES = /^\s*Modules linked in:/;
 /** A line of module names alone: the rest of a `Modules linked in:` line that was wrapped. */
-// (Names separated by blanks, one way only: `(?:name\s*)+` split a word in exponentially many ways.)
-const MODULE_NAMES = /^\s*[\w-]+(?:\([A-Z+-]+\))?(?:\s+[\w-]+(?:\([A-Z+-]+\))?)*\s*(?:\[last unloaded: [^\]]*\]?)?\s*$/;
+// (Names separated by blanks, one way only: `(?:name\s*)+` split a word in exponentially many ways.
+// No two blank runs in a row either: `\s*(?:[last unloaded: ...])?\s*$` split a run n ways.)
+const MODULE_NAMES = /^\s*[\w-]+(?:\([A-Z+-]+\))?(?:\s+[\w-]+(?:\([A-Z+-]+\))?)*\s*(?:\[last unloaded: [^\]]*(?:\]\s*)?)?$/;
 /** `Process java (pid: 1234, threadinfo ...)`, arm `Process swapper/0 (pid: 1, stack limit = 0x...)`. */
 const PROCESS = /^\s*Process (.{1,16}) \(pid: (\d+),/;
 /** The task a sanitizer or a might_sleep() check names: `Read of size 8 at addr ... by task java/1234`, `in_atomic(): 1, ..., pid: 12, name: java`. */
-const BY_TASK = /\bby task (.+)\/(\d+)\s*$/;
+const BY_TASK = [/\bby task /, /(.+)\/(\d+)\s*$/y] as const;
 const NAMED_PID = /\bpid: (\d+), name: (.{1,16})\s*$/;
 /** RCU stall lines: `rcu: 	1-...!: (0 ticks this GP) ...`, `	(detected by 0, t=10502 jiffies, g=...)`. */
 const RCU_CPU = /^\s*(?:rcu:\s+)?(\d+)-[^\s:]*:\s+\(/;
 const OOM_CONSTRAINT = /oom-kill:constraint=CONSTRAINT_(\w+),/;
 const TASK_MEMCG = /,(?:oom_memcg|task_memcg)=([^,]*),/;
 const TASK_IN_MEMCG = /^\s*Task in (\S+) killed as a result of limit of (\S+)/;
+const OOM_VICTIM = [/,task=/, /(.*),pid=(\d+),uid=\d+\s*$/y] as const;
 
 /**
  * Lines of a report's body that are neither frames nor registers, by how they start: page table
@@ -459,10 +528,10 @@ export class CrashBuilder implements Builder {
       r.kernelPackage = t.pkg;
       return;
     }
-    const p = PAREN_RELEASE.exec(text);
-    if (p) {
-      r.kernel = p[1];
-      r.logKernel = p[1];
+    const p = parenRelease(text);
+    if (p !== null) {
+      r.kernel = p;
+      r.logKernel = p;
       r.kernelSource = 'tainted';
     }
   }
@@ -571,7 +640,7 @@ export class CrashBuilder implements Builder {
     const r = this.report;
     let m: RegExpExecArray | null;
     if (r.pid < 0) {
-      if ((m = PROCESS.exec(text)) || (m = BY_TASK.exec(text))) {
+      if ((m = PROCESS.exec(text)) || (m = afterFirst(text, BY_TASK))) {
         r.task = m[1].trim();
         r.pid = Number(m[2]);
       } else if ((m = NAMED_PID.exec(text))) {
@@ -619,7 +688,7 @@ export class CrashBuilder implements Builder {
       const mg = TASK_MEMCG.exec(text);
       if (mg && mg[1] !== '(null)') oom.memcg = mg[1];
       // The victim is named here too (`task=bash,pid=7788,uid=0`): the kill line may be filtered out.
-      const v = /,task=(.*),pid=(\d+),uid=\d+\s*$/.exec(text);
+      const v = afterFirst(text, OOM_VICTIM);
       if (v && !oom.victim) oom.victim = { task: v[1], pid: Number(v[2]) };
       return true;
     }

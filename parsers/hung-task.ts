@@ -36,10 +36,14 @@ export const HEADER_NEEDLE = ' for more than ';
 
 // `Tainted: G        W   E     4.19.0-6-amd64 #1 Debian 4.19.67-2+deb10u2` / `Not tainted 6.8.1-arch1-1 #1`.
 // Flags are blank-separated runs without digits: no two parts of the pattern can take the same
-// blanks, so every line is matched in linear time (see "pathological lines" in the tests).
+// blanks. The release, the build and the rest are taken whole, never given back (a lookahead's
+// capture matched again: JavaScript has no possessive quantifiers): giving back could never make
+// the line match, but on a line that does not (a `\n` at its end) it tried the release's digits
+// against the rest's blanks against the trailing blanks, n^4 ways (over 20 s for a 64 KiB line).
+// Every line is matched in linear time (see "pathological lines" in the tests).
 const TAINTED = compile(String.raw`
-  ^ \s* (?: Not \s tainted \s+ | Tainted: \s+ (?<flags> (?: [^0-9\s]+ \s+ )* ) ) (?<release> \d+ \. \d+ [^\s]* )
-    (?: \s+ \# (?<build> \S+ ) (?: \s+ (?<rest> .* ) )? )? \s* $`);
+  ^ \s* (?: Not \s tainted \s+ | Tainted: \s+ (?<flags> (?: [^0-9\s]+ \s+ )* ) ) (?= (?<release> \d+ \. \d+ [^\s]* ) ) \k<release>
+    (?: \s+ \# (?= (?<build> \S+ ) ) \k<build> (?: (?= (?<blanks> \s+ ) ) \k<blanks> (?= (?<rest> .* ) ) \k<rest> )? )? \s* $`);
 
 // 5.x/6.x: `task:df state:D stack:    0 pid:1177107 tgid:1177107 ppid:  6953 task_flags:0x400000 flags:0x00004224`.
 // The comm is printed with %-15.15s: at most 15 characters.
@@ -90,7 +94,29 @@ const BLOCKER = compile(String.raw`
       | \s likely \s (?: owned | last \s held ) \s by \s task \s (?<owner> [\s\S]*? ) : (?<opid> \d+ )
         (?: \s < (?<oas> reader|writer ) > )? ) \.? \s* $`);
 
-const WORKQUEUE = /^\s*Workqueue:\s*(.+?)\s*$/;
+const WORKQUEUE_HEAD = /^\s*Workqueue:/;
+/** What `.` does not take. */
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+/**
+ * `Workqueue: events_freezable_power_ disk_events_workfn`: what follows, without the blanks around
+ * it, or null when the line is none. String code where a pattern was (`Workqueue:\s*(.+?)\s*$`):
+ * the lazy name and the blanks after it took each blank of a long run n^2 times, n^3 for a line
+ * that does not end the way the pattern wants. Same result: the text between the blanks, none
+ * when a line break (`.` takes none) is inside it; a line of blanks only gives its last blank that
+ * is no line break.
+ */
+function workqueue(text: string): string | null {
+  const head = WORKQUEUE_HEAD.exec(text);
+  if (!head) return null;
+  const t = text.slice(head[0].length);
+  const end = t.trimEnd().length;
+  if (end === 0) {
+    for (let i = t.length - 1; i >= 0; i--) if (!LINE_BREAK.test(t[i])) return t[i];
+    return null;
+  }
+  const name = t.slice(t.length - t.trimStart().length, end);
+  return LINE_BREAK.test(name) ? null : name;
+}
 const FRAGMENT_KEY = /^(?:task|state|stack|pid|tgid|ppid|task_flags|flags):/;
 const WRAPPED_FLAGS = /^\s*flags:\s*(0x[0-9a-fA-F]+)\s*$/;
 
@@ -142,14 +168,15 @@ const GLUED_STAMP = /\S\[\s*\d{1,8}\.\d{6}\](?: |\t)(\s*\S.*)$/;
 /** Code bytes (`0f 01 ca <f3> a4`) or words (`e5933000 (e3530000)`), nothing else. */
 export const CODE_PIECE = /^\s*(?:[<(]?(?:[0-9a-f]{2}|[0-9a-f]{4}|[0-9a-f]{8})[>)]?\s+){3,}[<(]?(?:[0-9a-f]{2}|[0-9a-f]{4}|[0-9a-f]{8})[>)]?\s*$/i;
 /** The address part of a frame line, nothing after it: x86 `[<ffffffff8132cb66>] ?`, ppc `[e78cdad0] [c0088584]`. */
-const FRAME_ADDRESSES = /^\s*(?:\[<[0-9a-f]{8,16}>\]\s*\??|\[[0-9a-f]{8,16}\]\s+\[[0-9a-f]{8,16}\])\s*$/i;
+// (The blanks before the `?` go with it: `\s*\??\s*` split a run of blanks n ways.)
+const FRAME_ADDRESSES = /^\s*(?:\[<[0-9a-f]{8,16}>\](?:\s*\?)?|\[[0-9a-f]{8,16}\]\s+\[[0-9a-f]{8,16}\])\s*$/i;
 
 export const SUPPRESSED_NEEDLE = 'Future hung task reports are suppressed';
 
 /** Last frames of a complete trace: the entry from user space or the start of a kernel thread. */
 const TRACE_BOTTOM = new RegExp('^(?:' + [
-  String.raw`\w*ret_from_fork\w*`, 'ret_from_kernel_thread', 'ret_from_kernel_user_thread', 'start_kernel_thread', 'kthread',
-  String.raw`entry_SYSCALL\w*`, String.raw`entry_SYSENTER\w*`, String.raw`entry_INT80\w*`, String.raw`\w*system_call\w*`,
+  String.raw`(?=\w*$)\w*ret_from_fork\w*`, 'ret_from_kernel_thread', 'ret_from_kernel_user_thread', 'start_kernel_thread', 'kthread',
+  String.raw`entry_SYSCALL\w*`, String.raw`entry_SYSENTER\w*`, String.raw`entry_INT80\w*`, String.raw`(?=\w*$)\w*system_call\w*`,
   'syscall_call', String.raw`sysenter_\w+`, String.raw`ia32_sysenter\w*`, 'int_signal', 'int_ret_from_sys_call',
   'ret_fast_syscall', 'ret_from_syscall', String.raw`el0t?_\w+`, 'ret_to_user', 'syscall_exit', 'do_syscall_64',
   'child_rip', 'kernel_thread_helper', 'kernel_thread', 'kernel_thread_exit', 'gs_change', 'work_pending',
@@ -168,12 +195,14 @@ export function isBottomFrame(fn: string): boolean {
 /** Lines left out of a quoted trace. */
 export const ELISION = /^\s*(?:\.{3,}|…|\[\.\.\.\])\s*$/;
 /** The last frame of a complete 5.x+ trace (the ones with <TASK> markers). */
-const TASK_BOTTOM = /^(?:entry_SYSCALL\w*|entry_SYSENTER\w*|entry_INT80\w*|\w*ret_from_fork\w*|el0t?_\w+|ret_to_user)$/;
+// (`(?=\w*$)`: a name of word characters only, else the search for `ret_from_fork` inside it went
+// on from each copy of it to the end of the name, n^2 steps. Same for TRACE_BOTTOM.)
+const TASK_BOTTOM = /^(?:entry_SYSCALL\w*|entry_SYSENTER\w*|entry_INT80\w*|(?=\w*$)\w*ret_from_fork\w*|el0t?_\w+|ret_to_user)$/;
 
 /** Lines that belong to a task block whatever its state: frames, markers, trace header, stack words, registers. */
 export function isTaskBodyLine(text: string): boolean {
   return parseFrameLine(text) !== null || CALL_TRACE.test(text) || STACK_WORDS.test(text) || ARM_DUMP.test(text)
-    || REGISTERS.test(text) || WORKQUEUE.test(text);
+    || REGISTERS.test(text) || workqueue(text) !== null;
 }
 
 // `"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.`; a CSV export doubles the quotes.
@@ -614,9 +643,9 @@ export class HungTaskBuilder implements Builder {
       this.cut = { text, joins: 0 };
       return 'taken';
     }
-    const wq = WORKQUEUE.exec(text);
-    if (wq) {
-      if (!this.owner) r.workqueue = wq[1];
+    const wq = workqueue(text);
+    if (wq !== null) {
+      if (!this.owner) r.workqueue = wq;
       return 'taken';
     }
     const b = parseBlocker(text);

@@ -216,6 +216,52 @@ describe('pathological lines', () => {
     assert.equal(reports.length, cases);
     assert.ok(reports.every((j) => j.task === 'java'));
   });
+
+  // Each shape is a worst case the ReDoS checker (recheck) found for a pattern, about 4 KiB long,
+  // in the context where the pattern runs. With the old patterns the worst of them (Tainted,
+  // Workqueue, EFLAGS) took seconds to hours per line.
+  it('4 KiB attack lines of every pattern that went polynomial, where each pattern reads them', function () {
+    this.timeout(60000);
+    const K = 4000;
+    const fill = (unit: string, head = '', tail = ''): string => head + unit.repeat(Math.floor((K - head.length - tail.length) / unit.length)) + tail;
+    const crash = [ // inside an oops and a WARNING, before their trace
+      fill('\t', 'Tainted: 0.0', '#T\r'), fill('\t', ' Not tainted 3.10.0 #1 x', '\rx'), fill('0', 'CPU: 0 PID: 1 Comm: x Tainted: G 5.1.', '\r#1'),
+      fill('REGS:'), fill('(1.1.1', 'EFLAGS: '), fill('\t', 'EFLAGS: (1.1.1', '\r(1.1.1)'), fill('(1.1.1', 'REGS: ', ' x)'),
+      fill('\t', 'lr : [<0>]'), fill('\tlr : N', 'NIP r', '\r'), fill(' ', 'NIP x', 'y'), fill(' ', '---[ end Kernel panic'),
+      fill('\t', '-\t', ':'), fill(' ', 'ext4 [last unloaded: ', 'x]y'), fill('by task /', '', 'k'),
+      fill(',task=', 'oom-kill:constraint=CONSTRAINT_NONE,'), fill('{', 'rcu: INFO: rcu_sched detected stalls on CPUs/tasks: '),
+      fill('\t ', 'CPU: 0 PID: 0 Comm:  x', 'n'), fill('\t ', 'Pid: 0, comm: cN oN', 'n'),
+    ];
+    const hung = [ // inside a hung task's trace
+      fill('\t', 'Workqueue:', 'Workqueue:\rW'), fill(' ', 'Workqueue: x', 'y'), fill('0[0.000000]\t0', '', '0[\r0.000000] x'),
+      fill('\t', '[<00000000>]', '\x00'), fill('\t', ' [<ffffffff8bb67c49>] ', '?x'), fill('ret_from_fork', ' ret_from_fork+0x1/0x2 x', '\x00'),
+      fill(':0 blocked on a mutex likely owned by task l', 'INFO: task x:1 blocked on a mutex likely owned by task '),
+    ];
+    const raw = [ // lines of their own, where the format decoders read them
+      fill('0', '6,1,2,,caller=C0'), fill(',caller=T1', '6,1,2,-'), fill('E></PR', '', 'V</P>'), fill('<br>', 'x', 'x>'),
+      fill('0', '[pid:0,cpu0'), fill('\t', 'x', '\x00\n'),
+    ];
+    const before = [ // before a hung task: the rules' log patterns read the lines before a report
+      fill('9)XFS (r): metadata I/O error-'), fill('usb B: reset :USB device number 0 '),
+    ];
+    const hungTask = ['INFO: task java:181134 blocked for more than 120 seconds.', '      Not tainted 3.10.0-862.el7.x86_64 #1',
+      'java            D ffff8c7d3fd5a0c0     0 181134      1 0x00000080', 'Call Trace:', ' [<ffffffff8bb67c49>] schedule+0x29/0x70'];
+    const oops = ['BUG: unable to handle kernel NULL pointer dereference at 0000000000000008', 'Oops: 0000 [#1] SMP'];
+    const warning = ['WARNING: CPU: 1 PID: 404 at kernel/foo.c:12 foo+0x1/0x2'];
+    const trace = ['Call Trace:', ' [<ffffffff8bb67c49>] foo+0x1/0x2', ' [<ffffffff8bb67c4a>] bar+0x1/0x2', '---[ end trace 0123456789abcdef ]---'];
+    let text = '';
+    for (const l of crash) text += [...oops, l, ...trace, ...warning, l, ...trace, ''].join('\n');
+    for (const l of hung) text += [...hungTask, l, ' [<ffffffff8bb67c4a>] io_schedule+0x1/0x2', ''].join('\n');
+    for (const l of [...raw, ...before]) text += [l, ...hungTask, ''].join('\n');
+    const file = path.join(tmpdir(), 'attacks.log');
+    fs.writeFileSync(file, text);
+    const r = cli(['--json', '--no-db', file], { timeout: 45000 });
+    assert.equal(r.status, 0, `klogscan did not finish in 45 s (${r.stderr})`);
+    const kinds = r.json.at(-1)!.kinds as Record<string, number>;
+    assert.equal(kinds.oops, crash.length);
+    assert.equal(kinds.warning, crash.length);
+    assert.equal(kinds.hung_task, hung.length + raw.length + before.length);
+  });
 });
 
 describe('the other kinds\' grammar on hostile lines', () => {

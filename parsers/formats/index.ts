@@ -39,7 +39,9 @@ const COLOUR = /\x1b\[[0-9;]*[mK]/g;
 /** The length before a binary field's value in journal export format (values under 64 KiB). */
 const EXPORT_LENGTH = /^[^\0][\s\S]\0{6}/;
 
-const HTML_END = /(?:<br\s*\/?>|<\/(?:pre|code|p|div)>)+\s*$/i;
+// (Tried from the first tag of a run only, which is where a match starts: tried from each tag, a
+// line of tags took n^2 steps.)
+const HTML_END = /(?<!<br\s*\/?>|<\/(?:pre|code|p|div)>)(?:<br\s*\/?>|<\/(?:pre|code|p|div)>)+\s*$/i;
 const HTML_ENTITY = /&(?:lt|gt|amp|quot|nbsp|#39|#x27);/g;
 const ENTITIES: Record<string, string> = {
   '&lt;': '<', '&gt;': '>', '&amp;': '&', '&quot;': '"', '&nbsp;': ' ', '&#39;': "'", '&#x27;': "'",

@@ -42,7 +42,8 @@ const UPTIME = compile(String.raw`^ \[ \s* (?<secs> \d+ \. \d* ) s? (?: \s* < [^
 //   MediaTek  `-(2)[0:swapper/2]`, ` (1)[1:swapper/0]` (maybe after a level: ` <6>-(6)[1:init]`)
 //   HiSilicon `[pid:2912,cpu3,sh]`, Huawei ` [pid:5118,cpu4,QThread,7]`
 //   LG        `[1]`, the CPU, glued to the time
-const VENDOR = /^ ?(?:<(\d)>)?(?:[- ]\(\d{1,3}\)\[(\d+):[^\]]{0,64}\]|\[pid:(\d+),cpu\d+[^\]]{0,64}\])/;
+// (The CPU's digits taken whole: giving some back to `[^\]]{0,64}` never finds the `]` nearer.)
+const VENDOR = /^ ?(?:<(\d)>)?(?:[- ]\(\d{1,3}\)\[(\d+):[^\]]{0,64}\]|\[pid:(\d+),cpu(?=(\d+))\4[^\]]{0,64}\])/;
 const CPU_TAG = /^\[\d{1,3}\]/;
 // Android vendors' printk also names the printing task before each message (`khungtaskd: `,
 // `vkhungtaskd: `), and MediaTek the source module of each line (`[name:hung_task&]`, `[name:core&]`):

@@ -26,7 +26,8 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: s
     // Node's messages run over several lines; an error is one line (a newline would be escaped).
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '')
       .replace(/^Option '(--?[\w-]+)' argument is ambiguous\..*$/s, "option '$1' needs a value; for a value that starts with a dash write $1=VALUE")
-      .replace(/\s*\n\s*/g, ' ');
+      // (From the first blank of a run only: tried from each, a long run took n^2 steps.)
+      .replace(/(?<!\s)\s*\n\s*/g, ' ');
     throw new UsageError(`${msg.replace(/^Unknown option/, 'unknown option')} (see klogscan --help)`);
   }
 }
