@@ -208,9 +208,16 @@ function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; inde
   return { specificity, evidence: evidence ?? reportLine };
 }
 
-/** The report's own line that one of `patterns` matches (the first), or null. */
+/**
+ * The report's first line that `p` matches, or null. Patterns read a line's first 512 characters,
+ * as they read the evidence lines before a report: a rule's pattern need not be linear on a
+ * crafted line of kilobytes.
+ */
 function reportHit(p: { needle: string; re: RegExp }, lines: readonly string[]): string | null {
-  for (const line of lines) if (line.includes(p.needle) && p.re.test(line)) return line;
+  for (const line of lines) {
+    const s = line.length > 512 ? line.slice(0, 512) : line;
+    if (s.includes(p.needle) && p.re.test(s)) return s;
+  }
   return null;
 }
 
