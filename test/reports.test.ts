@@ -442,6 +442,15 @@ describe('report assembly', () => {
     assert.equal(r.identity.signature, 'hung task in migrate_pages_batch (page lock)');
   });
 
+  it('reads a raw quoted-printable mail whose indentation is no-break spaces (=C2=A0, helper-70: a 6.9 report lost every trace)', () => {
+    const [r] = scanText(['INFO: task kworker/5:13:648 blocked for more than 180 seconds.', '=C2=A0=C2=A0=C2=A0=C2=A0=C2=A0=C2=A0 Not tainted 6.9.0-rc2+ #23',
+      'task:kworker/5:13=C2=A0=C2=A0=C2=A0 state:D stack:0 pid:648 tgid:648 ppid:2 flags:0x00004000', 'Call Trace:',
+      '=C2=A0=C2=A0__schedule+0x43d/0xe20', '=C2=A0=C2=A0schedule+0x31/0x130', '=C2=A0=C2=A0__flush_work+0x287/0x460',
+      '=C2=A0=C2=A0deferred_probe_timeout_work_func+0x2b/0xa0', ''].join('\n'));
+    assert.deepEqual([r.report.state, r.report.kernel, r.report.frames.length, r.identity.signature],
+      ['D', '6.9.0-rc2+', 4, 'hung task in deferred_probe_timeout_work_func (work flush)']);
+  });
+
   it('reads a paste from a web page or a mail\'s HTML part: entities and <br> at line ends', () => {
     const [r] = scanText(['INFO: task khubd:1966 blocked for more than 120 seconds.<br>',
       'khubd &nbsp; &nbsp; &nbsp; D ffff81003dca9bc0 &nbsp; &nbsp; 0 &nbsp;1966 &nbsp; &nbsp; 2<br>', 'Call Trace:<br>',

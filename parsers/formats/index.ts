@@ -78,6 +78,8 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
   // A paste taken from a web page or a mail's HTML part: entities, and `<br>` or `</pre>` at the end.
   if (line.charCodeAt(line.length - 1) === 62 /* > */) line = line.replace(HTML_END, '');
   if (line.charCodeAt(0) !== 123 /* { */ && line.includes('&')) line = line.replace(HTML_ENTITY, (e) => ENTITIES[e] ?? e);
+  // A raw mail sent quoted-printable: the no-break spaces of its indentation are `=C2=A0`.
+  if (line.includes('=C2=A0')) line = line.replaceAll('=C2=A0', ' ');
   // A byte order mark starts a file saved by some editors, and the line of every file concatenated after it.
   if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
   if (forced) return forced.decode(line, ctx);
