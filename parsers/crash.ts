@@ -403,6 +403,8 @@ export class CrashBuilder implements Builder {
   private readonly report: TaskReport;
   private readonly info: CrashInfo;
   private readonly dumps: Dump[] = [];
+  /** Its own panic came before its dump (setsOff): the one dump printed is its only if its CPU or task agrees. */
+  private panicked = false;
   private readonly startLine: CrashStart;
   private cur: Dump | null = null;
   /** An end mark came, or an OOM kill line and what follows it: nothing more of it comes. */
@@ -451,8 +453,11 @@ export class CrashBuilder implements Builder {
    * panic line, and it is the dump of the CPU this report is about.
    */
   setsOff(next: CrashStart): boolean {
-    return next.kind === 'panic' && CAUGHT_KINDS.has(this.report.kind) && !this.closed && this.dumps.length === 0
-      && /soft ?lockup|hard ?lockup|RCU Stall/i.test(next.what);
+    const kind = this.report.kind;
+    const ours = kind === 'soft_lockup' ? /soft ?lockup/i : kind === 'hard_lockup' ? /hard ?lockup/i : kind === 'rcu_stall' ? /RCU Stall/i : null;
+    if (next.kind !== 'panic' || ours === null || this.closed || this.dumps.length > 0 || !ours.test(next.what)) return false;
+    this.panicked = true;
+    return true;
   }
 
   midTrace(): boolean {
@@ -724,7 +729,8 @@ export class CrashBuilder implements Builder {
       if (byCpu) return byCpu;
     }
     // A first line that names no CPU or task of a dump (a stall of tasks, a CPU that printed
-    // nothing): the first dump with a trace.
+    // nothing): the first dump with a trace. After a panic, only a dump of the CPU or task named.
+    if (this.panicked && (s.pid !== null || cpus.length > 0)) return null;
     return pool[0];
   }
 

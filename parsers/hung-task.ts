@@ -239,11 +239,13 @@ function count(digits: string | undefined): number | null {
  * columns, rsyslog's debug `msg: '`, a markdown backtick). `tail`: the header from ` for more than` on.
  */
 function quotesHeader(lead: string, tail: string): boolean {
-  return /^\W*(?:Subject|Re|Fwd?|AW|WG|SV|VS|TR|Odp):\s/i.test(lead)
+  return /^\W*(?:Subject|Betreff|Objet|Asunto|Onderwerp|Oggetto|Assunto|Temat|Ämne|Emne|Aihe|Re|Fwd?|AW|WG|SV|VS|TR|Odp)\s?:\s/i.test(lead)
     || /(?:^|\s)[A-Za-z][a-z']*\s+[a-z][a-z']*\s+$/.test(lead)
-    || /(?:[=(,[{]\s*|\b[frbu]|\s-[A-Za-z]+\s+|\b(?:grep|egrep|zgrep|rg|echo|printf|awk|sed)\s+)['"`][^'"`]*$/.test(lead)
-    // A line of a list in code (`    'INFO: task ... seconds.',`); a markdown backtick is no string.
-    || (/^\s*['"][^'"`]*$/.test(lead) && /['"]\s*[,;)\]+]/.test(tail));
+    // (Not after `,`, `[` or `{`: a CSV or JSON export's field holds the kernel's line.)
+    || /(?:[=(]\s*|\b[frbu]|\s-[A-Za-z]+\s+|\b(?:grep|egrep|zgrep|rg|echo|printf|awk|sed)\s+)['"`][^'"`]*$/.test(lead)
+    // A line of a list in code (`    'INFO: task ... seconds.',`); a markdown backtick is no string,
+    // nor is a double-quoted line of a JSON array or a CSV file.
+    || (/^\s*'[^'"`]*$/.test(lead) && /'\s*[,;)\]+]/.test(tail));
 }
 
 export function parseHeader(text: string): ReportStart | null {

@@ -40,13 +40,17 @@ describe('hung-task header', () => {
     for (const quoted of [`Subject: Re: ${h}`, `We saw ${h} yesterday`, `grep -c '${h}' /var/log/messages`,
       `            'Dec 29 08:45:12 server kernel: [8765.432109] ${h}',`, `logs.append(f'Dec 29 12:15:00 server kernel: ${h}')`,
       `x = '${h}'`, '    * kernel-rt: task deadline_test:2526 blocked for more than 600 seconds. (BZ#2188625)',
-      'hung task java:181134 blocked for more than 120 s', 'WARN worker queue:42 blocked for more than 10 seconds.']) {
+      'hung task java:181134 blocked for more than 120 s', 'WARN worker queue:42 blocked for more than 10 seconds.',
+      `Betreff: AW: ${h}`, `Objet : RE: ${h}`]) {
       assert.equal(parseHeader(quoted), null, quoted);
     }
     // Envelopes klogscan does not read stay readable, and a header a mail client broke after `INFO:`.
     for (const kept of [`\`[Sat Jun  1 17:40:26 2019] ${h}`, `vagrant login: [ 840.061101] ${h}`, `msg: ' ${h}'`,
       `  Warning  TaskHung  5m23s  kernel-monitor  ${h}`, '```[89431.510429] ' + h, `{"message":"${h}"}`,
-      'task mysqld:1234 blocked for more than 120 seconds.', `> ${h}`]) {
+      'task mysqld:1234 blocked for more than 120 seconds.', `> ${h}`,
+      // CSV and JSON exports of a log platform hold the kernel's line in a field (helper-72).
+      `"2024-01-05T10:00:00.000+0000","web1","Jan  5 10:00:00 web1 kernel: ${h}"`, `["1704448800000000000","${h}"]`,
+      `  "msg": [ "[  123.45] ${h}",`, `  "Jan  5 10:00:00 web1 kernel: ${h}",`]) {
       assert.deepEqual([parseHeader(kept)?.task, parseHeader(kept)?.pid], ['mysqld', 1234], kept);
     }
   });
@@ -814,6 +818,32 @@ describe('the kernel\'s other problem reports', () => {
     const stored = (): unknown => cli(['--db', db, '--json', file]).json.at(-1)!.stored;
     assert.deepEqual(stored(), { db, new: 4, duplicates: 0, incidents: 1 });
     assert.deepEqual(stored(), { db, new: 0, duplicates: 4, incidents: 1 });
+  });
+
+  it('a lockup keeps the dump printed after its own panic line, not another kind\'s or another CPU\'s (softlockup_panic, helper-72)', () => {
+    const kinds = (lines: string[]): string[][] => scanText([...lines, ''].join('\n'))
+      .map((a) => [a.report.kind, a.report.task, String(a.report.frames.length)]);
+    const lockup = '[  128.17] watchdog: BUG: soft lockup - CPU#3 stuck for 25s! [a:1]';
+    const dump = (cpu: number, pid: number, comm: string): string[] => [`[  128.17] CPU: ${cpu} PID: ${pid} Comm: ${comm} Not tainted 6.5.3 #1`,
+      '[  128.17] Call Trace:', '[  128.17]  <IRQ>', '[  128.17]  dump_stack_lvl+0x47/0x60', '[  128.17]  panic+0x180/0x330',
+      '[  128.17]  watchdog_timer_fn+0x1e2/0x220', '[  128.17]  </IRQ>', '[  128.17]  <TASK>', '[  128.17]  foo_loop+0x1/0x2', '[  128.17]  </TASK>'];
+    assert.deepEqual(kinds([lockup, '[  128.17] Kernel panic - not syncing: softlockup: hung tasks', ...dump(3, 1, 'a')]),
+      [['panic', '', '0'], ['soft_lockup', 'a', '4']]);
+    assert.deepEqual(kinds([lockup, '[  128.17] Kernel panic - not syncing: Hard LOCKUP', ...dump(5, 2, 'b')]),
+      [['soft_lockup', 'a', '0'], ['panic', 'b', '4']]);
+    assert.deepEqual(kinds([lockup, '[  128.17] Kernel panic - not syncing: softlockup: hung tasks', ...dump(5, 2, 'b')]).map((k) => k.slice(0, 2)),
+      [['panic', ''], ['soft_lockup', 'a']]);
+    assert.equal(kinds([lockup, '[  128.17] Kernel panic - not syncing: softlockup: hung tasks', ...dump(5, 2, 'b')])[1][2], '0');
+  });
+
+  it('a global OOM after a memory cgroup\'s is not blamed on a cgroup limit (helper-72)', () => {
+    const oom = (t: string, who: string, pid: number, memcg: boolean): string[] => [
+      `[${t}] ${who} invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0`,
+      `[${t}] CPU: 1 PID: ${pid} Comm: ${who} Not tainted 5.15.0-91-generic #101-Ubuntu`,
+      `[${t}] oom-kill:constraint=${memcg ? 'CONSTRAINT_MEMCG' : 'CONSTRAINT_NONE'},nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task=${who},pid=${pid + 1},uid=0`,
+      `[${t}] ${memcg ? 'Memory cgroup out of memory' : 'Out of memory'}: Killed process ${pid + 1} (${who}) total-vm:1000kB, anon-rss:900kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:40kB oom_score_adj:0`];
+    const got = scanText([...oom('5000.100000', 'php', 900, true), ...oom('5003.200000', 'java', 950, false), ''].join('\n'));
+    assert.deepEqual(got.map((a) => [a.report.task, a.matches.map((m) => m.rule)]), [['php', ['oom-memcg-limit']], ['java', []]]);
   });
 
   it('two OOM kills of one invoker seconds apart are two reports when their victims are two processes', () => {

@@ -17,7 +17,7 @@ describe('rule database', () => {
       'nfs-server-not-responding', 'cifs-server-unreachable', 'ceph-client-blocked', 'fuse-daemon-not-answering',
       'dm-multipath-queue-if-no-path', 'ext4-jbd2-io-stall', 'xfs-log-io-stall', 'btrfs-transaction-stall', 'zfs-txg-sync-stall',
       'dirty-writeback-throttling', 'cgroup-mutex-contention', 'md-raid5-fetch-block-resync-lockup', 'oom-memcg-limit',
-      'memcg-oom-dump-tasks-soft-lockup', 'vm-vcpu-not-scheduled-soft-lockup', 'cross-cpu-call-wait-lockup', 'rcu-gp-kthread-starved',
+      'memcg-oom-dump-tasks-soft-lockup', 'cross-cpu-call-wait-lockup', 'rcu-gp-kthread-starved',
       'netdev-watchdog-tx-timeout']) {
       assert.ok(set.byId.has(id), id);
       assert.equal(path.basename(set.byId.get(id)!.file), `${id}.json`);
