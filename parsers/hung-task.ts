@@ -262,7 +262,8 @@ export function parseHeader(text: string): ReportStart | null {
     // A program's own field glued before the header quotes it (node-problem-detector's
     // `Reason:TaskHung Message:INFO: task ...`): that is no report of the kernel's.
     if (info >= 2 && task.charCodeAt(info - 1) === 58 /* : */ && /[A-Za-z]/.test(task[info - 2])) return null;
-    if (info > 0 && quotesHeader(task.slice(Math.max(0, info - 256), info), text.slice(text.indexOf(HEADER_NEEDLE), text.indexOf(HEADER_NEEDLE) + 256))) return null;
+    const tail = text.indexOf(HEADER_NEEDLE);
+    if (info > 0 && quotesHeader(task.slice(Math.max(0, info - 256), info), text.slice(tail, tail + 256))) return null;
     task = task.slice(info + 11);
   } else {
     // Without `INFO: `: a mail client broke the line after it (`task NAME:PID blocked ...` at the

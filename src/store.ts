@@ -83,13 +83,6 @@ const SAME_UPTIME = 60;
 /** Uptimes closer than this (half a microsecond, the precision printk prints) are one record's. */
 const SAME_RECORD_UPTIME = 0.0000005;
 
-// Statements of the per-report path, built once: a query text made anew for each report costs a
-// string, its hash and its garbage every time (findSame, findIncident).
-// An uptime equal to the microsecond is the same record, whatever wall time a copy was stamped
-// with (a syslog clock off by minutes, a collector's time of reading), when the uptime is finer than
-// a millisecond (@fine): a jiffies clock of old ARM and MIPS kernels steps by 10 ms and a task may
-// hang at the same step in two boots, and a clock stuck at 0 repeats forever. Otherwise, where both copies
-// carry a wall time, it agrees, and where both carry an uptime, it agrees too: the same task of
 /**
  * Copies of one of the other kinds: the same printk time to the millisecond, or (where a copy has
  * none) wall clocks a few seconds apart. Its reports repeat fast (a soft lockup every 26 s, OOM
@@ -100,6 +93,13 @@ const SAME_RECORD_UPTIME = 0.0000005;
 const SAME_CRASH_UPTIME = 0.001;
 const SAME_CRASH_MS = 5000;
 
+// Statements of the per-report path, built once: a query text made anew for each report costs a
+// string, its hash and its garbage every time (findSame, findIncident).
+// An uptime equal to the microsecond is the same record, whatever wall time a copy was stamped
+// with (a syslog clock off by minutes, a collector's time of reading), when the uptime is finer than
+// a millisecond (@fine): a jiffies clock of old ARM and MIPS kernels steps by 10 ms and a task may
+// hang at the same step in two boots, and a clock stuck at 0 repeats forever. Otherwise, where both copies
+// carry a wall time, it agrees, and where both carry an uptime, it agrees too: the same task of
 // the same machine hung at about the same uptime two boots apart is two reports.
 const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trace_id, wall, kernel FROM reports
       WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
@@ -115,7 +115,6 @@ const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trac
             AND (uptime IS NULL OR @u IS NULL OR abs(uptime - @u) <= ${SAME_UPTIME}))
           OR (time IS NULL AND uptime IS NULL AND @t IS NULL AND @u IS NULL AND (source_id <> @source OR source_line = @line)))
       ORDER BY id LIMIT 1`;
-
 
 /**
  * The seconds column of a report: a hung task's blocked time, or how long one of the other kinds

@@ -3,8 +3,9 @@
  * Text for people, `--json` (one object per line) for scripts.
  */
 import { fitTerminal, jsonLine, safe, type Painter } from '../output/term.js';
-import { fixText, formatTime, referenceText, KIND_NAMES, noCause, renderReport, taskOf, VERDICT_STYLE, verdictWords, wrap } from '../output/text.js';
+import { fixText, formatTime, referenceText, noCause, renderReport, taskOf, VERDICT_STYLE, verdictWords, wrap } from '../output/text.js';
 import type { RuleSet } from '../rules/loader.js';
+import { REPORT_KINDS } from '../../parsers/record.js';
 import type { IncidentRow, StatsBy } from '../store.js';
 import { COMMON_OPTIONS, openStore, out, paintFor, parse, parseWhen, positiveInt, ruleSet, UsageError } from './common.js';
 
@@ -16,7 +17,6 @@ function when(i: IncidentRow): string {
 }
 
 /** The kinds of report klogscan stores. */
-const REPORT_KINDS = ['hung_task', 'blocked_state', ...Object.keys(KIND_NAMES)];
 
 function verdictText(paint: Painter, rule: string | null, verdict: string | null): string {
   if (!rule) return paint('gray', 'no known cause');
@@ -59,7 +59,7 @@ export async function historyCommand(args: string[], help: string): Promise<numb
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`history takes no arguments, only options (got "${positionals[0]}")`);
-  if (v.kind !== undefined && !REPORT_KINDS.includes(v.kind)) throw new UsageError(`--kind takes one of ${REPORT_KINDS.join(', ')}, not "${v.kind}"`);
+  if (v.kind !== undefined && !(REPORT_KINDS as readonly string[]).includes(v.kind)) throw new UsageError(`--kind takes one of ${REPORT_KINDS.join(', ')}, not "${v.kind}"`);
   const filter = {
     since: v.since !== undefined ? parseWhen(v.since, '--since') : undefined,
     until: v.until !== undefined ? parseWhen(v.until, '--until') : undefined,

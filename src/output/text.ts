@@ -33,7 +33,7 @@ export const KIND_NAMES: Record<string, [string, string]> = {
 /** What to say when no rule matched a report of `kind`: some kinds have no rule at all yet. */
 export function noCause(kind: string, rules: RuleSet): string {
   const name = KIND_NAMES[kind];
-  return name && !rules.rules.some((x) => x.kinds.has(kind)) ? `no rule reads ${name[1]} yet` : 'no known rule matches';
+  return name && rules.forKind(kind).length === 0 ? `no rule reads ${name[1]} yet` : 'no known rule matches';
 }
 
 /** A report's task as `name:pid`; `-` for one of the other kinds that names none (a panic, an RCU stall). */
@@ -239,7 +239,7 @@ function crashTitle(r: ReportJson, paint: Painter): string {
       return `${name}${cpu}:${task}${typeof r.stuck_seconds === 'number' ? `, stuck for ${r.stuck_seconds} s` : ''}`;
     case 'oom_kill': {
       const v = r.oom_victim as { task: string; pid: number } | null | undefined;
-      const killed = v ? `${paint('bold', `${safe(v.task)}:${v.pid}`)} killed` : 'no kill line in the log';
+      const killed = v ? `${paint('bold', taskOf(v))} killed` : 'no kill line in the log';
       const scope = [r.oom_constraint, r.memcg].filter((x) => typeof x === 'string').map((x) => safe(String(x))).join(' ');
       return `${name}: ${killed}${scope ? ` (${scope})` : ''}${who === '-' ? '' : `, invoked by ${paint('bold', who)}`}`;
     }
@@ -261,7 +261,7 @@ function crashDetails(r: ReportJson, paint: Painter): string[] {
   const message = Array.isArray(r.message) ? (r.message as string[]) : [];
   for (const m of message) out.push(`  ${paint('gray', 'message')} ${safe(m)}`);
   const more = Array.isArray(r.oom_killed_more) ? (r.oom_killed_more as { task: string; pid: number }[]) : [];
-  if (more.length > 0) out.push(`  also killed ${more.map((v) => `${safe(v.task)}:${v.pid}`).join(', ')}`);
+  if (more.length > 0) out.push(`  also killed ${more.map(taskOf).join(', ')}`);
   return out;
 }
 

@@ -241,7 +241,7 @@ const MEMO_MAX = 4096;
 const memos = new WeakMap<RuleSet, Map<string, RuleMatch[]>>();
 
 export function matchRules(set: RuleSet, a: Analyzable, culprit: Culprit): RuleMatch[] {
-  const rules = set.rules.filter((r) => r.kinds.has(a.kind));
+  const rules = set.forKind(a.kind);
   if (rules.length === 0) return [];
   const norms = reliableTaskFrames(a.frames).map((u) => ({ norm: u.norm, index: u.index }));
   const reportHits = new Map<RegExp, string | null>();
@@ -263,7 +263,7 @@ export function matchRules(set: RuleSet, a: Analyzable, culprit: Culprit): RuleM
   return result.map((m) => ({ ...m }));
 }
 
-function matchUncached(rules: Rule[], a: Analyzable, norms: { norm: string; index: number }[], culprit: Culprit, facts: Facts): RuleMatch[] {
+function matchUncached(rules: readonly Rule[], a: Analyzable, norms: { norm: string; index: number }[], culprit: Culprit, facts: Facts): RuleMatch[] {
   const found: (RuleMatch & { r: Rule })[] = [];
   for (const r of rules) {
     let best: BlockResult | null = null;

@@ -179,6 +179,8 @@ export interface RuleSet {
   needles: string[];
   /** Whether a line holding a needle matches one of the patterns that come with it. */
   keeps(needle: string, text: string): boolean;
+  /** The rules that read reports of a kind (`kinds` in their file). */
+  forKind(kind: string): readonly Rule[];
 }
 
 export function ruleSet(rules: Rule[]): RuleSet {
@@ -192,7 +194,9 @@ export function ruleSet(rules: Rule[]): RuleSet {
     patterns.set(l.needle, res);
   }
   const keeps = (needle: string, text: string): boolean => patterns.get(needle)?.some((re) => re.test(text)) ?? false;
-  return { rules: list, byId, needles: [...patterns.keys()], keeps };
+  const byKind = new Map(REPORT_KINDS.map((k) => [k as string, list.filter((r) => r.kinds.has(k))]));
+  const forKind = (kind: string): readonly Rule[] => byKind.get(kind) ?? [];
+  return { rules: list, byId, needles: [...patterns.keys()], keeps, forKind };
 }
 
 /** Built-in rules, then rules.d, then each extra directory; later ids replace earlier ones. */
