@@ -198,6 +198,19 @@ describe('how strong an environmental cause is', () => {
     assert.equal(withTrace.indexOf('ext4-jbd2-io-stall') > withTrace.indexOf('netns-unregister-netdevice-leak') || !withTrace.includes('netns-unregister-netdevice-leak'), true, withTrace.join(' '));
   });
 
+  it('a trace of only unreliable frames is a trace: the block for reports printed without one does not apply', () => {
+    const base = sample('rules/ext4-jbd2-io-stall.hit.3.log').split('\n').slice(0, 7);
+    const bare = scanText([...base, ''].join('\n'));
+    assert.equal(bare[0].matches[0]?.rule, 'ext4-jbd2-io-stall');
+    // The same report with a trace the unwinder could not vouch for: it was not printed without
+    // one, so the block for traceless reports must not name it (nor may the rules' memo).
+    const guessed = scanText([...base, 'Jul 24 05:14:21 pluton kernel: [ 3000.720000] Call Trace:',
+      'Jul 24 05:14:21 pluton kernel: [ 3000.720001]  [<ffffffffa8521a1e>] ? __schedule+0x3ee/0x9c0',
+      'Jul 24 05:14:21 pluton kernel: [ 3000.720002]  [<ffffffffa80a6c5e>] ? kthread+0x9e/0xc0', ''].join('\n'));
+    assert.equal(guessed[0].report.frames.length, 2);
+    assert.deepEqual(guessed[0].matches.map((m) => m.rule), []);
+  });
+
   it('reads the OSD-down line of libceph in both its forms (6.x adds the cluster fsid and map epoch)', () => {
     const text = sample('rules/ceph-client-blocked.hit.1.log');
     for (const line of ['libceph: osd2 down', 'libceph (8ee2a3c4-ad1b-11ed-9f4d-525400a1b2c3 e1234): osd2 down']) {

@@ -247,7 +247,8 @@ export function matchRules(set: RuleSet, a: Analyzable, culprit: Culprit): RuleM
   const reportHits = new Map<RegExp, string | null>();
   for (const r of rules) for (const m of r.matches) for (const p of m.reports) if (!reportHits.has(p.re)) reportHits.set(p.re, reportHit(p, a.lines));
   const facts: Facts = { ip: a.crash?.ip ? normalizeFn(a.crash.ip.fn) : null, constraint: a.crash?.oom?.constraint ?? null, reportHits };
-  const key = [a.kind, a.task, a.kernel ?? '', a.kernelPackage ?? '', culprit.fn ?? '', culprit.primitive ?? '', culprit.index,
+  // (The key holds the reliable task frames; whether there are frames at all is no_trace's question.)
+  const key = [a.kind, a.task, a.frames.length > 0 ? 'traced' : '', a.kernel ?? '', a.kernelPackage ?? '', culprit.fn ?? '', culprit.primitive ?? '', culprit.index,
     facts.ip ?? '', facts.constraint ?? '', [...reportHits.values()].map((l) => l ?? '').join('\u0001'),
     norms.map((n) => `${n.index}:${n.norm}`).join(','), ...a.context].join('\u0000');
   let memo = memos.get(set);
