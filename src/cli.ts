@@ -42,7 +42,7 @@ Scan options:
                        log_kernel); needed where the log names none (RHEL 7)
   --format NAME        decode every line as NAME instead of detecting it:
                        ${FORMATS.map((f) => f.name).join(', ')}
-  --year YYYY          year for syslog dates that carry none (default: from the file's mtime)
+  --year YYYY          year of the first syslog date that carries none (default: from the file's mtime)
   --rules DIR          add rules from DIR (repeatable; also /etc/klogscan/rules.d)
   --db PATH            the incident database (default: $KLOGSCAN_DB, /var/lib/klogscan/klogscan.db
                        as root, else ~/.local/share/klogscan/klogscan.db)

@@ -152,6 +152,11 @@ export class Scanner implements LineSink {
   beginSource(name: string, referenceTime: number): void {
     this.sourceName = name;
     this.ctx.referenceTime = referenceTime;
+    const given = this.ctx.givenYear;
+    if (given) {
+      given.year = given.first;
+      given.latest = null;
+    }
   }
 
   /** Ends the current input: reports never span two inputs. */
@@ -159,9 +164,13 @@ export class Scanner implements LineSink {
     this.assembler.flush();
   }
 
-  /** The user gave the year of year-less dates (--year): they are no guesses. */
-  yearGiven(): void {
+  /**
+   * The user gave the year of year-less dates (--year): they are no guesses. It is the year of
+   * each input's first such date; its dates move on a year at New Year.
+   */
+  yearGiven(year: number): void {
     this.ctx.yearGiven = true;
+    this.ctx.givenYear = { first: year, year, latest: null };
   }
 
   /** Moves the reference for year-less dates on (a stream is dated when it is read). */

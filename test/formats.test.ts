@@ -133,6 +133,28 @@ describe('line formats', () => {
     assert.equal(new Date(jan.time!).toISOString(), '2020-01-01T00:00:01.000Z');
   });
 
+  it('--year is the year of each input\'s first date: a log running from December into January moves on a year', () => {
+    const seed = sample('seed/centos7-java-rwsem.messages').split('\n');
+    const at = seed.findIndex((l) => l.includes('INFO: task java:'));
+    const report = (stamp: string, pid: number): string[] => seed.slice(at, at + 30).filter((l) => / kernel: /.test(l))
+      .map((l) => l.replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d/, stamp).replace(/181134/g, String(pid)));
+    const text = [...report('Dec 31 23:59:58', 1111), ...report('Jan  1 00:02:01', 2222), ''].join('\n');
+    const dir = tmpdir();
+    const file = path.join(dir, 'messages');
+    fs.writeFileSync(file, text);
+    const times = (args: string[], input?: string): string[] => cli(['--no-db', '--json', '--year', '2025', ...args], { input, env: { TZ: 'UTC' } }).json
+      .filter((o) => o.type === 'report').map((o) => `${o.pid as number} ${o.time as string} ${o.year_guessed as boolean}`);
+    const want = ['1111 2025-12-31T23:59:58.000Z false', '2222 2026-01-01T00:02:01.000Z false'];
+    assert.deepEqual(times([file]), want);
+    assert.deepEqual(times(['-'], text), want);
+    // Each input starts in the year given again (without a store, both copies are printed).
+    assert.deepEqual(times([file, file]), [...want, ...want]);
+    // A board without a clock logs January 1 after each boot, until its clock is set: no New Year.
+    const board = [...report('Jun 10 12:00:00', 1111), ...report('Jan  1 00:00:07', 2222), ...report('Jun 10 12:05:00', 3333), ''].join('\n');
+    assert.deepEqual(times(['-'], board), ['1111 2025-06-10T12:00:00.000Z false', '2222 2025-01-01T00:00:07.000Z false',
+      '3333 2025-06-10T12:05:00.000Z false']);
+  });
+
   it('reads printk prefixes inside any envelope: level, time, caller id', () => {
     const k = decodeLine('<4>[  125.364467][  T140] task:zsh state:D', ctx)!;
     assert.equal(k.level, 4);

@@ -112,17 +112,39 @@ function dropSep(msg: string): string {
   return msg.charCodeAt(0) === 32 ? msg.slice(1) : msg;
 }
 
+/** How far past the date before it a date may fall when read in the next year (a log from December into January). */
+const NEW_YEAR_GAP = 31 * 86400000;
+
 /**
- * Places a month/day/time without a year at or before the reference time (+1 day of skew).
+ * Places a month/day/time without a year at or before the reference time (+1 day of skew); with a
+ * year given (--year), in that year, and in the next from the first date that, read in the next
+ * year, falls within a month after the one before it (December into January; not a board without
+ * a clock that logs January 1 at each boot).
  * The start of each local hour is remembered: building a local-time Date per line is slow.
  */
 export function yearless(ctx: DecodeContext, mon: number, day: number, h: number, m: number, s: number, ms: number): number {
-  const key = ((mon * 32 + day) * 24 + h) * 2;
   let memo = hourMemo.get(ctx);
   if (!memo || memo.ref !== ctx.referenceTime) {
     memo = { ref: ctx.referenceTime, hours: new Map() };
     hourMemo.set(ctx, memo);
   }
+  const given = ctx.givenYear;
+  if (given) {
+    const within = m * 60000 + s * 1000 + ms;
+    let t = hourIn(memo.hours, given.year, mon, day, h) + within;
+    // Once: like the guess from a file's time, a year and the next are all it can tell apart (a
+    // concatenation of unrelated logs must not run on year after year).
+    if (given.latest !== null && given.year === given.first && t < given.latest) {
+      const next = hourIn(memo.hours, given.year + 1, mon, day, h) + within;
+      if (next - given.latest <= NEW_YEAR_GAP) {
+        given.year++;
+        t = next;
+      }
+    }
+    given.latest = t;
+    return t;
+  }
+  const key = ((mon * 32 + day) * 24 + h) * 2;
   let hour = memo.hours.get(key);
   if (hour === undefined) {
     let year = new Date(ctx.referenceTime).getFullYear();
@@ -138,6 +160,17 @@ export function yearless(ctx: DecodeContext, mon: number, day: number, h: number
     memo.hours.set(key, hour);
   }
   return hour + m * 60000 + s * 1000 + ms;
+}
+
+/** The start of a local hour of a given year, remembered (odd keys: the even ones are yearless()'s own). */
+function hourIn(hours: Map<number, number>, year: number, mon: number, day: number, h: number): number {
+  const key = (((year * 12 + mon) * 32 + day) * 24 + h) * 2 + 1;
+  let hour = hours.get(key);
+  if (hour === undefined) {
+    hour = new Date(year, mon, day, h).getTime();
+    hours.set(key, hour);
+  }
+  return hour;
 }
 
 const hourMemo = new WeakMap<DecodeContext, { ref: number; hours: Map<number, number> }>();

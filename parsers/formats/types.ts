@@ -13,6 +13,12 @@ export interface DecodeContext {
   referenceTime: number;
   /** The user gave the year (--year): a date without one is then not a guess. */
   yearGiven?: boolean;
+  /**
+   * --year: the year of an input's first year-less date (`first`), and the year and time of the
+   * latest one placed, so that a log running from December into January moves on a year. Reset
+   * at each input.
+   */
+  givenYear?: { first: number; year: number; latest: number | null };
 }
 
 export interface LineFormat {

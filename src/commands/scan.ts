@@ -276,7 +276,7 @@ export async function scanCommand(args: string[], help: string, version: string)
   }
   const setup = setupScan(v);
   const { scanner, store } = setup;
-  if (year !== null) scanner.yearGiven();
+  if (year !== null) scanner.yearGiven(year);
   const inputs = positionals.length > 0 ? positionals : ['-'];
   const signals = onStopSignals();
   if (inputs.includes('-') && process.stdin.isTTY) {
