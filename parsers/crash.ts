@@ -83,6 +83,8 @@ const SANITIZER = new RegExp(PFX + String.raw`BUG: (KASAN|KFENCE|KCSAN|KMSAN): (
 const SCHED_ATOMIC = [/BUG: scheduling while atomic: /, /(.+)\/(\d+)\/0x[0-9a-f]+/y] as const;
 const WQ_LOCKUP = [/BUG: workqueue lockup - pool /, /.* stuck for (\d+)s!/y] as const;
 const BUG_GENERIC = new RegExp(PFX + String.raw`BUG: (.+)$`);
+/** The task of `Bad page state in process NAME  pfn:...` / `Bad page map in process NAME  pte:... pmd:...` (a name may hold blanks). */
+const BAD_PAGE_TASK = /^Bad page (?:state|map) in process (.{1,16}?) {1,2}(?:pfn|pte):/;
 const WARN_CPU = new RegExp(PFX + String.raw`WARNING: CPU: (\d+) PID: (\d+) at (.*)$`);
 const WARN_OLD = new RegExp(PFX + String.raw`WARNING: at (\S+:\d+ .*)$`);
 /** 6.19+: `WARNING: kernel/foo.c:12 at fn+0x1/0x2, CPU#3: comm/123` (the comm may hold a `/`: the pid is after the last). */
@@ -211,7 +213,9 @@ export function parseCrashStart(text: string, pasted = false): CrashStart | null
       // A soft lockup's first line cut by a mail client before its CPU and seconds.
       if (m[1].startsWith('soft lockup')) return start('soft_lockup', 'soft lockup');
       const loc = /\bat ([\w./+-]+:\d+)/.exec(m[1]);
-      return start('bug', bugWhat(m[1]), { location: loc ? loc[1] : null });
+      // mm's bad_page() and print_bad_pte() name the current task: `Bad page state in process fio  pfn:11e38c`.
+      const proc = BAD_PAGE_TASK.exec(m[1]);
+      return start('bug', bugWhat(m[1]), { location: loc ? loc[1] : null, task: proc ? proc[1] : null });
     }
   }
   if (text.includes('BUG at ') && (m = KERNEL_BUG_AT.exec(text))) return start('bug', 'kernel BUG', { location: m[1] });

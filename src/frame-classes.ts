@@ -192,7 +192,8 @@ export const INCIDENTAL: readonly string[] = [
  * Frames of the other reports (soft lockups, oopses, WARNINGs...) that never name what went wrong:
  * the report's own machinery (dump_stack, the WARN and BUG traps, the page fault and exception
  * paths), the timer and watchdog interrupts a lockup is caught in, NMI backtraces, the RCU stall
- * check, the sanitizers' reporting, and the OOM killer's own path (crash titles: fingerprint.ts).
+ * check, the sanitizers' and the page allocator's reporting, and the OOM killer's own path (crash
+ * titles: fingerprint.ts).
  */
 export const CRASH_MACHINERY: readonly string[] = [
   'dump_stack*', '__dump_stack', 'show_stack*', 'show_trace*', 'show_regs', '__show_regs', 'show_regs_print_info', 'dump_backtrace*',
@@ -218,6 +219,9 @@ export const CRASH_MACHINERY: readonly string[] = [
   'sysvec_*', 'asm_sysvec_*', 'asm_common_interrupt', 'lockdep_*', 'debug_lockdep_*', 'print_usage_bug', 'mark_lock*', 'lock_acquire*',
   'lock_release', '__lock_acquire', 'lock_is_held*', 'rcu_lock_acquire', 'rcu_lock_release', '__rcu_read_lock', '__rcu_read_unlock',
   'rcu_read_lock*', 'rcu_read_unlock*', 'kmsg_dump', 'crash_kexec', '__crash_kexec', 'sysrq_handle_crash',
+  // mm's bad page reports (`BUG: Bad page state`, `Bad page map`), across their renames.
+  'bad_page', 'free_pages_check_bad', 'check_free_page_bad', 'free_page_bad_report', 'free_page_is_bad_report', 'check_new_page_bad',
+  'print_bad_pte',
 ];
 
 /**

@@ -696,6 +696,20 @@ describe('the kernel\'s other problem reports', () => {
     });
   }
 
+  it('a bad page report names the task of its first line, and its title passes over the page allocator\'s reporting', () => {
+    // The first line as a 4.16 linux-next log printed it, with no dump of its own after it.
+    const alone = scanText('BUG: Bad page state in process fio  pfn:11e38c\npage:ffffea000478e300 count:0 mapcount:0 mapping:0000000000000000 index:0x60\n');
+    assert.equal(alone.length, 1);
+    assert.equal(alone[0].report.task, 'fio');
+    const dump = ['[ 1520.012345] BUG: Bad page map in process C2 CompilerThre  pte:800000036a1bb025 pmd:36c2d4067',
+      '[ 1520.012360] CPU: 2 PID: 3012 Comm: C2 CompilerThre Tainted: G    B   4.16.0 #2', '[ 1520.012362] Call Trace:',
+      '[ 1520.012363]  dump_stack+0x5c/0x7b', '[ 1520.012364]  print_bad_pte+0x1d4/0x290', '[ 1520.012365]  _vm_normal_page+0x9c/0xb0',
+      '[ 1520.012366]  unmap_page_range+0x6f0/0x8f0', '[ 1520.012367]  exit_mmap+0xa4/0x190', ''].join('\n');
+    const [bad] = scanText(dump);
+    assert.equal(`${bad.report.task}:${bad.report.pid}`, 'C2 CompilerThre:3012');
+    assert.equal(bad.identity.culprit.fn, '_vm_normal_page');
+  });
+
   it('an OOM kill names its victim, constraint and cgroup, the child it killed, and the further kills of its group', () => {
     const rhel = scanText(sample('kinds/07-oom-memcg-rhel7-3.10.0-693-sacrifice-child.log'));
     assert.equal(rhel.length, 1);
