@@ -17,6 +17,8 @@ export const SCHEDULER: readonly string[] = [
   '_cond_resched', '__cond_resched*', 'freezable_schedule*', 'context_switch', '__switch_to',
   '__switch_to_asm', 'finish_task_switch', 'switch_to', 'resume', '_switch', '__switch_to_aux',
   'ret_from_switch', '__schedule_loop', 'should_resched',
+  // x86's way back from an interrupt into a preemptible kernel: a task preempted there (an RCU stall's blocked reader).
+  'trace_hardirqs_on_thunk', 'trace_hardirqs_off_thunk', 'retint_kernel', '___preempt_schedule*',
   // 2.6.18 x86_64: the label inside schedule() that traces of that era show (stress/54).
   'thread_return',
 ];

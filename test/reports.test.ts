@@ -696,6 +696,18 @@ describe('the kernel\'s other problem reports', () => {
     });
   }
 
+  it('a task preempted on its way back from an interrupt is not stuck in the preemption path (x86 trace_hardirqs_on_thunk, retint_kernel)', () => {
+    // A 4.16 linux-next RCU stall whose blocked reader was preempted: only `?` frames say what it did.
+    const stall = ['INFO: rcu_preempt detected stalls on CPUs/tasks:', '\tTasks blocked on level-0 rcu_node (CPUs 0-11): P15438',
+      '\t(detected by 9, t=65002 jiffies, g=315489, c=315488, q=363)', '270             R  running task        0 15438   1007 0x00000000',
+      'Call Trace:', ' __schedule+0x2b4/0xab0', ' ? trace_hardirqs_on_thunk+0x1a/0x1c', ' trace_hardirqs_on_thunk+0x1a/0x1c',
+      ' ? retint_kernel+0x2d/0x2d', ' ? xas_descend+0x3a/0x160', ' ? invalidate_mapping_pages+0x8d/0x360', ' ? drop_pagecache_sb+0xa3/0xf0', ''].join('\n');
+    const [a] = scanText(stall);
+    assert.equal(a.report.kind, 'rcu_stall');
+    assert.equal(`${a.report.task}:${a.report.pid}`, '270:15438');
+    assert.equal(a.identity.culprit.fn, null, a.identity.signature);
+  });
+
   it('a bad page report names the task of its first line, and its title passes over the page allocator\'s reporting', () => {
     // The first line as a 4.16 linux-next log printed it, with no dump of its own after it.
     const alone = scanText('BUG: Bad page state in process fio  pfn:11e38c\npage:ffffea000478e300 count:0 mapcount:0 mapping:0000000000000000 index:0x60\n');
