@@ -21,6 +21,7 @@ import { CrashBuilder, CRASH_NEEDLES, parseCrashStart, type CrashStart } from '.
 import { parseFrameLine } from './frame.js';
 import { dumpTainted, HEADER_NEEDLE, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
 import { followedName, type TaskReport, type KernelLine } from './record.js';
+import { lineHasNeedle } from '../src/input/needle-scan.js';
 
 export const BANNER_NEEDLE = 'Linux version ';
 /** How many stamped reports complete() remembers to know a header quoted again. */
@@ -66,6 +67,14 @@ const QUOTED = /^\s*>/;
 const BANNER = /^Linux version (\d+\.\d+\S*)/;
 /** The start of a header cut short: the name and pid are there, the rest is on the next line. */
 const HEADER_START_NEEDLE = 'INFO: task ';
+/**
+ * A header a mail client broke right after `INFO:` (`... kernel: [387258.853460] INFO:`, then
+ * `task kworker/u8:4:9259 blocked for more than 600 seconds.`): the line holds no other needle,
+ * yet it is the one with the host and the times. As needles these match a line that ends in
+ * `INFO:` (lineHasNeedle), in the chunk search and per line alike.
+ */
+export const INFO_WRAP_NEEDLES = ['INFO:\n', 'INFO:\r\n'];
+const INFO_WRAPPED = /^\S*INFO:$/;
 /** What may follow `NAME:PID ` in a cut header: the first words of the rest, every word whole but the first. */
 const HEADER_CUT_TAIL = /:\d+(?: (?:b(?:l(?:o(?:c(?:k(?:e(?:d)?)?)?)?)?)?|c(?:a(?:n(?:'(?:t)?)?)?)?)?(?:\s+(?:for|in|I\/O|wait|die|more|than|\d+))*)?\s*$/;
 
@@ -99,6 +108,8 @@ function printedApart(o: Open, line: KernelLine): boolean {
  * characters can hold that tail, so long hostile lines cost no more than short ones.
  */
 function headerCutShort(text: string): boolean {
+  // `INFO:` alone (glued to what came before it at most), the rest on the next line.
+  if (text.length < 64 && INFO_WRAPPED.test(text.trim())) return true;
   const at = text.indexOf(HEADER_START_NEEDLE);
   if (at < 0) return false;
   // Glued to what came before it or alone, never inside prose (`... keeps printing INFO: task a:1`).
@@ -231,6 +242,12 @@ export class Assembler {
    * be its rest, which a mail client wrapped (Builder.rest).
    */
   private lastStream: string | null = null;
+  /**
+   * The last line when it was a prefix alone (`Jan 12 00:16:11 host kernel: [387258.858240]`,
+   * no message) in a stream with a report open: a line without a prefix right after it is its
+   * message, which a mail client wrapped (`schedule+0x2f/0x90`).
+   */
+  private prefixAlone: { key: string; line: KernelLine; raw: string } | null = null;
   private counter = 0;
   /**
    * Per stream (isCopy()): its last line, that line's printk time and the one before it, whether
@@ -274,7 +291,7 @@ export class Assembler {
     this.format = opts.format;
     this.onBoot = opts.onBoot;
     this.quickReject = !opts.format || opts.format.name === 'syslog';
-    this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles,
+    this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, ...INFO_WRAP_NEEDLES, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles,
       ...CRASH_NEEDLES];
   }
 
@@ -291,7 +308,7 @@ export class Assembler {
 
   /** True when the line could matter while no report is open. */
   hasNeedle(raw: string): boolean {
-    for (const n of this.needles) if (raw.includes(n)) return true;
+    for (const n of this.needles) if (lineHasNeedle(raw, n)) return true;
     return false;
   }
 
@@ -482,9 +499,19 @@ export class Assembler {
     let key = stream;
     let text = whole;
     // An empty message (a blank line in a paste, printk("\n")) neither continues nor ends a report.
+    const wrapped = this.prefixAlone;
+    this.prefixAlone = null;
     if (whole.trim().length === 0) {
-      this.open.get(stream)?.builder.blank?.();
+      const o = this.open.get(stream);
+      o?.builder.blank?.();
+      if (o && !isPasted(line)) this.prefixAlone = { key: stream, line, raw };
       return;
+    }
+    // The message of a prefix alone, which a mail client wrapped onto the next line: a line of the prefix's stream.
+    if (wrapped && isPasted(line) && wrapped.key !== key && this.inScope(wrapped.key) && this.open.has(wrapped.key) && !this.open.has(key)) {
+      key = wrapped.key;
+      line = { ...wrapped.line, text };
+      raw = `${wrapped.raw}\n${raw}`;
     }
     // The kernel never prints a line this long (printk's limit is 1024 bytes): not a kernel
     // message, whatever it looks like, and no grammar has to read it.
@@ -843,6 +870,7 @@ export class Assembler {
     this.echoes.clear();
     this.softKey = null;
     this.lastStream = null;
+    this.prefixAlone = null;
     // Twice: a report finished here may open one from the line it held (another kind's first line).
     for (let pass = 0; pass < 2; pass++) {
       for (const [key, o] of [...this.open]) if (this.open.get(key) === o && (!keepUnfinished || !o.builder.midTrace())) this.finish(key, o);

@@ -388,6 +388,33 @@ describe('report assembly', () => {
     assert.deepEqual([r.report.task, r.report.pid, r.report.blockedSeconds, r.report.state, r.report.frames.length], ['scp_power_reset', 227, 120, 'D', 2]);
   });
 
+  it('keeps the host and times of a header a mail client wrapped right after `INFO:`, and its wrapped frames (linux-raid mail, 4.14)', () => {
+    const p = (us: string, up: string): string => `Jan 12 00:16:11.${us} vsa-00000014-vc-1 kernel: [${up}]`;
+    const mail = ['We hit the hung-task panic again:', '', `${p('183134', '387258.853460')} INFO:`,
+      'task kworker/u8:4:9259 blocked for more than 600 seconds.', `${p('183159', '387258.854200')}`,
+      'Tainted: G           OE   4.14.99-zadara02 #1', `${p('183978', '387258.855654')}`, 'kworker/u8:4    D    0  9259      2 0x80000000',
+      `${p('185698', '387258.856953')} Call Trace:`, `${p('185700', '387258.857368')}  ?`, '__schedule+0x290/0x8a0',
+      `${p('186917', '387258.858240')}`, 'schedule+0x2f/0x90', `${p('186919', '387258.858584')}`, 'raid5_make_request+0x1b7/0xb10 [raid456]',
+      `${p('188731', '387258.859907')}`, 'md_handle_request+0x131/0x1a0 [md_mod]', '', 'Thanks,'];
+    const fields = (a: AnalyzedReport): unknown[] => [a.report.task, a.report.pid, a.report.host, a.report.time, a.report.uptime,
+      a.report.state, a.report.kernel, a.report.frames.map((f) => `${f.unreliable ? '? ' : ''}${f.fn}`), a.report.source.line];
+    const want = ['kworker/u8:4', 9259, 'vsa-00000014-vc-1', Date.UTC(2026, 0, 12, 0, 16, 11, 183), 387258.85346, 'D', '4.14.99-zadara02',
+      ['? __schedule', 'schedule', 'raid5_make_request', 'md_handle_request'], 3];
+    for (const eol of ['\n', '\r\n']) {
+      for (const chunk of [undefined, 7]) assert.deepEqual(scanText(mail.join(eol) + eol, { chunk }).map(fields), [want], `${JSON.stringify(eol)} ${chunk}`);
+    }
+    // The fast file path (the parallel scan among lines of another host) and stdin alike.
+    const filler = Array.from({ length: 400 }, (_, i) => `Jan 12 00:16:0${i % 10} other kernel: e1000e: eth0 NIC Link is Up ${i}`);
+    const text = [...filler, ...mail, ...filler].join('\n') + '\n';
+    const file = path.join(tmpdir(), 'wrapped-info.log');
+    fs.writeFileSync(file, text);
+    const env = { KLOGSCAN_THREADS: '2', KLOGSCAN_PARALLEL_MIN: '1024', KLOGSCAN_BLOCK: '4096' };
+    const runs = [cli(['--json', '--no-db', '--year', '2026', file], { env }), cli(['--json', '--no-db', '--year', '2026'], { input: text })];
+    const seen = runs.map((r) => r.json.filter((o) => o.type === 'report').map((o) => [o.task, o.host, o.time, o.uptime, (o.frames as unknown[]).length]));
+    assert.deepEqual(seen[0], [['kworker/u8:4', 'vsa-00000014-vc-1', '2026-01-12T00:16:11.183Z', 387258.85346, 4]]);
+    assert.deepEqual(seen[1], seen[0]);
+  });
+
   it('prose ending in INFO: task NAME:PID, or a cut header followed by a whole one, does not take the next header', () => {
     const next = ['INFO: task kworker/u8:2:1234 blocked for more than 120 seconds.', 'Call Trace:', ' __schedule+0x1/0x2', ''];
     for (const first of ['Since the upgrade dmesg keeps printing INFO: task jbd2/sda1-8:412', '[    1.000000] INFO: task jbd2/sda1-8:412']) {

@@ -9,10 +9,10 @@
  * never buffered); a trailing CR is removed; invalid UTF-8 becomes U+FFFD. `offset` is the exact
  * byte position after the last complete line, which follow mode stores as its read position.
  */
-import { needleScanner, type NeedleScanner } from './needle-scan.js';
+import { lineHasNeedle, needleScanner, type NeedleScanner } from './needle-scan.js';
 
 export interface LineSink {
-  /** Substrings that make a line worth handing over while the sink is idle. */
+  /** Substrings that make a line worth handing over while the sink is idle (see lineHasNeedle: a needle may end in a line end). */
   readonly needles: readonly string[];
   /** True while lines without needles may be skipped. */
   idle(): boolean;
@@ -68,7 +68,7 @@ export class ChunkFeeder {
   }
 
   private hasNeedle(text: string): boolean {
-    for (const n of this.sink.needles) if (text.includes(n)) return true;
+    for (const n of this.sink.needles) if (lineHasNeedle(text, n)) return true;
     return false;
   }
 

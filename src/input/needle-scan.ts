@@ -17,6 +17,17 @@
  * against each other (test/needle-scan.test.ts).
  */
 
+/**
+ * Whether one line (its text, without its line end) holds a needle. A needle ending in a line end
+ * (`\n` or `\r\n`) holds for a line whose text ends with the rest of it: the chunk search finds it
+ * with the newline that ends the line, and a line handed over alone has to be judged alike.
+ */
+export function lineHasNeedle(text: string, needle: string): boolean {
+  if (needle.charCodeAt(needle.length - 1) !== 10) return text.includes(needle);
+  const cut = needle.charCodeAt(needle.length - 2) === 13 ? 2 : 1;
+  return text.endsWith(needle.slice(0, -cut));
+}
+
 // ---- a minimal WebAssembly binary writer -------------------------------------------------------
 
 function uleb(n: number): number[] {
