@@ -189,9 +189,19 @@ type Evidence = { needle: string; text: string }[];
 
 /**
  * A kmsg record flagged `c`: the first piece of a line whose `+` pieces follow; or (`soft`) a
- * pasted line whose quoted-printable soft break says that the next line continues it.
+ * pasted line whose quoted-printable soft break says that the next line continues it; or (`arm`)
+ * an ARM frame pair cut before its caller, whose caller may come on the next line.
  */
-interface PendingPiece { line: KernelLine; text: string; raw: string; pos: SourcePosition; soft?: boolean }
+interface PendingPiece { line: KernelLine; text: string; raw: string; pos: SourcePosition; soft?: boolean; arm?: boolean }
+
+/**
+ * An ARM `where from caller` pair that a mail client or its writer wrapped before the caller:
+ * `[<c08a65a0>] (rt_mutex_slowlock_block.constprop.0) from [<c08a6708>]` (or `... from`), the
+ * caller on the next line, `(rt_mutex_slowlock.constprop.0+0xac/0x174)` or marked as a
+ * continuation, `+(...)`.
+ */
+const ARM_PAIR_CUT = /^\s*\[<[0-9a-f]{8,16}>\]\s*\([^()]*\)\s+from(?:\s+\[<[0-9a-f]{8,16}>\])?\s*$/i;
+const ARM_CALLER_REST = /^\s*\+?\s*(?:\[<[0-9a-f]{8,16}>\]\s*)?\([^()]*\)\s*$/i;
 
 /**
  * A quoted-printable soft line break: mail that was not decoded ends a wrapped line with `=`
@@ -237,6 +247,8 @@ export class Assembler {
    * comes on the next line, without the prefix that names the stream.
    */
   private softKey: string | null = null;
+  /** The stream of the last kernel line when it was an ARM pair cut before its caller (PendingPiece.arm). */
+  private armKey: string | null = null;
   /**
    * The stream of the last whole line when it had a prefix: a line without one right after it may
    * be its rest, which a mail client wrapped (Builder.rest).
@@ -421,6 +433,20 @@ export class Assembler {
       if (soft) this.softKey = softKey;
       return;
     }
+    // The caller of an ARM pair cut before it, on a line of its own (or without the prefix: a
+    // mail client wrapped it): joined when that makes a frame pair, else the cut pair is a line alone.
+    const armKey = this.armKey;
+    this.armKey = null;
+    const cutPair = armKey !== null && (armKey === key || (line.format === 'bare' && this.inScope(armKey))) ? this.pieces.get(armKey) : undefined;
+    if (cutPair?.arm) {
+      this.pieces.delete(armKey!);
+      const joined = `${cutPair.text.trimEnd()} ${line.text.trim().replace(/^\+\s*/, '')}`;
+      if (ARM_CALLER_REST.test(line.text) && (parseFrameLine(joined)?.frames.length ?? 0) === 2) {
+        this.take(cutPair.line, armKey!, joined, `${cutPair.raw}\n${raw}`, cutPair.pos);
+        return;
+      }
+      this.take(cutPair.line, armKey!, cutPair.text, cutPair.raw, cutPair.pos);
+    }
     const piece = this.pieces.get(key);
     if (piece && line.piece === 'more') {
       piece.text += line.text;
@@ -434,6 +460,11 @@ export class Assembler {
     if (line.piece === 'first' || soft) {
       this.pieces.set(key, { line, text: soft ? line.text.slice(0, -1) : line.text, raw, pos, soft });
       if (soft) this.softKey = key;
+      return;
+    }
+    if (ARM_PAIR_CUT.test(line.text)) {
+      this.pieces.set(key, { line, text: line.text, raw, pos, arm: true });
+      this.armKey = key;
       return;
     }
     this.take(line, key, line.text, raw, pos);
@@ -869,6 +900,7 @@ export class Assembler {
     this.partials.clear();
     this.echoes.clear();
     this.softKey = null;
+    this.armKey = null;
     this.lastStream = null;
     this.prefixAlone = null;
     // Twice: a report finished here may open one from the line it held (another kind's first line).

@@ -89,6 +89,38 @@ describe('frame grammar', () => {
       '__mutex_lock_common', '__mutex_lock_slowpath', '__mutex_lock.constprop.0', 'mutex_lock']);
   });
 
+  it('an ARM pair wrapped before its caller goes on with the caller from the next line, `+(` or `(`, with or without a prefix (armv7 PREEMPT_RT mail)', () => {
+    const head = ['INFO: task kworker/u8:0:8 blocked for more than 491 seconds.', '      Not tainted 5.15.49-rt46 #1',
+      'task:kworker/u8:0    state:D stack:    0 pid:    8 ppid:     2 flags:0x00000000'];
+    const tail = ['[<c08a6708>] (rt_mutex_slowlock.constprop.0) from [<c0374d60>] (fat_write_inode+0x34/0x54)',
+      '[<c0374d60>] (fat_write_inode) from [<c0297304>] (__writeback_single_inode+0x354/0x3ec)', ''];
+    const want = ['schedule', 'rt_mutex_slowlock_block.constprop.0', 'rt_mutex_slowlock.constprop.0', 'fat_write_inode', '__writeback_single_inode'];
+    for (const [cut, rest] of [['[<c08a65a0>] (rt_mutex_slowlock_block.constprop.0) from [<c08a6708>]', '+(rt_mutex_slowlock.constprop.0+0xac/0x174)'],
+      ['[<c08a65a0>] (rt_mutex_slowlock_block.constprop.0) from [<c08a6708>]', '\t(rt_mutex_slowlock.constprop.0+0xac/0x174)'],
+      ['[<c08a65a0>] (rt_mutex_slowlock_block.constprop.0) from', '[<c08a6708>] (rt_mutex_slowlock.constprop.0+0xac/0x174)']]) {
+      const lines = [...head, '[<c08a3d84>] (schedule) from [<c08a65a0>] (rt_mutex_slowlock_block.constprop.0+0xb8/0x174)', cut, rest, ...tail];
+      for (const chunk of [undefined, 5]) {
+        const [r] = scanText(lines.join('\n'), { chunk });
+        assert.deepEqual([frameNames(r), r.report.truncated, r.identity.signature], [want, true, 'hung task in fat_write_inode (mutex)'], `${rest} ${chunk}`);
+      }
+      // Every line of a syslog file broken by a mail client after the prefix of the cut line.
+      const p = (i: number): string => `Jan 12 00:16:11 pi kernel: [  722.80${i}] `;
+      const [r] = scanText([...head, lines[3], cut, rest, ...tail.slice(0, 2)].map((l, i) => (l === rest ? l : p(i) + l)).join('\n') + '\n');
+      assert.deepEqual([frameNames(r), r.report.host], [want, 'pi'], rest);
+    }
+    // The next line is no caller: the cut pair is a line of its own, and the report reads on as before.
+    const [r] = scanText([...head, '[<c08a65a0>] (rt_mutex_slowlock_block.constprop.0) from [<c08a6708>]', ...tail].join('\n'));
+    assert.equal(frameNames(r)[0], 'rt_mutex_slowlock.constprop.0');
+    // Another kind's trace alike (an RCU stall, ARM 3.10 form).
+    const stall = ['[86808.091437] INFO: rcu_sched self-detected stall on CPU { 0}  (t=6000 jiffies g=195730 c=195729 q=1744)',
+      '[86808.100829] CPU: 0 PID: 3338 Comm: miniupnpd Tainted: P             3.10.32 #1', '[86808.108070] Backtrace:',
+      '[86808.124728] [<c001a154>](show_stack+0x0/0x1c) from [<c0190574>](dump_stack+0x24/0x28)',
+      '[86808.132759] [<c0190550>](dump_stack+0x0/0x28) from [<c00705e0>]', '(rcu_check_callbacks+0x230/0x6e8)',
+      '[86808.141751] [<c00703b0>](rcu_check_callbacks+0x0/0x6e8) from [<c0030fac>](update_process_times+0x48/0x74)', ''];
+    const [o] = scanText(stall.join('\n'));
+    assert.deepEqual([o.report.kind, frameNames(o)], ['rcu_stall', ['show_stack', 'dump_stack', 'rcu_check_callbacks', 'update_process_times']]);
+  });
+
   it('powerpc two-address frames and (unreliable), ELFv1 dot symbols', () => {
     assert.deepEqual(one('[c0000000ffc0fb90] [c000000000016a3c] __switch_to+0x2dc/0x430 (unreliable)'), { fn: '__switch_to', offset: '0x2dc', size: '0x430', module: null, unreliable: true });
     assert.equal(one('[c00000000e5f3b30] [c000000000020c0c] .__switch_to+0x1dc/0x380').fn, '.__switch_to');
