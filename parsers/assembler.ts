@@ -17,7 +17,7 @@
 import { decodeLine, type DecodeContext, type LineFormat } from './formats/index.js';
 import { surelyNotKernel } from './formats/syslog.js';
 import { BlockedStateSection, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
-import { CrashBuilder, CRASH_NEEDLES, parseCrashStart, type CrashStart } from './crash.js';
+import { CrashBuilder, CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE, parseCrashStart, parseOomConstraint, type CrashStart } from './crash.js';
 import { parseFrameLine } from './frame.js';
 import { dumpTainted, HEADER_NEEDLE, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
 import { followedName, type TaskReport, type KernelLine } from './record.js';
@@ -189,10 +189,12 @@ type Evidence = { needle: string; text: string }[];
 
 /**
  * A kmsg record flagged `c`: the first piece of a line whose `+` pieces follow; or (`soft`) a
- * pasted line whose quoted-printable soft break says that the next line continues it; or (`arm`)
- * an ARM frame pair cut before its caller, whose caller may come on the next line.
+ * pasted line whose quoted-printable soft break says that the next line continues it; or, for
+ * the next kernel line only (`next`): an ARM frame pair cut before its caller, whose caller may
+ * come on the next line (`arm`), or an OOM kill's `oom-kill:constraint=` line outside a report,
+ * whose kill line may come alone right after it (`oom`).
  */
-interface PendingPiece { line: KernelLine; text: string; raw: string; pos: SourcePosition; soft?: boolean; arm?: boolean }
+interface PendingPiece { line: KernelLine; text: string; raw: string; pos: SourcePosition; soft?: boolean; next?: 'arm' | 'oom' }
 
 /**
  * An ARM `where from caller` pair that a mail client or its writer wrapped before the caller:
@@ -247,8 +249,10 @@ export class Assembler {
    * comes on the next line, without the prefix that names the stream.
    */
   private softKey: string | null = null;
-  /** The stream of the last kernel line when it was an ARM pair cut before its caller (PendingPiece.arm). */
-  private armKey: string | null = null;
+  /** The stream of the last kernel line when it waits for the next one (PendingPiece.next). */
+  private nextKey: string | null = null;
+  /** The constraint line right before the kill line being read (PendingPiece.next 'oom'): start() gives it to the report. */
+  private oomBefore: PendingPiece | null = null;
   /**
    * The stream of the last whole line when it had a prefix: a line without one right after it may
    * be its rest, which a mail client wrapped (Builder.rest).
@@ -304,7 +308,7 @@ export class Assembler {
     this.onBoot = opts.onBoot;
     this.quickReject = !opts.format || opts.format.name === 'syslog';
     this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, ...INFO_WRAP_NEEDLES, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles,
-      ...CRASH_NEEDLES];
+      ...CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE];
   }
 
   /** Number of reports still open: while it is 0, lines without needles may be skipped. */
@@ -435,17 +439,34 @@ export class Assembler {
     }
     // The caller of an ARM pair cut before it, on a line of its own (or without the prefix: a
     // mail client wrapped it): joined when that makes a frame pair, else the cut pair is a line alone.
-    const armKey = this.armKey;
-    this.armKey = null;
-    const cutPair = armKey !== null && (armKey === key || (line.format === 'bare' && this.inScope(armKey))) ? this.pieces.get(armKey) : undefined;
-    if (cutPair?.arm) {
-      this.pieces.delete(armKey!);
-      const joined = `${cutPair.text.trimEnd()} ${line.text.trim().replace(/^\+\s*/, '')}`;
+    const nextKey = this.nextKey;
+    this.nextKey = null;
+    const waiting = nextKey !== null ? this.pieces.get(nextKey) : undefined;
+    if (waiting?.next === 'arm' && (nextKey === key || (line.format === 'bare' && this.inScope(nextKey!)))) {
+      this.pieces.delete(nextKey!);
+      const joined = `${waiting.text.trimEnd()} ${line.text.trim().replace(/^\+\s*/, '')}`;
       if (ARM_CALLER_REST.test(line.text) && (parseFrameLine(joined)?.frames.length ?? 0) === 2) {
-        this.take(cutPair.line, armKey!, joined, `${cutPair.raw}\n${raw}`, cutPair.pos);
+        this.take(waiting.line, nextKey!, joined, `${waiting.raw}\n${raw}`, waiting.pos);
         return;
       }
-      this.take(cutPair.line, armKey!, cutPair.text, cutPair.raw, cutPair.pos);
+      this.take(waiting.line, nextKey!, waiting.text, waiting.raw, waiting.pos);
+    } else if (waiting?.next === 'oom') {
+      this.pieces.delete(nextKey!);
+      // Its kill line alone, of the same stream and victim: one report of both.
+      const kill = nextKey === key ? parseCrashStart(line.text, isPasted(line))?.oomKill : undefined;
+      if (kill && parseOomConstraint(waiting.text)?.victim?.pid === kill.victim.pid) {
+        this.oomBefore = waiting;
+        try {
+          this.take(line, key, line.text, raw, pos);
+        } finally {
+          this.oomBefore = null;
+        }
+        return;
+      }
+      this.take(waiting.line, nextKey!, waiting.text, waiting.raw, waiting.pos);
+    } else if (waiting?.next === 'arm') {
+      this.pieces.delete(nextKey!);
+      this.take(waiting.line, nextKey!, waiting.text, waiting.raw, waiting.pos);
     }
     const piece = this.pieces.get(key);
     if (piece && line.piece === 'more') {
@@ -462,12 +483,20 @@ export class Assembler {
       if (soft) this.softKey = key;
       return;
     }
-    if (ARM_PAIR_CUT.test(line.text)) {
-      this.pieces.set(key, { line, text: line.text, raw, pos, arm: true });
-      this.armKey = key;
+    const next = ARM_PAIR_CUT.test(line.text) ? 'arm'
+      : line.text.includes(OOM_CONSTRAINT_NEEDLE) && !this.oomOpen(key) && parseOomConstraint(line.text) ? 'oom' : null;
+    if (next) {
+      this.pieces.set(key, { line, text: line.text, raw, pos, next });
+      this.nextKey = key;
       return;
     }
     this.take(line, key, line.text, raw, pos);
+  }
+
+  /** Whether the stream reads an OOM kill that awaits its kill line (the constraint line is one of its lines). */
+  private oomOpen(key: string): boolean {
+    const b = this.open.get(key)?.builder;
+    return b instanceof CrashBuilder && b.awaitsKill();
   }
 
   /** Whether a stream key belongs to the input being read (follow mode reads several, each a scope). */
@@ -699,6 +728,11 @@ export class Assembler {
         : section ? new BlockedStateSection(section, (r) => this.complete(r, open))
           : new CrashBuilder(crash!, line, raw, { name: pos.name, line: pos.line });
       this.open.set(key, open);
+      const before = this.oomBefore;
+      if (crash?.oomKill && before && open.builder instanceof CrashBuilder && open.builder.constraintBefore(before.text, before.raw)) {
+        this.oomBefore = null;
+        this.evidenceOf(before.line, before.text);
+      }
       if (crash) this.evidenceOf(line, text);
       // (Not while making room: a report finished then may open one from its held line.)
       if (this.open.size > this.maxOpen && !this.evicting) this.closeOldest(key);
@@ -900,7 +934,7 @@ export class Assembler {
     this.partials.clear();
     this.echoes.clear();
     this.softKey = null;
-    this.armKey = null;
+    this.nextKey = null;
     this.lastStream = null;
     this.prefixAlone = null;
     // Twice: a report finished here may open one from the line it held (another kind's first line).

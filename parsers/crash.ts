@@ -366,6 +366,19 @@ const OOM_CONSTRAINT = /oom-kill:constraint=CONSTRAINT_(\w+),/;
 const TASK_MEMCG = /,(?:oom_memcg|task_memcg)=([^,]*),/;
 const TASK_IN_MEMCG = /^\s*Task in (\S+) killed as a result of limit of (\S+)/;
 const OOM_VICTIM = [/,task=/, /(.*),pid=(\d+),uid=\d+\s*$/y] as const;
+/** What starts the line that sums an OOM kill up (4.19+), printed right before its kill line. */
+export const OOM_CONSTRAINT_NEEDLE = 'oom-kill:constraint=';
+/** The line's whole text: `oom-kill:constraint=CONSTRAINT_MEMCG,...,task=java,pid=4242,uid=1000`. */
+const OOM_CONSTRAINT_LINE = /^\s*oom-kill:constraint=CONSTRAINT_\w+,/;
+
+/** The OOM kill summed up by an `oom-kill:constraint=` line, or null when the line is none. */
+export function parseOomConstraint(text: string): { constraint: string; memcg: string | null; victim: TaskRef | null } | null {
+  if (!OOM_CONSTRAINT_LINE.test(text)) return null;
+  const c = OOM_CONSTRAINT.exec(text)![1].toLowerCase();
+  const mg = TASK_MEMCG.exec(text);
+  const v = afterFirst(text, OOM_VICTIM);
+  return { constraint: c === 'none' ? 'global' : c, memcg: mg && mg[1] !== '(null)' ? mg[1] : null, victim: v ? { task: v[1], pid: Number(v[2]) } : null };
+}
 
 /**
  * Lines of a report's body that are neither frames nor registers, by how they start: page table
@@ -449,6 +462,26 @@ export class CrashBuilder implements Builder {
 
   beforeTrace(): boolean {
     return !this.closed && !this.dumps.some((d) => d.sawTrace);
+  }
+
+  /** An OOM kill being read, before its kill line: its lines (the constraint line too) are its own. */
+  awaitsKill(): boolean {
+    return this.info.oom !== null && !this.killed;
+  }
+
+  /**
+   * A kill line alone (a report of one line) takes the `oom-kill:constraint=` line printed right
+   * before it when that line names the same victim: its constraint and memory cgroup.
+   */
+  constraintBefore(text: string, raw: string): boolean {
+    const oom = this.info.oom;
+    const c = parseOomConstraint(text);
+    if (!oom || this.report.lines.length !== 1 || !c || c.victim === null || c.victim.pid !== oom.victim?.pid) return false;
+    // The kill line says a memory cgroup's OOM itself (`Memory cgroup out of memory:`).
+    if (oom.constraint === null) oom.constraint = c.constraint;
+    oom.memcg = c.memcg;
+    this.report.lines.unshift(clip(raw));
+    return true;
   }
 
   /**

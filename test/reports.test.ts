@@ -768,6 +768,36 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual([reports[0].task, reports[0].pid, reports[0].oom_victim], [null, null, { task: 'postgres', pid: 4321 }]);
   });
 
+  it('a kill line alone takes the `oom-kill:constraint=` line right before it that names its victim (4.19+, grep of both lines)', () => {
+    const k = (t: string): string => `Jun 10 12:00:01 node7 kernel: [ 5000.10000${t.length % 10}] ${t}`;
+    const memcg = k('oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=docker-abc.scope,mems_allowed=0,oom_memcg=/kubepods/burstable/pod123,task_memcg=/kubepods/burstable/pod123/abc,task=java,pid=4242,uid=1000');
+    const memcgKill = k('Memory cgroup out of memory: Killed process 4242 (java) total-vm:5000000kB, anon-rss:2000000kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:5000kB oom_score_adj:999');
+    const global = k('oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/user.slice/user-1000.slice,task=stress,pid=999,uid=0');
+    const globalKill = k('Out of memory: Killed process 999 (stress) total-vm:5000000kB, anon-rss:2000000kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:5000kB oom_score_adj:0');
+    const oom = (a: AnalyzedReport): unknown[] => [a.report.crash?.oom?.victim?.pid, a.report.crash?.oom?.constraint, a.report.crash?.oom?.memcg, a.report.source.line];
+    const text = [memcg, memcgKill, global, globalKill, ''].join('\n');
+    const want = [[4242, 'memcg', '/kubepods/burstable/pod123', 2], [999, 'global', '/user.slice/user-1000.slice', 4]];
+    for (const chunk of [undefined, 9]) assert.deepEqual(scanText(text, { chunk }).map(oom), want);
+    const [g] = scanText([global, globalKill].join('\n'));
+    assert.equal(g.identity.signature, 'OOM kill of stress (global)');
+    assert.equal(g.report.lines.length, 2);
+    // Not directly before it, or of another victim: the kill line alone, as before.
+    const other = global.replace('pid=999', 'pid=998');
+    for (const lines of [[global, k('e1000e: eth0 NIC Link is Up'), globalKill], [other, globalKill]]) {
+      assert.deepEqual(scanText(lines.join('\n')).map(oom), [[999, null, null, lines.length]], lines[1]);
+    }
+    // The fast file path (the parallel scan among other lines) and stdin alike.
+    const filler = Array.from({ length: 300 }, (_, i) => `Jun 10 11:59:0${i % 10} other kernel: e1000e: eth0 NIC Link is Up ${i}`);
+    const big = [...filler, memcg, memcgKill, ...filler, global, globalKill, ...filler].join('\n') + '\n';
+    const file = path.join(tmpdir(), 'oom-constraint.log');
+    fs.writeFileSync(file, big);
+    const env = { KLOGSCAN_THREADS: '2', KLOGSCAN_PARALLEL_MIN: '1024', KLOGSCAN_BLOCK: '4096' };
+    const runs = [cli(['--json', '--no-db', file], { env }), cli(['--json', '--no-db'], { input: big })]
+      .map((r) => r.json.filter((o) => o.type === 'report').map((o) => [o.oom_constraint, o.memcg, (o.source as { line: number }).line]));
+    assert.deepEqual(runs[0], [['memcg', '/kubepods/burstable/pod123', 302], ['global', '/user.slice/user-1000.slice', 604]]);
+    assert.deepEqual(runs[1], runs[0]);
+  });
+
   it('an oops and the panic it ends in are two reports; copies and look-alikes are none', () => {
     const text = ['[  133.400000] BUG: kernel NULL pointer dereference, address: 0000000000000000',
       '[  133.463697] Kernel panic - not syncing: Fatal exception in interrupt',
