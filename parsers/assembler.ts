@@ -46,6 +46,19 @@ function remember(set: Set<string>, key: string): boolean {
   return had;
 }
 
+/**
+ * The lines a WARN() prints before its `WARNING:` line. `__warn_printk()` (4.15+) prints
+ * `------------[ cut here ]------------`, then the WARN()'s own message, then the trap prints the
+ * `WARNING:` line; x86 4.12-4.14 printed the message before the `cut here` line; kernels before
+ * printed the message after the `WARNING:` line (CrashBuilder.absorb()). dev_watchdog()'s
+ * `NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out` is only ever such a message: right
+ * before the `WARNING:` line or its `cut here` line (a grep that kept both), it is the WARNING's.
+ */
+export const CUT_HERE_NEEDLE = '[ cut here ]';
+const CUT_HERE = /^\s*-+\[ cut here \]-+\s*$/;
+export const NETDEV_WATCHDOG_NEEDLE = 'NETDEV WATCHDOG: ';
+const NETDEV_WATCHDOG = /^\s*NETDEV WATCHDOG: .*\btransmit (?:queue \d+ )?timed out/;
+
 /** A dump whose clock is earlier than a report's by more than this was printed before it (another boot's). */
 const DUMP_CLOCK_SLACK_MS = 1000;
 /** A dump printed this long after a report is of a later event, maybe of a later boot (seconds). */
@@ -251,6 +264,13 @@ export class Assembler {
   private softKey: string | null = null;
   /** The stream of the last kernel line when it waits for the next one (PendingPiece.next). */
   private nextKey: string | null = null;
+  /**
+   * Lines of one stream held back to see whether a `WARNING:` line follows them (see CUT_HERE):
+   * `cut here` and the line after it, or a NETDEV WATCHDOG line and a `cut here` after it. They
+   * are taken in order all the same; the message goes to the WARNING (warnMessage, start()).
+   */
+  private prelude: { key: string; lines: { line: KernelLine; text: string; raw: string; pos: SourcePosition }[] } | null = null;
+  private warnMessage: { text: string; raw: string } | null = null;
   /** The constraint line right before the kill line being read (PendingPiece.next 'oom'): start() gives it to the report. */
   private oomBefore: PendingPiece | null = null;
   /**
@@ -308,12 +328,12 @@ export class Assembler {
     this.onBoot = opts.onBoot;
     this.quickReject = !opts.format || opts.format.name === 'syslog';
     this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, ...INFO_WRAP_NEEDLES, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles,
-      ...CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE];
+      ...CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE, CUT_HERE_NEEDLE, NETDEV_WATCHDOG_NEEDLE];
   }
 
   /** Number of reports still open: while it is 0, lines without needles may be skipped. */
   get openCount(): number {
-    return this.open.size + this.partials.size + this.pieces.size + this.waiting.size;
+    return this.open.size + this.partials.size + this.pieces.size + this.waiting.size + (this.prelude ? 1 : 0);
   }
 
   /**
@@ -506,6 +526,64 @@ export class Assembler {
 
   /** A whole kernel message of stream `key`. */
   private take(first: KernelLine, stream: string, whole: string, raw: string, pos: SourcePosition): void {
+    const p = this.prelude;
+    if (p) {
+      this.prelude = null;
+      const next = p.key === stream && p.lines[0].pos.name === pos.name ? this.afterPrelude(p.lines.map((l) => l.text), whole, first) : null;
+      if (next === 'held') {
+        p.lines.push({ line: first, text: whole, raw, pos });
+        this.prelude = p;
+        return;
+      }
+      this.takePrelude(p);
+      if (next !== null) {
+        const m = next === 'warning' ? null : p.lines[next];
+        this.warnMessage = m ? { text: m.text, raw: m.raw } : null;
+        try {
+          this.takeNow(first, stream, whole, raw, pos);
+        } finally {
+          this.warnMessage = null;
+        }
+        return;
+      }
+    }
+    if (CUT_HERE.test(whole) || (whole.includes(NETDEV_WATCHDOG_NEEDLE) && NETDEV_WATCHDOG.test(whole))) {
+      this.prelude = { key: stream, lines: [{ line: first, text: whole, raw, pos }] };
+      return;
+    }
+    this.takeNow(first, stream, whole, raw, pos);
+  }
+
+  /**
+   * What the line after held prelude lines makes of them: 'held' (one more may come), the index of
+   * the WARNING's message when it is the `WARNING:` line, 'warning' when it is one without a message
+   * before it, else null (no WARNING follows: they are lines of their own).
+   */
+  private afterPrelude(held: string[], text: string, line: KernelLine): 'held' | 'warning' | number | null {
+    const cut = CUT_HERE.test(held[0]);
+    const start = parseCrashStart(text, isPasted(line));
+    if (start?.kind === 'warning' && !start.weak) {
+      if (!cut) return 0;
+      return held.length === 2 ? 1 : 'warning';
+    }
+    if (held.length > 1) return null;
+    // After `cut here`: a line that starts nothing may be the message; after the NETDEV WATCHDOG line, `cut here`.
+    if (!cut) return CUT_HERE.test(text) ? 'held' : null;
+    const plain = text.trim().length > 0 && start === null && !CUT_HERE.test(text) && parseHeader(text) === null && parseSection(text) === null;
+    return plain ? 'held' : null;
+  }
+
+  /** Takes held prelude lines as the lines of their own they are (each of its own input). */
+  private takePrelude(p: NonNullable<Assembler['prelude']>): void {
+    const now = this.inputName;
+    for (const l of p.lines) {
+      this.setInput(l.pos.name);
+      this.takeNow(l.line, p.key, l.text, l.raw, l.pos);
+    }
+    this.setInput(now);
+  }
+
+  private takeNow(first: KernelLine, stream: string, whole: string, raw: string, pos: SourcePosition): void {
     this.takeLine(first, stream, whole, raw, pos);
     if (this.waiting.size > 0 && whole.trim().length > 0) this.trail(first, whole);
   }
@@ -728,6 +806,11 @@ export class Assembler {
         : section ? new BlockedStateSection(section, (r) => this.complete(r, open))
           : new CrashBuilder(crash!, line, raw, { name: pos.name, line: pos.line });
       this.open.set(key, open);
+      const message = this.warnMessage;
+      if (crash?.kind === 'warning' && message && open.builder instanceof CrashBuilder) {
+        this.warnMessage = null;
+        open.builder.messageBefore(message.text, message.raw);
+      }
       const before = this.oomBefore;
       if (crash?.oomKill && before && open.builder instanceof CrashBuilder && open.builder.constraintBefore(before.text, before.raw)) {
         this.oomBefore = null;
@@ -931,6 +1014,9 @@ export class Assembler {
       this.pieces.delete(key);
       this.take(p.line, key, p.text, p.raw, p.pos);
     }
+    const prelude = this.prelude;
+    this.prelude = null;
+    if (prelude) this.takePrelude(prelude);
     this.partials.clear();
     this.echoes.clear();
     this.softKey = null;

@@ -464,6 +464,13 @@ export class CrashBuilder implements Builder {
     return !this.closed && !this.dumps.some((d) => d.sawTrace);
   }
 
+  /** The WARN()'s own message, printed before its `WARNING:` line (4.12+: see the assembler's CUT_HERE). */
+  messageBefore(text: string, raw: string): void {
+    if (this.info.message.length >= 4) return;
+    this.info.message.unshift(text.trim().slice(0, 240));
+    if (this.report.lines.length < LIMITS.lines) this.report.lines.unshift(clip(raw));
+  }
+
   /** An OOM kill being read, before its kill line: its lines (the constraint line too) are its own. */
   awaitsKill(): boolean {
     return this.info.oom !== null && !this.killed;

@@ -798,6 +798,47 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(runs[1], runs[0]);
   });
 
+  it('a WARN()\'s message printed before its WARNING line is its message: 4.15+ after `cut here`, x86 4.12-4.14 before it, NETDEV WATCHDOG right before', () => {
+    const cut = '[   25.212764] ------------[ cut here ]------------';
+    const nd = '[   25.212824] NETDEV WATCHDOG: enp0s31f6 (e1000e): transmit queue 0 timed out';
+    const warn = '[   25.212909] WARNING: CPU: 3 PID: 0 at net/sched/sch_generic.c:461 dev_watchdog+0x1ee/0x200';
+    const body = ['[   25.212977] Modules linked in: e1000e(O) snd_pcm', '[   25.213100] CPU: 3 PID: 0 Comm: swapper/3 Tainted: G           O    4.15.0-20-generic #21-Ubuntu',
+      '[   25.213200] RIP: 0010:dev_watchdog+0x1ee/0x200', '[   25.213300] Call Trace:', '[   25.213301]  <IRQ>', '[   25.213302]  call_timer_fn+0x30/0x130',
+      '[   25.213303]  run_timer_softirq+0x3fb/0x450', '[   25.213304] ---[ end trace 1a2b3c4d5e6f7a8b ]---'];
+    const link = '[   20.027123] e1000e: enp0s31f6 NIC Link is Up 10 Mbps Full Duplex, Flow Control: None';
+    const other = '[   25.212800] xhci_hcd 0000:00:14.0: WARN Set TR Deq Ptr cmd failed due to incorrect slot or ep state.';
+    const ndMsg = ['NETDEV WATCHDOG: enp0s31f6 (e1000e): transmit queue 0 timed out'];
+    const w = (a: AnalyzedReport[]): unknown[] => a.filter((x) => x.report.kind === 'warning').map((x) => [x.identity.signature, x.report.crash?.message]);
+    const cases: [string[], unknown[]][] = [
+      [[link, cut, nd, warn, ...body], ndMsg], // 4.15+
+      [[link, nd, cut, warn, ...body], ndMsg], // x86 4.12-4.14
+      [[link, nd, warn, ...body], ndMsg], // grep NETDEV -e WARNING
+      [[link, cut, warn, nd, ...body], ndMsg], // up to 4.11: after the WARNING line, as before
+      [[link, cut, '[   25.212830] This is a warning message', warn, ...body], ['This is a warning message']],
+      // WARN_ON() prints no message: the line before `cut here` is none.
+      [[link, other, cut, warn, ...body], []],
+      [[link, cut, warn, ...body], []],
+    ];
+    for (const [lines, message] of cases) {
+      for (const chunk of [undefined, 11]) {
+        assert.deepEqual(w(scanText(lines.join('\n') + '\n', { chunk })), [['WARNING in dev_watchdog', message]], `${lines.join('|')} ${chunk}`);
+      }
+    }
+    // The held lines are still lines of their own: `cut here` before a BUG, a NETDEV line followed by something else.
+    const bug = scanText([nd, cut, '[   25.3] kernel BUG at mm/slub.c:296!', '[   25.4] invalid opcode: 0000 [#1] SMP', ''].join('\n'));
+    assert.deepEqual(bug.map((a) => a.report.kind), ['bug']);
+    // The fast file path (the parallel scan among other lines) and stdin alike.
+    const filler = Array.from({ length: 300 }, (_, i) => `[   2${i % 5}.000000] e1000e: eth1 NIC Link is Up ${i}`);
+    const big = [...filler, link, nd, cut, warn, ...body, ...filler, cut, nd, warn, ...body, ...filler].join('\n') + '\n';
+    const file = path.join(tmpdir(), 'netdev-watchdog.log');
+    fs.writeFileSync(file, big);
+    const env = { KLOGSCAN_THREADS: '2', KLOGSCAN_PARALLEL_MIN: '1024', KLOGSCAN_BLOCK: '4096' };
+    const runs = [cli(['--json', '--no-db', file], { env }), cli(['--json', '--no-db'], { input: big })]
+      .map((r) => r.json.filter((o) => o.type === 'report').map((o) => [o.kind, o.message, (o.source as { line: number }).line]));
+    assert.deepEqual(runs[0], [['warning', ndMsg, 304], ['warning', ndMsg, 615]]);
+    assert.deepEqual(runs[1], runs[0]);
+  });
+
   it('an oops and the panic it ends in are two reports; copies and look-alikes are none', () => {
     const text = ['[  133.400000] BUG: kernel NULL pointer dereference, address: 0000000000000000',
       '[  133.463697] Kernel panic - not syncing: Fatal exception in interrupt',
