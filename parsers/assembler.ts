@@ -969,9 +969,11 @@ export class Assembler {
   earliestOpen(name: string): SourcePosition | null {
     let best: SourcePosition | null = null;
     // A header cut short and waiting for its rest counts: a read position saved past it loses it.
-    // So does a report completed and still queued (waiting for a release).
+    // So does a report completed and still queued (waiting for a release), and a line held back to
+    // see what follows it (a kmsg piece, an ARM pair cut before its caller, an OOM constraint line,
+    // a WARNING's `cut here` and message).
     const starts = [...[...this.open.values()].map((o) => o.start), ...[...this.partials.values()].map((p) => p.pos),
-      ...this.queue.map((q) => q.start)];
+      ...this.queue.map((q) => q.start), ...[...this.pieces.values()].map((p) => p.pos), ...(this.prelude?.lines.map((l) => l.pos) ?? [])];
     for (const start of starts) {
       if (start.name !== name || start.offset === undefined) continue;
       if (!best || start.offset < best.offset!) best = start;

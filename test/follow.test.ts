@@ -533,6 +533,29 @@ describe('follow mode (-f)', function () {
     assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length, (o.source as { line: number }).line]), [[444, 15, 2]]);
   });
 
+  it('kill -9 while a WARNING\'s `cut here` and message wait for its WARNING line: the restart reads them again', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started(f);
+    const k = (t: string, msg: string): string => `Jan 29 10:41:${t} app-prod-17 kernel: ${msg}\n`;
+    fs.appendFileSync(log, k('30', '------------[ cut here ]------------') + k('30', 'NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out'));
+    for (let i = 0; i < 3; i++) {
+      await sleep(100);
+      fs.appendFileSync(log, `Jan 29 10:41:3${i} other sshd[7]: session ${i}\n`);
+    }
+    await f.stop('SIGKILL');
+    fs.appendFileSync(log, [k('31', 'WARNING: CPU: 3 PID: 777 at net/sched/sch_generic.c:461 dev_watchdog+0x1ee/0x200'),
+      k('31', 'CPU: 3 PID: 777 Comm: kworker/3:1 Not tainted 4.15.0-20-generic #21-Ubuntu'), k('31', 'RIP: 0010:dev_watchdog+0x1ee/0x200'),
+      k('31', 'Call Trace:'), k('31', ' <IRQ>'), k('31', ' call_timer_fn+0x30/0x130'), k('31', ' run_timer_softirq+0x3fb/0x450'),
+      k('31', '---[ end trace 1a2b3c4d5e6f7a8b ]---'), k('40', 'e1000e: eth0 NIC Link is Up')].join(''));
+    f = new Follow(['-f', log], env);
+    await f.waitFor(777);
+    assert.equal(await f.stop(), 0);
+    const warning = f.objects.find((o) => o.type === 'report') as unknown as { kind: string; message: string[] };
+    assert.equal(warning.kind, 'warning');
+    assert.deepEqual(warning.message, ['NETDEV WATCHDOG: eth0 (e1000e): transmit queue 0 timed out']);
+  });
+
   it('host-less dmesg with caller ids: a report read again from the rotated file after kill -9 is not stored twice', async () => {
     const seed = report(0).trim().split('\n').map((l) => l.replace(/^.*? kernel: /, ''));
     const rep = (pid: number, up: number): string[] =>
