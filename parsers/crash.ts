@@ -51,7 +51,7 @@ export interface CrashStart extends Pick<CrashInfo, 'what' | 'cpu' | 'seconds' |
 // What may stand before a first line: a subsystem's prefix (`watchdog: `, `NMI watchdog: `,
 // `rcu: `), a quoting `>`. Nothing else: prose that mentions a report is no report.
 // (6.13+ says which CPU noticed a hard lockup: `CPU3: Watchdog detected hard LOCKUP on cpu 5`.)
-const PFX = String.raw`^[\s>]*(?:(?:NMI watchdog|watchdog|rcu|kernel|Oops|CPU\d+):\s+)?`;
+const PFX = String.raw`^[\s>]*(?:(?:NMI watchdog|watchdog|rcu|kernel|Oops):\s+)?(?:CPU\d+:\s+)?`;
 
 /** What may stand before an oops line found inside the text (`Oops: general protection fault`): a prefix of PFX, no prose (`Subject: Re: BUG: ...`). */
 const LEAD = new RegExp(PFX + '$');
@@ -387,7 +387,8 @@ export function parseOomConstraint(text: string): { constraint: string; memcg: s
  */
 const BODY = new RegExp('^\\s*(?:\\\\x09)*(?:' + [
   'Modules linked in', 'Hardware name:', 'Workqueue:', 'task: [0-9a-f]', 'Process ', '#PF: ', 'PGD ', 'P4D ', 'PUD ', 'PMD ',
-  String.raw`\*(?:pde|pdpt|pgd|pud|pmd|pte) = `, 'Oops', 'Internal error:', 'invalid opcode:', 'Mem abort info:', 'Data abort info:',
+  String.raw`\*(?:pde|pdpt|pgd|pud|pmd|pte) = `, 'pgd = [0-9a-f]', String.raw`\[[0-9a-f]+\] \*pgd=`, 'last sysfs file:',
+  String.raw`(?:(?:PREEMPT|SMP|DEBUG_PAGEALLOC)\s*)+$`, 'Oops', 'Internal error:', 'invalid opcode:', 'Mem abort info:', 'Data abort info:',
   String.raw`(?:ESR|EC|SET|EA|FSC|IL|FnV|S1PTW|ISV|ISS|ISS2|CM|WnR|TnD|TagAccess|GCS|Overlay|DirtyBit|Xs|LST) = `, 'Access size',
   'user pgtable:', 'swapper pgtable:', String.raw`\[[0-9a-f]+\] (?:pgd=|user address|address between)`, 'Kernel Offset:', 'CR2:',
   'Thread overran stack', 'Dumping ftrace buffer:', String.raw`\(ftrace buffer empty\)`, 'irq event stamp:', 'hardirqs last', 'softirqs last',

@@ -1017,6 +1017,47 @@ describe('the kernel\'s other problem reports', () => {
     assert.match(show, /soft lockup in shrink_lock_dentry \(spinlock\)/);
     assert.match(show, /root cause no rule reads kernel BUGs yet/);
   });
+
+  it('reads a 6.13+ hard lockup: pr_fmt\'s `watchdog: ` and then the CPU that noticed it (helper-h35)', () => {
+    // intel-gfx CI, 6.17.0-rc6 (kernel/watchdog.c: pr_emerg("CPU%u: Watchdog detected hard LOCKUP on cpu %u\n", this_cpu, cpu)).
+    const got = scanText([
+      '[164.964389] watchdog: CPU3: Watchdog detected hard LOCKUP on cpu 3',
+      '[164.964407] Modules linked in: snd_hda_codec_alc662 i915 autofs4',
+      '[164.964650] CPU: 3 UID: 0 PID: 1515 Comm: syncobj_timelin Tainted: G     U              6.17.0-rc6-Trybot_154715v1-gc1b827f32471+ #1 PREEMPT(voluntary)',
+      '[164.964669] RIP: 0010:lock_release+0x13d/0x2a0',
+      '[164.964729] Call Trace:',
+      '[164.964734]  <IRQ>',
+      '[164.964750]  dma_fence_chain_get_prev+0x13d/0x240',
+      '[164.964879]  </IRQ>',
+      '[164.964882]  <TASK>',
+      '[164.964967]  sync_timeline_signal+0x153/0x2c0',
+      '[164.965248]  </TASK>', ''].join('\n'));
+    assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.pid, a.report.crash?.cpu]), [['hard_lockup', 'syncobj_timelin', 1515, 3]]);
+  });
+
+  it('an ARM32 oops is one report through its `pgd = ` and `[addr] *pgd=` lines (helper-h35)', () => {
+    // arch/arm/mm/fault.c show_pte(): pr_alert("pgd = %p\n", ...); pr_alert("[%08lx] *pgd=%08llx", ...).
+    const got = scanText([
+      '[135992.726639] Unable to handle kernel NULL pointer dereference at virtual address 0000000c',
+      '[135992.726663] pgd = 6f458410',
+      '[135992.726682] [0000000c] *pgd=0d3e2831, *pte=00000000, *ppte=00000000',
+      '[135992.726715] Internal error: Oops: 17 [#2] ARM',
+      '[135992.726854] CPU: 0 PID: 7690 Comm: htop Tainted: G      D  C        5.4.79+ #1373',
+      '[135992.726890] PC is at seq_vprintf+0x18/0x64',
+      '[135992.726903] LR is at seq_printf+0x3c/0x5c', ''].join('\n'));
+    assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.pid, a.report.crash?.ip?.fn]), [['oops', 'htop', 7690, 'seq_vprintf']]);
+  });
+
+  it('a 2.6.1x-2.6.3x i386 oops keeps its body past the lone `SMP` line and `last sysfs file:` (helper-h35)', () => {
+    // arch/i386/kernel/traps.c die(): "PREEMPT "/"SMP " on a line of their own, then "last sysfs file: %s\n".
+    const got = scanText([
+      'BUG: unable to handle kernel paging request at virtual address 22222232',
+      '  printing eip:', 'c012cf84', '*pde = 25b5a001', '*pte = 00000000', 'Oops: 0000 [#1]', 'SMP',
+      'last sysfs file: /devices/pci0000:00/0000:00:0a.0/resource', 'Modules linked in:', 'CPU:    12',
+      'EIP:    0060:[<c012cf84>]    Not tainted VLI', 'EFLAGS: 00010002   (2.6.17-rc5-mm3-autokern1 #1)',
+      'EIP is at check_deadlock+0x19/0xe1', 'Process mkdir09 (pid: 18319, threadinfo=e47ea000 task=e5f91ab0)', ''].join('\n'));
+    assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.pid, a.report.crash?.ip?.fn]), [['oops', 'mkdir09', 18319, 'check_deadlock']]);
+  });
 });
 
 describe('not hung-task reports', () => {
