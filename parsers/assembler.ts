@@ -699,8 +699,10 @@ export class Assembler {
 
     const header = parseHeader(text);
     const section = header ? null : parseSection(text);
-    const crash = header || section ? null : parseCrashStart(text, unprefixed);
     const current = this.open.get(key);
+    let crash = header || section ? null : parseCrashStart(text, unprefixed);
+    // A hard lockup told as a WARNING (2.6.36-4.4): its line is the open WARNING's message, and the WARNING the lockup.
+    if (crash !== null && current !== undefined && !current.held && current.builder instanceof CrashBuilder && current.builder.turnsInto(crash)) crash = null;
     // A line that opens a report only where none is open (`Oops: 0000 [#1]`) is offered to the open one first.
     // So is the first line of any other kind inside a task's trace: another CPU's WARNING printed
     // between two frames, passed over as a stray line when the trace goes on after it (it is

@@ -434,6 +434,8 @@ export class CrashBuilder implements Builder {
   private inCode = false;
   private taken = 0;
   private sawEndMark = false;
+  /** A WARNING that turned out to be a hard lockup (turnsInto): its message line is taken. */
+  private asLockup = false;
   lastWasFrame = false;
 
   constructor(s: CrashStart, line: KernelLine, raw: string, source: { name: string; line: number }) {
@@ -502,6 +504,27 @@ export class CrashBuilder implements Builder {
     const ours = kind === 'soft_lockup' ? /soft ?lockup/i : kind === 'hard_lockup' ? /hard ?lockup/i : kind === 'rcu_stall' ? /RCU Stall/i : null;
     if (next.kind !== 'panic' || ours === null || this.closed || this.dumps.length > 0 || !ours.test(next.what)) return false;
     this.panicked = true;
+    return true;
+  }
+
+  /**
+   * Whether `next` is the message of this WARNING, which is then the hard lockup: from 2.6.36 to
+   * 4.4 (RHEL 6 and 7, Ubuntu 14.04 and 16.04) watchdog_overflow_callback() told a hard lockup with
+   * WARN(1, "Watchdog detected hard LOCKUP on cpu %d", cpu), so the WARNING line comes first and the
+   * lockup's line is its message. The report becomes the hard lockup; its dump is the lockup's.
+   */
+  turnsInto(next: CrashStart): boolean {
+    const info = this.info;
+    if (next.kind !== 'hard_lockup' || this.report.kind !== 'warning' || this.closed || this.dumps.length > 0) return false;
+    const atWatchdog = info.ip?.fn === 'watchdog_overflow_callback' || /(?:^|\/)kernel\/watchdog(?:_hld)?\.c:\d+$/.test(info.location ?? '');
+    if (!atWatchdog) return false;
+    this.report.kind = 'hard_lockup';
+    info.what = next.what;
+    if (next.cpu !== null) info.cpu = next.cpu;
+    info.ip = null;
+    info.location = null;
+    info.message = [];
+    this.asLockup = true;
     return true;
   }
 
@@ -603,6 +626,7 @@ export class CrashBuilder implements Builder {
       return 'taken';
     }
     if (info.oom && this.oomLine(text)) return 'taken';
+    if (this.asLockup && this.dumps.length === 0 && HARD.test(text)) return 'taken';
     if (text.includes('RCU grace-period kthread stack dump')) {
       this.nextDump(null).gpKthread = true;
       return 'taken';

@@ -1048,6 +1048,26 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.pid, a.report.crash?.ip?.fn]), [['oops', 'htop', 7690, 'seq_vprintf']]);
   });
 
+  it('a hard lockup told as a WARNING (2.6.36-4.4, RHEL 6/7) is one hard lockup, not a WARNING and a lockup (helper-h35)', () => {
+    // 4.2.0-27-generic, Ubuntu Forums syslog: kernel/watchdog.c WARN(1, "Watchdog detected hard LOCKUP on cpu %d", ...).
+    const p = 'Feb 17 19:24:18 UStudio kernel: ';
+    const got = scanText([
+      `${p}[  207.015552] ------------[ cut here ]------------`,
+      `${p}[  207.015558] WARNING: CPU: 7 PID: 183 at /build/linux-NgsOGa/linux-4.2.0/kernel/watchdog.c:311 watchdog_overflow_callback+0x79/0xa0()`,
+      `${p}[  207.015559] Watchdog detected hard LOCKUP on cpu 7`,
+      `${p}[  207.015588] CPU: 7 PID: 183 Comm: kworker/u16:4 Tainted: P      D    OE   4.2.0-27-generic #32-Ubuntu`,
+      `${p}[  207.015599] Call Trace:`,
+      `${p}[  207.015599]  <NMI>  [<ffffffff817eae99>] dump_stack+0x45/0x57`,
+      `${p}[  207.015607]  [<ffffffff81132ff9>] watchdog_overflow_callback+0x79/0xa0`,
+      `${p}[  207.015619]  [<ffffffff817f3f51>] end_repeat_nmi+0x1a/0x1e`,
+      `${p}[  207.015624]  <<EOE>>  [<ffffffff817f19c8>] _raw_spin_lock_irq+0x28/0x30`,
+      `${p}[  207.015627]  [<ffffffff817ed363>] __schedule+0xb3/0x950`, ''].join('\n'));
+    assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.pid, a.report.crash?.cpu]), [['hard_lockup', 'kworker/u16:4', 183, 7]]);
+    // Any other WARNING stays a WARNING, and a lockup line after it is a report of its own.
+    const other = scanText(['WARNING: CPU: 7 PID: 183 at net/core/dev.c:1 f+0x1/0x2', 'Watchdog detected hard LOCKUP on cpu 7', ''].join('\n'));
+    assert.deepEqual(other.map((a) => a.report.kind).sort(), ['hard_lockup', 'warning']);
+  });
+
   it('a 2.6.1x-2.6.3x i386 oops keeps its body past the lone `SMP` line and `last sysfs file:` (helper-h35)', () => {
     // arch/i386/kernel/traps.c die(): "PREEMPT "/"SMP " on a line of their own, then "last sysfs file: %s\n".
     const got = scanText([
