@@ -22,7 +22,7 @@ import {
   ARM_DUMP, CALL_TRACE, clip, CODE_PIECE, dumpTainted, ELISION, FrameCollector, isBottomFrame, LIMITS, parseTaskLine,
   REGISTERS, STACK_WORDS, type Builder, type LineVerdict,
 } from './hung-task.js';
-import { CAUGHT_KINDS, newReport, type CrashInfo, type CrashKind, type Frame, type KernelLine, type TaskRef, type TaskReport } from './record.js';
+import { CAUGHT_KINDS, newReport, stuckInInterrupt, type CrashInfo, type CrashKind, type Frame, type KernelLine, type TaskRef, type TaskReport } from './record.js';
 
 /**
  * Substrings of every first line parseCrashStart() reads: a line without one never opens a report
@@ -819,7 +819,7 @@ export class CrashBuilder implements Builder {
       if (info.cpu === null) info.cpu = d.cpu;
       // A WARNING's or a sanitizer's first line names the function already. A lockup or a stall
       // caught the CPU in an interrupt: where the interrupted task was says more.
-      if (info.ip === null) info.ip = (CAUGHT_KINDS.has(r.kind) ? d.taskIp : null) ?? d.ip;
+      if (info.ip === null) info.ip = (CAUGHT_KINDS.has(r.kind) && !stuckInInterrupt(d.frames.frames) ? d.taskIp : null) ?? d.ip;
       // A jump to address 0 (a NULL function pointer): the link register names who jumped.
       if (info.ip !== null && /^0x0*$/.test(info.ip.fn) && d.lr !== null) info.ip = d.lr;
       const sawTrace = d.sawTrace && d.frames.frames.length > 0;

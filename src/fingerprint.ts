@@ -5,7 +5,7 @@
  * builds of one kernel series, and changes when the culprit does. Skip lists: frame-classes.ts.
  */
 import { createHash } from 'node:crypto';
-import { CAUGHT_KINDS, type CrashInfo, type Frame } from '../parsers/record.js';
+import { CAUGHT_KINDS, stuckInInterrupt, type CrashInfo, type Frame } from '../parsers/record.js';
 import { CRASH_MACHINERY, CRASH_SPINS, ENTRY, INCIDENTAL, SCHEDULER, WAIT_PRIMITIVES } from './frame-classes.js';
 
 // Compiler clone suffixes (gcc: .isra.N .constprop.N .part.N .cold .localalias; clang: .llvm.N),
@@ -220,7 +220,7 @@ export function crashCulprit(frames: readonly Frame[], ip: Frame | null, lockup 
   let label: string | null = null;
   const reliable = frames.some((f) => !f.unreliable && f.context !== 'nmi');
   // A lockup or a stall is caught by an interrupt: its frames are the catching, the task's are the stuck.
-  const skipIrq = lockup && frames.some((f) => f.context === 'task' && !f.unreliable);
+  const skipIrq = lockup && frames.some((f) => f.context === 'task' && !f.unreliable) && !stuckInInterrupt(frames);
   const candidates: { frame: Frame; index: number }[] = ip ? [{ frame: ip, index: -1 }] : [];
   frames.forEach((frame, index) => {
     if (frame.context === 'nmi' || (skipIrq && frame.context !== 'task') || (reliable && frame.unreliable) || pointsAtFunctionEdge(frame)) return;

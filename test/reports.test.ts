@@ -1068,6 +1068,15 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(other.map((a) => a.report.kind).sort(), ['hard_lockup', 'warning']);
   });
 
+  it('a soft lockup of an idle CPU is where its softirq spins, not the idle loop it interrupted (helper-h35)', () => {
+    // 6.13.2 NixOS (linux-wireless mail, Thunderbird-wrapped lines re-joined, frames cut): only an
+    // interrupt can hold an idle CPU 22 s, and show_regs() prints the interrupted softirq's RIP first.
+    const lines = fs.readFileSync(path.join(ROOT, 'test/fixtures/dumps', 'softlockup-idle-softirq-6.13.log'), 'utf8');
+    const [a] = scanText(lines);
+    assert.equal(a.report.crash?.ip?.fn, 'native_queued_spin_lock_slowpath');
+    assert.equal(a.identity.signature, 'soft lockup in __iwl_trans_pcie_grab_nic_access (spinlock)');
+  });
+
   it('a 2.6.1x-2.6.3x i386 oops keeps its body past the lone `SMP` line and `last sysfs file:` (helper-h35)', () => {
     // arch/i386/kernel/traps.c die(): "PREEMPT "/"SMP " on a line of their own, then "last sysfs file: %s\n".
     const got = scanText([
