@@ -57,7 +57,8 @@ const PFX = String.raw`^[\s>]*(?:(?:NMI watchdog|watchdog|rcu|kernel|Oops):\s+)?
 const LEAD = new RegExp(PFX + '$');
 const SOFT = new RegExp(PFX + String.raw`BUG: soft lockup (?:- CPU#(\d+) stuck for (\d+)s!(?:\s+\[(.*):(\d+)\])?|detected on CPU#(\d+)!)`);
 const HARD = new RegExp(PFX + String.raw`(?:Watchdog detected hard LOCKUP on cpu (\d+)|CPU (\d+) self-detected hard LOCKUP @ (\S+))`);
-const RCU = new RegExp(PFX + String.raw`INFO: (\S+) (?:self-detected stall|detected (?:expedited )?stalls?) on (?:CPUs/tasks|tasks|CPU)\b:?\s*(.*)$`);
+// (A mail client may wrap the line after `on`: `... detected expedited stalls on` / `CPUs/tasks: { 1-.... }`.)
+const RCU = new RegExp(PFX + String.raw`INFO: (\S+) (?:self-detected stall|detected (?:expedited )?stalls?) on(?:\s+(?:CPUs/tasks|tasks|CPU)\b:?\s*(.*)|\s*)$`);
 const RCU_OLD = new RegExp(PFX + String.raw`INFO: RCU detected CPU (\d+) stall`);
 // (The leading blanks are taken whole, never given back to the name: the name tried from each of
 // them took a line of blanks n^2 steps. The name is trimmed anyway.)
@@ -230,7 +231,7 @@ export function parseCrashStart(text: string, pasted = false): CrashStart | null
   }
   if (text.includes('detected') && (m = RCU.exec(text))) {
     const flavour = m[1].replace(/_state$/, '');
-    return start('rcu_stall', 'RCU stall', { rcu: { flavour, cpus: stalledCpus(m[2]) } });
+    return start('rcu_stall', 'RCU stall', { rcu: { flavour, cpus: stalledCpus(m[2] ?? '') } });
   }
   if (text.includes('RCU detected CPU') && (m = RCU_OLD.exec(text))) {
     const cpu = Number(m[1]);
@@ -400,7 +401,7 @@ const BODY = new RegExp('^\\s*(?:\\\\x09)*(?:' + [
   'Last potentially related', 'Second to last potentially', 'The buggy address', 'page:[0-9a-f]', 'page: refcount', 'flags: 0x', 'raw: ', 'head: ',
   'page dumped because', 'page_owner ', 'Memory state around', String.raw`[>\s]?(?:0x)?[0-9a-f]{8,16}: (?:[0-9a-f]{2}|fc|fa|fb|fd|fe|00)(?: |$)`, String.raw`\^\s*$`,
   '={20,}', 'Disabling lock debugging', 'Showing busy workqueues', 'Showing backtraces', 'workqueue ', 'pwq ', 'in-flight: ', 'pending: ', 'delayed: ',
-  'inactive: ', String.raw`pool \d+:`, 'rcu: ', String.raw`\(detected by `, String.raw`\(t=\d+ jiffies`, 'Tasks blocked on ', 'blocking rcu_node',
+  'inactive: ', String.raw`pool \d+:`, 'rcu: ', String.raw`CPUs/tasks: \{`, String.raw`l=\d+:\d+-\d+:0x`, String.raw`\(detected by `, String.raw`\(t=\d+ jiffies`, 'Tasks blocked on ', 'blocking rcu_node',
   String.raw`\S+ kthread starved for `, 'Unless rcu_', 'RCU grace-period kthread stack dump', 'Stack dump where RCU', 'INFO: Stall ended',
   'All QSes seen', String.raw`\S+ kthread timer wakeup`, 'Possible timer handling issue', String.raw`\d+: \(\d+ (?:ticks|GPs)`, 'NMI backtrace for cpus',
   'Sending NMI from CPU', 'Task dump for CPU', 'NMI backtrace for cpu', 'lowmem_reserve', 'Mem-Info:', 'Kernel panic', 'softirqs', 'RSP <', 'EIP: \\[<',
@@ -724,6 +725,8 @@ export class CrashBuilder implements Builder {
     }
     const rcu = this.info.rcu;
     if (rcu && (m = RCU_CPU.exec(text)) && rcu.cpus.length < 256 && !rcu.cpus.includes(Number(m[1]))) rcu.cpus.push(Number(m[1]));
+    // The first line's CPU list, wrapped onto a line of its own by a mail client.
+    if (rcu && rcu.cpus.length === 0 && this.dumps.length === 0 && /^\s*CPUs\/tasks: \{/.test(text)) rcu.cpus.push(...stalledCpus(text.replace(/^\s*CPUs\/tasks:/, '')).slice(0, 256));
   }
 
   /**

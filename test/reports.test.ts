@@ -1077,6 +1077,22 @@ describe('the kernel\'s other problem reports', () => {
     assert.equal(a.identity.signature, 'soft lockup in __iwl_trans_pcie_grab_nic_access (spinlock)');
   });
 
+  it('an RCU stall whose first line a mail client wrapped after `on` is still one, with its CPUs (helper-h35)', () => {
+    // 6.13.2 NixOS, Thunderbird wrap at 72 columns (linux-wireless mail).
+    const got = scanText([
+      '[454932.295575] rcu: INFO: rcu_preempt detected expedited stalls on ',
+      'CPUs/tasks: { 1-.... 18-.... } 21253 jiffies s: 31717 root: 0x3/.',
+      '[454932.295584] rcu: blocking rcu_node structures (internal RCU debug): ',
+      'l=1:0-15:0x2/. l=1:16-31:0x4/.',
+      '[454932.295588] Sending NMI from CPU 22 to CPUs 1:',
+      '[454932.295592] NMI backtrace for cpu 1',
+      '[454932.295595] CPU: 1 UID: 0 PID: 0 Comm: swapper/1 Tainted: G     L     6.13.2 #1-NixOS',
+      '[454932.295598] RIP: 0010:native_queued_spin_lock_slowpath+0x79/0x2c0',
+      '[454932.295612] Call Trace:',
+      '[454932.295669]  _raw_spin_lock+0x3f/0x60', ''].join('\n'));
+    assert.deepEqual(got.map((a) => [a.report.kind, a.report.crash?.rcu?.cpus]), [['rcu_stall', [1, 18]]]);
+  });
+
   it('a 2.6.1x-2.6.3x i386 oops keeps its body past the lone `SMP` line and `last sysfs file:` (helper-h35)', () => {
     // arch/i386/kernel/traps.c die(): "PREEMPT "/"SMP " on a line of their own, then "last sysfs file: %s\n".
     const got = scanText([
