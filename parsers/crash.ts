@@ -65,6 +65,8 @@ const RCU_OLD = new RegExp(PFX + String.raw`INFO: RCU detected CPU (\d+) stall`)
 const OOM_INVOKE = /^(?=(\s*))\1(.+?) invoked oom-killer: gfp_mask=0x[0-9a-f]+/;
 /** `Out of memory: Killed process 7788 (bash) total-vm:...`, 2.6.18 `Killed process 1234, UID 0, (java).`, 3.x/4.x `Kill process N (x) score S or sacrifice child`. */
 const OOM_KILL = /^\s*(?:(Memory cgroup out of memory|Out of memory(?: \([^)]*\))?): )?(Kill(?:ed)?|kill) process (\d+),? (?:UID \d+, )?\((.{0,64}?)\)(?=[\s.,]|$)(.*)$/;
+/** What follows the name (a task's, 15 bytes at most) on a kill line of 2.6.x-4.18, which says no `Out of memory:` first: its sizes, or nothing (2.6.18 `(java).`). */
+const KILL_TAIL = /^(?:,? (?:total-vm|vsz):\d+kB|\.?\s*$)/;
 const OOPS_STARTS: readonly [RegExp, string][] = [
   [/BUG: unable to handle kernel (NULL pointer dereference|paging request) at (\S+)/, ''],
   [/BUG: kernel NULL pointer dereference, address: (\S+)/, 'kernel NULL pointer dereference'],
@@ -240,12 +242,15 @@ export function parseCrashStart(text: string, pasted = false): CrashStart | null
   if (text.includes('invoked oom-killer') && (m = OOM_INVOKE.exec(text))) {
     return start('oom_kill', 'OOM kill', { task: m[2].trim().replace(/^>\s*/, '') });
   }
-  // A kill line alone (a priority filter kept only the KERN_ERR lines of an OOM): the kill, not the
-  // choice before it (`Kill process N (x) score S or sacrifice child`, which a `Killed process` line follows).
-  if (text.includes('Killed process') && (m = OOM_KILL.exec(text)) && m[1] !== undefined && m[2] === 'Killed') {
+  // A kill line alone (a priority filter kept only the KERN_ERR lines of an OOM; before 4.19 the
+  // dump was printed only as often as a ratelimit let it, so a run of OOM kills left the choice
+  // and the kill line alone): the kill, not the choice before it (`Kill process N (x) score S or
+  // sacrifice child`, which a `Killed process` line follows, or nothing when the choice failed).
+  // Before 4.19 the kill line has no `Out of memory:` of its own: whether a cgroup's, unknown.
+  if (text.includes('Killed process') && (m = OOM_KILL.exec(text)) && m[2] === 'Killed' && (m[1] !== undefined || (m[4].length <= 16 && KILL_TAIL.test(m[5])))) {
     const pid = num(m[3]);
     // Weak: the kill line of an OOM report being read is its last line, not a report of its own.
-    if (pid !== null) return start('oom_kill', 'OOM kill', { weak: true, oomKill: { victim: { task: m[4], pid }, memcg: m[1].startsWith('Memory cgroup') } });
+    if (pid !== null) return start('oom_kill', 'OOM kill', { weak: true, oomKill: { victim: { task: m[4], pid }, memcg: m[1]?.startsWith('Memory cgroup') ?? false } });
   }
   if (text.includes('WARNING: ')) {
     if ((m = WARN_NEW.exec(text))) {

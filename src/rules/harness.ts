@@ -2,8 +2,8 @@
  * The rule harness (ESLint's RuleTester is the model): every rule proves itself on its samples.
  * - a rule needs at least one hit sample, one miss sample and one reference;
  * - each hit sample yields at least one report that the rule matches (with the verdict the sample
- *   names, under the sample's --kernel), and none of its reports matches another rule unless this
- *   rule says it supersedes that one (overlaps are declared, never silent);
+ *   names, under the sample's --kernel), and none of its reports of the kinds the rule reads matches
+ *   another rule unless this rule says it supersedes that one (overlaps are declared, never silent);
  * - no report of a miss sample matches the rule.
  * Used by the mocha suite for the built-in rules and by `klogscan rules test DIR` for user rules.
  */
@@ -64,8 +64,10 @@ export function checkRule(rule: Rule, set: RuleSet, root = process.cwd()): Harne
       if (wrong) problem = `verdict ${wrong.matches.find((m) => m.rule === id)!.verdict}, expected ${ref.verdict}`;
     }
     if (!problem) {
-      // Another rule may match only where this rule declares that it supersedes it.
+      // Another rule may match only where this rule declares that it supersedes it: in the reports
+      // of the kinds this rule reads (an OOM kill before a hung task is another report, with causes of its own).
       for (const a of reports) {
+        if (!rule.kinds.has(a.report.kind)) continue;
         const other = a.matches.find((m) => m.rule !== id && !(rule.spec.supersedes ?? []).includes(m.rule));
         if (other) {
           problem = `report ${a.report.task}:${a.report.pid} also matches ${other.rule} (add it to "supersedes" if this rule refines it)`;
