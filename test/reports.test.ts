@@ -1029,7 +1029,7 @@ describe('the kernel\'s other problem reports', () => {
     assert.match(show, /root cause no rule reads kernel BUGs yet/);
   });
 
-  it('reads a 6.13+ hard lockup: pr_fmt\'s `watchdog: ` and then the CPU that noticed it (helper-h35)', () => {
+  it('reads a 6.13+ hard lockup: pr_fmt\'s `watchdog: ` and then the CPU that noticed it (helper-73)', () => {
     // intel-gfx CI, 6.17.0-rc6 (kernel/watchdog.c: pr_emerg("CPU%u: Watchdog detected hard LOCKUP on cpu %u\n", this_cpu, cpu)).
     const got = scanText([
       '[164.964389] watchdog: CPU3: Watchdog detected hard LOCKUP on cpu 3',
@@ -1046,7 +1046,7 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.pid, a.report.crash?.cpu]), [['hard_lockup', 'syncobj_timelin', 1515, 3]]);
   });
 
-  it('an ARM32 oops is one report through its `pgd = ` and `[addr] *pgd=` lines (helper-h35)', () => {
+  it('an ARM32 oops is one report through its `pgd = ` and `[addr] *pgd=` lines (helper-73)', () => {
     // arch/arm/mm/fault.c show_pte(): pr_alert("pgd = %p\n", ...); pr_alert("[%08lx] *pgd=%08llx", ...).
     const got = scanText([
       '[135992.726639] Unable to handle kernel NULL pointer dereference at virtual address 0000000c',
@@ -1059,7 +1059,7 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.pid, a.report.crash?.ip?.fn]), [['oops', 'htop', 7690, 'seq_vprintf']]);
   });
 
-  it('a hard lockup told as a WARNING (2.6.36-4.4, RHEL 6/7) is one hard lockup, not a WARNING and a lockup (helper-h35)', () => {
+  it('a hard lockup told as a WARNING (2.6.36-4.4, RHEL 6/7) is one hard lockup, not a WARNING and a lockup (helper-73)', () => {
     // 4.2.0-27-generic, Ubuntu Forums syslog: kernel/watchdog.c WARN(1, "Watchdog detected hard LOCKUP on cpu %d", ...).
     const p = 'Feb 17 19:24:18 UStudio kernel: ';
     const got = scanText([
@@ -1079,7 +1079,7 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(other.map((a) => a.report.kind).sort(), ['hard_lockup', 'warning']);
   });
 
-  it('a soft lockup of an idle CPU is where its softirq spins, not the idle loop it interrupted (helper-h35)', () => {
+  it('a soft lockup of an idle CPU is where its softirq spins, not the idle loop it interrupted (helper-73)', () => {
     // 6.13.2 NixOS (linux-wireless mail, Thunderbird-wrapped lines re-joined, frames cut): only an
     // interrupt can hold an idle CPU 22 s, and show_regs() prints the interrupted softirq's RIP first.
     const lines = fs.readFileSync(path.join(ROOT, 'test/fixtures/dumps', 'softlockup-idle-softirq-6.13.log'), 'utf8');
@@ -1088,7 +1088,7 @@ describe('the kernel\'s other problem reports', () => {
     assert.equal(a.identity.signature, 'soft lockup in __iwl_trans_pcie_grab_nic_access (spinlock)');
   });
 
-  it('an RCU stall whose first line a mail client wrapped after `on` is still one, with its CPUs (helper-h35)', () => {
+  it('an RCU stall whose first line a mail client wrapped after `on` is still one, with its CPUs (helper-73)', () => {
     // 6.13.2 NixOS, Thunderbird wrap at 72 columns (linux-wireless mail).
     const got = scanText([
       '[454932.295575] rcu: INFO: rcu_preempt detected expedited stalls on ',
@@ -1104,7 +1104,7 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(got.map((a) => [a.report.kind, a.report.crash?.rcu?.cpus]), [['rcu_stall', [1, 18]]]);
   });
 
-  it('a 2.6.1x-2.6.3x i386 oops keeps its body past the lone `SMP` line and `last sysfs file:` (helper-h35)', () => {
+  it('a 2.6.1x-2.6.3x i386 oops keeps its body past the lone `SMP` line and `last sysfs file:` (helper-73)', () => {
     // arch/i386/kernel/traps.c die(): "PREEMPT "/"SMP " on a line of their own, then "last sysfs file: %s\n".
     const got = scanText([
       'BUG: unable to handle kernel paging request at virtual address 22222232',
