@@ -311,7 +311,18 @@ export class Assembler {
    */
   private readonly queue: { r: TaskReport; machine: string; start: SourcePosition; wait: number | null }[] = [];
   /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
-  readonly suppressed = new Set<string | null>();
+  private readonly suppressedOn = new Set<string | null>();
+  /**
+   * Of those, hosts that reported a hung task after saying so: with kernel.hung_task_panic set the
+   * kernel prints the line after every report of its pass (6.x) and then panics; a reboot or a
+   * sysctl also starts the count again. Later hangs there were not hidden.
+   */
+  private readonly reportedSince = new Set<string | null>();
+
+  /** Hosts whose kernel said further hung-task reports are suppressed, and reported none after. */
+  get suppressed(): Set<string | null> {
+    return new Set([...this.suppressedOn].filter((h) => !this.reportedSince.has(h)));
+  }
   /** Lines that carried a kernel message and were looked at (not merely dismissed). */
   decoded = 0;
 
@@ -848,7 +859,7 @@ export class Assembler {
       }
     }
     if (text.includes(SUPPRESSED_NEEDLE)) {
-      this.suppressed.add(line.host);
+      this.suppressedOn.add(line.host);
       return;
     }
     this.evidenceOf(line, text);
@@ -920,7 +931,8 @@ export class Assembler {
     }
     const ev = this.evidence.get(o.machine);
     if (ev) r.context = ev.map((e) => e.text);
-    if (r.suppressesFurther) this.suppressed.add(r.host);
+    if (r.kind === 'hung_task' && this.suppressedOn.has(r.host)) this.reportedSince.add(r.host);
+    if (r.suppressesFurther) this.suppressedOn.add(r.host);
     if (r.kernel === null) {
       const w = this.waiting.get(o.machine);
       // (One of the other kinds waits too, but does not make the hung tasks before it wait longer.)

@@ -302,9 +302,17 @@ describe('report assembly', () => {
     assert.equal(scanText(JAVA)[0].report.truncated, false);
   });
 
-  it('notes the kernel suppressing further reports', () => {
-    const text = JAVA + 'Jan 29 10:41:07 app-prod-17 kernel: Future hung task reports are suppressed, see sysctl kernel.hung_task_warnings\n';
+  it('notes the kernel suppressing further reports, unless the host reported more after it (kernel.hung_task_panic)', () => {
+    const line = 'Jan 29 10:41:07 app-prod-17 kernel: Future hung task reports are suppressed, see sysctl kernel.hung_task_warnings\n';
+    const text = JAVA + line;
     assert.equal(scanText(text)[0].report.suppressesFurther, true);
+    const note = (input: string): string[] => cli(['--no-db', '--json', '-'], { input }).json.filter((o) => o.type === 'summary')
+      .map((o) => o.suppressed_hosts as string[]).flat();
+    assert.deepEqual(note(text), ['app-prod-17']);
+    // With hung_task_panic the kernel prints the line after each report of its pass, then panics:
+    // the report after it shows that later hangs were not hidden.
+    const more = JAVA.replace(/java:181134/g, 'java:181135').replace(/ 181134 /g, ' 181135 ');
+    assert.deepEqual(note(text + more + line), []);
   });
 
   it('joins the lines of pasted mail that end in a quoted-printable soft break (`=`), not those ending in `==`', () => {
