@@ -46,6 +46,8 @@ export interface CrashStart extends Pick<CrashInfo, 'what' | 'cpu' | 'seconds' |
   pid: number | null;
   /** An OOM kill line alone (no `invoked oom-killer` line of its stream before it): a report of one line. */
   oomKill: { victim: TaskRef; memcg: boolean } | null;
+  /** Told by a panic line (a lockup under hardlockup_panic up to 4.4): its dump is the panic's. */
+  panicked?: boolean;
 }
 
 // What may stand before a first line: a subsystem's prefix (`watchdog: `, `NMI watchdog: `,
@@ -263,6 +265,10 @@ export function parseCrashStart(text: string, pasted = false): CrashStart | null
     if ((m = WARN_OLD.exec(text))) return start('warning', 'WARNING', warnedAt(m[1]));
   }
   if (text.includes('Kernel panic') && !text.includes('---[ end ') && (m = PANIC.exec(text)) && !(pasted && PROSE.test(m[1]))) {
+    // Up to 4.4, hardlockup_panic made the lockup's own line a panic's reason (watchdog_overflow_callback):
+    // the lockup, told only so (RHEL 7's default).
+    const hard = /^Watchdog detected hard LOCKUP on cpu (\d+)/.exec(m[1]);
+    if (hard) return start('hard_lockup', 'hard lockup', { cpu: num(hard[1]), panicked: true });
     return start('panic', `kernel panic: ${m[1].trim().slice(0, 120) || 'no reason given'}`);
   }
   if ((m = WEAK_OOPS.exec(text))) {
@@ -446,6 +452,7 @@ export class CrashBuilder implements Builder {
 
   constructor(s: CrashStart, line: KernelLine, raw: string, source: { name: string; line: number }) {
     this.startLine = s;
+    this.panicked = s.panicked === true;
     this.info = {
       headline: line.text.trim().slice(0, 240),
       what: s.what,

@@ -1087,6 +1087,18 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(other.map((a) => a.report.kind).sort(), ['hard_lockup', 'warning']);
   });
 
+  it('a hard lockup told only by its panic (hardlockup_panic up to 4.4, RHEL 7) is a hard lockup, of the CPU it names (helper-73)', () => {
+    const rhel = ['[83076.933317] Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 4',
+      '[83077.019826] CPU: 4 PID: 3487 Comm: docker Tainted: GF         IO--------------   3.10.0-210.el7.x86_64 #1',
+      '[83077.479636] Call Trace:', '[83077.508892]  <NMI>  [<ffffffff816038f7>] dump_stack+0x19/0x1b',
+      '[83077.577827]  [<ffffffff815fd14b>] panic+0xd8/0x1e7', '[83077.720642]  [<ffffffff8110a872>] watchdog_overflow_callback+0xc2/0xd0', ''].join('\n');
+    const [a] = scanText(rhel);
+    assert.deepEqual([a.report.kind, a.report.crash?.cpu, `${a.report.task}:${a.report.pid}`], ['hard_lockup', 4, 'docker:3487']);
+    // Another CPU's dump after it (the one that noticed) is not the locked CPU's: no task is named.
+    const [b] = scanText(rhel.replace('on cpu 4', 'on cpu 0'));
+    assert.deepEqual([b.report.kind, b.report.crash?.cpu, b.report.task], ['hard_lockup', 0, '']);
+  });
+
   it('a soft lockup of an idle CPU is where its softirq spins, not the idle loop it interrupted (helper-73)', () => {
     // 6.13.2 NixOS (linux-wireless mail, Thunderbird-wrapped lines re-joined, frames cut): only an
     // interrupt can hold an idle CPU 22 s, and show_regs() prints the interrupted softirq's RIP first.
