@@ -73,6 +73,23 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
     label: 'semaphore',
     names: ['down', '__down', '__down_common', 'down_timeout', 'down_interruptible', 'down_killable', '__down_timeout', '__down_interruptible', '__down_killable'],
   },
+  // Before the completion: synchronize_rcu() and flush_work() wait through wait_for_completion(),
+  // and what the task waits for is the grace period or the work item, not a completion of its own.
+  {
+    label: 'rcu',
+    names: [
+      'synchronize_rcu*', 'synchronize_sched*', 'synchronize_srcu*', '__synchronize_srcu', '_synchronize_rcu*',
+      'wait_rcu_gp', '__wait_rcu_gp', 'rcu_barrier*', 'synchronize_rcu_tasks*', 'synchronize_net',
+    ],
+  },
+  {
+    label: 'work flush',
+    names: [
+      'flush_work', '__flush_work', 'flush_workqueue', '__flush_workqueue', 'drain_workqueue',
+      'cancel_work_sync', '__cancel_work_timer', '__cancel_work_sync', 'cancel_delayed_work_sync',
+      'flush_delayed_work', 'flush_cpu_slab', 'kthread_flush_work',
+    ],
+  },
   {
     label: 'completion',
     names: [
@@ -116,21 +133,6 @@ export const WAIT_PRIMITIVES: readonly { label: string; names: readonly string[]
       'var_wait_*', 'wait_var_event*',
       // 2.6/3.x: the wait action of the buffer-lock bit (samples/eras/rhel6-*.log, 3.13-*.log).
       'sync_buffer', 'sleep_on_buffer',
-    ],
-  },
-  {
-    label: 'rcu',
-    names: [
-      'synchronize_rcu*', 'synchronize_sched*', 'synchronize_srcu*', '__synchronize_srcu', '_synchronize_rcu*',
-      'wait_rcu_gp', '__wait_rcu_gp', 'rcu_barrier*', 'synchronize_rcu_tasks*', 'synchronize_net',
-    ],
-  },
-  {
-    label: 'work flush',
-    names: [
-      'flush_work', '__flush_work', 'flush_workqueue', '__flush_workqueue', 'drain_workqueue',
-      'cancel_work_sync', '__cancel_work_timer', '__cancel_work_sync', 'cancel_delayed_work_sync',
-      'flush_delayed_work', 'flush_cpu_slab', 'kthread_flush_work',
     ],
   },
   {

@@ -504,7 +504,7 @@ describe('report assembly', () => {
     assert.equal(r.report.frames.length, 14);
     assert.equal(r.report.frames[0].fn, '__update_load_avg_se.isra.3');
     assert.equal(r.report.truncated, false);
-    assert.equal(r.identity.signature, 'hung task in pram_notify_change (completion)');
+    assert.equal(r.identity.signature, 'hung task in pram_notify_change (rcu)');
     // x86 too: `[<addr>] ?` alone, the symbol on the next line.
     const [x] = scanText(['INFO: task dd:7 blocked for more than 120 seconds.', 'dd              D 0  7  1 0x00000000', 'Call Trace:',
       ' [<ffffffff8132cb66>] ?', '__blk_run_queue+0x29/0x31', ' [<ffffffff815b6451>] schedule+0x31/0x80', ''].join('\n'));
