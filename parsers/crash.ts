@@ -750,16 +750,17 @@ export class CrashBuilder implements Builder {
     let m: RegExpExecArray | null;
     if ((m = OOM_KILL.exec(text))) {
       const victim = { task: m[4], pid: Number(m[3]) };
-      if (m[1]?.startsWith('Memory cgroup')) oom.constraint = 'memcg';
       // `Kill process N (x) score S or sacrifice child` picks; `Killed process M (y)` (the child) is the kill.
+      // After the kill, only a group's further kills are this OOM's: another kill line, or a
+      // choice, is the next OOM's (whose dump a ratelimit dropped), and says nothing of this one.
+      if (this.killed && (m[2] !== 'Killed' || !this.groupKill)) return false;
+      if (m[1]?.startsWith('Memory cgroup')) oom.constraint = 'memcg';
       if (m[2] === 'Killed') {
-        // After the kill, only a group's further kills are this OOM's; another kill line is another OOM.
-        if (this.killed && !this.groupKill) return false;
         if (!this.killed) oom.victim = victim;
         else if (oom.more.length < 32 && (oom.victim?.pid !== victim.pid)) oom.more.push(victim);
         this.killed = true;
         this.closed = true;
-      } else if (!this.killed) {
+      } else {
         oom.victim = victim;
       }
       return true;

@@ -785,6 +785,15 @@ describe('the kernel\'s other problem reports', () => {
       '[59324.100000] Out of memory: Kill process 1400 (sshd) score 0 or sacrifice child', ''].join('\n');
     assert.deepEqual(scanText(pairs).map((a) => [a.report.kind, a.report.crash?.oom?.victim?.pid, a.report.crash?.oom?.constraint]),
       [['oom_kill', 15479, null], ['oom_kill', 15485, null], ['oom_kill', 1339, null]]);
+    // The next OOM's lines say nothing of a kill before them (helper-77): a global kill followed by
+    // a cgroup's is no cgroup's, in either era.
+    const oomOf = (lines: string[]): unknown[] => scanText(lines.join('\n') + '\n').map((a) => [a.report.crash?.oom?.victim?.pid, a.report.crash?.oom?.constraint]);
+    assert.deepEqual(oomOf(['[ 5020.000011] Out of memory: Kill process 302 (java) score 900 or sacrifice child',
+      '[ 5020.000012] Killed process 302 (java) total-vm:8000000kB, anon-rss:4000000kB, file-rss:0kB',
+      '[ 5030.000011] Memory cgroup out of memory: Kill process 303 (nginx) score 900 or sacrifice child',
+      '[ 5030.000012] Killed process 303 (nginx) total-vm:8000000kB, anon-rss:4000000kB, file-rss:0kB']), [[302, null], [303, null]]);
+    assert.deepEqual(oomOf(['[ 5020.000012] Out of memory: Killed process 302 (java) total-vm:8000000kB, anon-rss:4000000kB, file-rss:0kB',
+      '[ 5030.000012] Memory cgroup out of memory: Killed process 303 (nginx) total-vm:8000000kB, anon-rss:4000000kB, file-rss:0kB']), [[302, null], [303, 'memcg']]);
   });
 
   it('a kill line alone takes the `oom-kill:constraint=` line right before it that names its victim (4.19+, grep of both lines)', () => {
