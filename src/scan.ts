@@ -152,11 +152,7 @@ export class Scanner implements LineSink {
   beginSource(name: string, referenceTime: number): void {
     this.sourceName = name;
     this.ctx.referenceTime = referenceTime;
-    const given = this.ctx.givenYear;
-    if (given) {
-      given.year = given.first;
-      given.latest = null;
-    }
+    if (this.ctx.givenYear) this.ctx.givenYear.latest = null;
   }
 
   /** Ends the current input: reports never span two inputs. */
@@ -166,11 +162,11 @@ export class Scanner implements LineSink {
 
   /**
    * The user gave the year of year-less dates (--year): they are no guesses. It is the year of
-   * each input's first such date; its dates move on a year at New Year.
+   * each input's first such date; later ones fall in it or the next (a log into January).
    */
   yearGiven(year: number): void {
     this.ctx.yearGiven = true;
-    this.ctx.givenYear = { first: year, year, latest: null };
+    this.ctx.givenYear = { first: year, latest: null };
   }
 
   /** Moves the reference for year-less dates on (a stream is dated when it is read). */

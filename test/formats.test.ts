@@ -153,6 +153,15 @@ describe('line formats', () => {
     const board = [...report('Jun 10 12:00:00', 1111), ...report('Jan  1 00:00:07', 2222), ...report('Jun 10 12:05:00', 3333), ''].join('\n');
     assert.deepEqual(times(['-'], board), ['1111 2025-06-10T12:00:00.000Z false', '2222 2025-01-01T00:00:07.000Z false',
       '3333 2025-06-10T12:05:00.000Z false']);
+    // Two hosts' lines a second out of order across midnight, and reports weeks apart with only
+    // other programs' lines between them (the fast path decodes none of those) (helper-77).
+    const mixed = [...report('Dec 31 23:59:58', 1111), ...report('Jan  1 00:00:01', 2222).map((l) => l.replace('app-prod-17', 'other-host')),
+      ...report('Dec 31 23:59:59', 3333), ''].join('\n');
+    assert.deepEqual(times(['-'], mixed), ['1111 2025-12-31T23:59:58.000Z false', '2222 2026-01-01T00:00:01.000Z false',
+      '3333 2025-12-31T23:59:59.000Z false']);
+    const sparse = [...report('Dec 20 10:00:00', 1111), 'Dec 21 10:00:00 app-prod-17 CRON[1]: (root) CMD (run-parts)',
+      ...report('Jan 25 10:00:00', 2222), ''].join('\n');
+    assert.deepEqual(times(['-'], sparse), ['1111 2025-12-20T10:00:00.000Z false', '2222 2026-01-25T10:00:00.000Z false']);
   });
 
   it('reads printk prefixes inside any envelope: level, time, caller id', () => {

@@ -112,14 +112,13 @@ function dropSep(msg: string): string {
   return msg.charCodeAt(0) === 32 ? msg.slice(1) : msg;
 }
 
-/** How far past the date before it a date may fall when read in the next year (a log from December into January). */
-const NEW_YEAR_GAP = 31 * 86400000;
-
 /**
- * Places a month/day/time without a year at or before the reference time (+1 day of skew); with a
- * year given (--year), in that year, and in the next from the first date that, read in the next
- * year, falls within a month after the one before it (December into January; not a board without
- * a clock that logs January 1 at each boot).
+ * Places a month/day/time without a year at or before the reference time (+1 day of skew). With a
+ * year given (--year): the input's first such date in that year, and each later one in that year
+ * or the next, whichever puts it nearer the date before it, so that a log running from December
+ * into January moves on (however far apart its decoded lines are), a December line a second out
+ * of order after January's stays in December, and a board without a clock that logs January 1 at
+ * boot in the middle of the year stays in the year.
  * The start of each local hour is remembered: building a local-time Date per line is slow.
  */
 export function yearless(ctx: DecodeContext, mon: number, day: number, h: number, m: number, s: number, ms: number): number {
@@ -131,15 +130,10 @@ export function yearless(ctx: DecodeContext, mon: number, day: number, h: number
   const given = ctx.givenYear;
   if (given) {
     const within = m * 60000 + s * 1000 + ms;
-    let t = hourIn(memo.hours, given.year, mon, day, h) + within;
-    // Once: like the guess from a file's time, a year and the next are all it can tell apart (a
-    // concatenation of unrelated logs must not run on year after year).
-    if (given.latest !== null && given.year === given.first && t < given.latest) {
-      const next = hourIn(memo.hours, given.year + 1, mon, day, h) + within;
-      if (next - given.latest <= NEW_YEAR_GAP) {
-        given.year++;
-        t = next;
-      }
+    let t = hourIn(memo.hours, given.first, mon, day, h) + within;
+    if (given.latest !== null) {
+      const next = hourIn(memo.hours, given.first + 1, mon, day, h) + within;
+      if (Math.abs(next - given.latest) < Math.abs(t - given.latest)) t = next;
     }
     given.latest = t;
     return t;

@@ -14,11 +14,10 @@ export interface DecodeContext {
   /** The user gave the year (--year): a date without one is then not a guess. */
   yearGiven?: boolean;
   /**
-   * --year: the year of an input's first year-less date (`first`), and the year and time of the
-   * latest one placed, so that a log running from December into January moves on a year. Reset
-   * at each input.
+   * --year: the year of an input's first year-less date (`first`; later ones fall in it or the
+   * next, see yearless()) and the time of the latest one placed. Reset at each input.
    */
-  givenYear?: { first: number; year: number; latest: number | null };
+  givenYear?: { first: number; latest: number | null };
 }
 
 export interface LineFormat {
