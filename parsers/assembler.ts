@@ -57,6 +57,8 @@ function remember(set: Set<string>, key: string): boolean {
 export const CUT_HERE_NEEDLE = '[ cut here ]';
 const CUT_HERE = /^\s*-+\[ cut here \]-+\s*$/;
 export const NETDEV_WATCHDOG_NEEDLE = 'NETDEV WATCHDOG: ';
+/** Lines of other streams of the input that may come between a WARNING's held lines and their stream's next one. */
+const PRELUDE_OTHERS = 8;
 const NETDEV_WATCHDOG = /^\s*NETDEV WATCHDOG: .*\btransmit (?:queue \d+ )?timed out/;
 
 /** A dump whose clock is earlier than a report's by more than this was printed before it (another boot's). */
@@ -269,7 +271,7 @@ export class Assembler {
    * `cut here` and the line after it, or a NETDEV WATCHDOG line and a `cut here` after it. They
    * are taken in order all the same; the message goes to the WARNING (warnMessage, start()).
    */
-  private prelude: { key: string; lines: { line: KernelLine; text: string; raw: string; pos: SourcePosition }[] } | null = null;
+  private prelude: { key: string; lines: { line: KernelLine; text: string; raw: string; pos: SourcePosition }[]; others: number } | null = null;
   private warnMessage: { text: string; raw: string } | null = null;
   /** The constraint line right before the kill line being read (PendingPiece.next 'oom'): start() gives it to the report. */
   private oomBefore: PendingPiece | null = null;
@@ -538,6 +540,13 @@ export class Assembler {
   /** A whole kernel message of stream `key`. */
   private take(first: KernelLine, stream: string, whole: string, raw: string, pos: SourcePosition): void {
     const p = this.prelude;
+    // A line of another stream of the input (another printk caller, another host of a central
+    // syslog) goes its way: the held lines wait for their own stream's next line, a few lines long.
+    if (p && p.key !== stream && p.lines[0].pos.name === pos.name && p.others < PRELUDE_OTHERS && !this.holds(whole)) {
+      p.others++;
+      this.takeNow(first, stream, whole, raw, pos);
+      return;
+    }
     if (p) {
       this.prelude = null;
       const next = p.key === stream && p.lines[0].pos.name === pos.name ? this.afterPrelude(p.lines.map((l) => l.text), whole, first) : null;
@@ -558,11 +567,16 @@ export class Assembler {
         return;
       }
     }
-    if (CUT_HERE.test(whole) || (whole.includes(NETDEV_WATCHDOG_NEEDLE) && NETDEV_WATCHDOG.test(whole))) {
-      this.prelude = { key: stream, lines: [{ line: first, text: whole, raw, pos }] };
+    if (this.holds(whole)) {
+      this.prelude = { key: stream, lines: [{ line: first, text: whole, raw, pos }], others: 0 };
       return;
     }
     this.takeNow(first, stream, whole, raw, pos);
+  }
+
+  /** Whether a line is held back to see whether a WARNING follows it (see CUT_HERE). */
+  private holds(whole: string): boolean {
+    return CUT_HERE.test(whole) || (whole.includes(NETDEV_WATCHDOG_NEEDLE) && NETDEV_WATCHDOG.test(whole));
   }
 
   /**

@@ -852,6 +852,15 @@ describe('the kernel\'s other problem reports', () => {
         assert.deepEqual(w(scanText(lines.join('\n') + '\n', { chunk })), [['WARNING in dev_watchdog', message]], `${lines.join('|')} ${chunk}`);
       }
     }
+    // Another printk caller's line between them does not lose the message (helper-77).
+    const callers = ['[  100.000001][    T1] ------------[ cut here ]------------', '[  100.000001][    T2] usb 1-1: new device',
+      '[  100.000002][    T1] refcount_t: underflow; use-after-free.',
+      '[  100.000003][    T1] WARNING: CPU: 1 PID: 10 at lib/refcount.c:28 refcount_warn_saturate+0x1/0x2',
+      '[  100.000004][    T1] CPU: 1 PID: 10 Comm: kworker/1:0 Not tainted 6.1.0 #1', '[  100.000005][    T1] Call Trace:',
+      '[  100.000007][    T1]  bar+0x1/0x2', '[  100.000010][    T1] ---[ end trace 0000000000000000 ]---', ''].join('\n');
+    for (const chunk of [undefined, 7]) {
+      assert.deepEqual(scanText(callers, { chunk }).map((a) => a.report.crash?.message), [['refcount_t: underflow; use-after-free.']]);
+    }
     // The held lines are still lines of their own: `cut here` before a BUG, a NETDEV line followed by something else.
     const bug = scanText([nd, cut, '[   25.3] kernel BUG at mm/slub.c:296!', '[   25.4] invalid opcode: 0000 [#1] SMP', ''].join('\n'));
     assert.deepEqual(bug.map((a) => a.report.kind), ['bug']);
