@@ -86,9 +86,10 @@ const HEADER_START_NEEDLE = 'INFO: task ';
  * A header a mail client broke right after `INFO:` (`... kernel: [387258.853460] INFO:`, then
  * `task kworker/u8:4:9259 blocked for more than 600 seconds.`): the line holds no other needle,
  * yet it is the one with the host and the times. As needles these match a line that ends in
- * `INFO:` (lineHasNeedle), in the chunk search and per line alike.
+ * `INFO:` or `INFO: ` (a mail client may keep the blank) (lineHasNeedle), in the chunk search and
+ * per line alike.
  */
-export const INFO_WRAP_NEEDLES = ['INFO:\n', 'INFO:\r\n'];
+export const INFO_WRAP_NEEDLES = ['INFO:\n', 'INFO:\r\n', 'INFO: \n', 'INFO: \r\n'];
 const INFO_WRAPPED = /^\S*INFO:$/;
 /** What may follow `NAME:PID ` in a cut header: the first words of the rest, every word whole but the first. */
 const HEADER_CUT_TAIL = /:\d+(?: (?:b(?:l(?:o(?:c(?:k(?:e(?:d)?)?)?)?)?)?|c(?:a(?:n(?:'(?:t)?)?)?)?)?(?:\s+(?:for|in|I\/O|wait|die|more|than|\d+))*)?\s*$/;

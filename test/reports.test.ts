@@ -411,16 +411,21 @@ describe('report assembly', () => {
     for (const eol of ['\n', '\r\n']) {
       for (const chunk of [undefined, 7]) assert.deepEqual(scanText(mail.join(eol) + eol, { chunk }).map(fields), [want], `${JSON.stringify(eol)} ${chunk}`);
     }
+    // A mail client that keeps the blank after `INFO:` (helper-77).
+    const blank = mail.map((l) => (l.endsWith(' INFO:') ? `${l} ` : l));
+    assert.deepEqual(scanText(blank.join('\n') + '\n').map(fields), [want]);
     // The fast file path (the parallel scan among lines of another host) and stdin alike.
     const filler = Array.from({ length: 400 }, (_, i) => `Jan 12 00:16:0${i % 10} other kernel: e1000e: eth0 NIC Link is Up ${i}`);
-    const text = [...filler, ...mail, ...filler].join('\n') + '\n';
-    const file = path.join(tmpdir(), 'wrapped-info.log');
-    fs.writeFileSync(file, text);
-    const env = { KLOGSCAN_THREADS: '2', KLOGSCAN_PARALLEL_MIN: '1024', KLOGSCAN_BLOCK: '4096' };
-    const runs = [cli(['--json', '--no-db', '--year', '2026', file], { env }), cli(['--json', '--no-db', '--year', '2026'], { input: text })];
-    const seen = runs.map((r) => r.json.filter((o) => o.type === 'report').map((o) => [o.task, o.host, o.time, o.uptime, (o.frames as unknown[]).length]));
-    assert.deepEqual(seen[0], [['kworker/u8:4', 'vsa-00000014-vc-1', '2026-01-12T00:16:11.183Z', 387258.85346, 4]]);
-    assert.deepEqual(seen[1], seen[0]);
+    for (const lines of [mail, blank]) {
+      const text = [...filler, ...lines, ...filler].join('\n') + '\n';
+      const file = path.join(tmpdir(), 'wrapped-info.log');
+      fs.writeFileSync(file, text);
+      const env = { KLOGSCAN_THREADS: '2', KLOGSCAN_PARALLEL_MIN: '1024', KLOGSCAN_BLOCK: '4096' };
+      const runs = [cli(['--json', '--no-db', '--year', '2026', file], { env }), cli(['--json', '--no-db', '--year', '2026'], { input: text })];
+      const seen = runs.map((r) => r.json.filter((o) => o.type === 'report').map((o) => [o.task, o.host, o.time, o.uptime, (o.frames as unknown[]).length]));
+      assert.deepEqual(seen[0], [['kworker/u8:4', 'vsa-00000014-vc-1', '2026-01-12T00:16:11.183Z', 387258.85346, 4]]);
+      assert.deepEqual(seen[1], seen[0]);
+    }
   });
 
   it('prose ending in INFO: task NAME:PID, or a cut header followed by a whole one, does not take the next header', () => {
