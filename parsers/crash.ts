@@ -77,6 +77,8 @@ const OOPS_STARTS: readonly [RegExp, string][] = [
   [/BUG: Unable to handle kernel (?:data|instruction) (?:access|fetch)(?: \(NULL pointer\?\))?(?: on (?:read|write))?(?: at (\S+))?/, 'unable to handle kernel access'],
   [/Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{4,60}?) at virtual address (\S+)/, ''],
   [/Unable to handle kernel pointer dereference in virtual \w+ address space/, 'unable to handle kernel pointer dereference'],
+  // powerpc before 4.19 (bad_page_fault): `Unable to handle kernel paging request for data at address 0x00000000`.
+  [/Unable to handle kernel paging request for (?:data|instruction fetch|unknown fault) at address (\S+)/, 'unable to handle kernel paging request'],
   [/general protection fault(?:, (?:probably|maybe) for (?:non-canonical )?address (0x[0-9a-f]+))?: [0-9a-f]{4,} \[#\d+\]/, 'general protection fault'],
 ];
 /** Lines that only open an oops where nothing is open (they follow the first line of one). */

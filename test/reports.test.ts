@@ -1110,6 +1110,16 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(other.map((a) => a.report.kind).sort(), ['hard_lockup', 'warning']);
   });
 
+  it('a powerpc oops before 4.19 opens at `Unable to handle kernel paging request for data at address` (helper-73)', () => {
+    // A POWER8 (powernv) console, `echo c > /proc/sysrq-trigger`: every line printed twice.
+    const ppc = ['[  349.166638] Unable to handle kernel paging request for data at address 0x00000000',
+      '[  349.166638] Unable to handle kernel paging request for data at address 0x00000000',
+      '[  349.167485] Faulting instruction address: 0xc00000000069d168', '[  349.168127] Oops: Kernel access of bad area, sig: 11 [#1]', ''].join('\n');
+    const got = scanText(ppc);
+    assert.deepEqual(got.map((a) => [a.report.kind, a.report.source.line, a.report.crash?.what, a.report.crash?.address]),
+      [['oops', 1, 'unable to handle kernel paging request', '0x00000000']]);
+  });
+
   it('a hard lockup told only by its panic (hardlockup_panic up to 4.4, RHEL 7) is a hard lockup, of the CPU it names (helper-73)', () => {
     const rhel = ['[83076.933317] Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 4',
       '[83077.019826] CPU: 4 PID: 3487 Comm: docker Tainted: GF         IO--------------   3.10.0-210.el7.x86_64 #1',
