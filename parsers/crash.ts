@@ -219,6 +219,12 @@ export function parseCrashStart(text: string, pasted = false): CrashStart | null
     if ((m = BUG_GENERIC.exec(text)) && !(pasted && PROSE.test(m[1]))) {
       // A soft lockup's first line cut by a mail client before its CPU and seconds.
       if (m[1].startsWith('soft lockup')) return start('soft_lockup', 'soft lockup');
+      // An oops's first line cut before its address (`BUG: unable to handle kernel NULL pointer`).
+      if (/^(?:unable to handle (?:kernel|page fault)|kernel NULL pointer dereference)\b/.test(m[1])) {
+        const what = /NULL pointer/.test(m[1]) ? 'kernel NULL pointer dereference' : m[1].startsWith('unable to handle page fault') ? 'unable to handle page fault'
+          : m[1].startsWith('unable to handle kernel paging') ? 'unable to handle kernel paging request' : 'oops';
+        return start('oops', what);
+      }
       const loc = /\bat ([\w./+-]+:\d+)/.exec(m[1]);
       // mm's bad_page() and print_bad_pte() name the current task: `Bad page state in process fio  pfn:11e38c`.
       const proc = BAD_PAGE_TASK.exec(m[1]);

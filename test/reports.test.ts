@@ -1120,6 +1120,12 @@ describe('the kernel\'s other problem reports', () => {
       [['oops', 1, 'unable to handle kernel paging request', '0x00000000']]);
   });
 
+  it('an oops whose first line a mail client cut before its address is an oops, not a kernel BUG (helper-73)', () => {
+    const cut = ['Feb  8 23:04:00 pc3 kernel: BUG: unable to handle kernel NULL pointer ', 'dereference at 00000004',
+      'Feb  8 23:04:00 pc3 kernel: IP: [<c11ae628>] firmware_loading_store+0x68/0x1a0', 'Feb  8 23:04:00 pc3 kernel: Oops: 0000 [#1] SMP', ''].join('\n');
+    assert.deepEqual(scanText(cut).map((a) => [a.report.kind, a.identity.signature]), [['oops', 'kernel NULL pointer dereference in firmware_loading_store']]);
+  });
+
   it('a hard lockup told only by its panic (hardlockup_panic up to 4.4, RHEL 7) is a hard lockup, of the CPU it names (helper-73)', () => {
     const rhel = ['[83076.933317] Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 4',
       '[83077.019826] CPU: 4 PID: 3487 Comm: docker Tainted: GF         IO--------------   3.10.0-210.el7.x86_64 #1',
