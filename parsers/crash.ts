@@ -17,12 +17,13 @@
  * None of them is a hung task (issue 2): `CrashBuilder` gives reports of their own kinds, with
  * `crash` saying what the first line and the body told. Pure and synchronous: no I/O, no clock.
  */
+import { stuckInInterrupt } from '../src/fingerprint.js';
 import { parseFrameLine } from './frame.js';
 import {
   ARM_DUMP, CALL_TRACE, clip, CODE_PIECE, dumpTainted, ELISION, FrameCollector, isBottomFrame, LIMITS, parseTaskLine,
   REGISTERS, STACK_WORDS, type Builder, type LineVerdict,
 } from './hung-task.js';
-import { CAUGHT_KINDS, newReport, stuckInInterrupt, type CrashInfo, type CrashKind, type Frame, type KernelLine, type TaskRef, type TaskReport } from './record.js';
+import { CAUGHT_KINDS, newReport, type CrashInfo, type CrashKind, type Frame, type KernelLine, type TaskRef, type TaskReport } from './record.js';
 
 /**
  * Substrings of every first line parseCrashStart() reads: a line without one never opens a report

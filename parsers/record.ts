@@ -96,30 +96,6 @@ export const BLOCKED_KINDS: ReadonlySet<string> = new Set(['hung_task', 'blocked
 /** The kinds an interrupt catches (the watchdog's timer, an NMI): their interrupt frames are the catching, not the stuck. */
 export const CAUGHT_KINDS: ReadonlySet<string> = new Set(['soft_lockup', 'hard_lockup', 'rcu_stall']);
 
-/**
- * The functions of a detector that caught a CPU: the watchdog's timer or NMI, RCU's stall check in
- * the tick, the NMI backtrace, the dump itself. Printed among the interrupt frames (reliable, not `?`)
- * only where the detector dumped its own stack (dump_stack(), an NMI sent to itself).
- */
-const CATCHING = /^(?:watchdog_timer_fn|watchdog_overflow_callback|watchdog_hardlockup_check|watchdog_buddy_check_hardlockup|watchdog_check_hardlockup\w*|softlockup_tick|rcu_sched_clock_irq|rcu_pending|rcu_check_callbacks|print_cpu_stall\w*|print_other_cpu_stall|check_cpu_stall\w*|rcu_dump_cpu_stacks|nmi_cpu_backtrace\w*|nmi_trigger_cpumask_backtrace|arch_trigger_cpumask_backtrace|dump_stack\w*|show_stack|dump_backtrace|sched_show_task|dump_cpu_task|panic|nmi_panic)$/;
-
-/** The idle loop: a CPU in it runs any runnable thread, the watchdog's too, unless an interrupt holds it. */
-const IDLE = /^(?:do_idle|cpu_startup_entry|cpuidle_enter\w*|cpuidle_idle_call|default_idle\w*|arch_cpu_idle\w*|cpu_idle\w*|mwait_idle\w*|intel_idle\w*|acpi_idle\w*|poll_idle|pseries_lpar_idle|power\d+_idle\w*)$/;
-
-/**
- * Whether a lockup's or a stall's interrupt frames are where the CPU is stuck, not the interrupt
- * that caught it: the interrupted task is the idle loop (which would have let the watchdog's
- * thread run: only an interrupt, a softirq, can hold an idle CPU), and the detector's own frames
- * are nowhere among the interrupt's (show_regs() of the interrupted context, 3.x and later; at
- * most stale `?` entries). Then the first RIP and the interrupt frames say where it spins.
- */
-export function stuckInInterrupt(frames: readonly Frame[]): boolean {
-  const name = (f: Frame): string => f.fn.replace(/\..*$/, '');
-  const irq = frames.filter((f) => (f.context === 'irq' || f.context === 'softirq') && !f.unreliable);
-  if (irq.length === 0 || irq.some((f) => CATCHING.test(name(f)))) return false;
-  return frames.some((f) => f.context === 'task' && !f.unreliable && IDLE.test(name(f)));
-}
-
 /** A task as a report names it: its name and pid. */
 export interface TaskRef { task: string; pid: number }
 

@@ -5,7 +5,7 @@
  * builds of one kernel series, and changes when the culprit does. Skip lists: frame-classes.ts.
  */
 import { createHash } from 'node:crypto';
-import { CAUGHT_KINDS, stuckInInterrupt, type CrashInfo, type Frame } from '../parsers/record.js';
+import { CAUGHT_KINDS, type CrashInfo, type Frame } from '../parsers/record.js';
 import { CRASH_MACHINERY, CRASH_SPINS, ENTRY, INCIDENTAL, SCHEDULER, WAIT_PRIMITIVES } from './frame-classes.js';
 
 // Compiler clone suffixes (gcc: .isra.N .constprop.N .part.N .cold .localalias; clang: .llvm.N),
@@ -91,6 +91,30 @@ const INCIDENTAL_RE = listRegex(INCIDENTAL);
 const PRIMITIVE_RES = WAIT_PRIMITIVES.map((p) => ({ label: p.label, re: listRegex(p.names) }));
 const MACHINERY_RE = listRegex(CRASH_MACHINERY);
 const SPIN_RES = CRASH_SPINS.map((p) => ({ label: p.label, re: listRegex(p.names) }));
+
+/**
+ * The functions of a detector that caught a CPU: the watchdog's timer or NMI, RCU's stall check in
+ * the tick, the NMI backtrace, the dump itself. Printed among the interrupt frames (reliable, not `?`)
+ * only where the detector dumped its own stack (dump_stack(), an NMI sent to itself).
+ */
+const CATCHING = /^(?:watchdog_timer_fn|watchdog_overflow_callback|watchdog_hardlockup_check|watchdog_buddy_check_hardlockup|watchdog_check_hardlockup\w*|softlockup_tick|rcu_sched_clock_irq|rcu_pending|rcu_check_callbacks|print_cpu_stall\w*|print_other_cpu_stall|check_cpu_stall\w*|rcu_dump_cpu_stacks|nmi_cpu_backtrace\w*|nmi_trigger_cpumask_backtrace|arch_trigger_cpumask_backtrace|dump_stack\w*|show_stack|dump_backtrace|sched_show_task|dump_cpu_task|panic|nmi_panic)$/;
+
+/** The idle loop (CRASH_SPINS' `idle`): a CPU in it runs any runnable thread, the watchdog's too, unless an interrupt holds it. */
+const IDLE_RE = SPIN_RES.find((p) => p.label === 'idle')!.re;
+
+/**
+ * Whether a lockup's or a stall's interrupt frames are where the CPU is stuck, not the interrupt
+ * that caught it: the interrupted task is the idle loop (which would have let the watchdog's
+ * thread run: only an interrupt, a softirq, can hold an idle CPU), and the detector's own frames
+ * are nowhere among the interrupt's (show_regs() of the interrupted context, 3.x and later; at
+ * most stale `?` entries). Then the first RIP and the interrupt frames say where it spins.
+ */
+export function stuckInInterrupt(frames: readonly Frame[]): boolean {
+  const name = (f: Frame): string => f.fn.replace(/\..*$/, '');
+  const irq = frames.filter((f) => (f.context === 'irq' || f.context === 'softirq') && !f.unreliable);
+  if (irq.length === 0 || irq.some((f) => CATCHING.test(name(f)))) return false;
+  return frames.some((f) => f.context === 'task' && !f.unreliable && IDLE_RE.test(name(f)));
+}
 
 export interface Culprit {
   /** Normalised name of the innermost frame that says what hung, or null without a usable trace. */
