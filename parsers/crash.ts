@@ -392,13 +392,21 @@ export const OOM_CONSTRAINT_NEEDLE = 'oom-kill:constraint=';
 /** The line's whole text: `oom-kill:constraint=CONSTRAINT_MEMCG,...,task=java,pid=4242,uid=1000`. */
 const OOM_CONSTRAINT_LINE = /^\s*oom-kill:constraint=CONSTRAINT_\w+,/;
 
-/** The OOM kill summed up by an `oom-kill:constraint=` line, or null when the line is none. */
-export function parseOomConstraint(text: string): { constraint: string; memcg: string | null; victim: TaskRef | null } | null {
-  if (!OOM_CONSTRAINT_LINE.test(text)) return null;
-  const c = OOM_CONSTRAINT.exec(text)![1].toLowerCase();
+interface OomConstraint { constraint: string; memcg: string | null; victim: TaskRef | null }
+
+/** What an `oom-kill:constraint=CONSTRAINT_X,...` text says: the constraint, the task's cgroup and the victim (`task=bash,pid=7788`). */
+function readConstraint(text: string): OomConstraint | null {
+  const m = OOM_CONSTRAINT.exec(text);
+  if (!m) return null;
+  const c = m[1].toLowerCase();
   const mg = TASK_MEMCG.exec(text);
   const v = afterFirst(text, OOM_VICTIM);
   return { constraint: c === 'none' ? 'global' : c, memcg: mg && mg[1] !== '(null)' ? mg[1] : null, victim: v ? { task: v[1], pid: Number(v[2]) } : null };
+}
+
+/** The OOM kill summed up by an `oom-kill:constraint=` line, or null when the line is none. */
+export function parseOomConstraint(text: string): OomConstraint | null {
+  return OOM_CONSTRAINT_LINE.test(text) ? readConstraint(text) : null;
 }
 
 /**
@@ -781,14 +789,12 @@ export class CrashBuilder implements Builder {
     }
     if (/^\s*oom_reaper: reaped process/.test(text)) return this.killed;
     if (this.killed) return false;
-    if ((m = OOM_CONSTRAINT.exec(text))) {
-      const c = m[1].toLowerCase();
-      oom.constraint = c === 'none' ? 'global' : c;
-      const mg = TASK_MEMCG.exec(text);
-      if (mg && mg[1] !== '(null)') oom.memcg = mg[1];
+    const c = readConstraint(text);
+    if (c) {
+      oom.constraint = c.constraint;
+      if (c.memcg !== null) oom.memcg = c.memcg;
       // The victim is named here too (`task=bash,pid=7788,uid=0`): the kill line may be filtered out.
-      const v = afterFirst(text, OOM_VICTIM);
-      if (v && !oom.victim) oom.victim = { task: v[1], pid: Number(v[2]) };
+      if (c.victim && !oom.victim) oom.victim = c.victim;
       return true;
     }
     if ((m = TASK_IN_MEMCG.exec(text))) {
