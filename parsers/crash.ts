@@ -851,8 +851,15 @@ export class CrashBuilder implements Builder {
       // A WARNING's or a sanitizer's first line names the function already. A lockup or a stall
       // caught the CPU in an interrupt: where the interrupted task was says more.
       if (info.ip === null) info.ip = (CAUGHT_KINDS.has(r.kind) && !stuckInInterrupt(d.frames.frames) ? d.taskIp : null) ?? d.ip;
-      // A jump to address 0 (a NULL function pointer): the link register names who jumped.
-      if (info.ip !== null && /^0x0*$/.test(info.ip.fn) && d.lr !== null) info.ip = d.lr;
+      // A jump to address 0 (a NULL function pointer): the link register names who jumped. s390
+      // prints it as the unreliable entry after the `0x0` one: `([<...>] full_proxy_read+0x4a/0xc0)`.
+      if (info.ip !== null && /^0x0*$/.test(info.ip.fn)) {
+        const fs = d.frames.frames;
+        const at = fs.findIndex((f) => !f.unreliable && /^0x0*$/.test(f.fn));
+        const caller = at >= 0 && at + 1 < fs.length && fs[at + 1].unreliable ? fs[at + 1] : null;
+        if (d.lr !== null) info.ip = d.lr;
+        else if (caller !== null) info.ip = { ...caller, unreliable: false };
+      }
       const sawTrace = d.sawTrace && d.frames.frames.length > 0;
       // (An OOM's dump is followed by its tables: a kill line or a victim says it was whole.)
       r.truncated = sawTrace && !d.ended && !this.sawEndMark && !info.oom?.victim && !tailIsBottom(d.frames.frames);

@@ -1126,6 +1126,16 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(scanText(cut).map((a) => [a.report.kind, a.identity.signature]), [['oops', 'kernel NULL pointer dereference in firmware_loading_store']]);
   });
 
+  it('an s390 call through a NULL function pointer is named after its caller, the unreliable entry after `0x0` (helper-73)', () => {
+    // 6.14 s390x (linux-next CI): show_stack() prints r14, the return address of the jump to 0, in parentheses.
+    const s390 = ['Unable to handle kernel pointer dereference in virtual kernel address space',
+      'CPU: 3 UID: 0 PID: 19223 Comm: dump2tar Not tainted 6.14.0-20250123.rc0.git129.853d1f41ba73.300.fc41.s390x+next #1',
+      'Krnl PSW : 0704e00180000000 0000000000000000 (0x0)', 'Call Trace:', ' [<0000000000000000>] 0x0',
+      '([<000001e12d421b6a>] full_proxy_read+0x4a/0xc0)', ' [<000001e12d18ac16>] vfs_read+0x96/0x340', ' [<000001e12d18b7b8>] ksys_read+0x78/0x100', ''].join('\n');
+    const [a] = scanText(s390);
+    assert.equal(a.identity.signature, 'unable to handle kernel pointer dereference in full_proxy_read');
+  });
+
   it('a hard lockup told only by its panic (hardlockup_panic up to 4.4, RHEL 7) is a hard lockup, of the CPU it names (helper-73)', () => {
     const rhel = ['[83076.933317] Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 4',
       '[83077.019826] CPU: 4 PID: 3487 Comm: docker Tainted: GF         IO--------------   3.10.0-210.el7.x86_64 #1',
