@@ -471,23 +471,23 @@ export class Assembler {
       if (soft) this.softKey = softKey;
       return;
     }
-    // The caller of an ARM pair cut before it, on a line of its own (or without the prefix: a
-    // mail client wrapped it): joined when that makes a frame pair, else the cut pair is a line alone.
+    // A line held for the next kernel line (PendingPiece.next) meets it.
     const nextKey = this.nextKey;
     this.nextKey = null;
     const waiting = nextKey !== null ? this.pieces.get(nextKey) : undefined;
-    if (waiting?.next === 'arm' && (nextKey === key || (line.format === 'bare' && this.inScope(nextKey!)))) {
-      this.pieces.delete(nextKey!);
-      const joined = `${waiting.text.trimEnd()} ${line.text.trim().replace(/^\+\s*/, '')}`;
-      if (ARM_CALLER_REST.test(line.text) && (parseFrameLine(joined)?.frames.length ?? 0) === 2) {
-        this.take(waiting.line, nextKey!, joined, `${waiting.raw}\n${raw}`, waiting.pos);
-        return;
+    if (nextKey !== null && waiting?.next !== undefined) {
+      this.pieces.delete(nextKey);
+      // The caller of an ARM pair cut before it, on a line of its own (or without the prefix: a
+      // mail client wrapped it): joined when that makes a frame pair.
+      if (waiting.next === 'arm' && (nextKey === key || (line.format === 'bare' && this.inScope(nextKey))) && ARM_CALLER_REST.test(line.text)) {
+        const joined = `${waiting.text.trimEnd()} ${line.text.trim().replace(/^\+\s*/, '')}`;
+        if ((parseFrameLine(joined)?.frames.length ?? 0) === 2) {
+          this.take(waiting.line, nextKey, joined, `${waiting.raw}\n${raw}`, waiting.pos);
+          return;
+        }
       }
-      this.take(waiting.line, nextKey!, waiting.text, waiting.raw, waiting.pos);
-    } else if (waiting?.next === 'oom') {
-      this.pieces.delete(nextKey!);
       // Its kill line alone, of the same stream and victim: one report of both.
-      const kill = nextKey === key ? parseCrashStart(line.text, isPasted(line))?.oomKill : undefined;
+      const kill = waiting.next === 'oom' && nextKey === key ? parseCrashStart(line.text, isPasted(line))?.oomKill : undefined;
       if (kill && parseOomConstraint(waiting.text)?.victim?.pid === kill.victim.pid) {
         this.oomBefore = waiting;
         try {
@@ -497,10 +497,8 @@ export class Assembler {
         }
         return;
       }
-      this.take(waiting.line, nextKey!, waiting.text, waiting.raw, waiting.pos);
-    } else if (waiting?.next === 'arm') {
-      this.pieces.delete(nextKey!);
-      this.take(waiting.line, nextKey!, waiting.text, waiting.raw, waiting.pos);
+      // Else the held line is a line of its own.
+      this.take(waiting.line, nextKey, waiting.text, waiting.raw, waiting.pos);
     }
     const piece = this.pieces.get(key);
     if (piece && line.piece === 'more') {
