@@ -16,10 +16,12 @@
  */
 import { decodeLine, type DecodeContext, type LineFormat } from './formats/index.js';
 import { surelyNotKernel } from './formats/syslog.js';
-import { BlockedStateSection, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
+import { BlockedStateSection, FREEZE_NEEDLE, parseSection, SYSRQ_NEEDLE } from './blocked-state.js';
 import { CrashBuilder, CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE, parseCrashStart, parseOomConstraint, type CrashStart } from './crash.js';
 import { parseFrameLine } from './frame.js';
-import { dumpTainted, HEADER_NEEDLE, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, SUPPRESSED_NEEDLE, type Builder } from './hung-task.js';
+import {
+  dumpTainted, HEADER_NEEDLE, HEADERLESS_NEEDLES, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, parseHeaderlessTask, SUPPRESSED_NEEDLE, type Builder,
+} from './hung-task.js';
 import { followedName, type TaskReport, type KernelLine } from './record.js';
 import { lineHasNeedle } from '../src/input/needle-scan.js';
 
@@ -313,6 +315,12 @@ export class Assembler {
    * order. `wait`: the wait its release may end (the id of its machine's wait when it came).
    */
   private readonly queue: { r: TaskReport; machine: string; start: SourcePosition; wait: number | null }[] = [];
+  /**
+   * The printk time and wall clock of the latest hung-task headers, per machine and pid (the
+   * RECENT_REPORTS latest): a task line of that task printed with one is of that report, even out
+   * of its place (a log whose lines came out of order), never a header-less report of its own.
+   */
+  private readonly headers = new Map<string, { uptime: number | null; time: number | null }>();
   /** Hosts (null: no host name) whose kernel said further hung-task reports are suppressed. */
   private readonly suppressedOn = new Set<string | null>();
   /**
@@ -342,7 +350,7 @@ export class Assembler {
     this.onBoot = opts.onBoot;
     this.quickReject = !opts.format || opts.format.name === 'syslog';
     this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, ...INFO_WRAP_NEEDLES, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles,
-      ...CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE, CUT_HERE_NEEDLE, NETDEV_WATCHDOG_NEEDLE];
+      ...CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE, CUT_HERE_NEEDLE, NETDEV_WATCHDOG_NEEDLE, ...HEADERLESS_NEEDLES, FREEZE_NEEDLE];
   }
 
   /** Number of reports still open: while it is 0, lines without needles may be skipped. */
@@ -812,7 +820,22 @@ export class Assembler {
 
   private start(key: string, line: KernelLine, text: string, raw: string, pos: SourcePosition,
     header: ReturnType<typeof parseHeader>, section: ReturnType<typeof parseSection>, crash: CrashStart | null): void {
-    if (header || section || crash) {
+    // A D-state task line that no header, dump or report of its stream came before: a hung task
+    // whose header the log dropped (HEADERLESS_NEEDLES), if a trace follows it.
+    // (Not one printed by the idle task or from an interrupt, caller ids `T0` and `C3`: khungtaskd
+    // is a task of its own; a powerpc boot's dump of init from T0 is no hung task.)
+    const task = header || section || crash || line.caller === 'T0' || line.caller?.startsWith('C') ? null : parseHeaderlessTask(text);
+    if (task && this.headerOf(line, task.pid)) {
+      this.observe(line, text);
+      return;
+    }
+    if (header) {
+      const k = `${this.machine(line.host)}\u0000${header.pid}`;
+      this.headers.delete(k);
+      this.headers.set(k, { uptime: line.uptime, time: line.time });
+      if (this.headers.size > RECENT_REPORTS) this.headers.delete(this.headers.keys().next().value as string);
+    }
+    if (header || section || crash || task) {
       const h = this.hosts.get(this.machine(line.host));
       const open: Open = {
         builder: null as unknown as Builder,
@@ -827,10 +850,17 @@ export class Assembler {
         time: line.time,
         crossed: false,
       };
-      open.builder = header
-        ? new HungTaskBuilder(header, line, raw, { name: pos.name, line: pos.line })
-        : section ? new BlockedStateSection(section, (r) => this.complete(r, open))
-          : new CrashBuilder(crash!, line, raw, { name: pos.name, line: pos.line });
+      if (task) {
+        const b = new HungTaskBuilder({ kind: 'hung_task', task: task.comm, pid: task.pid, blockedSeconds: null, verb: null }, line, raw,
+          { name: pos.name, line: pos.line }, true);
+        b.openedBy(text);
+        open.builder = b;
+      } else {
+        open.builder = header
+          ? new HungTaskBuilder(header, line, raw, { name: pos.name, line: pos.line })
+          : section ? new BlockedStateSection(section, (r) => this.complete(r, open))
+            : new CrashBuilder(crash!, line, raw, { name: pos.name, line: pos.line });
+      }
       this.open.set(key, open);
       const message = this.warnMessage;
       if (crash?.kind === 'warning' && message && open.builder instanceof CrashBuilder) {
@@ -848,6 +878,15 @@ export class Assembler {
       return;
     }
     this.observe(line, text);
+  }
+
+  /** Whether a hung-task header of this machine and pid was printed with the line (PRINT_GAP_UPTIME). */
+  private headerOf(line: KernelLine, pid: number): boolean {
+    const h = this.headers.get(`${this.machine(line.host)}\u0000${pid}`);
+    if (!h) return false;
+    if (h.uptime !== null && line.uptime !== null) return Math.abs(h.uptime - line.uptime) <= PRINT_GAP_UPTIME;
+    if (h.time !== null && line.time !== null) return Math.abs(h.time - line.time) <= PRINT_GAP_UPTIME * 1000;
+    return h.uptime === null && h.time === null && line.uptime === null && line.time === null;
   }
 
   /** Lines outside reports that still tell something: boot banners, suppression notes, evidence. */

@@ -16,8 +16,19 @@ const SECTION = /(?:sysrq|SysRq)\s*:\s*Show (Blocked State|State)\b/;
 // A mail client may wrap it: `  task                        PC stack` / `  pid father`.
 const COLUMNS = /^\s*(?:task\s+(?:PC\s+)?(?:stack\s+)?pid\s+father(?:\s+child\s+younger\s+older)?|sibling|task\s+PC\s+stack|pid\s+father)\s*$/;
 
-/** 'blocked' for sysrq-w, 'all' for sysrq-t, null when the text does not open a dump. */
-export function parseSection(text: string): 'blocked' | 'all' | null {
+/**
+ * The freezer's list of the tasks that did not freeze for a suspend (`Freezing of tasks failed
+ * after 20.008 seconds (3 tasks refusing to freeze, wq_busy=0):`, 6.x `Freezing user space
+ * processes failed after ...`), each a task line and trace: tasks that would not stop for 20
+ * seconds, not hung tasks, though some are in D state. Read as a dump that reports none of them
+ * (its task lines are not header-less hung tasks).
+ */
+export const FREEZE_NEEDLE = 'refusing to freeze';
+const FREEZE = /\bfailed after [\d.]+ seconds \(\d+ tasks refusing to freeze\b/;
+
+/** 'blocked' for sysrq-w, 'all' for sysrq-t, 'freeze' for the freezer's list, null when the text does not open a dump. */
+export function parseSection(text: string): 'blocked' | 'all' | 'freeze' | null {
+  if (text.includes(FREEZE_NEEDLE)) return FREEZE.test(text) ? 'freeze' : null;
   if (!text.includes(SYSRQ_NEEDLE)) return null;
   const m = SECTION.exec(text);
   if (!m) return null;
@@ -29,15 +40,15 @@ export class BlockedStateSection implements Builder {
   /** In a sysrq-t dump: inside the block of a task that is not in D state. */
   private skipping = false;
 
-  constructor(private readonly which: 'blocked' | 'all', private readonly emit: (r: TaskReport) => void) {}
+  constructor(private readonly which: 'blocked' | 'all' | 'freeze', private readonly emit: (r: TaskReport) => void) {}
 
   push(text: string, raw: string, line: KernelLine, pos: { name: string; line: number }): LineVerdict {
     if (COLUMNS.test(text)) return 'taken';
     const task = parseTaskLine(text);
     if (task && task.pid !== null) {
       this.close();
-      // sysrq-t lists every task: only uninterruptible ones are of interest here.
-      if (this.which === 'all' && task.state !== 'D') {
+      // sysrq-t lists every task: only uninterruptible ones are of interest here. The freezer's list: none.
+      if ((this.which === 'all' && task.state !== 'D') || this.which === 'freeze') {
         this.current = null;
         this.skipping = true;
         return 'taken';
@@ -46,7 +57,7 @@ export class BlockedStateSection implements Builder {
       this.current = new HungTaskBuilder(
         { kind: 'blocked_state', task: task.comm, pid: task.pid, blockedSeconds: null, verb: null }, line, raw, pos,
       );
-      this.current.push(text, raw);
+      this.current.openedBy(text);
       return 'taken';
     }
     if (this.current) {

@@ -65,6 +65,30 @@ const TASK_OLD = compile(String.raw`
     (?: (?: \s+ \d+ )* \s+ (?<flags> 0x[0-9a-fA-F]+ )                                   # CloudLinux prints its LVE id before the flags
       | \s+ (?: \d+ \s+ )* \( (?: NOTLB | L-TLB ) \) )? \s* $`);
 
+/**
+ * A hung task whose header the log does not have. The header and the echo line are KERN_ERR in
+ * every era, the task line KERN_INFO (2.6.18: no level, so the default, warning) and the trace the
+ * default level (info from 5.9): a syslog rule that keeps info, notice and warning and drops err
+ * (Debian's and old Ubuntu's `*.=info;*.=notice;*.=warn` for /var/log/messages) keeps the task
+ * line and the trace of every hung task and drops its header. A sysrq-w/t dump keeps its opening
+ * line there (`SysRq : Show Blocked State` is KERN_INFO) and is read as one.
+ * The task line of a D-state task is what these needles find, in each era's form: 5.9+
+ * `task:%-15.15s state:%c stack:`; 2.6.24-4.8 `%-15.15s %c` then the saved pc, ` %016lx ` or
+ * ` %08lx ` (2.6.18 `%-13.13s`); 4.9-5.8 the free stack `%5lu` right after the state, `    0`
+ * unless CONFIG_DEBUG_STACK_USAGE. A name shorter than the padding leaves two blanks before the
+ * `D`; a name of 15 characters (`systemd-journal`, `jbd2/nvme0n1p2-`) one, and then the pc's first
+ * digit or the free stack's blanks follow. Not found: a 15-character name with a pc that starts
+ * with another digit than 0, c or f, and a free stack of five digits (`D13432`, debug kernels).
+ */
+export const HEADERLESS_NEEDLES = ['state:D', '  D ', ' D  ', ' D 0', ' D f', ' D c'];
+
+/** The task line of a D-state task, whole (its ppid too), of any era: the start of a hung task without its header. */
+export function parseHeaderlessTask(text: string): (TaskInfo & { pid: number }) | null {
+  if (!HEADERLESS_NEEDLES.some((n) => text.includes(n))) return null;
+  const t = parseTaskLine(text);
+  return t !== null && t.state === 'D' && t.pid !== null && t.ppid !== null ? { ...t, pid: t.pid } : null;
+}
+
 // Raw stack words printed by old kernels between the task line and the trace (`Stack:` and
 // MIPS's `Stack : ...` with a `...` continuation, samples/eras/mips-*.log).
 export const STACK_WORDS = compile(String.raw`
@@ -458,8 +482,13 @@ export class HungTaskBuilder implements Builder {
   private sawTaskMarker = false;
   private sawUserRegs = false;
 
-  constructor(header: ReportStart, line: KernelLine, raw: string, source: { name: string; line: number }) {
+  /**
+   * `headerless`: opened by a D-state task line with no header before it (parseHeaderlessTask): a
+   * hung task only if a trace follows; alone, the line is no report.
+   */
+  constructor(header: ReportStart, line: KernelLine, raw: string, source: { name: string; line: number }, private readonly headerless = false) {
     this.report = newReport(header.kind, header, line, clip(raw), source, this.main.frames);
+    if (headerless) this.report.headerless = true;
   }
 
   lastWasFrame = false;
@@ -520,6 +549,11 @@ export class HungTaskBuilder implements Builder {
     if (verdict === 'ended') return verdict;
     this.keep(raw);
     return verdict;
+  }
+
+  /** Reads the task line the report was opened by (a dump's, or a header-less one): kept once, as its first line. */
+  openedBy(text: string): void {
+    this.classify(text);
   }
 
   rest(text: string, raw: string): boolean {
@@ -706,6 +740,7 @@ export class HungTaskBuilder implements Builder {
 
   /** Finishes the report. */
   finish(): TaskReport[] {
+    if (this.headerless && this.report.frames.length === 0) return [];
     return [this.finishOne()];
   }
 

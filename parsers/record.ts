@@ -166,6 +166,11 @@ export interface TaskReport {
   crash?: CrashInfo;
   /** 6.15+ said `Blocked by coredump.`: the task dumped core and waits for the dump to be written. */
   coredump?: boolean;
+  /**
+   * A hung task read from its task line and trace alone: the log has no `INFO: task ... blocked`
+   * line for it (a syslog rule that drops KERN_ERR lines, parsers/hung-task.ts HEADERLESS_NEEDLES).
+   */
+  headerless?: boolean;
   /** The trace was cut short: input ended or was interrupted before the report looked complete. */
   truncated: boolean;
   /**

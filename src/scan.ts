@@ -94,6 +94,8 @@ export interface ScanCounts {
   kinds: Record<string, number>;
   truncated: number;
   headerOnly: number;
+  /** Hung tasks read from their task line and trace, without a header in the log. */
+  headerless: number;
   matched: number;
   hosts: Set<string | null>;
 }
@@ -115,7 +117,7 @@ export function analyze(report: TaskReport, rules: RuleSet, kernel: string | nul
 
 export class Scanner implements LineSink {
   readonly needles: readonly string[];
-  readonly counts: ScanCounts = { reports: 0, kinds: {}, truncated: 0, headerOnly: 0, matched: 0, hosts: new Set() };
+  readonly counts: ScanCounts = { reports: 0, kinds: {}, truncated: 0, headerOnly: 0, headerless: 0, matched: 0, hosts: new Set() };
   private readonly ctx: DecodeContext = { referenceTime: Date.now() };
   private readonly assembler: Assembler;
   private sourceName = '-';
@@ -227,6 +229,7 @@ export class Scanner implements LineSink {
     if (r.truncated) c.truncated++;
     // (A panic, a lone OOM kill line or a workqueue lockup print no trace of their own.)
     if (r.frames.length === 0 && !r.truncated && !r.crash) c.headerOnly++;
+    if (r.headerless) c.headerless++;
     // A rule whose bug this kernel has the fix for (or predates) names no cause of this hang.
     if (a.matches.some((m) => m.verdict !== 'fixed')) c.matched++;
     c.hosts.add(r.host);

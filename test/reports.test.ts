@@ -1246,3 +1246,74 @@ describe('not hung-task reports', () => {
     assert.deepEqual([r.report.state, r.report.kernel, r.report.workqueue, frameNames(r)], ['D', '5.4.161-rt67-rc1', 'netns cleanup_net', ['__schedule']]);
   });
 });
+
+describe('hung tasks whose header the log dropped (Debian /var/log/messages keeps info, notice and warn, not err)', () => {
+  /** What such a syslog rule leaves of a log: the KERN_ERR lines of the hung-task reports go. */
+  const dropErr = (text: string): string => text.split('\n')
+    .filter((l) => !/INFO: task .* blocked for more than|(?:Not tainted|Tainted:) \d|hung_task_timeout_secs/.test(l)).join('\n');
+  // (Not the causes: without the Tainted line the release may be unknown, and a rule a release excludes may apply.)
+  const key = (a: AnalyzedReport): unknown[] => [a.report.task, a.report.pid, frameNames(a), a.identity.signature];
+
+  for (const file of [
+    'seed/centos7-java-rwsem.messages', // 3.10: `%-15.15s %c` and the pc, `java            D ffff881fbfc13680`
+    'eras/2.6-syslog-karmic-three-tasks.log', // 2.6.31: `%-13.13s`, three tasks back to back
+    'eras/rhel5.6-2.6.18-x86_64-L-TLB-stale-find-busiest-group-panic.log', // 2.6.18: `(L-TLB)`
+    'eras/4.18-el8-name-with-space.log', // 4.9-5.8: the free stack right after the state, `D    0`
+    'eras/5.12-task-line-padded-workqueue-no-TASK-markers.log', // 5.9+: `task:... state:D`
+  ]) {
+    it(`${file}: the same hung tasks, told as without their header`, () => {
+      const whole = scanText(sample(file)).filter((a) => a.report.kind === 'hung_task' && a.report.frames.length > 0);
+      const cut = scanText(dropErr(sample(file))).filter((a) => a.report.kind === 'hung_task');
+      assert.ok(whole.length > 0);
+      assert.deepEqual(cut.map(key), whole.map(key));
+      assert.ok(cut.every((a) => a.report.headerless === true && a.report.blockedSeconds === null && a.report.state === 'D'));
+      assert.ok(whole.every((a) => a.report.headerless === undefined));
+      const kernel = whole[0].report.kernel ?? undefined;
+      assert.deepEqual(scanText(dropErr(sample(file)), { kernel }).filter((a) => a.report.kind === 'hung_task').map((a) => a.matches.map((m) => m.rule)),
+        whole.map((a) => a.matches.map((m) => m.rule)));
+      // One by one in small chunks (the file path skips idle lines by the needles; this reads them all).
+      assert.deepEqual(scanText(dropErr(sample(file)), { chunk: 97 }).filter((a) => a.report.kind === 'hung_task').map(key), cut.map(key));
+    });
+  }
+
+  it('a Ubuntu 10.04 /var/log/messages: every hung task of two khungtaskd passes, and the note on the CLI', () => {
+    const file = 'eras/2.6.32-ubuntu10.04-var-log-messages-task-lines-without-kern-err-headers.log';
+    const got = scanText(sample(file));
+    assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.pid, a.report.host, a.report.uptime]), [
+      ['hung_task', 'kjournald', 627, 'netguy-backup01', 8880.273227], ['hung_task', 'flush-8:16', 1011, 'netguy-backup01', 8880.284748],
+      ['hung_task', 'rsync', 1023, 'netguy-backup01', 8880.295884], ['hung_task', 'kjournald', 627, 'netguy-backup01', 9000.300974]]);
+    assert.equal(got[0].matches[0]?.rule, 'ext4-jbd2-io-stall');
+    const r = cli(['--no-db', path.join(ROOT, 'samples', file)]);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /hung task kjournald:627 in D state \(its 'blocked for more than' line is not in the log\)/);
+    assert.match(r.stdout, /note: 4 hung tasks were read from their task line and trace alone: .*Debian's \/var\/log\/messages keeps only info, notice and warn/);
+    const json = cli(['--no-db', '--json', path.join(ROOT, 'samples', file)]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(json.slice(0, -1).map((o) => [o.headerless, o.blocked_seconds, o.header]), Array(4).fill([true, null, null]));
+    assert.equal(json.at(-1)!.headerless, 4);
+  });
+
+  it('a name of 15 characters leaves one blank before the state: found in each era\'s form', () => {
+    const trace = ['Call Trace:', ' [<ffffffff8163a909>] schedule+0x29/0x70', ' [<ffffffff8163c2a5>] rwsem_down_write_failed+0x115/0x220',
+      ' [<ffffffff81301e23>] call_rwsem_down_write_failed+0x13/0x20', ' [<ffffffff816391bd>] down_write+0x2d/0x3d',
+      ' [<ffffffff81645909>] system_call_fastpath+0x16/0x1b'];
+    for (const task of ['systemd-journal D ffff88103fc13680     0   472      1 0x00000000',
+      'systemd-journal D 0000000000000000     0   472      1 0x00000000',
+      'systemd-journal D    0   472      1 0x00000000',
+      'task:systemd-journal state:D stack:0     pid:472   ppid:1      flags:0x00000000']) {
+      const got = scanText([task, ...trace].map((l) => `Jan 29 10:41:07 web1 kernel: ${l}`).join('\n'));
+      assert.deepEqual(got.map((a) => [a.report.task, a.report.pid, a.report.headerless, a.report.frames.length]), [['systemd-journal', 472, true, 5]], task);
+    }
+  });
+
+  it('no report from a D-state task line alone, from the freezer\'s list, or from a report\'s own task line out of its place', () => {
+    const p = (l: string): string => `Jan 29 10:41:07 web1 kernel: [ 5000.10] ${l}`;
+    assert.deepEqual(scanText([p('jbd2/sda1-8     D    0   434      2 0x80000000'), p('e1000e: eth0 NIC Link is Up')].join('\n')), []);
+    assert.deepEqual(scanText(sample('negative/freezing-failed-6.x-btrfs.log')), []);
+    assert.deepEqual(scanText(sample('negative/freezing-failed-arm32-running-task.log')), []);
+    // The header's report ended before its task line came (lines of a central syslog out of order): one report, not two.
+    const got = scanText([p('INFO: task jbd2/sda1-8:434 blocked for more than 120 seconds.'), 'Jan 29 10:41:07 web1 app: unrelated',
+      p('Call Trace:'), p(' schedule+0x2c/0x80'), p(' io_schedule+0x16/0x40'), p(' kthread+0x121/0x140'), p(' ret_from_fork+0x35/0x40'),
+      p('jbd2/sda1-8     D    0   434      2 0x80000000'), p('Call Trace:'), p(' schedule+0x2c/0x80'), p(' kthread+0x121/0x140')].join('\n'));
+    assert.deepEqual(got.map((a) => [a.report.task, a.report.headerless ?? false]), [['jbd2/sda1-8', false]]);
+  });
+});

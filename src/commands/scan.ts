@@ -209,6 +209,7 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
       matched: c.matched,
       truncated: c.truncated,
       header_only: c.headerOnly,
+      headerless: c.headerless,
       suppressed_hosts: suppressed,
       other_reports: { ...scanner.others },
       inputs: t.inputs,
@@ -244,6 +245,9 @@ export function writeSummary(v: ScanValues, setup: ScanSetup, t: RunTotals): voi
   // A forced format that is not the log's decodes nothing, and says nothing (helper-63).
   if (v.format !== undefined && c.reports === 0 && t.lines > 0) {
     out.write(`${paint('yellow', 'note')}: no report was found with --format ${safe(v.format)}; if the log is in another format, leave --format out and klogscan detects it line by line\n`);
+  }
+  if (c.headerless > 0) {
+    out.write(`${paint('yellow', 'note')}: ${c.headerless} hung task${c.headerless === 1 ? ' was' : 's were'} read from ${c.headerless === 1 ? 'its' : 'their'} task line and trace alone: the log has no 'INFO: task ... blocked for more than' line for ${c.headerless === 1 ? 'it' : 'them'}, which a syslog rule that drops KERN_ERR lines leaves out (Debian's /var/log/messages keeps only info, notice and warn): kern.log or syslog has the whole reports, with how long each task was blocked\n`);
   }
   if (c.headerOnly > 0) {
     out.write(`${paint('yellow', 'note')}: ${c.headerOnly} report${c.headerOnly === 1 ? ' has' : 's have'} no call trace in the log: a priority filter drops it (the trace is KERN_INFO: widen journalctl -p or the syslog rule), as does a grep or a paste that left it out\n`);

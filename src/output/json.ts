@@ -100,6 +100,8 @@ export function reportJson(a: AnalyzedReport): ReportJson {
     truncated: r.truncated,
     suppresses_further: r.suppressesFurther,
     ...(r.coredump ? { blocked_by_coredump: true } : {}),
+    // A hung task read from its task line and trace: no header in the log (blocked_seconds null).
+    ...(r.headerless ? { headerless: true } : {}),
     ...(r.crash ? crashJson(r.crash) : {}),
     context: r.context,
   };

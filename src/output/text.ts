@@ -129,7 +129,9 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   const crash = r.headline !== undefined;
   if (crash) out.push(crashTitle(r, paint));
   else {
-    out.push(r.kind === 'hung_task'
+    out.push(r.kind === 'hung_task' && r.headerless === true
+      ? `${paint(['bold', 'red'], 'hung task')} ${who} in D state (its 'blocked for more than' line is not in the log)`
+      : r.kind === 'hung_task'
       ? `${paint(['bold', 'red'], 'hung task')} ${who} ${String(r.header ?? 'blocked')} for more than ${r.blocked_seconds} s`
       : `${paint(['bold', 'red'], 'blocked task')} ${who} in D state${r.kind === 'blocked_state' ? ' (sysrq-w dump or live snapshot)' : ''}`);
   }
