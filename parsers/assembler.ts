@@ -26,6 +26,13 @@ import { followedName, type TaskReport, type KernelLine } from './record.js';
 import { lineHasNeedle } from '../src/input/needle-scan.js';
 
 export const BANNER_NEEDLE = 'Linux version ';
+/**
+ * journalctl's line between two boots in its text output (`-- Boot 1f2e3d4c5b6a79880796a5b4c3d2e1f0 --`,
+ * before systemd 246 `-- Reboot --`): the only sign of a new boot there when the capture misses
+ * the next boot's banner, which must then not name the release of the reports that follow.
+ */
+export const BOOT_SEPARATOR_NEEDLES = ['-- Boot ', '-- Reboot --'];
+const BOOT_SEPARATOR = /^-- (?:Boot [0-9a-f]{32}|Reboot) --$/;
 /** How many stamped reports complete() remembers to know a header quoted again. */
 const RECENT_REPORTS = 1024;
 /**
@@ -200,6 +207,8 @@ interface Open {
 interface HostState {
   kernel: string | null;
   bootId: string | null;
+  /** The input whose banner gave `kernel` (a journalctl boot separator there ends that boot). */
+  input: string;
 }
 
 /** Recent evidence lines of a host, oldest first, with the needle that kept each. */
@@ -350,7 +359,7 @@ export class Assembler {
     this.onBoot = opts.onBoot;
     this.quickReject = !opts.format || opts.format.name === 'syslog';
     this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, ...INFO_WRAP_NEEDLES, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles,
-      ...CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE, CUT_HERE_NEEDLE, NETDEV_WATCHDOG_NEEDLE, ...HEADERLESS_NEEDLES, FREEZE_NEEDLE];
+      ...CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE, CUT_HERE_NEEDLE, NETDEV_WATCHDOG_NEEDLE, ...HEADERLESS_NEEDLES, FREEZE_NEEDLE, ...BOOT_SEPARATOR_NEEDLES];
   }
 
   /** Number of reports still open: while it is 0, lines without needles may be skipped. */
@@ -454,6 +463,10 @@ export class Assembler {
     if (pos.name !== this.inputName && this.inputName !== '' && this.scope === '') this.endOfInput(this.inputName);
     this.setInput(pos.name);
     if (this.openCount === 0 && !this.hasNeedle(raw)) return;
+    if (raw.startsWith('-- ') && BOOT_SEPARATOR.test(raw.trimEnd())) {
+      this.bootEnded();
+      return;
+    }
     const line = this.quickReject && surelyNotKernel(raw) ? null : decodeLine(raw, this.ctx, this.format);
     this.counter++;
     if (this.openCount > 0 && (this.counter & 63) === 0) this.closeStale();
@@ -889,6 +902,21 @@ export class Assembler {
     return h.uptime === null && h.time === null && line.uptime === null && line.time === null;
   }
 
+  /**
+   * A journalctl boot separator: the reports open in this input end with their boot, and the
+   * banners its machines printed name no later report (their next banner will, if it is there).
+   */
+  private bootEnded(): void {
+    for (const [key, o] of [...this.open]) if (this.open.get(key) === o && followedName(o.start.name) === this.input) this.finish(key, o);
+    for (const h of this.hosts.values()) {
+      if (h.input !== this.input) continue;
+      h.kernel = null;
+      h.bootId = null;
+    }
+    // Nor does a stack dump after it name the release of the reports waiting for one.
+    for (const q of [...this.queue]) if (followedName(q.start.name) === this.input && this.waiting.has(q.machine)) this.release(q.machine);
+  }
+
   /** Lines outside reports that still tell something: boot banners, suppression notes, evidence. */
   private observe(line: KernelLine, text: string): void {
     if (text.includes(BANNER_NEEDLE)) {
@@ -898,6 +926,7 @@ export class Assembler {
         const h = this.host(who);
         h.kernel = m[1];
         h.bootId = line.bootId;
+        h.input = this.input;
         // A new boot: a stack dump after it names its release, not that of the reports waiting.
         if (this.waiting.has(who)) this.release(who);
         this.evidence.delete(who);
@@ -941,7 +970,7 @@ export class Assembler {
   private host(name: string): HostState {
     let h = this.hosts.get(name);
     if (!h) {
-      h = { kernel: null, bootId: null };
+      h = { kernel: null, bootId: null, input: '' };
       this.hosts.set(name, h);
     }
     return h;

@@ -562,3 +562,29 @@ describe('syslog dates read by position', () => {
     assert.ok(fast > 1000, `${fast} lines took the positional path`);
   });
 });
+
+describe('journalctl boot separators', () => {
+  // `journalctl -o short-iso` over two boots (systemd 252, helper-79): the second boot's banner is
+  // not in the capture, so only the separator says that the first boot's release is not its.
+  const boot1 = '2025-03-10T08:00:00+0000 db-node-3 kernel: Linux version 5.14.0-130.el9.x86_64 (mockbuild@x86-vm-07.build.eng.bos.redhat.com) (gcc (GCC) 11.3.1 20220421 (Red Hat 11.3.1-2), GNU ld version 2.35.2-24.el9) #1 SMP PREEMPT_DYNAMIC Thu Jul 14 11:01:19 EDT 2022';
+  const report = (day: string): string[] => [
+    `2025-03-${day}T09:16:03+0000 db-node-3 kernel: INFO: task kworker/u52:2:671 blocked for more than 122 seconds.`,
+    `2025-03-${day}T09:16:03+0000 db-node-3 kernel: task:kworker/u52:2   state:D stack:    0 pid:  671 ppid:     2 flags:0x00004000`,
+    `2025-03-${day}T09:16:04+0000 db-node-3 kernel: Call Trace:`,
+    `2025-03-${day}T09:16:04+0000 db-node-3 kernel:  __schedule+0x206/0x580`,
+    `2025-03-${day}T09:16:04+0000 db-node-3 kernel:  schedule+0x43/0xa0`,
+    `2025-03-${day}T09:16:04+0000 db-node-3 kernel:  __ib_drain_sq+0xf6/0x170 [ib_core]`,
+  ];
+  const kernels = (lines: string[]): unknown[] => scanText(lines.join('\n')).map((a) => [a.report.kernel, a.report.frames.length]);
+
+  it('a report after `-- Boot ID --` or `-- Reboot --` does not take the release of the boot before it', () => {
+    assert.deepEqual(kernels([boot1, ...report('11')]), [['5.14.0-130.el9.x86_64', 3]]);
+    assert.deepEqual(kernels([boot1, '-- Boot 1f2e3d4c5b6a79880796a5b4c3d2e1f0 --', ...report('11')]), [[null, 3]]);
+    assert.deepEqual(kernels([boot1, '-- Reboot --', ...report('11')]), [[null, 3]]);
+  });
+
+  it('a report open at a separator ends there: its boot ended', () => {
+    const r = report('10');
+    assert.deepEqual(kernels([boot1, ...r.slice(0, 4), '-- Reboot --', ...r.slice(4)]), [['5.14.0-130.el9.x86_64', 1]]);
+  });
+});
