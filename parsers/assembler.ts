@@ -186,6 +186,8 @@ interface Open {
   machine: string;
   /** The host's boot banner release when the header arrived ("earlier in the input"). */
   banner: { kernel: string; bootId: string | null } | null;
+  /** The release the report's first line carried itself (KernelLine.release). */
+  record: string | null;
   /** Where what is open began: a read position saved before it would lose it. */
   start: SourcePosition;
   /**
@@ -856,6 +858,7 @@ export class Assembler {
         machine: this.machine(line.host),
         lastSeen: this.counter,
         banner: h?.kernel ? { kernel: h.kernel, bootId: h.bootId } : null,
+        record: line.release ?? null,
         start: pos,
         held: null,
         quoted: line.format === 'bare' && QUOTED.test(raw),
@@ -1003,6 +1006,11 @@ export class Assembler {
     if (r.uptime !== null && !Number.isInteger(r.uptime)) {
       const key = `${o.machine}\u0000${r.kind}\u0000${r.task}\u0000${r.pid}\u0000${r.uptime}\u0000${r.blockedSeconds}`;
       if (remember(this.recent, key) && r.frames.length === 0 && r.state === null && r.blocker === null) return;
+    }
+    if (r.kernel === null && o.record !== null) {
+      r.kernel = o.record;
+      r.logKernel = o.record;
+      r.kernelSource = 'record';
     }
     const b = o.banner;
     if (r.kernel === null && b && (b.bootId === null || r.bootId === null || b.bootId === r.bootId)) {

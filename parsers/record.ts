@@ -32,6 +32,8 @@ export interface KernelLine {
   yearGuessed?: boolean;
   /** The time was written without a zone (BSD syslog, `dmesg -T`): read in this machine's zone. */
   localTime?: boolean;
+  /** The kernel release the line itself carries (extended netconsole's `+r`: `6.7.0,4,884,...;`). */
+  release?: string;
 }
 
 /** Where a frame ran: the task's own stack, or an interrupt/exception stack printed inside it. */
@@ -152,7 +154,7 @@ export interface TaskReport {
   /** The release verdicts are judged against: --kernel when given, else the log's own. */
   kernel: string | null;
   /** Where `kernel` came from: the report's own Tainted line, a boot banner earlier in the input, --kernel, or /proc. */
-  kernelSource: 'tainted' | 'banner' | 'dump' | 'user' | 'proc' | 'running' | null;
+  kernelSource: 'tainted' | 'banner' | 'dump' | 'record' | 'user' | 'proc' | 'running' | null;
   /** The release the log itself names (Tainted line or boot banner), whatever --kernel says. */
   logKernel: string | null;
   /** Distribution package version printed after the build number (Debian: `#1 Debian 4.19.67-2+deb10u2`). */

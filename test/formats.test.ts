@@ -588,3 +588,26 @@ describe('journalctl boot separators', () => {
     assert.deepEqual(kernels([boot1, ...r.slice(0, 4), '-- Reboot --', ...r.slice(4)]), [['5.14.0-130.el9.x86_64', 1]]);
   });
 });
+
+describe('extended netconsole records with the release first (netconsole=+r, 6.5+)', () => {
+  it('are kmsg records whose release names the report\'s kernel when nothing else does', () => {
+    const k = decodeLine('5.14.0-130.el9.x86_64,6,2003,863996997,-;task:kworker/u52:2   state:D stack:    0 pid:  671 ppid:     2 flags:0x00004000', { referenceTime: REFERENCE });
+    assert.deepEqual([k?.format, k?.uptime, k?.release, k?.text.slice(0, 18)], ['kmsg', 863.996997, '5.14.0-130.el9.x86_64', 'task:kworker/u52:2']);
+    // No Tainted line and no banner: the records' release is the kernel's.
+    const lines = ['3,2000,863969340,-;INFO: task kworker/u52:2:671 blocked for more than 122 seconds.',
+      '6,2003,863996997,-;task:kworker/u52:2   state:D stack:    0 pid:  671 ppid:     2 flags:0x00004000', '4,2005,864007300,-;Call Trace:',
+      '4,2006,864007400,-; __schedule+0x206/0x580', '4,2007,864007500,-; schedule+0x43/0xa0', '4,2008,864007600,-; __ib_drain_sq+0xf6/0x170 [ib_core]'];
+    const [plain] = scanText(lines.join('\n'));
+    assert.deepEqual([plain.report.kernel, plain.report.kernelSource, plain.report.frames.length], [null, null, 3]);
+    const [r] = scanText(lines.map((l) => `5.14.0-130.el9.x86_64,${l}`).join('\n'));
+    assert.deepEqual([r.report.kernel, r.report.kernelSource, r.report.uptime, r.report.frames.length], ['5.14.0-130.el9.x86_64', 'record', 863.96934, 3]);
+  });
+
+  it('as a remote syslog stores them, date first and no host: the oops they carry is read (it was not at all)', () => {
+    const got = scanText(sample('negative/oops-netconsole-ext-kmsg-records-via-syslog.log'));
+    assert.deepEqual(got.map((a) => [a.report.kind, a.report.task, a.report.pid, a.report.kernel, a.report.tainted, a.report.uptime, a.report.caller]), [
+      ['oops', 'server-nft', 3523, '6.7.0', 'G O', 194.879739, 'T3523'], ['panic', '', -1, '6.7.0', null, 194.88836, 'T3523']]);
+    assert.equal(got[0].identity.signature, 'unable to handle page fault in tcp_recvmsg_locked');
+    assert.equal(got[0].report.frames.length, 18);
+  });
+});

@@ -93,6 +93,10 @@ export function decodeLine(raw: string, ctx: DecodeContext, forced?: LineFormat)
     const k = journalFields.decode(line, ctx);
     if (k) return k;
   }
+  if (c0 >= 65 && c0 <= 90 && line.includes(';')) {
+    const k = relayedRecord(line, ctx);
+    if (k) return k;
+  }
   for (const f of candidates(c0)) {
     const k = f.decode(line, ctx);
     if (k) return k;
@@ -216,6 +220,26 @@ function collectedLine(line: string, ctx: DecodeContext): KernelLine | null {
   // An `instance` label is host:port; a log stream is named after its instance by default.
   const host = k.host !== null ? null : m[3] ?? (m[2] === undefined ? null : LABEL_HOST.exec(m[2])?.[1].replace(/:\d+$/, '') ?? null);
   return withEnvelopeTime(host === null ? k : { ...k, host }, Number.isFinite(t) ? t : null);
+}
+
+/**
+ * A kmsg record that a syslog daemon received as it is and stamped with its date (and maybe the
+ * sender's name): extended netconsole sent to a remote rsyslog, `Jan 15 22:27:39
+ * 6.7.0,4,884,194882257,-,caller=T3523; <TASK>`. The record is decoded as such; the date gives
+ * the time (its year guessed as for any syslog date).
+ */
+const RELAYED = /^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) +(?:([\w.-]{1,253}) +)?(?=\d{1,4}(?:\.\d{1,4}[^,;\s]{0,100})?,\d{1,4},\d+,\d+,[^;]*;)/;
+
+function relayedRecord(line: string, ctx: DecodeContext): KernelLine | null {
+  const m = RELAYED.exec(line);
+  if (!m) return null;
+  const k = kmsg.decode(line.slice(m[0].length), ctx);
+  if (!k) return null;
+  // The date read as syslog reads it: its year and zone handling are the same.
+  const date = syslog.decode(`${m[1]} - kernel: -`, ctx);
+  const host = m[2] !== undefined && !/^\d+$/.test(m[2]) ? m[2] : null;
+  const t = date ? withEnvelopeTime(k, date.time) : k;
+  return { ...t, host, ...(date?.yearGuessed ? { yearGuessed: true } : {}), ...(date?.localTime ? { localTime: true } : {}) };
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
  * /dev/kmsg records (`cat /dev/kmsg`, `dmesg -r`-less raw reads):
  *   `6,1234,5678901,-;message`  (priority, sequence, µs since boot, flags[, caller=T140]; text)
+ * and the same records as extended netconsole sends them, with the release first when asked
+ * (`+r`): `6.7.0,4,884,194882257,-,caller=T3523;text`.
  * Non-printable bytes in the text arrive as `\xNN`. Dictionary lines that follow a record
  * (` SUBSYSTEM=pci`, ` DEVICE=+pci:0000:00:1f.2`) carry no message; the decoder list skips them.
  */
@@ -10,8 +12,9 @@ import { kernelLine, type LineFormat } from './types.js';
 
 // The record ends at the line's first `;`: without one (checked first) every `caller=` of the line
 // was followed to the end of it, and every split of the caller's digits too, n^2 steps.
+// Extended netconsole (`netconsole=+r...`, 6.5+) sends the kernel release first: `6.7.0,4,884,194882257,-;`.
 const RECORD = compile(String.raw`
-  ^ (?= [^;]* ; ) (?<prio> \d{1,4} ) , (?<seq> \d+ ) , (?<usec> \d+ ) , (?<flags> [^,;]* )
+  ^ (?= [^;]* ; ) (?: (?<release> \d{1,4} \. \d{1,4} [^,;\s]{0,100} ) , )? (?<prio> \d{1,4} ) , (?<seq> \d+ ) , (?<usec> \d+ ) , (?<flags> [^,;]* )
     (?: , [^;]*? caller= (?= (?<caller> [TC] \d+ ) ) \k<caller> )? [^;]* ;`);
 
 /** Undoes kmsg's `\xNN` escaping. */
@@ -41,6 +44,7 @@ export const kmsg: LineFormat = {
       kernel: Number(g.prio) < 8,
       uptime: Number(g.usec) / 1e6,
       caller: g.caller ?? tagged.caller,
+      ...(g.release !== undefined ? { release: g.release } : {}),
       // `c`: the first piece of a line the kernel could not merge; `+`: the pieces after it.
       ...(g.flags === 'c' ? { piece: 'first' as const } : g.flags === '+' ? { piece: 'more' as const } : {}),
     });

@@ -101,7 +101,7 @@ const PRINTK_START = /^(?:<\d{1,3}>)?\[\s*\d+\.\d*\]/;
  * A message that is a whole /dev/kmsg record (`3,2903,86997972896,-;INFO: task init:1 ...`): what
  * a forwarder that reads /dev/kmsg and sends the records as they are leaves after the host.
  */
-const KMSG_START = /^\d{1,4},\d+,\d+,[^;]*;/;
+const KMSG_START = /^(?:\d{1,4}\.\d{1,4}[^,;\s]{0,100},)?\d{1,4},\d+,\d+,[^;]*;/;
 
 function stripPid(tag: string): string {
   const b = tag.indexOf('[');
@@ -181,8 +181,11 @@ export function surelyNotKernel(raw: string): boolean {
     && !raw.includes(' [') && !raw.includes(' <') && !(raw.includes(';') && KMSG_AFTER_HOST.test(raw));
 }
 
-/** A /dev/kmsg record as the message of a BSD syslog line (see KMSG_START). */
-const KMSG_AFTER_HOST = /^.{15} +\S+ +(?:[a-z0-9]+\.[a-z]+ +)?\d{1,4},\d+,\d+,[^;]*;/;
+/**
+ * A /dev/kmsg record as the message of a BSD syslog line (see KMSG_START), also with extended
+ * netconsole's release before it and no host (a remote syslog's line of a netconsole packet).
+ */
+const KMSG_AFTER_HOST = /^.{15} +(?:\S+ +)?(?:[a-z0-9]+\.[a-z]+ +)?(?:\d{1,4}\.\d{1,4}[^,;\s]{0,100},)?\d{1,4},\d+,\d+,[^;]*;/;
 
 /** Builds the KernelLine for a decoded `host tag: message` triple. */
 export function programLine(

@@ -145,7 +145,7 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
   if (r.uptime !== null) where.push(`uptime ${r.uptime.toFixed(3)} s`);
   const logKernel = r.log_kernel as string | null;
   const src = r.kernel_source;
-  const ksrc = src === 'banner' ? ' (boot banner)' : src === 'dump' ? ' (a stack dump right after)'
+  const ksrc = src === 'banner' ? ' (boot banner)' : src === 'dump' ? ' (a stack dump right after)' : src === 'record' ? ' (the log line itself)'
     : src === 'user' ? (logKernel && logKernel !== r.kernel ? ` (--kernel; the log says ${safe(logKernel)})` : ' (--kernel)')
       : src === 'proc' ? ' (/proc)' : src === 'running' ? ' (running here: the log names this host, in this boot)' : '';
   where.push(`kernel ${r.kernel !== null ? safe(r.kernel) + ksrc : paint('yellow', 'unknown (pass --kernel)')}`);
