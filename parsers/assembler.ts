@@ -20,7 +20,8 @@ import { BlockedStateSection, FREEZE_NEEDLE, parseSection, SYSRQ_NEEDLE } from '
 import { CrashBuilder, CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE, parseCrashStart, parseOomConstraint, type CrashStart } from './crash.js';
 import { parseFrameLine } from './frame.js';
 import {
-  dumpTainted, HEADER_NEEDLE, HEADERLESS_NEEDLES, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, parseHeaderlessTask, SUPPRESSED_NEEDLE, type Builder,
+  dumpTainted, HEADER_NEEDLE, HEADERLESS_NEEDLES, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, parseHeaderlessTask, parseTaskLine,
+  SUPPRESSED_NEEDLE, type Builder,
 } from './hung-task.js';
 import { followedName, type TaskReport, type KernelLine } from './record.js';
 import { lineHasNeedle } from '../src/input/needle-scan.js';
@@ -361,7 +362,8 @@ export class Assembler {
     this.onBoot = opts.onBoot;
     this.quickReject = !opts.format || opts.format.name === 'syslog';
     this.needles = [HEADER_NEEDLE, HEADER_START_NEEDLE, ...INFO_WRAP_NEEDLES, BANNER_NEEDLE, SYSRQ_NEEDLE, ...JSON_BYTES_NEEDLES, ...this.contextNeedles,
-      ...CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE, CUT_HERE_NEEDLE, NETDEV_WATCHDOG_NEEDLE, ...HEADERLESS_NEEDLES, FREEZE_NEEDLE, ...BOOT_SEPARATOR_NEEDLES];
+      ...CRASH_NEEDLES, OOM_CONSTRAINT_NEEDLE, CUT_HERE_NEEDLE, NETDEV_WATCHDOG_NEEDLE, ...HEADERLESS_NEEDLES, FREEZE_NEEDLE, ...BOOT_SEPARATOR_NEEDLES,
+      FREEZING_NEEDLE, COLUMNS_NEEDLE];
   }
 
   /** Number of reports still open: while it is 0, lines without needles may be skipped. */
@@ -676,7 +678,10 @@ export class Assembler {
 
   /** Hands on the queued reports up to the first of a machine still waiting. */
   private drain(): void {
-    while (this.queue.length > 0 && !this.waiting.has(this.queue[0].machine)) this.emit(this.queue.shift()!.r);
+    while (this.queue.length > 0 && !this.waiting.has(this.queue[0].machine)) {
+      const q = this.queue.shift()!;
+      this.hand(q.r, q.machine);
+    }
   }
 
   private takeLine(first: KernelLine, stream: string, whole: string, raw: string, pos: SourcePosition): void {
@@ -834,15 +839,22 @@ export class Assembler {
   }
 
   private start(key: string, line: KernelLine, text: string, raw: string, pos: SourcePosition,
-    header: ReturnType<typeof parseHeader>, section: ReturnType<typeof parseSection>, crash: CrashStart | null): void {
+    header: ReturnType<typeof parseHeader>, dumpOpener: ReturnType<typeof parseSection>, crash: CrashStart | null): void {
+    let section = dumpOpener;
     // A D-state task line that no header, dump or report of its stream came before: a hung task
     // whose header the log dropped (HEADERLESS_NEEDLES), if a trace follows it.
     // (Not one printed by the idle task or from an interrupt, caller ids `T0` and `C3`: khungtaskd
     // is a task of its own; a powerpc boot's dump of init from T0 is no hung task.)
-    const task = header || section || crash || line.caller === 'T0' || line.caller?.startsWith('C') ? null : parseHeaderlessTask(text);
+    let task = header || section || crash || line.caller === 'T0' || line.caller?.startsWith('C') ? null : parseHeaderlessTask(text);
     if (task && this.headerOf(line, task.pid)) {
       this.observe(line, text);
       return;
+    }
+    // A task dump whose opening line the log lacks (see dumpWithout()): a dump, not hung tasks.
+    const dump = header || section || crash ? null : this.dumpWithout(key, line, text, task !== null);
+    if (dump) {
+      task = null;
+      section = dump;
     }
     if (header) {
       const k = `${this.machine(line.host)}\u0000${header.pid}`;
@@ -878,6 +890,8 @@ export class Assembler {
             : new CrashBuilder(crash!, line, raw, { name: pos.name, line: pos.line });
       }
       this.open.set(key, open);
+      // A dump without its opener begins at this line, one of its own (a task line, the columns).
+      if (section && !dumpOpener) open.builder.push(text, raw, line, pos);
       const message = this.warnMessage;
       if (crash?.kind === 'warning' && message && open.builder instanceof CrashBuilder) {
         this.warnMessage = null;
@@ -895,6 +909,44 @@ export class Assembler {
     }
     this.observe(line, text);
   }
+
+  /**
+   * What kind of task dump a line begins whose opening line the log lacks, or null:
+   * - the column header of a 2.6-5.8 sysrq-t/w dump (`  task                        PC stack   pid
+   *   father`) without its `SysRq : Show State` line (a log cut or rotated in the middle of it): 'all';
+   * - a task line not in D state that ends a header-less report of its stream: khungtaskd prints
+   *   only D-state tasks, show_state() all of them, so the header-less reports just read in that
+   *   print were a state dump's D-state tasks: they become `blocked_state` reports and the dump
+   *   goes on from here as 'all';
+   * - a D-state task line (`taskLine`) printed within a minute after the freezer began (`Freezing
+   *   user space processes ...`, KERN_INFO): the list of the tasks that refused to freeze, whose
+   *   own KERN_ERR line a syslog rule dropped: 'freeze'.
+   */
+  private dumpWithout(key: string, line: KernelLine, text: string, taskLine: boolean): 'all' | 'freeze' | null {
+    if (text.includes(COLUMNS_NEEDLE) && DUMP_COLUMNS.test(text)) return 'all';
+    const who = this.machine(line.host);
+    if (taskLine) {
+      const f = this.freezing.get(who);
+      return f && samePrint(f, line) ? 'freeze' : null;
+    }
+    const ended = this.ended;
+    if (ended === null || ended.key !== key || ended.counter !== this.counter) return null;
+    const t = parseTaskLine(text);
+    if (t === null || t.pid === null || t.ppid === null || t.state === 'D') return null;
+    const dumped = (r: TaskReport): boolean => r.headerless === true && samePrint(r, ended.r);
+    for (const q of this.queue) if (q.machine === who && dumped(q.r)) toDump(q.r);
+    for (const h of this.headerless.filter((x) => x.machine === who && dumped(x.r))) {
+      this.headerless.splice(this.headerless.indexOf(h), 1);
+      toDump(h.r);
+      this.emit(h.r);
+    }
+    return 'all';
+  }
+
+  /** The header-less report the current line ended (finish()), to see whether it was a dump's. */
+  private ended: { key: string; r: TaskReport; counter: number } | null = null;
+  /** Per machine, when the freezer last began to freeze tasks (a `Freezing ...` line). */
+  private readonly freezing = new Map<string, { uptime: number | null; time: number | null }>();
 
   /** Whether a hung-task header of this machine and pid was printed with the line (PRINT_GAP_UPTIME). */
   private headerOf(line: KernelLine, pid: number): boolean {
@@ -946,6 +998,13 @@ export class Assembler {
       this.suppressedOn.add(line.host);
       return;
     }
+    if (text.includes(FREEZING_NEEDLE) && FREEZING.test(text)) {
+      const who = this.machine(line.host);
+      this.freezing.delete(who);
+      this.freezing.set(who, { uptime: line.uptime, time: line.time });
+      if (this.freezing.size > CONTEXT_HOSTS) this.freezing.delete(this.freezing.keys().next().value as string);
+      return;
+    }
     this.evidenceOf(line, text);
   }
 
@@ -983,6 +1042,7 @@ export class Assembler {
   private finish(key: string, o: Open, forced = false): void {
     this.open.delete(key);
     for (const r of o.builder.finish()) {
+      if (r.headerless) this.ended = { key, r, counter: this.counter };
       if (forced && r.frames.length === 0 && !r.crash) r.truncated = true;
       this.complete(r, o);
     }
@@ -1032,6 +1092,27 @@ export class Assembler {
     if (this.waiting.size > 0) {
       this.queue.push({ r, machine: o.machine, start: o.start, wait: this.waiting.get(o.machine)?.id ?? null });
       return;
+    }
+    this.hand(r, o.machine);
+  }
+
+  /**
+   * Hung tasks read without their header (HungTaskBuilder's `headerless`), held until flush():
+   * another input of the run may hold the same hang whole (Debian's /var/log/messages read before
+   * /var/log/syslog or kern.log), and then only that one comes out. (headerOf() covers the
+   * header read first.)
+   */
+  private readonly headerless: { r: TaskReport; machine: string }[] = [];
+
+  private hand(r: TaskReport, machine: string): void {
+    if (r.headerless) {
+      this.headerless.push({ r, machine });
+      if (this.headerless.length > HELD_HEADERLESS) this.emit(this.headerless.shift()!.r);
+      return;
+    }
+    if (r.kind === 'hung_task' && this.headerless.length > 0) {
+      const i = this.headerless.findIndex((h) => h.machine === machine && h.r.pid === r.pid && samePrint(h.r, r));
+      if (i >= 0) this.headerless.splice(i, 1);
     }
     this.emit(r);
   }
@@ -1133,5 +1214,32 @@ export class Assembler {
       for (const [key, o] of [...this.open]) if (this.open.get(key) === o && (!keepUnfinished || !o.builder.midTrace())) this.finish(key, o);
     }
     this.releaseWaiting();
+    for (const h of this.headerless.splice(0)) this.emit(h.r);
   }
+}
+
+/** A state dump's header-less report is a `blocked_state` one (Assembler.dumpWithout()). */
+function toDump(r: TaskReport): void {
+  r.kind = 'blocked_state';
+  delete r.headerless;
+}
+
+/**
+ * The freezer's first line, KERN_INFO (`Freezing user space processes ... `, 6.x `Freezing user
+ * space processes`, `Freezing remaining freezable tasks ... `, with `PM: ` before it on some).
+ */
+export const FREEZING_NEEDLE = 'Freezing ';
+const FREEZING = /^\s*(?:PM: )?Freezing (?:user space processes|remaining freezable tasks)\b/;
+/** The column header of a 2.6-5.8 show_state() dump, whole (blocked-state.ts reads it inside a dump). */
+export const COLUMNS_NEEDLE = 'pid father';
+const DUMP_COLUMNS = /^\s*task\s+(?:PC\s+)?(?:stack\s+)?pid\s+father(?:\s+child\s+younger\s+older)?\s*$/;
+
+/** Header-less reports held at most (HELD_HEADERLESS): the oldest goes on beyond. */
+const HELD_HEADERLESS = 4096;
+
+/** Two lines or reports were printed within PRINT_GAP_UPTIME of each other (by printk time, else by wall clock). */
+function samePrint(a: { uptime: number | null; time: number | null }, b: { uptime: number | null; time: number | null }): boolean {
+  if (a.uptime !== null && b.uptime !== null) return Math.abs(a.uptime - b.uptime) <= PRINT_GAP_UPTIME;
+  if (a.time !== null && b.time !== null) return Math.abs(a.time - b.time) <= PRINT_GAP_UPTIME * 1000;
+  return a.uptime === null && b.uptime === null && a.time === null && b.time === null;
 }

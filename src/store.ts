@@ -101,8 +101,11 @@ const SAME_CRASH_MS = 5000;
 // hang at the same step in two boots, and a clock stuck at 0 repeats forever. Otherwise, where both copies
 // carry a wall time, it agrees, and where both carry an uptime, it agrees too: the same task of
 // the same machine hung at about the same uptime two boots apart is two reports.
-const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trace_id, wall, kernel FROM reports
-      WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind AND blocked_seconds IS @secs
+// A hung task read without its header (blocked_seconds null: Debian's /var/log/messages) is the same
+// report as the whole one read from another log of the machine (its syslog or kern.log).
+const FIND_SAME = `SELECT id, nframes, truncated, incident_id, fingerprint, trace_id, wall, kernel, blocked_seconds FROM reports
+      WHERE host_id = @host AND pid = @pid AND task = @task AND kind = @kind
+        AND (blocked_seconds IS @secs OR (@kind = 'hung_task' AND (blocked_seconds IS NULL) <> (@secs IS NULL)))
         AND (@scope IS NULL OR source_id = @scope)
         AND (@victim IS NULL OR json_extract(json, '$.oom_victim.pid') IS NULL OR json_extract(json, '$.oom_victim.pid') = @victim)
         AND (@exact = 0 OR ((fingerprint = @fp OR (@fine = 1 AND uptime IS NOT NULL AND abs(uptime - @u) < ${SAME_RECORD_UPTIME})) AND (uptime IS NULL OR @u IS NULL OR abs(uptime - @u) < ${SAME_CRASH_UPTIME})
@@ -1209,7 +1212,7 @@ export class Store {
   private findSameStream(hostId: number, a: AnalyzedReport): (SameRow & { scope: string }) | undefined {
     const r = a.report;
     if (r.uptime === null) return undefined;
-    return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id, r.fingerprint, r.trace_id, r.wall, r.kernel, i.scope FROM reports r
+    return this.stmt(`SELECT r.id, r.nframes, r.truncated, r.incident_id, r.fingerprint, r.trace_id, r.wall, r.kernel, r.blocked_seconds, i.scope FROM reports r
         JOIN sources s ON s.id = r.source_id JOIN incidents i ON i.id = r.incident_id
       WHERE r.host_id = ? AND r.pid = ? AND r.task = ? AND r.kind = ? AND r.blocked_seconds IS ?
         AND (s.name = '-' OR instr(s.name, ' (stdin ') > 0 OR instr(s.name, ' (stream ') > 0)
@@ -1249,7 +1252,8 @@ export class Store {
       const asComplete = r.frames.length >= same.nframes && (!r.truncated || same.truncated === 1);
       const better = r.frames.length > same.nframes || (same.truncated === 1 && !r.truncated && r.frames.length >= same.nframes)
         || (asComplete && !same.kernel && r.kernel !== null)
-        || (asComplete && same.fingerprint !== a.identity.fingerprint && this.outdated(r.kind, r.task, same));
+        || (asComplete && same.fingerprint !== a.identity.fingerprint && this.outdated(r.kind, r.task, same))
+        || (asComplete && r.kind === 'hung_task' && same.blocked_seconds === null && r.blockedSeconds !== null);
       // A report stored before its wall clock was kept (schema 7 and older) gets it now.
       const wall = wallOf(r);
       if (same.wall === null && wall !== null) this.stmt('UPDATE reports SET wall = ? WHERE id = ?').run(wall, same.id);
@@ -1350,7 +1354,7 @@ export class Store {
       // wall clock stays, so the syslog copy read again under another TZ is still found.
       this.stmt(`UPDATE reports SET nframes = ?, truncated = ?, signature = ?, fingerprint = ?, culprit = ?, wait = ?,
         best_rule = ?, best_verdict = ?, best_kind = ?, best_role = ?, raw = ?, json = ?,
-        state = coalesce(?, state), kernel = coalesce(?, kernel), log_kernel = coalesce(?, log_kernel),
+        state = coalesce(?, state), blocked_seconds = coalesce(@secs, blocked_seconds), kernel = coalesce(?, kernel), log_kernel = coalesce(?, log_kernel),
         tainted = coalesce(?, tainted), owner_task = coalesce(?, owner_task), owner_pid = coalesce(?, owner_pid),
         owner_lock = coalesce(?, owner_lock), trace_id = ?, owner_trace_id = ?, source_id = ?, source_line = ?,
         time = CASE WHEN time IS NULL OR (@exact = 1 AND (year_guessed = 1 OR wall IS NOT NULL)) THEN coalesce(@t, time) ELSE time END,
@@ -1361,7 +1365,7 @@ export class Store {
         r.lines.join('\n'), replace.json, r.state, r.kernel, r.logKernel, r.tainted,
         r.blocker?.owner?.task ?? null, r.blocker?.owner?.pid ?? null, r.blocker?.lock ?? null, ...this.traceIds(r),
         replace.sourceId, r.source.line, id,
-        { t: r.time, u: r.uptime, yg: r.yearGuessed ? 1 : 0, w: wallOf(r), exact: r.time !== null && !r.localTime && !r.yearGuessed ? 1 : 0 });
+        { t: r.time, u: r.uptime, secs: secondsKey(r), yg: r.yearGuessed ? 1 : 0, w: wallOf(r), exact: r.time !== null && !r.localTime && !r.yearGuessed ? 1 : 0 });
     }
     const match = this.stmt(`INSERT INTO matches (report_id, rank, rule, verdict, fixed_in, kind, role, reason)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -1704,6 +1708,7 @@ interface SameRow {
   trace_id: number | null;
   wall: number | null;
   kernel: string | null;
+  blocked_seconds: number | null;
 }
 
 const streamNames = new Map<string, boolean>();

@@ -5,7 +5,7 @@ import type { AnalyzedReport } from '../src/scan.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cli, frameNames, ROOT, sample, scanText, tmpdir } from './helpers.js';
+import { cli, count, frameNames, ROOT, sample, scanText, tmpdir } from './helpers.js';
 
 const JAVA = sample('seed/centos7-java-rwsem.messages');
 
@@ -1303,6 +1303,57 @@ describe('hung tasks whose header the log dropped (Debian /var/log/messages keep
       const got = scanText([task, ...trace].map((l) => `Jan 29 10:41:07 web1 kernel: ${l}`).join('\n'));
       assert.deepEqual(got.map((a) => [a.report.task, a.report.pid, a.report.headerless, a.report.frames.length]), [['systemd-journal', 472, true, 5]], task);
     }
+  });
+
+  const at = (host: string, up: number, text: string): string => `Jun  9 12:42:24 ${host} kernel: [${up.toFixed(6).padStart(12)}] ${text}`;
+  /** A 2.6.3x hung task of kjournald as /var/log/syslog has it (whole) and as /var/log/messages does (no KERN_ERR lines). */
+  const kjournald = (whole: boolean): string => [
+    ...(whole ? [at('backup01', 8880.27322, 'INFO: task kjournald:627 blocked for more than 120 seconds.'),
+      at('backup01', 8880.273225, '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.')] : []),
+    at('backup01', 8880.273227, 'kjournald     D 00000000ffffffff     0   627      2 0x00000000'),
+    at('backup01', 8880.273246, 'Call Trace:'), at('backup01', 8880.273284, ' [<ffffffff81555627>] io_schedule+0x47/0x70'),
+    at('backup01', 8880.273287, ' [<ffffffff8116d215>] sync_buffer+0x45/0x50'),
+    at('backup01', 8880.273314, ' [<ffffffff81212bfb>] journal_commit_transaction+0x31b/0xe40'),
+    at('backup01', 8880.273331, ' [<ffffffff81216a9d>] kjournald+0xed/0x250'), at('backup01', 8880.27334, ' [<ffffffff8100c1ca>] child_rip+0xa/0x20'), ''].join('\n');
+
+  it('/var/log/messages and /var/log/syslog of one host, in either order: the hang once, whole (in one run, and in the store over two)', () => {
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, 'messages'), kjournald(false));
+    fs.writeFileSync(path.join(dir, 'syslog'), kjournald(true));
+    for (const order of [['messages', 'syslog'], ['syslog', 'messages']]) {
+      const out = cli(['--no-db', '--json', ...order.map((f) => path.join(dir, f))]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(out.filter((o) => o.type === 'report').map((o) => [o.task, o.blocked_seconds, o.headerless ?? false]), [['kjournald', 120, false]], order.join(' '));
+    }
+    for (const order of [['messages', 'syslog'], ['syslog', 'messages']]) {
+      const db = path.join(dir, `${order[0]}.db`);
+      for (const f of order) assert.equal(cli(['--db', db, path.join(dir, f)]).status, 0);
+      assert.equal(count(db, 'SELECT count(*) n FROM reports'), 1, order.join(' then '));
+      assert.equal(count(db, 'SELECT count(*) n FROM reports WHERE blocked_seconds = 120'), 1, order.join(' then '));
+    }
+  });
+
+  it('a state dump cut before its opening line gives blocked tasks, not hung tasks: its column header, or a task not in D state between', () => {
+    const task = (up: number, name: string, state: string, pid: number, fn: string): string[] => [
+      at('hostB', up, `${name.padEnd(15)} ${state} ffff88003fc13780     0 ${String(pid).padStart(5)}      2 0x00000000`), at('hostB', up + 0.000002, 'Call Trace:'),
+      at('hostB', up + 0.000003, ' [<ffffffff816d4f69>] schedule+0x29/0x70'), at('hostB', up + 0.000004, ` [<ffffffff816d42bd>] ${fn}+0xed/0x250`),
+      at('hostB', up + 0.000005, ' [<ffffffff816dd9ed>] kthread+0x96/0xa0')];
+    const dump = [...task(900.00001, 'kjournald', 'D', 627, 'kjournald'), ...task(900.00002, 'sshd', 'S', 999, 'do_select'),
+      ...task(900.00003, 'flush-8:0', 'D', 1011, 'bdi_writeback_thread')];
+    const kinds = (lines: string[]): unknown[] => scanText(lines.join('\n')).map((a) => [a.report.kind, a.report.task]);
+    assert.deepEqual(kinds(dump), [['blocked_state', 'kjournald'], ['blocked_state', 'flush-8:0']]);
+    assert.deepEqual(kinds([at('hostB', 900, '  task                        PC stack   pid father'), ...dump.slice(0, 5)]), [['blocked_state', 'kjournald']]);
+    // khungtaskd's D-state tasks back to back stay hung tasks.
+    assert.deepEqual(kinds([...dump.slice(0, 5), ...dump.slice(10)]), [['hung_task', 'kjournald'], ['hung_task', 'flush-8:0']]);
+  });
+
+  it('the freezer\'s list without its KERN_ERR line (a suspend that failed, in Debian\'s /var/log/messages) gives no hung task', () => {
+    const lines = [at('laptop', 7001.1, 'Freezing user space processes ... '), at('laptop', 7021.1081, 'ls              D    0  4242   4100 0x00000004'),
+      at('laptop', 7021.10811, 'Call Trace:'), at('laptop', 7021.10812, ' __schedule+0x2d1/0x870'), at('laptop', 7021.10813, ' schedule+0x55/0xf0'),
+      at('laptop', 7021.10814, ' rpc_wait_bit_killable+0x1e/0x90 [sunrpc]'), at('laptop', 7021.10815, ' do_syscall_64+0x5b/0x1b0')];
+    assert.deepEqual(scanText(lines.join('\n')), []);
+    // Long after a suspend, a D-state task with a trace is a hung task again.
+    const later = lines.slice(1).map((l) => l.replace(/\[ *(\d+\.\d+)\]/, (_, u: string) => `[${(Number(u) + 600).toFixed(6).padStart(12)}]`));
+    assert.deepEqual(scanText([lines[0], ...later].join('\n')).map((a) => [a.report.kind, a.report.task]), [['hung_task', 'ls']]);
   });
 
   it('no report from a D-state task line alone, from the freezer\'s list, or from a report\'s own task line out of its place', () => {
