@@ -133,6 +133,56 @@ describe('line formats', () => {
     assert.equal(new Date(jan.time!).toISOString(), '2020-01-01T00:00:01.000Z');
   });
 
+  it('syslog: journalctl short and short-precise dates in locales whose month is a number or not in Latin or Cyrillic letters (helper-41 #1)', () => {
+    // strftime %b of glibc 2.36's locales (localedef on Debian 12), months 1 to 12, as journalctl
+    // prints them in `%b %d %H:%M:%S`: a month number with 月 or 월 (maybe after a blank), Vietnamese
+    // `Thg N`, Finnish names of six letters, Greek, Hebrew, Arabic, dotted Thai and Lithuanian
+    // names, Estonian names padded with blanks, glibc 2.36's Czech June and July.
+    const months: Record<string, string> = {
+      zh_CN: '1月|2月|3月|4月|5月|6月|7月|8月|9月|10月|11月|12月',
+      ja_JP: ' 1月| 2月| 3月| 4月| 5月| 6月| 7月| 8月| 9月|10月|11月|12月',
+      zh_TW: ' 1月| 2月| 3月| 4月| 5月| 6月| 7月| 8月| 9月|10月|11月|12月',
+      ko_KR: ' 1월| 2월| 3월| 4월| 5월| 6월| 7월| 8월| 9월|10월|11월|12월',
+      vi_VN: 'Thg 1|Thg 2|Thg 3|Thg 4|Thg 5|Thg 6|Thg 7|Thg 8|Thg 9|Thg 10|Thg 11|Thg 12',
+      fi_FI: 'tammi|helmi|maalis|huhti|touko|kesä|heinä|elo|syys|loka|marras|joulu',
+      el_GR: 'Ιαν|Φεβ|Μαρ|Απρ|Μαΐ|Ιουν|Ιουλ|Αυγ|Σεπ|Οκτ|Νοε|Δεκ',
+      he_IL: 'ינו|פבר|מרץ|אפר|מאי|יונ|יול|אוג|ספט|אוק|נוב|דצמ',
+      ar_SA: 'يناير|فبراير|مارس|أبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر',
+      th_TH: 'ม.ค.|ก.พ.|มี.ค.|เม.ย.|พ.ค.|มิ.ย.|ก.ค.|ส.ค.|ก.ย.|ต.ค.|พ.ย.|ธ.ค.',
+      lt_LT: 'saus.|vas.|kov.|bal.|geg.|birž.|liep.|rugp.|rugs.|spal.|lapkr.|gruod.',
+      et_EE: 'jaan |veebr|märts|apr  |mai  |juuni|juuli|aug  |sept |okt  |nov  |dets ',
+      cs_CZ: 'led|úno|bře|dub|kvě|čen|čec|srp|zář|říj|lis|pro',
+    };
+    for (const [locale, names] of Object.entries(months)) {
+      names.split('|').forEach((mon, i) => {
+        for (const [clock, ms] of [['10:41:07', 0], ['10:41:07.000037', 0]] as const) {
+          const line = `${mon} 05 ${clock} app-prod-17 kernel: INFO: task java:181134 blocked for more than 120 seconds.`;
+          const k = decodeLine(line, ctx);
+          assert.equal(k?.format, 'syslog', `${locale}: ${line}`);
+          assert.equal(k.host, 'app-prod-17', line);
+          assert.equal(k.text, 'INFO: task java:181134 blocked for more than 120 seconds.', line);
+          assert.equal(new Date(k.time!).toISOString(), `2026-${String(i + 1).padStart(2, '0')}-05T10:41:07.00${ms}Z`, line);
+        }
+      });
+    }
+    // Another program's line under such a LANG stays another program's; a number that is no month is no date.
+    assert.equal(decodeLine('3월 10 08:00:00 db-node-3 sshd[812]: Accepted publickey for deploy', ctx)!.kernel, false);
+    assert.equal(decodeLine('13月 10 08:00:00 db-node-3 kernel: Call Trace:', ctx)?.format === 'syslog', false);
+    assert.equal(decodeLine('Thg 13 10 08:00:00 db-node-3 kernel: Call Trace:', ctx)?.format === 'syslog', false);
+  });
+
+  it('journalctl -o short/short-precise output under LANG=zh_CN, ja_JP, ko_KR gives the report of the C locale\'s (helper-41 #1)', () => {
+    const referenceTime = Date.UTC(2026, 11, 31);
+    const [base] = scanText(sample('formats/seed-java.syslog-bsd.log'), { kernel: '3.10.0-862.el7', referenceTime });
+    for (const file of ['tool-journalctl-short-zh_CN.log', 'tool-journalctl-short-ja_JP.log', 'tool-journalctl-short-precise-ko_KR.log']) {
+      const got = scanText(sample(`formats/${file}`), { kernel: '3.10.0-862.el7', referenceTime });
+      assert.equal(got.length, 1, file);
+      assert.deepEqual(core(got[0]), core(base), file);
+      assert.equal(got[0].report.host, 'app-prod-17', file);
+      assert.equal(got[0].report.time, base.report.time, file);
+    }
+  });
+
   it('--year is the year of each input\'s first date: a log running from December into January moves on a year', () => {
     const seed = sample('seed/centos7-java-rwsem.messages').split('\n');
     const at = seed.findIndex((l) => l.includes('INFO: task java:'));

@@ -164,17 +164,35 @@ for (const names of [
   'jan feb mar apr mai jun jul aug sep okt nov des', // nb
   'ian feb mar apr mai iun iul aug sep oct nov dec', // ro
   'січ лют бер кві тра чер лип сер вер жов лис гру', // uk
+  // Scripts other than Latin and Cyrillic, and Baltic abbreviations ending in a dot, as glibc 2.36
+  // prints them (localedef of each locale on a Debian 12 machine, helper-41 #1): journalctl and
+  // `dmesg -T` under these LANGs print nothing else.
+  'ιαν φεβ μαρ απρ μαΐ ιουν ιουλ αυγ σεπ οκτ νοε δεκ', // el
+  'ינו פבר מרץ אפר מאי יונ יול אוג ספט אוק נוב דצמ', // he
+  'يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر', // ar
+  'ม.ค ก.พ มี.ค เม.ย พ.ค มิ.ย ก.ค ส.ค ก.ย ต.ค พ.ย ธ.ค', // th
+  'saus vas kov bal geg birž liep rugp rugs spal lapkr gruod', // lt
+  'jaan veebr märts apr mai juuni juuli aug sept okt nov dets', // et
 ]) {
   names.split(' ').forEach((n, i) => {
     if (!(n in MONTHS)) MONTHS[n] = i;
   });
 }
-// A few full or alternative spellings that glibc uses for %b.
-Object.assign(MONTHS, { 'mär': 2, 'märz': 2, 'juni': 5, 'juli': 6, 'févr': 1, 'fév': 1, 'янв.': 0, 'мар.': 2 });
+// A few full or alternative spellings that glibc uses for %b (glibc 2.36's Czech June and July).
+Object.assign(MONTHS, { 'mär': 2, 'märz': 2, 'juni': 5, 'juli': 6, 'févr': 1, 'fév': 1, 'янв.': 0, 'мар.': 2, 'čen': 5, 'čec': 6 });
+
+/**
+ * Months written with their number: Chinese, Japanese and Korean `1月`/`1월`, Vietnamese `Thg 1`
+ * (also taken in lower case, as some write it).
+ */
+const NUMBERED_MONTH = /(\d{1,2})\s*(?:月|월)|\b[Tt]hg\s(\d{1,2})\b/;
 
 export function monthOf(names: string): number | null {
-  const cjk = /(\d{1,2})\s*(?:月|월)/.exec(names);
-  if (cjk) return Number(cjk[1]) - 1;
+  const numbered = NUMBERED_MONTH.exec(names);
+  if (numbered) {
+    const n = Number(numbered[1] ?? numbered[2]);
+    return n >= 1 && n <= 12 ? n - 1 : null;
+  }
   // %a comes before %b, and some weekday abbreviations are month names elsewhere (French "mar.").
   for (const raw of names.trim().split(/\s+/).reverse()) {
     const t = raw.toLowerCase().replace(/[.,]$/, '');

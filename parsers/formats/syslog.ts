@@ -19,10 +19,17 @@ const MONTH_INDEX: Record<string, number> = {
 };
 
 // The month in English, or as strftime %b writes it in another locale (`Dez`, `janv.`, `июл`:
-// journalctl and rsyslog under LANG=de_DE..., stress/57); unknown names are not syslog.
+// journalctl and rsyslog under LANG=de_DE..., stress/57); unknown names are not syslog. Names
+// may be Greek, Hebrew or Arabic (`Μαρ`, `מרץ`, `سبتمبر`), Thai's are dotted (`มี.ค.`), and
+// Chinese, Japanese, Korean and Vietnamese ones are numbers (`1月`, `1월`, `Thg 1`; helper-41 #1:
+// `journalctl -k` under such a LANG gave no kernel line at all). Estonian pads its names with
+// blanks (`apr  `), hence up to three before the day.
 const BSD = compile(String.raw`
   ^ (?: < \d{1,3} > )?
-    (?<mon> [A-Za-z\u00C0-\u024F\u0400-\u04FF]{3,5} \.? ) \s{1,2} (?<day> \d{1,2} ) \s
+    (?<mon> \d{1,2} [月월] | [Tt]hg \x20 \d{1,2}
+      | [A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF\u0590-\u05FF\u0600-\u06FF]{3,6} \.?
+      | [\u0E00-\u0E7F]{1,3} \. [\u0E00-\u0E7F]{1,3} \. )
+    \s{1,3} (?<day> \d{1,2} ) \s
     (?<h> \d\d ) : (?<m> \d\d ) : (?<s> \d\d ) (?: \. (?<frac> \d+ ) )? \s+`);
 
 // OpenWrt's logread: ctime(3) with the year after the time, `Thu Sep  1 19:26:56 2022 kern.warn kernel: ...`.
@@ -223,6 +230,9 @@ export const syslog: LineFormat = {
     'Nov  2 20:33:21 kern.err kernel: [  929.818710] usb 1-1: 1:0: usb_set_interface failed (-71)',
     'Dez 21 10:22:08 abreu kernel: INFO: task systemd-journal:386 blocked for more than 120 seconds.',
     'janv. 29 10:41:07 app-prod-17 kernel: Call Trace:',
+    '1月 29 10:41:07 app-prod-17 kernel: Call Trace:',
+    'Thg 1 29 10:41:07 app-prod-17 kernel: Call Trace:',
+    'มี.ค. 10 10:41:07 app-prod-17 kernel: Call Trace:',
   ],
   decode(line, ctx) {
     return decodeFast(line, ctx) ?? decodeByPattern(line, ctx);
@@ -272,6 +282,13 @@ function decodeFast(line: string, ctx: DecodeContext): KernelLine | null {
   return kl;
 }
 
+/** A line that starts with a month written as a number (`1月 29`, `12월 29`), not a year. */
+function numberedMonth(line: string): boolean {
+  const c1 = line.charCodeAt(1);
+  const c = c1 >= 48 && c1 <= 57 ? line.charCodeAt(2) : c1;
+  return c === 0x6708 /* 月 */ || c === 0xc6d4 /* 월 */;
+}
+
 /** Every date form, by the patterns above. */
 export function decodeByPattern(line: string, ctx: DecodeContext): KernelLine | null {
   {
@@ -292,7 +309,7 @@ export function decodeByPattern(line: string, ctx: DecodeContext): KernelLine | 
         time = g.tz
           ? Date.UTC(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms) - zoneMinutes(g.tz) * 60000
           : new Date(+g.y, +g.mo - 1, +g.d, +g.h, +g.mi, +g.s, ms).getTime();
-      } else if (c0 !== 60) {
+      } else if (c0 !== 60 && !numberedMonth(line)) {
         return null;
       }
     } else {
