@@ -287,6 +287,39 @@ describe('line formats', () => {
     }
   });
 
+  it('drops dmesg -e/-H prefixes whose month is a number or padded, and dates dmesg -T in every locale (helper-41 #2)', () => {
+    // util-linux 2.38 `dmesg -H` under glibc 2.36's locales: the first line of a minute, `[%b%d %H:%M]`.
+    for (const stamp of ['[11月27 14:54]', '[ 3月05 14:54]', '[3月05 14:54]', '[11월27 14:54]', '[ 3월05 14:54]', '[Thg 1127 14:54]',
+      '[Thg 305 14:54]', '[nov  27 14:54]', '[apr  05 14:54]', '[märts05 14:54]', '[marras27 14:54]', '[lapkr.27 14:54]', '[พ.ย.27 14:54]',
+      '[نوفمبر27 14:54]', '[נוב27 14:54]', '[Νοε27 14:54]']) {
+      const line = `${stamp} BUG: unable to handle kernel NULL pointer dereference at 0000000000000010`;
+      const k = decodeLine(line, ctx)!;
+      assert.equal(k.format, 'dmesg', line);
+      assert.equal(k.text, 'BUG: unable to handle kernel NULL pointer dereference at 0000000000000010', line);
+    }
+    // `dmesg -T`: Vietnamese weekday and month hold digits; Greek, Thai, Hebrew, Arabic, Lithuanian months are names.
+    for (const stamp of ['[T6 Thg 11 27 11:24:46 2026]', '[T5 Thg 3  5 11:24:46 2026]', '[Παρ Νοε 27 11:24:46 2026]', '[ศ. พ.ย. 27 11:24:46 2026]',
+      '[ו\' נוב 27 11:24:46 2026]', '[ج نوفمبر 27 11:24:46 2026]', '[Pn lapkr. 27 11:24:46 2026]']) {
+      const k = decodeLine(`${stamp} watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [ksoftirqd/1:23]`, ctx)!;
+      assert.equal(k.format, 'dmesg', stamp);
+      assert.equal(new Date(k.time!).toISOString(), stamp.includes('Thg 3') ? '2026-03-05T11:24:46.000Z' : '2026-11-27T11:24:46.000Z', stamp);
+      assert.equal(k.text, 'watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [ksoftirqd/1:23]', stamp);
+    }
+    // The reports of real util-linux output: a soft lockup (`dmesg -e`, zh_CN; `dmesg -T`, vi_VN) and an
+    // oops opened at its first line, not at the `Oops:` line after it (`dmesg -H`, zh_CN).
+    for (const [file, signature, time] of [
+      ['tool-dmesg-e-zh_CN-soft-lockup.log', 'soft lockup in ieee80211_select_queue', null],
+      ['tool-dmesg-T-vi_VN-soft-lockup.log', 'soft lockup in ieee80211_select_queue', '2026-11-27T11:24:46.000Z'],
+      ['tool-dmesg-H-zh_CN-oops.log', 'kernel NULL pointer dereference in rb_next', null],
+    ] as const) {
+      const got = scanText(sample(`formats/${file}`));
+      assert.equal(got.length, 1, file);
+      assert.equal(got[0].identity.signature, signature, file);
+      assert.equal(got[0].report.time === null ? null : new Date(got[0].report.time).toISOString(), time, file);
+    }
+    assert.equal(scanText(sample('formats/tool-dmesg-e-zh_CN-soft-lockup.log'))[0].report.frames.length, 19);
+  });
+
   it('reads a whole log line quoted in a mail reply as that line, still a pasted one', () => {
     const k = decodeLine('> Mar 16 11:30:24 myhost kernel:  __schedule+0x275/0x660', ctx)!;
     assert.equal(k.format, 'bare');

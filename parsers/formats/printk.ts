@@ -97,8 +97,10 @@ const CALLER = compile(String.raw`^ \[ \s* (?<id> [TC] \d+ ) \]`);
 // in one pass (overlapping blank-eating parts made it cubic: a 64 KiB line took hours).
 // `dmesg -T -d` adds the delta before the bracket closes (`[Wed Jan  8 10:35:44 2025 <    0.000290>]`),
 // and crash's `log -T` a zone before the year (`[Sat May 30 15:31:46 EDT 2026]`).
+// Vietnamese names hold digits: the weekday `T2`..`T7` and the month `Thg 11` (`[T6 Thg 11 27 11:22:05 2026]`,
+// helper-41 #2: each line was read as text, and a soft lockup's first line was not found).
 const DMESG_T = compile(String.raw`
-  ^ \[ \s* (?<names> (?: [^\]\d\s]+ \s+ )* (?: \d{1,2} (?: 月 | 월 ) \s+ (?: [^\]\d\s]+ \s+ )* )? )
+  ^ \[ \s* (?<names> (?: (?: [Tt]hg \s \d{1,2} | T[2-7] | [^\]\d\s]+ ) \s+ )* (?: \d{1,2} (?: 月 | 월 ) \s+ (?: [^\]\d\s]+ \s+ )* )? )
     (?<day> \d{1,2} ) \s+ (?<h> \d\d ) : (?<m> \d\d ) : (?<s> \d\d ) (?: \s (?<zone> [A-Z]{1,5} | [+-] \d{4} ) )?
     \s+ (?<year> \d{4} ) (?: \s* < [\s\d.,]* > )? \]`);
 
@@ -137,9 +139,13 @@ const LOGGER = compile(String.raw`
 // `[<    0.000123>]`: no usable time, only dropped.
 // The month is the locale's (`[Mär 6 18:08]`: %b%e, a blank only before a one-digit day, no
 // seconds, so a capture tool's `[Jan 29 10:41:07]` is not taken), and so is the decimal mark
-// (`[  +0,000008]`).
+// (`[  +0,000008]`). Chinese, Japanese, Korean and Vietnamese months are numbers, which util-linux
+// 2.38's `%b%d` glues to the day (`[11月27 11:24]`, `[ 3월05 14:54]`, `[Thg 1127 11:24]`): the
+// first line of each minute, a report's first line as a rule, was not read (helper-41 #2).
+// Estonian pads its names with blanks to five characters (`[nov  27 11:24]`).
 const DMESG_REL = compile(String.raw`
   ^ \[ (?: [^\]\d\s]{2,6} (?: \d{2} \s \d\d:\d\d (?::\d\d)? | \x20 \d \s \d\d:\d\d )
+    | \x20? \d{1,2} [月월] \d{2} \s \d\d:\d\d | [Tt]hg \x20 \d{3,4} \s \d\d:\d\d | [^\]\d\s]{3,4} \x20{1,2} \d{2} \s \d\d:\d\d
     | \s* \+ \d+ [.,] \d+ | < \s* \d+ [.,] \d+ > ) \]`);
 
 /** Month names as strftime %b prints them in common locales, lower-cased, dots removed. */
