@@ -1173,6 +1173,27 @@ describe('the kernel\'s other problem reports', () => {
     assert.deepEqual(got.map((a) => [a.report.kind, a.report.crash?.rcu?.cpus]), [['rcu_stall', [1, 18]]]);
   });
 
+  it('an RCU stall in rsyslog\'s file keeps its stalled CPUs through the `#011` that stands for the kernel\'s tab (helper-41 #3)', () => {
+    // 5.7.0-rc2, /var/log/messages of an intel-wired-lan post: a self-detected stall.
+    const self = scanText([
+      'May  1 06:37:33 u1322 kernel: rcu: INFO: rcu_sched self-detected stall on CPU',
+      'May  1 06:37:33 u1322 kernel: rcu: #0117-....: (2 GPs behind) idle=4be/1/0x4000000000000004 softirq=180999/181000 fqs=14982',
+      'May  1 06:37:33 u1322 kernel: #011(t=60000 jiffies g=2095585 q=2857)',
+      'May  1 06:37:33 u1322 kernel: NMI backtrace for cpu 7',
+      'May  1 06:37:33 u1322 kernel: CPU: 7 PID: 9111 Comm: ethtool Tainted: G             L    5.7.0-rc2_next-queue_dev-queue_c097661-00758-gc097661edb2b #31',
+      'May  1 06:37:33 u1322 kernel: Call Trace:',
+      'May  1 06:37:33 u1322 kernel: <IRQ>',
+      'May  1 06:37:33 u1322 kernel: dump_stack+0x50/0x70', ''].join('\n'));
+    assert.deepEqual(self.map((a) => [a.report.kind, a.report.crash?.cpu, a.report.crash?.rcu?.cpus]), [['rcu_stall', 7, [7]]]);
+    // A 6.12 syslog: `detected stalls on CPUs/tasks`, CPU 17 behind the escape (`#01117` is `#011` then `17`).
+    const detected = scanText([
+      'Dec  3 01:58:46 node7 kernel: rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:',
+      'Dec  3 01:58:46 node7 kernel: rcu: #01117-...!: (0 ticks this GP) idle=b124/1/0x4000000000000000 softirq=2109356/2109356 fqs=0',
+      'Dec  3 01:58:46 node7 kernel: rcu: #011(detected by 18, t=60004 jiffies, g=11126601, q=393720 ncpus=40)',
+      'Dec  3 01:58:46 node7 kernel: Sending NMI from CPU 18 to CPUs 17:', ''].join('\n'));
+    assert.deepEqual(detected.map((a) => [a.report.kind, a.report.crash?.rcu?.cpus]), [['rcu_stall', [17]]]);
+  });
+
   it('a 2.6.1x-2.6.3x i386 oops keeps its body past the lone `SMP` line and `last sysfs file:` (helper-73)', () => {
     // arch/i386/kernel/traps.c die(): "PREEMPT "/"SMP " on a line of their own, then "last sysfs file: %s\n".
     const got = scanText([

@@ -194,11 +194,24 @@ export function surelyNotKernel(raw: string): boolean {
  */
 const KMSG_AFTER_HOST = /^.{15} +(?:\S+ +)?(?:[a-z0-9]+\.[a-z]+ +)?(?:\d{1,4}\.\d{1,4}[^,;\s]{0,100},)?\d{1,4},\d+,\d+,[^;]*;/;
 
+/**
+ * rsyslog writes a control character of a message as `#` and its three octal digits
+ * ($EscapeControlCharactersOnReceive, on by default), so the kernel's tabs in RCU stall lines
+ * arrive as `rcu: #0117-....: (2 GPs behind) ...` and `#011(t=60000 jiffies ...)`. The tab is put
+ * back, so that what follows it reads as it does in any other log (helper-41 #3: the stalled CPUs
+ * were lost). Only the tab: a `#012` stands for a line end inside one record, and no kernel text
+ * writes `#011` itself (lockdep's `#3` class numbers have no leading zero).
+ */
+function unescapeRsyslogTab(msg: string): string {
+  return msg.includes('#011') ? msg.replaceAll('#011', '\t') : msg;
+}
+
 /** Builds the KernelLine for a decoded `host tag: message` triple. */
 export function programLine(
-  format: string, host: string | null, tag: string, msg: string, time: number | null,
+  format: string, host: string | null, tag: string, escaped: string, time: number | null,
 ): KernelLine {
-  if (!KERNEL_TAGS.has(tag)) return kernelLine(msg, format, { host, time, kernel: false });
+  if (!KERNEL_TAGS.has(tag)) return kernelLine(escaped, format, { host, time, kernel: false });
+  const msg = unescapeRsyslogTab(escaped);
   const c0 = msg.charCodeAt(0);
   if (c0 >= 48 && c0 <= 57 && KMSG_START.test(msg)) {
     const rec = kmsg.decode(msg, { referenceTime: 0 });
