@@ -56,7 +56,9 @@ describe('inputs', function () {
     assert.match(out, /"task":"java"/);
 
     const idle = spawn(process.execPath, [BIN, '--no-db', fifo], { env: ENV });
-    await new Promise((r) => setTimeout(r, 700));
+    // (Long enough for a loaded machine to start it: a SIGTERM before its handler is set kills it
+    // by the signal, which is not what is asked here.)
+    await new Promise((r) => setTimeout(r, 2000));
     idle.kill('SIGTERM');
     const code = await exitWithin(idle, 3000);
     if (code === null) idle.kill('SIGKILL');
