@@ -89,6 +89,12 @@ export function parseHeaderlessTask(text: string): (TaskInfo & { pid: number }) 
   return t !== null && t.state === 'D' && t.pid !== null && t.ppid !== null ? { ...t, pid: t.pid } : null;
 }
 
+// lockdep's list of a task's locks (debug_show_held_locks()): `4 locks held by kmcheck/161:`
+// (`1 lock held by`, `no locks held by`), then `#0: 0000033d922455d0 (crw_handler_mutex){+.+.}-{3:3},
+// at: crw_collect_info+0x162/0x2f0` (before 5.x without the address: ` #0:  (&mm->mmap_sem){++++}, at: [<...>] ...`).
+const HELD_LOCKS = /^\s*(?:\d+ locks? held|no locks held) by .{1,64}\/(\d+)[:.]?\s*$/;
+const HELD_LOCK = /^\s*#\d+:\s/;
+
 // Raw stack words printed by old kernels between the task line and the trace (`Stack:` and
 // MIPS's `Stack : ...` with a `...` continuation, samples/eras/mips-*.log).
 export const STACK_WORDS = compile(String.raw`
@@ -498,6 +504,8 @@ export class HungTaskBuilder implements Builder {
   private cut: { text: string; joins: number; frame?: true } | null = null;
   /** The last line taken was a `Code:` line or a piece of one that a mail client wrapped. */
   private inCode = false;
+  /** The last line taken was the task's `N locks held by NAME/PID:` line or one of its locks. */
+  private inLocks = false;
 
   beforeTrace(): boolean {
     return !this.sawTrace && !this.sawEnd && !this.sawUserRegs;
@@ -685,6 +693,16 @@ export class HungTaskBuilder implements Builder {
       if (!this.owner) r.workqueue = wq;
       return 'taken';
     }
+    // The locks the task holds, which a LOCKDEP kernel prints after its trace (before the 6.15+
+    // blocker line): `4 locks held by kmcheck/161:`, then one `#0: ... (lock){+.+.}-{3:3}, at:
+    // fn+0x162/0x2f0` line each. (Another task's list belongs to another print.)
+    const held = HELD_LOCKS.exec(text);
+    if (held && this.sawTrace && Number(held[1]) === (this.owner !== null ? r.blocker?.owner?.pid : r.pid)) {
+      this.inLocks = true;
+      return 'taken';
+    }
+    if (this.inLocks && HELD_LOCK.test(text)) return 'taken';
+    this.inLocks = false;
     const b = parseBlocker(text);
     // A blocker line names its hung task; one about another task belongs to another report.
     if (b && b.task.pid !== r.pid) return 'ended';

@@ -549,6 +549,30 @@ describe('report assembly', () => {
     assert.match(sem.stdout, /blocked on a semaphore, likely held by zsh:470 itself \(the last to take it: this may be stale\)/);
   });
 
+  it('a LOCKDEP kernel\'s list of the task\'s held locks between its trace and the blocker line keeps the blocker (s390x 6.16, helper-82)', () => {
+    // linux-s390, Gerd Bayer, Aug 2025 (mail, quoted-printable decoded; the pager cut the task lines at `flags:0x0000>`).
+    const p = (l: string): string => `Aug 05 18:34:42 a83lp68.lnxne.boe kernel: ${l}`;
+    const lines = ['INFO: task kmcheck:161 blocked for more than 122 seconds.', '      Not tainted 6.16.0-11676-g19dc172eb595 #7',
+      'task:kmcheck         state:D stack:10160 pid:161   tgid:161   ppid:2      task_flags:0x208040 flags:0x0000>', 'Call Trace:',
+      ' [<0000033d918f00be>] __schedule+0xa3e/0x1c80 ', ' [<0000033d918f1360>] schedule+0x60/0x100 ',
+      ' [<0000033d918f2bac>] mutex_lock_nested+0x3c/0x50 ', ' [<0000033d10cf84c4>] mlx5_pci_resume+0x74/0x110 [mlx5_core] ',
+      ' [<0000033d90814796>] kthread+0x296/0x2c0 ', ' [<0000033d918fc75a>] ret_from_fork+0xa/0x30 ',
+      '4 locks held by kmcheck/161:', ' #0: 0000033d922455d0 (crw_handler_mutex){+.+.}-{3:3}, at: crw_collect_info+0x162/0x2f0',
+      ' #1: 00000233282d08d0 (&zdev->state_lock){+.+.}-{3:3}, at: zpci_event_error+0x15c/0x2f0',
+      ' #2: 00000233205f1190 (&dev->mutex){....}-{3:3}, at: pci_dev_lock+0x2c/0x40',
+      ' #3: 000002334b95a270 (&devlink->lock_key){+.+.}-{3:3}, at: mlx5_pci_resume+0x74/0x110 [mlx5_core]',
+      'INFO: task kmcheck:161 is blocked on a mutex likely owned by task devlink:1274.',
+      'task:devlink         state:D stack:11984 pid:1274  tgid:1274  ppid:1247   task_flags:0x400100 flags:0x0000>', 'Call Trace:',
+      ' [<0000033d918f00be>] __schedule+0xa3e/0x1c80 ', ' [<0000033d914291d2>] pci_wait_cfg+0xa2/0xc0 ',
+      ' [<0000033d10c12726>] mlx5_vsc_gw_lock+0x36/0x150 [mlx5_core] '].map(p);
+    const [a] = scanText(lines.join('\n'));
+    assert.deepEqual([a.report.blocker?.lock, a.report.blocker?.owner, a.report.blocker?.ownerFrames.length, a.report.frames.length],
+      ['mutex', { task: 'devlink', pid: 1274 }, 3, 6]);
+    // Another task's list is no part of this report.
+    const other = scanText([...lines.slice(0, 10), p('1 lock held by devlink/1274:')].join('\n'));
+    assert.equal(other[0].report.lines.length, 10);
+  });
+
   it('shows a time written without a zone as written, in any zone of the machine, and says so', () => {
     for (const tz of ['UTC', 'America/New_York', 'Asia/Tokyo']) {
       const r = cli(['--no-db', 'samples/formats/seed-java.dmesg-T.log'], { env: { TZ: tz } });
