@@ -680,7 +680,7 @@ export class Assembler {
   private drain(): void {
     while (this.queue.length > 0 && !this.waiting.has(this.queue[0].machine)) {
       const q = this.queue.shift()!;
-      this.hand(q.r, q.machine);
+      this.hand(q.r, q.machine, q.start);
     }
   }
 
@@ -1093,7 +1093,7 @@ export class Assembler {
       this.queue.push({ r, machine: o.machine, start: o.start, wait: this.waiting.get(o.machine)?.id ?? null });
       return;
     }
-    this.hand(r, o.machine);
+    this.hand(r, o.machine, o.start);
   }
 
   /**
@@ -1102,11 +1102,11 @@ export class Assembler {
    * /var/log/syslog or kern.log), and then only that one comes out. (headerOf() covers the
    * header read first.)
    */
-  private readonly headerless: { r: TaskReport; machine: string }[] = [];
+  private readonly headerless: { r: TaskReport; machine: string; start: SourcePosition }[] = [];
 
-  private hand(r: TaskReport, machine: string): void {
+  private hand(r: TaskReport, machine: string, start: SourcePosition): void {
     if (r.headerless) {
-      this.headerless.push({ r, machine });
+      this.headerless.push({ r, machine, start });
       if (this.headerless.length > HELD_HEADERLESS) this.emit(this.headerless.shift()!.r);
       return;
     }
@@ -1155,9 +1155,9 @@ export class Assembler {
     // A header cut short and waiting for its rest counts: a read position saved past it loses it.
     // So does a report completed and still queued (waiting for a release), and a line held back to
     // see what follows it (a kmsg piece, an ARM pair cut before its caller, an OOM constraint line,
-    // a WARNING's `cut here` and message).
+    // a WARNING's `cut here` and message), and a header-less report held until flush().
     const starts = [...[...this.open.values()].map((o) => o.start), ...[...this.partials.values()].map((p) => p.pos),
-      ...this.queue.map((q) => q.start), ...[...this.pieces.values()].map((p) => p.pos), ...(this.prelude?.lines.map((l) => l.pos) ?? [])];
+      ...this.queue.map((q) => q.start), ...this.headerless.map((h) => h.start), ...[...this.pieces.values()].map((p) => p.pos), ...(this.prelude?.lines.map((l) => l.pos) ?? [])];
     for (const start of starts) {
       if (start.name !== name || start.offset === undefined) continue;
       if (!best || start.offset < best.offset!) best = start;
@@ -1170,6 +1170,7 @@ export class Assembler {
     const out: SourcePosition[] = [];
     for (const o of this.open.values()) if (o.start.name === name && o.start.offset !== undefined) out.push(o.start);
     for (const q of this.queue) if (q.start.name === name && q.start.offset !== undefined) out.push(q.start);
+    for (const h of this.headerless) if (h.start.name === name && h.start.offset !== undefined) out.push(h.start);
     return out;
   }
 
@@ -1177,6 +1178,7 @@ export class Assembler {
   isOpen(start: SourcePosition): boolean {
     for (const o of this.open.values()) if (o.start === start) return true;
     for (const q of this.queue) if (q.start === start) return true;
+    for (const h of this.headerless) if (h.start === start) return true;
     return false;
   }
 

@@ -533,6 +533,28 @@ describe('follow mode (-f)', function () {
     assert.deepEqual(shown.map((o) => [o.pid, (o.frames as unknown[]).length, (o.source as { line: number }).line]), [[444, 15, 2]]);
   });
 
+  it('kill -9 while a header-less hung task (Debian /var/log/messages) waits to come out: the restart reads it again, once', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started(f);
+    // The seed report as /var/log/messages keeps it on Debian: no KERN_ERR header or echo line.
+    const r = report(555).split('\n').filter((l) => l.trim() !== '' && !/blocked for more than|hung_task_timeout_secs/.test(l));
+    // Lines of its machine after it end it and its wait for a release; it is held, not yet out.
+    const after = Array.from({ length: 20 }, (_, i) => `Jan 29 10:41:3${i % 10} app-prod-17 kernel: e1000e: eth0 NIC Link is Up ${i}`);
+    fs.appendFileSync(log, [...r, ...after].join('\n') + '\n');
+    for (let i = 0; i < 4; i++) {
+      await sleep(100);
+      fs.appendFileSync(log, `Jan 29 10:41:3${i} other sshd[7]: session ${i}\n`);
+    }
+    await f.stop('SIGKILL');
+    // Stored before the kill or read again after it, never lost and never twice.
+    f = new Follow(['-f', log], env);
+    await started(f);
+    await sleep(1500);
+    assert.equal(await f.stop(), 0);
+    assert.deepEqual(storedReports(env.KLOGSCAN_DB), [[555, 15]]);
+  });
+
   it('kill -9 while a WARNING\'s `cut here` and message wait for its WARNING line: the restart reads them again', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);
