@@ -317,14 +317,16 @@ const DUMP_PID = /^\s*Pid: (\d+), comm: +(.{1,16}?)(?:\s+(?:Not tainted|Tainted:
 /** RHEL 5 prints the CPU alone before the registers: `CPU 1:`. */
 const CPU_ALONE = /^\s*CPU(?: |:\s+)(\d+):?\s*$/;
 const NEW_DUMP = /^\s*(?:NMI backtrace for cpu (\d+)|Task dump for CPU (\d+):|CPU: (\d+) PID: \d+ Comm: |Sending NMI from CPU \d+ to CPUs)/;
-/** Where the CPU was. x86 `RIP: 0010:fn+0x1/0x2`, `RIP: 0010:[<ffffffff8101>]  [<ffffffff8101>] fn+...`, 3.x `IP: [<...>] fn`, i386 `EIP is at fn`, arm `PC is at fn`, arm64 `pc : fn`, ppc `NIP [c000...] fn`, s390 `Krnl PSW : ... (fn+0x2a/0x40)`, MIPS/RISC-V `epc : fn`. */
-/** The caller where the CPU's own address names nothing (powerpc `NIP [0000000000000000] 0x0`): ppc `LR [c000...] fn`, arm64 `lr : fn`, arm `LR is at fn`. */
+/** Where the CPU was. x86 `RIP: 0010:fn+0x1/0x2`, `RIP: 0010:[<ffffffff8101>]  [<ffffffff8101>] fn+...`, 3.x `IP: [<...>] fn`, i386 `EIP is at fn`, arm `PC is at fn`, arm64 `pc : fn`, ppc `NIP [c000...] fn`, s390 `Krnl PSW : ... (fn+0x2a/0x40)`, MIPS/RISC-V `epc : fn`, LoongArch `ERA: 9000... fn`. */
+/** The caller where the CPU's own address names nothing (powerpc `NIP [0000000000000000] 0x0`): ppc `LR [c000...] fn`, arm64 `lr : fn`, arm `LR is at fn`, MIPS/RISC-V/LoongArch `ra : fn`. */
 // (One run of blanks before the function: two in a row took a line of blanks n^2 steps.)
-const LR_LINE = /^\s*(?:LR \[[0-9a-f]+\]|lr : (?:\[<[0-9a-f]+>\])?|LR is at)\s*(\S+)/;
+const LR_LINE = /^\s*(?:LR \[[0-9a-f]+\]|lr : (?:\[<[0-9a-f]+>\])?|LR is at|ra\s*: (?:[0-9a-f]{8,16} )?)\s*(\S+)/;
+/** sparc64 `TPC: <fn+0x204/0x2e0>` (where the CPU was), `I7: <fn+...>` (the caller), `RPC: <fn+...>` (the return address). */
+const SPARC_PC = /^\s*(TPC|I7|RPC): <([^<>\s]+)>\s*$/;
 // (After the function the blanks are taken whole, and not tried again from inside a run of them:
 // `([^()]*?)\)?\s*(?:\s+lr : .*)?$` tried each blank of a long run against the two blank runs
 // after it, n^3 steps. What follows a run is read the same from its first blank.)
-const IP_LINE = /^\s*(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|EIP is at |PC is at |pc : |NIP |epc\s*: |Krnl PSW : .*\()\s*(?:\[<?[0-9a-f]+>?\]\s*)*(?:[0-9a-f]{8,16}\s+)?([^\s()][^()]*?)(?!(?<=\s)\s)\)?(?=(\s*))\2(?:SS:ESP.*|(?<=\s)lr : .*)?$/;
+const IP_LINE = /^\s*(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|EIP is at |PC is at |pc : |NIP |epc\s*: |ERA: |Krnl PSW : .*\()\s*(?:\[<?[0-9a-f]+>?\]\s*)*(?:[0-9a-f]{8,16}\s+)?([^\s()][^()]*?)(?!(?<=\s)\s)\)?(?=(\s*))\2(?:SS:ESP.*|(?<=\s)lr : .*)?$/;
 /** The release old i386 and powerpc print in parentheses (`EFLAGS: 00010246   (2.6.9-42.ELsmp)`, `REGS: ... Not tainted  (4.18.0-80.el8.ppc64le)`). */
 // Read from the line's end by parenRelease(): the pattern `(?:EFLAGS:|REGS:).*\(\s*(\d+\.\d+\.\d+[^\s)]*)\s*\)\s*$`
 // tried every `(` after every `REGS:`, n^3 steps for a line of them.
@@ -423,6 +425,9 @@ const BODY = new RegExp('^\\s*(?:\\\\x09)*(?:' + [
   'Thread overran stack', 'Dumping ftrace buffer:', String.raw`\(ftrace buffer empty\)`, 'irq event stamp:', 'hardirqs last', 'softirqs last',
   'pstate:', 'Flags: ', 'Control: ', 'Stack:', 'PKRU:', '->state=', String.raw`\d+-\S*: \(`, 'Instruction dump:', 'Faulting instruction address:', 'REGS: ', 'MSR: ', 'CFAR: ', 'DAR: ',
   'DSISR: ', 'IRQMASK: ', 'eax: ', 'esi: ', 'ds: ', 'printing eip:', '[0-9a-f]{8}\\s*$', '(?:LE|BE) PAGE_SIZE=', 'SMP NR_CPUS=', 'Krnl GPRS:', 'Krnl Code:', String.raw`[>#]?[0-9a-f]{8,16}: [0-9a-f]`,
+  // MIPS `Status: 1000fc03 KERNEL EXL IE`, `Cause : 5080801c (ExcCode 07)`, `BadVA : ...`, `PrId  : 00019374 (MIPS 24Kc)`;
+  // LoongArch `CRMD: 000000b0 (...)`, `ESTAT: 000c0000 [BRK] (...)`, `BADV: ...`, `PRID: 0014d000 (...)`; sparc64 `Caller[...]: fn`.
+  String.raw`(?:Status|Cause|BadVA|PrId|CRMD|PRMD|EUEN|ECFG|ESTAT|BADV|PRID)\s*: [0-9a-f]{8}`, String.raw`Caller\[[0-9a-f]+\]: `,
   'Last Breaking-Event-Address:', 'Failing address:', 'Fault in ', 'AS:[0-9a-f]', String.raw`R:\d T:\d`, 'preempt_count:', String.raw`in_atomic\(\)`,
   'Preemption disabled at:', 'INFO: lockdep is turned off', String.raw`\d+ locks? held by `, String.raw`#\d+: [0-9a-f]{8,16} \(`, 'RCU nest depth:',
   'note: ', 'Fixing recursive fault', 'Shutting down cpus', 'Rebooting in ', 'Rebooting...', '(?:Read|Write) of size ', 'Allocated by task ', 'Freed by task ',
@@ -700,6 +705,13 @@ export class CrashBuilder implements Builder {
       const d = this.cur && this.cur.task === null && this.cur.frames.frames.length === 0 ? this.cur : this.nextDump(null);
       d.task = task.comm;
       d.pid = task.pid;
+      return 'taken';
+    }
+    if ((m = SPARC_PC.exec(text))) {
+      const d = this.dump();
+      const f = frameOf(m[2]);
+      if (m[1] === 'TPC' && f && d.ip === null) d.ip = f;
+      else if (m[1] === 'I7' && f && d.lr === null) d.lr = f;
       return 'taken';
     }
     if ((m = LR_LINE.exec(text)) && this.cur && this.cur.lr === null) {

@@ -746,6 +746,11 @@ describe('the kernel\'s other problem reports', () => {
     ['h27-17-bug-kasan-uaf-6.18-in-raw_spin_lock-lockref-debugfs-mac80211-raw-dmesg.log', 'bug', 'wpa_supplicant:23758', 2, 'KASAN: slab-use-after-free in simple_recursive_removal'],
     ['h27-18-bug-sleeping-in-atomic-s390x-5.7-lpar-mutex-mlx5-smc.log', 'bug', 'smcapp:131031', 1, 'sleeping function called from invalid context in mlx5_lag_get_roce_netdev'],
     ['h27-23-warning-rhel7-3.10.0-514-old-WARNING-at-format-syslog-irq-eoi-modules-wrapped.log', 'warning', 'swapper/10:0', 10, 'WARNING in tcp_mark_head_lost'],
+    // Register dumps of other architectures (helper-44 findings 1, 2, 4 and 7).
+    ['h44-01-oops-mips32-4.14-openwrt-data-bus-error-regs-epc-ra.log', 'oops', 'sh:7263', 0, 'oops in ioread32'],
+    ['h44-02-warning-riscv64-6.2-regs-gp-status-badaddr.log', 'warning', 'cryptomgr_test:87', 1, 'WARNING in alg_test'],
+    ['h44-04-bug-loongarch-6.13-regs-pc-ERA-CRMD-xe.log', 'bug', 'kworker/0:4:102', 0, 'kernel BUG in drm_gem_private_object_init'],
+    ['h44-07b-rcu-stall-sparc64-6.17-regs-TSTATE-TPC-g0.log', 'rcu_stall', '(udev-worker):96', 0, 'RCU stall in count_memcg_events'],
   ];
   for (const [file, kind, who, cpu, title] of expected) {
     it(`${file}: ${kind} of ${who}`, () => {
@@ -759,6 +764,20 @@ describe('the kernel\'s other problem reports', () => {
       assert.equal(scanText(sample(`kinds/${file}`)).filter((a) => a.report.kind === 'hung_task').length, 0);
     });
   }
+
+  it('the register dumps of MIPS, RISC-V, LoongArch and sparc64 are part of the report, and name where the CPU was', () => {
+    for (const [file, ip, frames] of [
+      ['h44-01-oops-mips32-4.14-openwrt-data-bus-error-regs-epc-ra.log', 'ioread32', ['ioread32']],
+      ['h44-02-warning-riscv64-6.2-regs-gp-status-badaddr.log', 'alg_test', ['alg_test', 'cryptomgr_test', 'kthread', 'ret_from_exception']],
+      ['h44-04-bug-loongarch-6.13-regs-pc-ERA-CRMD-xe.log', 'drm_gem_private_object_init', null],
+      ['h44-07b-rcu-stall-sparc64-6.17-regs-TSTATE-TPC-g0.log', 'count_memcg_events', null],
+    ] as const) {
+      const [a] = scanText(sample(`kinds/${file}`));
+      assert.equal(a.report.crash?.ip?.fn, ip, file);
+      assert.ok(a.report.frames.length >= (frames?.length ?? 16), `${file}: ${a.report.frames.length} frames`);
+      if (frames) assert.deepEqual(frameNames(a), frames);
+    }
+  });
 
   it('a task preempted on its way back from an interrupt is not stuck in the preemption path (x86 trace_hardirqs_on_thunk, retint_kernel)', () => {
     // A 4.16 linux-next RCU stall whose blocked reader was preempted: only `?` frames say what it did.
