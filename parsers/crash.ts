@@ -33,6 +33,8 @@ export const CRASH_NEEDLES: readonly string[] = [
   'soft lockup', 'hard LOCKUP', 'detected stall', 'detected expedited stall', 'RCU detected CPU', 'invoked oom-killer',
   'Killed process', 'BUG: ', 'BUG at ', 'nable to handle kernel', 'general protection fault',
   'WARNING: CPU: ', 'WARNING: at ', ', CPU#', 'Kernel panic - not syncing', 'Oops', 'Internal error: ', 'invalid opcode: ',
+  // s390 program checks (`illegal operation: 0001 ilc:1 [#1]`), LoongArch/MIPS die() (`Kernel ade access[#1]:`, `... in kernel code[#1]:`).
+  ' ilc:', 'access[#', 'kernel code[#',
 ];
 
 /** What a first line says. */
@@ -78,12 +80,23 @@ const OOPS_STARTS: readonly [RegExp, string][] = [
   [/BUG: Unable to handle kernel (?:data|instruction) (?:access|fetch)(?: \(NULL pointer\?\))?(?: on (?:read|write))?(?: at (\S+))?/, 'unable to handle kernel access'],
   [/Unable to handle kernel (NULL pointer dereference|paging request|[\w -]{4,60}?) at virtual address (\S+)/, ''],
   [/Unable to handle kernel pointer dereference in virtual \w+ address space/, 'unable to handle kernel pointer dereference'],
+  // sparc64 (fault_64.c) says no address: `Unable to handle kernel NULL pointer dereference`.
+  [/Unable to handle kernel NULL pointer dereference\s*$/, 'kernel NULL pointer dereference'],
   // powerpc before 4.19 (bad_page_fault): `Unable to handle kernel paging request for data at address 0x00000000`.
   [/Unable to handle kernel paging request for (?:data|instruction fetch|unknown fault) at address (\S+)/, 'unable to handle kernel paging request'],
   [/general protection fault(?:, (?:probably|maybe) for (?:non-canonical )?address (0x[0-9a-f]+))?: [0-9a-f]{4,} \[#\d+\]/, 'general protection fault'],
 ];
 /** Lines that only open an oops where nothing is open (they follow the first line of one). */
-const WEAK_OOPS = new RegExp(PFX + String.raw`(Oops|Internal error: Oops(?: - BUG)?|invalid opcode)\b[^\n]*\[#\d+\]`);
+// sparc64 die_if_kernel() leads with the task: `systemd(1): Oops [#1]`; m68k prints no counter: `Oops: 00000000`.
+const WEAK_OOPS = new RegExp(PFX + String.raw`(?:([^\s()][^()]{0,15})\((\d+)\): )?(Oops|Internal error: Oops(?: - BUG)?|invalid opcode)\b(?:[^\n]*\[#\d+\]|: [0-9a-f]{8}\s*$)`);
+/**
+ * Other die() strings, which only open an oops where nothing is open, as WEAK_OOPS: s390 program
+ * checks `illegal operation: 0001 ilc:1 [#1]` (`specification exception`, `addressing exception`,
+ * `translation specification exception`, `Kernel stack overflow`, ...: `%s: %04x ilc:%d [#%d]`),
+ * LoongArch and MIPS `Kernel ade access[#1]:`, `Kernel ale access`, `Unhandled kernel unaligned access`,
+ * `Reserved instruction in kernel code`, `Break instruction in kernel code`, `FP exception in kernel code`.
+ */
+const DIE_OOPS = new RegExp(PFX + String.raw`(?:[A-Za-z][\w -]{2,60}: [0-9a-f]{4} ilc:\d \[#\d+\]|(?:Kernel a[dl]e|Unhandled kernel unaligned) access\[#\d+\]:|[A-Za-z][\w ]{2,40} in kernel code\[#\d+\]:)`);
 const KERNEL_BUG_AT = new RegExp(PFX + String.raw`[Kk]ernel BUG at (\S+?)!?\s*$`);
 const SANITIZER = new RegExp(PFX + String.raw`BUG: (KASAN|KFENCE|KCSAN|KMSAN): (.+?) in (\S+)`);
 // (Read after the first `BUG: ...` of the line only, by afterFirst(): what follows a later one
@@ -281,9 +294,10 @@ export function parseCrashStart(text: string, pasted = false): CrashStart | null
     return start('panic', `kernel panic: ${m[1].trim().slice(0, 120) || 'no reason given'}`);
   }
   if ((m = WEAK_OOPS.exec(text))) {
-    const what = m[1] === 'invalid opcode' ? 'invalid opcode' : m[1].endsWith('BUG') ? 'kernel BUG' : 'oops';
-    return start(m[1].endsWith('BUG') ? 'bug' : 'oops', what, { weak: true });
+    const what = m[3] === 'invalid opcode' ? 'invalid opcode' : m[3].endsWith('BUG') ? 'kernel BUG' : 'oops';
+    return start(m[3].endsWith('BUG') ? 'bug' : 'oops', what, { weak: true, task: m[1] ?? null, pid: num(m[2]) });
   }
+  if ((text.includes(' ilc:') || text.includes('access[#') || text.includes('kernel code[#')) && DIE_OOPS.test(text)) return start('oops', 'oops', { weak: true });
   return null;
 }
 
@@ -317,7 +331,7 @@ const DUMP_PID = /^\s*Pid: (\d+), comm: +(.{1,16}?)(?:\s+(?:Not tainted|Tainted:
 /** RHEL 5 prints the CPU alone before the registers: `CPU 1:`. */
 const CPU_ALONE = /^\s*CPU(?: |:\s+)(\d+):?\s*$/;
 const NEW_DUMP = /^\s*(?:NMI backtrace for cpu (\d+)|Task dump for CPU (\d+):|CPU: (\d+) PID: \d+ Comm: |Sending NMI from CPU \d+ to CPUs)/;
-/** Where the CPU was. x86 `RIP: 0010:fn+0x1/0x2`, `RIP: 0010:[<ffffffff8101>]  [<ffffffff8101>] fn+...`, 3.x `IP: [<...>] fn`, i386 `EIP is at fn`, arm `PC is at fn`, arm64 `pc : fn`, ppc `NIP [c000...] fn`, s390 `Krnl PSW : ... (fn+0x2a/0x40)`, MIPS/RISC-V `epc : fn`, LoongArch `ERA: 9000... fn`. */
+/** Where the CPU was. x86 `RIP: 0010:fn+0x1/0x2`, `RIP: 0010:[<ffffffff8101>]  [<ffffffff8101>] fn+...`, 3.x `IP: [<...>] fn`, i386 `EIP is at fn`, arm `PC is at fn`, arm64 `pc : fn`, ppc `NIP [c000...] fn`, s390 `Krnl PSW : ... (fn+0x2a/0x40)`, MIPS/RISC-V `epc : fn`, LoongArch `ERA: 9000... fn`, m68k `PC: [<001074c2>] fn`. */
 /** The caller where the CPU's own address names nothing (powerpc `NIP [0000000000000000] 0x0`): ppc `LR [c000...] fn`, arm64 `lr : fn`, arm `LR is at fn`, MIPS/RISC-V/LoongArch `ra : fn`. */
 // (One run of blanks before the function: two in a row took a line of blanks n^2 steps.)
 const LR_LINE = /^\s*(?:LR \[[0-9a-f]+\]|lr : (?:\[<[0-9a-f]+>\])?|LR is at|ra\s*: (?:[0-9a-f]{8,16} )?)\s*(\S+)/;
@@ -326,7 +340,7 @@ const SPARC_PC = /^\s*(TPC|I7|RPC): <([^<>\s]+)>\s*$/;
 // (After the function the blanks are taken whole, and not tried again from inside a run of them:
 // `([^()]*?)\)?\s*(?:\s+lr : .*)?$` tried each blank of a long run against the two blank runs
 // after it, n^3 steps. What follows a run is read the same from its first blank.)
-const IP_LINE = /^\s*(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|EIP is at |PC is at |pc : |NIP |epc\s*: |ERA: |Krnl PSW : .*\()\s*(?:\[<?[0-9a-f]+>?\]\s*)*(?:[0-9a-f]{8,16}\s+)?([^\s()][^()]*?)(?!(?<=\s)\s)\)?(?=(\s*))\2(?:SS:ESP.*|(?<=\s)lr : .*)?$/;
+const IP_LINE = /^\s*(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|EIP is at |PC is at |pc : |NIP |epc\s*: |ERA: |PC: |Krnl PSW : .*\()\s*(?:\[<?[0-9a-f]+>?\]\s*)*(?:[0-9a-f]{8,16}\s+)?([^\s()][^()]*?)(?!(?<=\s)\s)\)?(?=(\s*))\2(?:SS:ESP.*|(?<=\s)lr : .*)?$/;
 /** The release old i386 and powerpc print in parentheses (`EFLAGS: 00010246   (2.6.9-42.ELsmp)`, `REGS: ... Not tainted  (4.18.0-80.el8.ppc64le)`). */
 // Read from the line's end by parenRelease(): the pattern `(?:EFLAGS:|REGS:).*\(\s*(\d+\.\d+\.\d+[^\s)]*)\s*\)\s*$`
 // tried every `(` after every `REGS:`, n^3 steps for a line of them.
@@ -428,6 +442,11 @@ const BODY = new RegExp('^\\s*(?:\\\\x09)*(?:' + [
   // MIPS `Status: 1000fc03 KERNEL EXL IE`, `Cause : 5080801c (ExcCode 07)`, `BadVA : ...`, `PrId  : 00019374 (MIPS 24Kc)`;
   // LoongArch `CRMD: 000000b0 (...)`, `ESTAT: 000c0000 [BRK] (...)`, `BADV: ...`, `PRID: 0014d000 (...)`; sparc64 `Caller[...]: fn`.
   String.raw`(?:Status|Cause|BadVA|PrId|CRMD|PRMD|EUEN|ECFG|ESTAT|BADV|PRID)\s*: [0-9a-f]{8}`, String.raw`Caller\[[0-9a-f]+\]: `,
+  // sparc64: `tsk->{mm,active_mm}->context = ...`, the die_if_kernel() picture, `systemd(1): Oops [#1]`.
+  String.raw`tsk->\{mm,active_mm\}`, String.raw`\\\|/ ____ \\\|/`, String.raw`"@'/ \.\. \\\x60@"`, String.raw`/_\| \\__/ \|_\\`, String.raw`\\__U_/`,
+  String.raw`[^\s()][^()]{0,15}\(\d+\): Oops`,
+  // m68k `SR: 2010  SP: 38284958  a2: ...`, `Frame format=B ssw=...`, `baddr=...`, `Stack from 01199e48:`; z/VM CP messages (`01: HCPGSP2629I ...`).
+  String.raw`SR: [0-9a-f]{4} +SP: `, 'Frame format=', String.raw`baddr=[0-9a-f]`, String.raw`Stack from [0-9a-f]{8}:`, String.raw`\d\d: HCP[A-Z]{3}\d{4}[A-Z] `,
   'Last Breaking-Event-Address:', 'Failing address:', 'Fault in ', 'AS:[0-9a-f]', String.raw`R:\d T:\d`, 'preempt_count:', String.raw`in_atomic\(\)`,
   'Preemption disabled at:', 'INFO: lockdep is turned off', String.raw`\d+ locks? held by `, String.raw`#\d+: [0-9a-f]{8,16} \(`, 'RCU nest depth:',
   'note: ', 'Fixing recursive fault', 'Shutting down cpus', 'Rebooting in ', 'Rebooting...', '(?:Read|Write) of size ', 'Allocated by task ', 'Freed by task ',

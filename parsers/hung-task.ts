@@ -114,8 +114,8 @@ export const REGISTERS = compile(String.raw`
           | r\d{1,2} | fp | ip )        # ARM prints r10:... r4:... under each frame pair (stress/02)
     \s* :
   # MIPS '$ 0   : 00000000 ...', 'Hi    : 00000000'; RISC-V ' gp : ffff... tp : ...', ' s1 : ...';
-  # sparc64 'TSTATE: 0000004411001602 TPC: ...', 'g0: ... g1: ...', 'o0:', 'l0:', 'i0:': a value follows.
-  | ^ \s* (?: \$ \s? \d{1,2} | Hi | Lo | gp | tp | t[0-6] | s\d{1,2} | a[0-7] | [goli][0-7] | TSTATE ) \s* : \s* [0-9a-f]{8}
+  # sparc64 'TSTATE: 0000004411001602 TPC: ...', 'g0: ... g1: ...', 'o0:', 'l0:', 'i0:'; m68k 'd0: 00000001    d1: ...': a value follows.
+  | ^ \s* (?: \$ \s? \d{1,2} | Hi | Lo | gp | tp | t[0-6] | s\d{1,2} | a[0-7] | [goli][0-7] | d[0-7] | TSTATE ) \s* : \s* [0-9a-f]{8}
   | ^ \s* status: \s [0-9a-f]{8,16} \s+ badaddr:      # RISC-V
   # LoongArch, without colons: 'pc 9000000001045fa4 ra ffff8000025331dc tp ...', 'a0 ... a1 ...'.
   | ^ \s* (?: pc | [atsu]\d ) \s [0-9a-f]{16} \s+ (?: ra | [atsu]\d ) \s [0-9a-f]{16}`);

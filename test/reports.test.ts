@@ -1,5 +1,6 @@
 // Report grammar and assembly: headers, task lines, blockers, streams, endings, negatives.
 import assert from 'node:assert/strict';
+import { parseCrashStart } from '../parsers/crash.js';
 import { parseBlocker, parseHeader, parseTainted, parseTaskLine } from '../parsers/hung-task.js';
 import type { AnalyzedReport } from '../src/scan.js';
 import fs from 'node:fs';
@@ -751,6 +752,11 @@ describe('the kernel\'s other problem reports', () => {
     ['h44-02-warning-riscv64-6.2-regs-gp-status-badaddr.log', 'warning', 'cryptomgr_test:87', 1, 'WARNING in alg_test'],
     ['h44-04-bug-loongarch-6.13-regs-pc-ERA-CRMD-xe.log', 'bug', 'kworker/0:4:102', 0, 'kernel BUG in drm_gem_private_object_init'],
     ['h44-07b-rcu-stall-sparc64-6.17-regs-TSTATE-TPC-g0.log', 'rcu_stall', '(udev-worker):96', 0, 'RCU stall in count_memcg_events'],
+    // Oopses whose first lines were not read (helper-44 findings 3, 5, 7 and 10).
+    ['h44-03-oops-s390x-6.1-illegal-operation-ilc-null-call-zvm-quoted.log', 'oops', 'kworker/0:1:9', 0, 'oops in smc_conn_create'],
+    ['h44-05-oops-loongarch-6.6-kernel-ade-access.log', 'oops', 'swapper/0:1', 0, 'oops in loongson_gpu_fixup_dma_hang'],
+    ['h44-07-oops-sparc64-6.17-null-deref-comm-pid-oops-TPC.log', 'oops', 'systemd:1', 0, 'kernel NULL pointer dereference in bpf_patch_insn_data'],
+    ['h44-10-oops-m68k-4.18-oops-without-counter-indented.log', 'oops', 'grep:45', null, 'oops in'],
   ];
   for (const [file, kind, who, cpu, title] of expected) {
     it(`${file}: ${kind} of ${who}`, () => {
@@ -777,6 +783,19 @@ describe('the kernel\'s other problem reports', () => {
       assert.ok(a.report.frames.length >= (frames?.length ?? 16), `${file}: ${a.report.frames.length} frames`);
       if (frames) assert.deepEqual(frameNames(a), frames);
     }
+  });
+
+  it('opens an oops at the die() lines of s390, LoongArch, MIPS, sparc64 and m68k, only where nothing is open', () => {
+    for (const line of ['illegal operation: 0001 ilc:1 [#1] SMP', 'specification exception: 0006 ilc:2 [#1] PREEMPT SMP',
+      'addressing exception: 0005 ilc:3 [#1] SMP', 'translation specification exception: 0012 ilc:3 [#2] SMP', 'Kernel stack overflow: 0000 ilc:2 [#1] SMP',
+      'Kernel ade access[#1]:', 'Kernel ale access[#1]:', 'Reserved instruction in kernel code[#1]:', 'Break instruction in kernel code[#1]:',
+      'Oops - BUG[#1]:', 'systemd(1): Oops [#1]', 'Oops: 00000000']) {
+      const st = parseCrashStart(line);
+      assert.ok(st && st.weak && (st.kind === 'oops' || st.kind === 'bug'), line);
+    }
+    assert.equal(parseCrashStart('systemd(1): Oops [#1]')?.task, 'systemd');
+    assert.equal(parseCrashStart('Unable to handle kernel NULL pointer dereference')?.kind, 'oops');
+    for (const line of ['Oops: 0000', 'the illegal operation: 0001 ilc: see', 'Kernel access[#1]']) assert.equal(parseCrashStart(line), null, line);
   });
 
   it('a task preempted on its way back from an interrupt is not stuck in the preemption path (x86 trace_hardirqs_on_thunk, retint_kernel)', () => {
