@@ -14,6 +14,7 @@
  *   powerpc               `[c0000000ffc0fb90] [c000000000016a3c] __switch_to+0x2dc/0x430 (unreliable)`,
  *                         old ppc64 `.__switch_to+0x1dc/0x380` (ELFv1 dot symbols)
  *   s390                  `([<000000000011c5f2>] __schedule+0x2ce/0x7a8)` (parenthesised: a guess)
+ *   sparc64 (2.6-5.x)     `[00000000006d9f74] io_schedule+0x20/0x3c`
  *   syzbot symbolised     `__schedule+0x1110/0x1e60 kernel/sched/core.c:5380`,
  *                         `context_switch kernel/sched/core.c:5380 [inline]`
  *   decode_stacktrace.sh  `__schedule (kernel/sched/core.c:5354 kernel/sched/core.c:6954)`
@@ -78,6 +79,9 @@ const X86_ADDR = build(String.raw`^ \[ (?: < {{ADDR}} > )? \] \s*`);
 // frame: `[pci_device_remove+59/64] pci_device_remove+0x3b/0x40`, `[__crc_rtattr_parse+678121/4765576] fn+0x52/0xe0 [mod]`.
 const SYMBOLIC_ADDR = /^\[[\w.]{1,128}\+\d{1,10}\/\d{1,10}\]\s+/;
 const PPC_ADDR = compile(String.raw`^ \[ [0-9a-fA-F]{8,16} \] \s+ \[ [0-9a-fA-F]{8,16} \] \s+`);
+// sparc64 before 6.x prints one bracketed address without `<>`: ` [00000000006d9f74] io_schedule+0x20/0x3c`
+// (tried after PPC_ADDR, whose first address has the same shape).
+const SPARC_ADDR = compile(String.raw`^ \[ [0-9a-fA-F]{8,16} \] \s+`);
 
 // ARM: `[<807762c0>] (__schedule) from [<80776938>] (schedule+0x50/0xa8)`. Kernels before 3.15
 // print the first symbol as fully as the second, module included:
@@ -181,7 +185,7 @@ export function parseFrameLine(text: string): FrameLine | null {
       const f = symbol(rest, false);
       return f ? { markers, frames: [f] } : null;
     }
-    m = PPC_ADDR.exec(s) ?? SYMBOLIC_ADDR.exec(s);
+    m = PPC_ADDR.exec(s) ?? SYMBOLIC_ADDR.exec(s) ?? SPARC_ADDR.exec(s);
     if (m) {
       const f = symbol(s.slice(m[0].length), false);
       return f ? { markers, frames: [f] } : null;

@@ -126,6 +126,24 @@ describe('frame grammar', () => {
     assert.equal(one('[c00000000e5f3b30] [c000000000020c0c] .__switch_to+0x1dc/0x380').fn, '.__switch_to');
   });
 
+  it('sparc64 one-address frames, without the x86 <> (2.6-5.x), leave the x86 and powerpc forms as they were (helper-44 #6)', () => {
+    assert.deepEqual(one(' [00000000006d9f74] io_schedule+0x20/0x3c'), { fn: 'io_schedule', offset: '0x20', size: '0x3c', module: null, unreliable: false });
+    assert.equal(one('[0000000000440e84] schedule+0x1c/0x80').fn, 'schedule');
+    assert.equal(one(' [000000000045c8a4] journal_start+0xb8/0x118 [jbd]').module, 'jbd');
+    assert.deepEqual(one('[c0000000ffc0fb90] [c000000000016a3c] __switch_to+0x2dc/0x430 (unreliable)'), { fn: '__switch_to', offset: '0x2dc', size: '0x430', module: null, unreliable: true });
+    assert.equal(one(' [<ffffffff816a94c9>] schedule+0x29/0x70').fn, 'schedule');
+    for (const t of ['[00000000] *pgd=00000000', '[0000000000440e84] some text', '[00000000006d9f74]']) assert.equal(parseFrameLine(t), null, t);
+    // A SysRq-w dump of a 2.6.28 sparc64 (linux-next mail, Alexander Beregalov): each task keeps its trace.
+    const dump = ['SysRq : Show Blocked State', '  task                        PC stack   pid father',
+      'pdflush       D 00000000004878c8     0   163      2', 'Call Trace:', ' [00000000006d9f74] io_schedule+0x20/0x3c',
+      ' [00000000004878c8] sync_page+0x84/0x94', ' [00000000006da2f8] __wait_on_bit+0x64/0xc0',
+      'kjournald     D 00000000005443d4     0   405      2', 'Call Trace:', ' [000000000053f394] journal_commit_transaction+0x1c4/0x1648',
+      ' [00000000005443d4] kjournald+0x134/0x2fc', ' [00000000004655e4] kthread+0x48/0x7c', ' [00000000004271a0] kernel_thread+0x3c/0x54',
+      ' [0000000000465450] kthreadd+0xe0/0x184', ''].join('\n');
+    const got = scanText(dump);
+    assert.deepEqual(got.map((a) => [a.report.task, frameNames(a)[0], a.report.frames.length]), [['pdflush', 'io_schedule', 3], ['kjournald', 'journal_commit_transaction', 5]]);
+  });
+
   it('s390 parenthesised first entry is a guess', () => {
     assert.equal(one('([<000000000011c5f2>] __schedule+0x2ce/0x7a8)').unreliable, true);
   });
