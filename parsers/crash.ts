@@ -20,7 +20,7 @@
 import { stuckInInterrupt } from '../src/fingerprint.js';
 import { parseFrameLine } from './frame.js';
 import {
-  ARM_DUMP, CALL_TRACE, clip, CODE_PIECE, dumpTainted, ELISION, FrameCollector, isBottomFrame, LIMITS, parseTaskLine,
+  ARM_DUMP, CALL_TRACE, callTraceFrame, clip, CODE_PIECE, dumpTainted, ELISION, FrameCollector, isBottomFrame, LIMITS, parseTaskLine,
   REGISTERS, STACK_WORDS, type Builder, type LineVerdict,
 } from './hung-task.js';
 import { CAUGHT_KINDS, newReport, type CrashInfo, type CrashKind, type Frame, type KernelLine, type TaskRef, type TaskReport } from './record.js';
@@ -685,7 +685,7 @@ export class CrashBuilder implements Builder {
       this.nextDump(null).gpKthread = true;
       return 'taken';
     }
-    const fl = parseFrameLine(text);
+    const fl = parseFrameLine(text) ?? callTraceFrame(text);
     if (fl) {
       const d = this.dump();
       d.frames.add(fl.markers, fl.frames);
@@ -834,7 +834,7 @@ export class CrashBuilder implements Builder {
       return true;
     }
     // Frames, the dump and registers are read by classify(); the rest up to the kill line is the OOM's.
-    if (parseFrameLine(text) || CALL_TRACE.test(text) || DUMP_CPU.test(text) || DUMP_PID.test(text) || IP_LINE.test(withoutSource(text)) || REGISTERS.test(text)) return false;
+    if (parseFrameLine(text) || CALL_TRACE.test(text) || callTraceFrame(text) || DUMP_CPU.test(text) || DUMP_PID.test(text) || IP_LINE.test(withoutSource(text)) || REGISTERS.test(text)) return false;
     if (text.includes('Linux version ') || this.taken > OOM_LINES) return false;
     return true;
   }

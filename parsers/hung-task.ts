@@ -16,7 +16,7 @@
  * `HungTaskBuilder` consumes the lines of one report and says when a line is not part of it.
  * Pure and synchronous: no I/O, no clock.
  */
-import { contextAfter, parseBareSymbol, parseFrameLine, type ParsedFrame } from './frame.js';
+import { contextAfter, parseBareSymbol, parseFrameLine, type FrameLine, type ParsedFrame } from './frame.js';
 import { compile } from './patterns.js';
 import { newReport, type Blocker, type Frame, type FrameContext, type HungTaskVerb, type KernelLine, type ReportKind, type TaskInfo, type TaskReport } from './record.js';
 
@@ -199,6 +199,14 @@ function isWhole(text: string): boolean {
   return parseTaskLine(text) !== null || parseBlocker(text) !== null || parseTainted(text) !== null || text.includes('hung_task_timeout_secs');
 }
 export const CALL_TRACE = /^\s*(?:Call [Tt]race|Backtrace):?\s*$/;
+/** m68k prints the first frame on the `Call Trace:` line itself: `Call Trace: [<00222a58>] nubus_proc_rsrc_show+0x18/0xa0`. */
+const CALL_TRACE_FRAME = /^\s*Call [Tt]race: ?(\s*\[<[0-9a-fA-F]{1,16}>\].*)$/;
+/** The frame on a `Call Trace:` line, or null. */
+export function callTraceFrame(text: string): FrameLine | null {
+  const m = CALL_TRACE_FRAME.exec(text);
+  const fl = m ? parseFrameLine(m[1]) : null;
+  return fl && fl.frames.length > 0 ? fl : null;
+}
 /** A printk time inside a line, not at its start, and the frame text after it. */
 const GLUED_STAMP = /\S\[\s*\d{1,8}\.\d{6}\](?: |\t)(\s*\S.*)$/;
 /** Code bytes (`0f 01 ca <f3> a4`) or words (`e5933000 (e3530000)`), nothing else. */
@@ -237,7 +245,7 @@ const TASK_BOTTOM = /^(?:entry_SYSCALL\w*|entry_SYSENTER\w*|entry_INT80\w*|(?=\w
 
 /** Lines that belong to a task block whatever its state: frames, markers, trace header, stack words, registers. */
 export function isTaskBodyLine(text: string): boolean {
-  return parseFrameLine(text) !== null || CALL_TRACE.test(text) || STACK_WORDS.test(text) || ARM_DUMP.test(text)
+  return parseFrameLine(text) !== null || CALL_TRACE.test(text) || callTraceFrame(text) !== null || STACK_WORDS.test(text) || ARM_DUMP.test(text)
     || REGISTERS.test(text) || workqueue(text) !== null;
 }
 
@@ -612,7 +620,7 @@ export class HungTaskBuilder implements Builder {
     this.bareRun = false;
     const inCode = this.inCode;
     this.inCode = false;
-    const fl = parseFrameLine(text) ?? annotatedFrame(text);
+    const fl = parseFrameLine(text) ?? annotatedFrame(text) ?? callTraceFrame(text);
     if (fl) {
       this.lastWasFrame = fl.frames.length > 0;
       collector.add(fl.markers, fl.frames);

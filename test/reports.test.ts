@@ -798,6 +798,15 @@ describe('the kernel\'s other problem reports', () => {
     for (const line of ['Oops: 0000', 'the illegal operation: 0001 ilc: see', 'Kernel access[#1]']) assert.equal(parseCrashStart(line), null, line);
   });
 
+  it('m68k prints the first frame on the `Call Trace:` line itself, and it is the first frame of the trace (helper-44 #9)', () => {
+    const [w] = scanText(sample('kinds/h44-09-warning-m68k-5.5-atari-first-frame-on-call-trace-line-quoted.log'));
+    assert.deepEqual(frameNames(w).slice(0, 3), ['__warn', 'warn_slowpath_fmt', 'refcount_warn_saturate']);
+    assert.equal(w.report.frames.length, 9);
+    const [o] = scanText(sample('kinds/h44-10-oops-m68k-4.18-oops-without-counter-indented.log'));
+    assert.equal(frameNames(o)[0], 'nubus_proc_rsrc_show');
+    assert.equal(o.report.frames.length, 20);
+  });
+
   it('a task preempted on its way back from an interrupt is not stuck in the preemption path (x86 trace_hardirqs_on_thunk, retint_kernel)', () => {
     // A 4.16 linux-next RCU stall whose blocked reader was preempted: only `?` frames say what it did.
     const stall = ['INFO: rcu_preempt detected stalls on CPUs/tasks:', '\tTasks blocked on level-0 rcu_node (CPUs 0-11): P15438',
