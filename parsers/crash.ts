@@ -485,6 +485,8 @@ export class CrashBuilder implements Builder {
   private groupKill = false;
   private lastModules = false;
   private inCode = false;
+  /** s390's `Last Breaking-Event-Address:` came alone: the frame line after it is the branch source, not a frame of the trace. */
+  private breakingEvent = false;
   private taken = 0;
   private sawEndMark = false;
   /** A WARNING that turned out to be a hard lockup (turnsInto): its message line is taken. */
@@ -668,6 +670,8 @@ export class CrashBuilder implements Builder {
     this.lastModules = false;
     const inCode = this.inCode;
     this.inCode = false;
+    const breakingEvent = this.breakingEvent;
+    this.breakingEvent = false;
     const info = this.info;
     if (this.closed) {
       // After an OOM kill line: the further kills of the same OOM (memory.oom.group) and the reaper's line.
@@ -686,6 +690,8 @@ export class CrashBuilder implements Builder {
       return 'taken';
     }
     const fl = parseFrameLine(text) ?? callTraceFrame(text);
+    // (Taken like a register line: where the CPU last branched from, which need not be a caller.)
+    if (fl && breakingEvent && fl.frames.length === 1) return 'taken';
     if (fl) {
       const d = this.dump();
       d.frames.add(fl.markers, fl.frames);
@@ -763,6 +769,7 @@ export class CrashBuilder implements Builder {
       return 'taken';
     }
     if (BODY.test(text) || STACK_WORDS.test(text) || ARM_DUMP.test(text) || (this.cur?.sawTrace && ELISION.test(text))) {
+      this.breakingEvent = /^\s*Last Breaking-Event-Address:\s*$/.test(text);
       this.notice(text);
       this.release(text);
       return 'taken';

@@ -807,6 +807,15 @@ describe('the kernel\'s other problem reports', () => {
     assert.equal(o.report.frames.length, 20);
   });
 
+  it('s390\'s `Last Breaking-Event-Address:` frame is where the CPU last branched from, not a frame of the trace (helper-44 #11)', () => {
+    const [w] = scanText(sample('kinds/h44-11-warning-s390x-6.2-fc37-zvm-last-breaking-event-address-quoted.log'));
+    assert.equal(w.report.frames.length, 27);
+    assert.equal(frameNames(w).at(-1), 'ret_from_fork');
+    assert.ok(!frameNames(w).includes('__warn_printk'));
+    const [o] = scanText(sample('kinds/h44-03-oops-s390x-6.1-illegal-operation-ilc-null-call-zvm-quoted.log'));
+    assert.equal(frameNames(o).at(-1), 'ret_from_fork');
+  });
+
   it('a task preempted on its way back from an interrupt is not stuck in the preemption path (x86 trace_hardirqs_on_thunk, retint_kernel)', () => {
     // A 4.16 linux-next RCU stall whose blocked reader was preempted: only `?` frames say what it did.
     const stall = ['INFO: rcu_preempt detected stalls on CPUs/tasks:', '\tTasks blocked on level-0 rcu_node (CPUs 0-11): P15438',
