@@ -371,6 +371,11 @@ export class Assembler {
     return this.open.size + this.partials.size + this.pieces.size + this.waiting.size + (this.prelude ? 1 : 0);
   }
 
+  /** Header-less hung tasks read and held until flush() (see `headerless`): not open, but not out yet. */
+  get heldCount(): number {
+    return this.headerless.length;
+  }
+
   /**
    * A header a mail client broke in two (`... blocked for more than 120 ` / `seconds.`,
    * stress/51, 55, 57): its first part waits for the next line of its stream.
@@ -852,9 +857,11 @@ export class Assembler {
     }
     // A task dump whose opening line the log lacks (see dumpWithout()): a dump, not hung tasks.
     const dump = header || section || crash ? null : this.dumpWithout(key, line, text, task !== null);
+    let confirm: (() => void) | null = null;
     if (dump) {
       task = null;
-      section = dump;
+      section = typeof dump === 'string' ? dump : 'all';
+      if (typeof dump !== 'string') confirm = dump.confirm;
     }
     if (header) {
       const k = `${this.machine(line.host)}\u0000${header.pid}`;
@@ -886,7 +893,7 @@ export class Assembler {
       } else {
         open.builder = header
           ? new HungTaskBuilder(header, line, raw, { name: pos.name, line: pos.line })
-          : section ? new BlockedStateSection(section, (r) => this.complete(r, open))
+          : section ? new BlockedStateSection(section, (r) => this.complete(r, open), confirm)
             : new CrashBuilder(crash!, line, raw, { name: pos.name, line: pos.line });
       }
       this.open.set(key, open);
@@ -915,14 +922,18 @@ export class Assembler {
    * - the column header of a 2.6-5.8 sysrq-t/w dump (`  task                        PC stack   pid
    *   father`) without its `SysRq : Show State` line (a log cut or rotated in the middle of it): 'all';
    * - a task line not in D state that ends a header-less report of its stream: khungtaskd prints
-   *   only D-state tasks, show_state() all of them, so the header-less reports just read in that
-   *   print were a state dump's D-state tasks: they become `blocked_state` reports and the dump
-   *   goes on from here as 'all';
+   *   only D-state tasks, show_state() all of them, so the header-less reports read in that print
+   *   may be a state dump's D-state tasks. Not yet: 6.15+ khungtaskd prints the task that likely
+   *   owns the lock a hung task waits for right after it, in any state (`INFO: task cat:1234 is
+   *   blocked on a mutex likely owned by task cat:1233.`, KERN_ERR, dropped with the header). The
+   *   dump reads on from here as 'all' with a `confirm`: a second task line not in D state (a
+   *   show_state() goes on task after task) makes the header-less reports `blocked_state` ones; a
+   *   D-state task line first (the next hung task) ends it and they stay hung tasks;
    * - a D-state task line (`taskLine`) printed within a minute after the freezer began (`Freezing
    *   user space processes ...`, KERN_INFO): the list of the tasks that refused to freeze, whose
    *   own KERN_ERR line a syslog rule dropped: 'freeze'.
    */
-  private dumpWithout(key: string, line: KernelLine, text: string, taskLine: boolean): 'all' | 'freeze' | null {
+  private dumpWithout(key: string, line: KernelLine, text: string, taskLine: boolean): 'all' | 'freeze' | { confirm: () => void } | null {
     if (text.includes(COLUMNS_NEEDLE) && DUMP_COLUMNS.test(text)) return 'all';
     const who = this.machine(line.host);
     if (taskLine) {
@@ -934,13 +945,16 @@ export class Assembler {
     const t = parseTaskLine(text);
     if (t === null || t.pid === null || t.ppid === null || t.state === 'D') return null;
     const dumped = (r: TaskReport): boolean => r.headerless === true && samePrint(r, ended.r);
-    for (const q of this.queue) if (q.machine === who && dumped(q.r)) toDump(q.r);
-    for (const h of this.headerless.filter((x) => x.machine === who && dumped(x.r))) {
-      this.headerless.splice(this.headerless.indexOf(h), 1);
-      toDump(h.r);
-      this.emit(h.r);
-    }
-    return 'all';
+    return {
+      confirm: () => {
+        for (const q of this.queue) if (q.machine === who && dumped(q.r)) toDump(q.r);
+        for (const h of this.headerless.filter((x) => x.machine === who && dumped(x.r))) {
+          this.headerless.splice(this.headerless.indexOf(h), 1);
+          toDump(h.r);
+          this.emit(h.r);
+        }
+      },
+    };
   }
 
   /** The header-less report the current line ended (finish()), to see whether it was a dump's. */
@@ -1001,6 +1015,8 @@ export class Assembler {
     if (text.includes(FREEZING_NEEDLE) && FREEZING.test(text)) {
       const who = this.machine(line.host);
       this.freezing.delete(who);
+      // Frozen (`... (elapsed 0.002 seconds) done.`, 6.x `... completed (elapsed ...)`): no list follows.
+      if (FROZEN.test(text)) return;
       this.freezing.set(who, { uptime: line.uptime, time: line.time });
       if (this.freezing.size > CONTEXT_HOSTS) this.freezing.delete(this.freezing.keys().next().value as string);
       return;
@@ -1232,6 +1248,7 @@ function toDump(r: TaskReport): void {
  */
 export const FREEZING_NEEDLE = 'Freezing ';
 const FREEZING = /^\s*(?:PM: )?Freezing (?:user space processes|remaining freezable tasks)\b/;
+const FROZEN = /\(elapsed [\d.]+ seconds\)|\bcompleted\b|\bdone\.\s*$/;
 /** The column header of a 2.6-5.8 show_state() dump, whole (blocked-state.ts reads it inside a dump). */
 export const COLUMNS_NEEDLE = 'pid father';
 const DUMP_COLUMNS = /^\s*task\s+(?:PC\s+)?(?:stack\s+)?pid\s+father(?:\s+child\s+younger\s+older)?\s*$/;

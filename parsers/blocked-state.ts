@@ -40,12 +40,31 @@ export class BlockedStateSection implements Builder {
   /** In a sysrq-t dump: inside the block of a task that is not in D state. */
   private skipping = false;
 
-  constructor(private readonly which: 'blocked' | 'all' | 'freeze', private readonly emit: (r: TaskReport) => void) {}
+  /** A tentative dump's tasks so far (see `confirm`). */
+  private tasks = 0;
+  /** A tentative dump that a D-state task line ended before it was confirmed. */
+  private given = false;
+
+  /**
+   * `confirm`: the dump is only a guess until a second task line not in D state follows its first
+   * (Assembler.dumpWithout()): then it is called, once. A D-state task line before that ends the
+   * section, whose first task was then not a dump's (a hung task's blocker owner, 6.15+).
+   */
+  constructor(private readonly which: 'blocked' | 'all' | 'freeze', private readonly emit: (r: TaskReport) => void,
+    private confirm: (() => void) | null = null) {}
 
   push(text: string, raw: string, line: KernelLine, pos: { name: string; line: number }): LineVerdict {
     if (COLUMNS.test(text)) return 'taken';
     const task = parseTaskLine(text);
     if (task && task.pid !== null) {
+      if (this.confirm && ++this.tasks > 1) {
+        if (task.state === 'D') {
+          this.given = true;
+          return 'ended';
+        }
+        this.confirm();
+        this.confirm = null;
+      }
       this.close();
       // sysrq-t lists every task: only uninterruptible ones are of interest here. The freezer's list: none.
       if ((this.which === 'all' && task.state !== 'D') || this.which === 'freeze') {
@@ -83,6 +102,7 @@ export class BlockedStateSection implements Builder {
    * is; a dump does not end at the first foreign line.
    */
   betweenTasks(): boolean {
+    if (this.given) return false;
     return this.current ? !this.current.midTrace() && !this.current.beforeTrace() : true;
   }
 

@@ -187,8 +187,14 @@ export class Scanner implements LineSink {
     this.assembler.flush(keepUnfinished);
   }
 
+  /** No report open: lines without needles may be skipped. */
   idle(): boolean {
     return this.assembler.openCount === 0;
+  }
+
+  /** Idle, and no report held back either (a header-less hung task waits for flush()). */
+  settled(): boolean {
+    return this.assembler.openCount === 0 && this.assembler.heldCount === 0;
   }
 
   line(text: string, lineNo: number, start?: number): void {

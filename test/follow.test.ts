@@ -555,6 +555,18 @@ describe('follow mode (-f)', function () {
     assert.deepEqual(storedReports(env.KLOGSCAN_DB), [[555, 15]]);
   });
 
+  it('a header-less hung task that later lines ended comes out at the next pause, not when klogscan stops (helper-84 #2)', async () => {
+    fs.writeFileSync(log, '');
+    f = new Follow(['-f', log], env);
+    await started(f);
+    const r = report(556).split('\n').filter((l) => l.trim() !== '' && !/blocked for more than|hung_task_timeout_secs/.test(l));
+    const after = Array.from({ length: 80 }, (_, i) => `Jan 29 10:41:3${i % 10} app-prod-17 kernel: audit: type=1400 audit(1706524890.${i}:1): apparmor="ALLOWED"`);
+    fs.appendFileSync(log, [...r, ...after].join('\n') + '\n');
+    await f.waitFor(556, 4000);
+    assert.equal(await f.stop(), 0);
+    assert.deepEqual(f.objects.filter((o) => o.type === 'report').map((o) => { const x = o as unknown as Record<string, unknown>; return [x.kind, x.pid, x.headerless]; }), [['hung_task', 556, true]]);
+  });
+
   it('kill -9 while a WARNING\'s `cut here` and message wait for its WARNING line: the restart reads them again', async () => {
     fs.writeFileSync(log, '');
     f = new Follow(['-f', log], env);

@@ -1439,12 +1439,39 @@ describe('hung tasks whose header the log dropped (Debian /var/log/messages keep
       at('hostB', up + 0.000003, ' [<ffffffff816d4f69>] schedule+0x29/0x70'), at('hostB', up + 0.000004, ` [<ffffffff816d42bd>] ${fn}+0xed/0x250`),
       at('hostB', up + 0.000005, ' [<ffffffff816dd9ed>] kthread+0x96/0xa0')];
     const dump = [...task(900.00001, 'kjournald', 'D', 627, 'kjournald'), ...task(900.00002, 'sshd', 'S', 999, 'do_select'),
-      ...task(900.00003, 'flush-8:0', 'D', 1011, 'bdi_writeback_thread')];
+      ...task(900.00003, 'flush-8:0', 'D', 1011, 'bdi_writeback_thread'), ...task(900.00004, 'cron', 'S', 1200, 'hrtimer_nanosleep'),
+      ...task(900.00005, 'bash', 'R', 1300, 'n_tty_read')];
     const kinds = (lines: string[]): unknown[] => scanText(lines.join('\n')).map((a) => [a.report.kind, a.report.task]);
     assert.deepEqual(kinds(dump), [['blocked_state', 'kjournald'], ['blocked_state', 'flush-8:0']]);
     assert.deepEqual(kinds([at('hostB', 900, '  task                        PC stack   pid father'), ...dump.slice(0, 5)]), [['blocked_state', 'kjournald']]);
     // khungtaskd's D-state tasks back to back stay hung tasks.
-    assert.deepEqual(kinds([...dump.slice(0, 5), ...dump.slice(10)]), [['hung_task', 'kjournald'], ['hung_task', 'flush-8:0']]);
+    assert.deepEqual(kinds([...dump.slice(0, 5), ...dump.slice(10, 15)]), [['hung_task', 'kjournald'], ['hung_task', 'flush-8:0']]);
+  });
+
+  it('6.15+: a header-less hung task followed by the task that likely owns its lock (in any state) stays a hung task, and whole once with syslog (helper-84 #1)', () => {
+    const p = (up: number, l: string): string => at('web1', up, l);
+    const hang = (up: number, name: string, pid: number, owner: { name: string; pid: number; state: string }, whole: boolean): string[] => [
+      ...(whole ? [p(up, `INFO: task ${name}:${pid} blocked for more than 122 seconds.`), p(up, '      Not tainted 6.15.0-1-amd64 #1 Debian 6.15.1-1'),
+        p(up, '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.')] : []),
+      p(up + 0.00001, `task:${name.padEnd(15)} state:D stack:0     pid:${pid}  tgid:${pid}  ppid:1000   task_flags:0x400000 flags:0x00004002`),
+      p(up + 0.00002, 'Call Trace:'), p(up + 0.00002, ' <TASK>'), p(up + 0.00003, ' __schedule+0x3f0/0xbd0'), p(up + 0.00003, ' schedule+0x27/0xf0'),
+      p(up + 0.00003, ' schedule_preempt_disabled+0x15/0x30'), p(up + 0.00004, ' __mutex_lock.constprop.0+0x3ef/0x7a0'),
+      p(up + 0.00004, ' misc_open+0x2d/0x60 [hung_test]'), p(up + 0.00004, ' chrdev_open+0xc4/0x250'), p(up + 0.00005, ' </TASK>'),
+      ...(whole ? [p(up + 0.00005, `INFO: task ${name}:${pid} is blocked on a mutex likely owned by task ${owner.name}:${owner.pid}.`)] : []),
+      p(up + 0.00006, `task:${owner.name.padEnd(15)} state:${owner.state} stack:0     pid:${owner.pid}  tgid:${owner.pid}  ppid:1000   task_flags:0x400000 flags:0x00004002`),
+      p(up + 0.00007, 'Call Trace:'), p(up + 0.00007, ' <TASK>'), p(up + 0.00007, ' __schedule+0x3f0/0xbd0'), p(up + 0.00008, ' schedule+0x27/0xf0'),
+      p(up + 0.00008, ' schedule_timeout+0x9e/0x160'), p(up + 0.00008, ' msleep_interruptible+0x2f/0x60'), p(up + 0.00009, ' misc_write+0x3a/0x60 [hung_test]'),
+      p(up + 0.00009, ' </TASK>')];
+    const log = (whole: boolean): string => [...hang(246.1, 'cat', 1234, { name: 'cat', pid: 1233, state: 'S' }, whole),
+      ...hang(246.2, 'cat', 1235, { name: 'cat', pid: 1233, state: 'S' }, whole), 'Jan 15 22:27:40 web1 systemd[1]: Started foo.service.', ''].join('\n');
+    const key = (a: AnalyzedReport): unknown[] => [a.report.kind, a.report.pid, a.report.headerless ?? false, a.report.frames.length];
+    assert.deepEqual(scanText(log(false)).map(key), [['hung_task', 1234, true, 6], ['hung_task', 1235, true, 6]]);
+    assert.deepEqual(scanText(log(true)).map((a) => [...key(a), a.report.blocker?.owner?.pid]), [['hung_task', 1234, false, 6, 1233], ['hung_task', 1235, false, 6, 1233]]);
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, 'messages'), log(false));
+    fs.writeFileSync(path.join(dir, 'syslog'), log(true));
+    const out = cli(['--no-db', '--json', path.join(dir, 'messages'), path.join(dir, 'syslog')]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(out.filter((o) => o.type === 'report').map((o) => [o.kind, o.pid, o.blocked_seconds]), [['hung_task', 1234, 122], ['hung_task', 1235, 122]]);
   });
 
   it('the freezer\'s list without its KERN_ERR line (a suspend that failed, in Debian\'s /var/log/messages) gives no hung task', () => {
@@ -1455,6 +1482,10 @@ describe('hung tasks whose header the log dropped (Debian /var/log/messages keep
     // Long after a suspend, a D-state task with a trace is a hung task again.
     const later = lines.slice(1).map((l) => l.replace(/\[ *(\d+\.\d+)\]/, (_, u: string) => `[${(Number(u) + 600).toFixed(6).padStart(12)}]`));
     assert.deepEqual(scanText([lines[0], ...later].join('\n')).map((a) => [a.report.kind, a.report.task]), [['hung_task', 'ls']]);
+    // A suspend that froze every task prints no list: a hung task soon after its resume is one (helper-84 #4).
+    for (const frozen of ['Freezing user space processes ... (elapsed 0.002 seconds) done.', 'Freezing user space processes completed (elapsed 0.003 seconds)']) {
+      assert.deepEqual(scanText([at('laptop', 7001.1, frozen), ...lines.slice(1)].join('\n')).map((a) => [a.report.kind, a.report.task]), [['hung_task', 'ls']], frozen);
+    }
   });
 
   it('no report from a D-state task line alone, from the freezer\'s list, or from a report\'s own task line out of its place', () => {

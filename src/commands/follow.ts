@@ -117,7 +117,7 @@ export async function followCommand(v: ScanValues, files: string[]): Promise<num
       if (got > 0) {
         lastData = now;
         scanner.releaseWaiting();
-      } else if (!scanner.idle() && now - lastData >= IDLE_MS) scanner.flush(now - lastData < UNFINISHED_IDLE_MS);
+      } else if (!scanner.settled() && now - lastData >= IDLE_MS) scanner.flush(now - lastData < UNFINISHED_IDLE_MS);
       save();
       // A slow reader of our output: wait for it rather than buffer without bound.
       const room = out.room();

@@ -293,7 +293,7 @@ export async function scanCommand(args: string[], help: string, version: string)
   // A journal JSON stream on stdin: its cursor is stored while no report is open (--print-cursor).
   const saveCursor = (): void => {
     const cursor = journalCursor(stdinFeeder?.lastLine ?? null);
-    if (store && cursor && scanner.idle()) store.savePosition('-', { device: null, inode: null, offset: 0, line: 0, headHash: null, cursor });
+    if (store && cursor && scanner.settled()) store.savePosition('-', { device: null, inode: null, offset: 0, line: 0, headHash: null, cursor });
   };
   try {
     for (const name of inputs) {
