@@ -1474,6 +1474,24 @@ describe('hung tasks whose header the log dropped (Debian /var/log/messages keep
     assert.deepEqual(out.filter((o) => o.type === 'report').map((o) => [o.kind, o.pid, o.blocked_seconds]), [['hung_task', 1234, 122], ['hung_task', 1235, 122]]);
   });
 
+  it('6.18, real (made on this machine): a hang whose mutex owner sleeps, as /var/log/messages and syslog keep it', () => {
+    // `dmesg -r` of it: the KERN_ERR lines are `<3>`; Debian's /var/log/messages drops them.
+    const raw = sample('eras/6.18-real-blocker-owner-sleeping-userfaultfd.log').split('\n').filter((l) => l !== '');
+    const syslog = (keepErr: boolean): string => raw.filter((l) => keepErr || !l.startsWith('<3>'))
+      .map((l) => `Nov 28 08:58:21 sandbox kernel: ${l.replace(/^<\d>/, '')}`).join('\n') + '\n';
+    const whole = scanText(syslog(true));
+    assert.deepEqual(whole.map((a) => [a.report.kind, a.report.pid, a.report.blockedSeconds, a.report.blocker?.owner?.pid, a.report.blocker?.ownerTask?.state]),
+      [['hung_task', 7480, 8, 7439, 'S'], ['hung_task', 7480, 16, 7439, 'S']]);
+    const cut = scanText(syslog(false));
+    assert.deepEqual(cut.map((a) => [a.report.kind, a.report.pid, a.report.headerless, a.report.frames.length, a.identity.signature]),
+      whole.map((a) => [a.report.kind, a.report.pid, true, 23, a.identity.signature]));
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, 'messages'), syslog(false));
+    fs.writeFileSync(path.join(dir, 'syslog'), syslog(true));
+    const out = cli(['--no-db', '--json', path.join(dir, 'messages'), path.join(dir, 'syslog')]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(out.filter((o) => o.type === 'report').map((o) => [o.pid, o.blocked_seconds, o.headerless ?? false]), [[7480, 8, false], [7480, 16, false]]);
+  });
+
   it('the freezer\'s list without its KERN_ERR line (a suspend that failed, in Debian\'s /var/log/messages) gives no hung task', () => {
     const lines = [at('laptop', 7001.1, 'Freezing user space processes ... '), at('laptop', 7021.1081, 'ls              D    0  4242   4100 0x00000004'),
       at('laptop', 7021.10811, 'Call Trace:'), at('laptop', 7021.10812, ' __schedule+0x2d1/0x870'), at('laptop', 7021.10813, ' schedule+0x55/0xf0'),

@@ -163,8 +163,8 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     const cause = best ? `${safe(best.rule)} (${verdictWords(best.kind, best.verdict).words.toLowerCase()})` : noCause(r.kind, rules);
     const at = first.name === r.source.name ? `line ${first.line}` : `${safe(first.name)}:${first.line}`;
     out.push(`  ${paint('gray', `same signature and cause as ${first.who === '-' ? 'the report' : first.who} above (${at}): ${cause}; -v prints it in full`)}`);
-    const sb = r.blocker as Blocker | null;
-    if (sb?.owner) out.push(`  blocked on a ${sb.lock}, likely held by ${paint('bold', `${safe(sb.owner.task)}:${sb.owner.pid}`)}`);
+    const b = blockerLine(r, paint);
+    if (b && (r.blocker as Blocker).owner) out.push(b);
     if (r.truncated) out.push(`  ${paint('yellow', '(trace cut short)')}`);
     if (r.suppresses_further) out.push(suppressedNote(paint));
     out.push(sourceLine(r, paint));
@@ -196,14 +196,8 @@ export function renderReport(r: ReportJson, rules: RuleSet, paint: Painter, verb
     out.push(`  cause ${paint('yellow', noCause(r.kind, rules))} (the signature above is still stable across hosts)`);
   }
   const b = r.blocker as Blocker | null;
-  if (b) {
-    // A mutex, or an rwsem a writer holds, names its holder; a semaphore or a reader-held rwsem names
-    // the last one to take it, which may have let it go.
-    const sure = b.lock === 'mutex' || b.owner_as === 'writer';
-    const self = b.owner?.pid === r.pid ? (sure ? ' itself (it waits for a lock it holds)' : ' itself (the last to take it: this may be stale)') : '';
-    const owner = b.owner ? `${safe(b.owner.task)}:${b.owner.pid}${self}` : 'an owner the kernel did not find';
-    out.push(`  blocked on a ${b.lock}${b.as ? ` as ${b.as}` : ''}, likely held by ${paint('bold', owner)}${b.owner_as ? ` (${b.owner_as})` : ''}`);
-  }
+  const blocked = blockerLine(r, paint);
+  if (blocked) out.push(blocked);
   if (r.frames.length === 0 && crash) {
     if (r.kind !== 'panic' && r.kind !== 'oom_kill') out.push(`  ${paint('gray', 'no call trace of it in the log')}`);
   } else if (r.frames.length === 0) {
@@ -268,6 +262,18 @@ function crashDetails(r: ReportJson, paint: Painter): string[] {
 }
 
 /** The last line of a report in text: where it was read, and its incident. */
+/** The 6.15+ blocker line of a hung task (`INFO: task ... is blocked on a mutex likely owned by ...`), told, or null. */
+function blockerLine(r: ReportJson, paint: Painter): string | null {
+  const b = r.blocker as Blocker | null;
+  if (!b) return null;
+  // A mutex, or an rwsem a writer holds, names its holder; a semaphore or a reader-held rwsem names
+  // the last one to take it, which may have let it go.
+  const sure = b.lock === 'mutex' || b.owner_as === 'writer';
+  const self = b.owner?.pid === r.pid ? (sure ? ' itself (it waits for a lock it holds)' : ' itself (the last to take it: this may be stale)') : '';
+  const owner = b.owner ? `${safe(b.owner.task)}:${b.owner.pid}${self}` : 'an owner the kernel did not find';
+  return `  blocked on a ${b.lock}${b.as ? ` as ${b.as}` : ''}, likely held by ${paint('bold', owner)}${b.owner_as ? ` (${b.owner_as})` : ''}`;
+}
+
 function sourceLine(r: ReportJson, paint: Painter): string {
   return `  ${paint('gray', `source ${safe(r.source.name)}:${r.source.line}${r.incident !== null ? `   incident ${r.incident}` : ''}`)}`;
 }
