@@ -9,6 +9,7 @@ import { Assembler, type BootEvent, type SourcePosition } from '../parsers/assem
 import type { DecodeContext, LineFormat } from '../parsers/formats/index.js';
 import { BLOCKED_KINDS, type TaskReport } from '../parsers/record.js';
 import { identify, type Identity } from './fingerprint.js';
+import { debianPackage } from './proc/parse.js';
 import type { LineSink } from './input/feeder.js';
 import { matchRules, type RuleMatch } from './rules/engine.js';
 import type { RuleSet } from './rules/loader.js';
@@ -32,7 +33,14 @@ export function hostKey(name: string | null): string {
  * The kernel klogscan runs under: its release, the machine's name, when it booted (ms), and the
  * boot's id (/proc/sys/kernel/random/boot_id as 32 hex digits, the journal's `_BOOT_ID` form).
  */
-export interface RunningKernel { release: string; host: string; bootTime: number; bootId: string | null }
+export interface RunningKernel {
+  release: string;
+  host: string;
+  bootTime: number;
+  bootId: string | null;
+  /** Debian's package version of it (`Debian 6.1.123-1` in /proc/sys/kernel/version), when it says. */
+  kernelPackage?: string | null;
+}
 
 /** A boot id in the journal's form: 32 lower-case hex digits (the kernel's file has dashes). */
 export function bootIdKey(id: string | null | undefined): string | null {
@@ -43,12 +51,14 @@ export function bootIdKey(id: string | null | undefined): string | null {
 /** This machine's running kernel (uname -r, the host name, the boot time and id). */
 export function runningKernel(): RunningKernel {
   let bootId: string | null = null;
+  let kernelPackage: string | null = null;
   try {
     bootId = bootIdKey(fs.readFileSync('/proc/sys/kernel/random/boot_id', 'latin1'));
+    kernelPackage = debianPackage(fs.readFileSync('/proc/sys/kernel/version', 'latin1'));
   } catch {
     // not Linux, or /proc is not mounted: the host name and the clock decide
   }
-  return { release: os.release(), host: os.hostname(), bootTime: Date.now() - os.uptime() * 1000, bootId };
+  return { release: os.release(), host: os.hostname(), bootTime: Date.now() - os.uptime() * 1000, bootId, kernelPackage };
 }
 
 /**
@@ -103,10 +113,14 @@ export interface ScanCounts {
 /** Runs the rules and the fingerprint on an assembled report. */
 export function analyze(report: TaskReport, rules: RuleSet, kernel: string | null = null, running: RunningKernel | null = null): AnalyzedReport {
   if (kernel) {
+    // The log's Debian package version (`#1 Debian 5.10.46-4`) is that of the log's release, not of
+    // the one given: judged against it, 5.10.0-9-amd64 would look as old as 5.10.46.
+    if (kernel !== report.kernel) report.kernelPackage = null;
     report.kernel = kernel;
     report.kernelSource = 'user';
   } else if (report.kernel === null && running && printedByRunning(report, running)) {
     report.kernel = running.release;
+    report.kernelPackage = running.kernelPackage ?? null;
     report.kernelSource = 'running';
   }
   const identity = identify(report.kind, report.task, report.frames, report.crash);

@@ -231,6 +231,20 @@ describe('how strong an environmental cause is', () => {
     assert.doesNotMatch(cli(['--no-db', '--kernel', '3.10.0-862.el7.x86_64', 'samples/seed/centos7-java-rwsem.messages']).stdout, /trace alone|confirmed by/);
     assert.doesNotMatch(cli(['--no-db', 'samples/rules/fuse-daemon-not-answering.hit.1.log']).stdout, /trace alone|confirmed by/);
   });
+
+  it('--kernel judges the release given, not the Debian package version the log printed for its own (helper-87 #1)', () => {
+    const verdict = (kernel: string): unknown[] => {
+      const out = cli(['--no-db', '--json', '--kernel', kernel, 'samples/rules/wbt-rq-qos-missed-wakeup.hit.1.log']).stdout.trim().split('\n')
+        .map((l) => JSON.parse(l) as { type: string; kernel_package?: string | null; matches?: { rule: string; verdict: string }[] });
+      const r = out.find((o) => o.type === 'report')!;
+      return [r.kernel_package, r.matches!.find((m) => m.rule === 'wbt-rq-qos-missed-wakeup')?.verdict];
+    };
+    // The log's own release keeps its package (5.10.46-4: before the 5.10.51 fix).
+    assert.deepEqual(verdict('5.10.0-8-cloud-amd64'), ['5.10.46-4', 'affected']);
+    // Another Debian release hides its sublevel: unknown, not "older than 5.10.51" because of the log's package.
+    assert.deepEqual(verdict('5.10.0-9-amd64'), [null, 'unknown']);
+    assert.deepEqual(verdict('5.10.60'), [null, 'fixed']);
+  });
 });
 
 describe('rule files that are wrong', () => {

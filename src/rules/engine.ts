@@ -181,6 +181,7 @@ function matchBlock(m: CompiledMatch, a: Analyzable, norms: { norm: string; inde
     matched.add(norms[pos].index);
     pos++;
   }
+  if (m.none.length > 0 && norms.some((n) => m.none.some((re) => re.test(n.norm)))) return null;
   let anyHit = false;
   if (m.any.length > 0) {
     for (const n of norms) {

@@ -41,14 +41,15 @@ function isStringArray(v: unknown): v is string[] {
 
 function compileMatch(file: string, m: MatchSpec, i: number): CompiledMatch {
   const where = `match[${i}]`;
-  const known = new Set(['frames_in_order', 'any_frames', 'culprit', 'primitive', 'task_names', 'log_patterns', 'log_required', 'no_trace', 'kernel_family',
+  const known = new Set(['frames_in_order', 'any_frames', 'no_frames', 'culprit', 'primitive', 'task_names', 'log_patterns', 'log_required', 'no_trace', 'kernel_family',
     'ip', 'oom_constraint', 'report_patterns', 'report_required']);
   for (const k of Object.keys(m)) if (!known.has(k)) throw new RuleFileError(file, `${where}: unknown key "${k}"`);
-  for (const k of ['frames_in_order', 'any_frames', 'culprit', 'primitive', 'task_names', 'ip', 'oom_constraint'] as const) {
+  for (const k of ['frames_in_order', 'any_frames', 'no_frames', 'culprit', 'primitive', 'task_names', 'ip', 'oom_constraint'] as const) {
     if (m[k] !== undefined && !isStringArray(m[k])) throw new RuleFileError(file, `${where}.${k} must be a list of non-empty strings`);
   }
   const inOrder = (m.frames_in_order ?? []).map(framePattern);
   const any = (m.any_frames ?? []).map(framePattern);
+  const none = (m.no_frames ?? []).map(framePattern);
   const culprit = m.culprit ? framePattern(m.culprit.join('|')) : null;
   const ip = m.ip ? framePattern(m.ip.join('|')) : null;
   const logs = linePatterns(file, `${where}.log_patterns`, m.log_patterns);
@@ -71,7 +72,7 @@ function compileMatch(file: string, m: MatchSpec, i: number): CompiledMatch {
     ? new RegExp(`^(?:${m.task_names.map(globToRegExpSource).join('|')})$`)
     : null;
   return {
-    inOrder, any, culprit, tasks, logs, family,
+    inOrder, any, none, culprit, tasks, logs, family,
     primitive: m.primitive ? new Set(m.primitive) : null,
     taskSpecific: tasks !== null,
     logRequired: m.log_required === true,

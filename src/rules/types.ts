@@ -19,6 +19,8 @@ export interface MatchSpec {
   frames_in_order?: string[];
   /** At least one of these frames must be present too. */
   any_frames?: string[];
+  /** None of these frames may be present (another architecture's entry code, say). */
+  no_frames?: string[];
   /** The report's culprit frame (fingerprint.ts) must be one of these. */
   culprit?: string[];
   /** The wait primitive must be one of these labels (`rwsem read`, `mutex`, `page lock`, ...). */
@@ -94,6 +96,7 @@ export interface RuleFile {
 export interface CompiledMatch {
   inOrder: RegExp[];
   any: RegExp[];
+  none: RegExp[];
   culprit: RegExp | null;
   primitive: Set<string> | null;
   tasks: RegExp | null;
