@@ -851,7 +851,7 @@ export class Assembler {
     // (Not one printed by the idle task or from an interrupt, caller ids `T0` and `C3`: khungtaskd
     // is a task of its own; a powerpc boot's dump of init from T0 is no hung task.)
     let task = header || section || crash || line.caller === 'T0' || line.caller?.startsWith('C') ? null : parseHeaderlessTask(text);
-    if (task && this.headerOf(line, task.pid)) {
+    if (task && this.headerOf(this.machine(line.host), task.pid, line)) {
       this.observe(line, text);
       return;
     }
@@ -863,12 +863,7 @@ export class Assembler {
       section = typeof dump === 'string' ? dump : 'all';
       if (typeof dump !== 'string') confirm = dump.confirm;
     }
-    if (header) {
-      const k = `${this.machine(line.host)}\u0000${header.pid}`;
-      this.headers.delete(k);
-      this.headers.set(k, { uptime: line.uptime, time: line.time });
-      if (this.headers.size > RECENT_REPORTS) this.headers.delete(this.headers.keys().next().value as string);
-    }
+    if (header) this.markHeader(this.machine(line.host), header.pid, line);
     if (header || section || crash || task) {
       const h = this.hosts.get(this.machine(line.host));
       const open: Open = {
@@ -925,10 +920,11 @@ export class Assembler {
    *   only D-state tasks, show_state() all of them, so the header-less reports read in that print
    *   may be a state dump's D-state tasks. Not yet: 6.15+ khungtaskd prints the task that likely
    *   owns the lock a hung task waits for right after it, in any state (`INFO: task cat:1234 is
-   *   blocked on a mutex likely owned by task cat:1233.`, KERN_ERR, dropped with the header). The
-   *   dump reads on from here as 'all' with a `confirm`: a second task line not in D state (a
-   *   show_state() goes on task after task) makes the header-less reports `blocked_state` ones; a
-   *   D-state task line first (the next hung task) ends it and they stay hung tasks;
+   *   blocked on a mutex likely owned by task cat:1233.`, KERN_ERR, dropped with the header). On
+   *   a task line with `task_flags:` (6.14+) the dump reads on from here as 'all' with a `confirm`:
+   *   a second task line not in D state right after (a show_state() goes on task after task) makes
+   *   the header-less reports `blocked_state` ones; a D-state task line first (the next hung task),
+   *   or one printed seconds later, ends it and they stay hung tasks. Older task lines are a dump at once;
    * - a D-state task line (`taskLine`) printed within a minute after the freezer began (`Freezing
    *   user space processes ...`, KERN_INFO): the list of the tasks that refused to freeze, whose
    *   own KERN_ERR line a syslog rule dropped: 'freeze'.
@@ -945,16 +941,21 @@ export class Assembler {
     const t = parseTaskLine(text);
     if (t === null || t.pid === null || t.ppid === null || t.state === 'D') return null;
     const dumped = (r: TaskReport): boolean => r.headerless === true && samePrint(r, ended.r);
-    return {
-      confirm: () => {
-        for (const q of this.queue) if (q.machine === who && dumped(q.r)) toDump(q.r);
-        for (const h of this.headerless.filter((x) => x.machine === who && dumped(x.r))) {
-          this.headerless.splice(this.headerless.indexOf(h), 1);
-          toDump(h.r);
-          this.emit(h.r);
-        }
-      },
+    const confirm = (): void => {
+      for (const q of this.queue) if (q.machine === who && dumped(q.r)) toDump(q.r);
+      for (const h of this.headerless.filter((x) => x.machine === who && dumped(x.r))) {
+        this.headerless.splice(this.headerless.indexOf(h), 1);
+        toDump(h.r);
+        this.emit(h.r);
+      }
     };
+    // Kernels before 6.14 print no `task_flags:`, and none before 6.15 names a lock owner: one
+    // task not in D state is a dump there.
+    if (!text.includes('task_flags:')) {
+      confirm();
+      return 'all';
+    }
+    return { confirm };
   }
 
   /** The header-less report the current line ended (finish()), to see whether it was a dump's. */
@@ -962,13 +963,18 @@ export class Assembler {
   /** Per machine, when the freezer last began to freeze tasks (a `Freezing ...` line). */
   private readonly freezing = new Map<string, { uptime: number | null; time: number | null }>();
 
+  /** A hung-task header of this machine and pid (or its blocker line's owner) printed at this time. */
+  private markHeader(machine: string, pid: number, at: { uptime: number | null; time: number | null }): void {
+    const k = `${machine}\u0000${pid}`;
+    this.headers.delete(k);
+    this.headers.set(k, { uptime: at.uptime, time: at.time });
+    if (this.headers.size > RECENT_REPORTS) this.headers.delete(this.headers.keys().next().value as string);
+  }
+
   /** Whether a hung-task header of this machine and pid was printed with the line (PRINT_GAP_UPTIME). */
-  private headerOf(line: KernelLine, pid: number): boolean {
-    const h = this.headers.get(`${this.machine(line.host)}\u0000${pid}`);
-    if (!h) return false;
-    if (h.uptime !== null && line.uptime !== null) return Math.abs(h.uptime - line.uptime) <= PRINT_GAP_UPTIME;
-    if (h.time !== null && line.time !== null) return Math.abs(h.time - line.time) <= PRINT_GAP_UPTIME * 1000;
-    return h.uptime === null && h.time === null && line.uptime === null && line.time === null;
+  private headerOf(machine: string, pid: number, at: { uptime: number | null; time: number | null }): boolean {
+    const h = this.headers.get(`${machine}\u0000${pid}`);
+    return h !== undefined && samePrint(h, at);
   }
 
   /**
@@ -1122,13 +1128,21 @@ export class Assembler {
 
   private hand(r: TaskReport, machine: string, start: SourcePosition): void {
     if (r.headerless) {
+      // Its whole copy (or that of the hang whose lock it held) came out while it was read.
+      if (this.headerOf(machine, r.pid, r)) return;
       this.headerless.push({ r, machine, start });
       if (this.headerless.length > HELD_HEADERLESS) this.emit(this.headerless.shift()!.r);
       return;
     }
+    // Its header-less copies: its own task line, and (6.15+) that of the lock owner the kernel
+    // printed after it, which a log without KERN_ERR lines shows as a hung task of its own when
+    // the owner is in D state. (6.15-6.16 print an owner that is hung too twice: all copies go.)
+    const owner = r.kind === 'hung_task' && r.blocker?.ownerTask ? r.blocker.owner?.pid ?? null : null;
+    // (Read first, the whole report leaves a mark that the owner's copy, read later, finds: headerOf().)
+    if (owner !== null) this.markHeader(machine, owner, r);
     if (r.kind === 'hung_task' && this.headerless.length > 0) {
-      const i = this.headerless.findIndex((h) => h.machine === machine && h.r.pid === r.pid && samePrint(h.r, r));
-      if (i >= 0) this.headerless.splice(i, 1);
+      const copies = this.headerless.filter((h) => h.machine === machine && (h.r.pid === r.pid || h.r.pid === owner) && samePrint(h.r, r));
+      for (const h of copies) this.headerless.splice(this.headerless.indexOf(h), 1);
     }
     this.emit(r);
   }

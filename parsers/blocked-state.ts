@@ -35,6 +35,9 @@ export function parseSection(text: string): 'blocked' | 'all' | 'freeze' | null 
   return m[1] === 'State' ? 'all' : 'blocked';
 }
 
+/** The most a dump's task lines stand apart (a slow serial console prints a few hundred a second). */
+const DUMP_GAP_SECONDS = 2;
+
 export class BlockedStateSection implements Builder {
   private current: HungTaskBuilder | null = null;
   /** In a sysrq-t dump: inside the block of a task that is not in D state. */
@@ -54,12 +57,33 @@ export class BlockedStateSection implements Builder {
     private confirm: (() => void) | null = null) {}
 
   push(text: string, raw: string, line: KernelLine, pos: { name: string; line: number }): LineVerdict {
+    const verdict = this.take(text, raw, line, pos);
+    if (verdict === 'taken') this.last = line;
+    return verdict;
+  }
+
+  /** The last line taken: a tentative dump's next task must be printed right after it. */
+  private last: KernelLine | null = null;
+
+  private near(line: KernelLine): boolean {
+    const last = this.last;
+    if (last === null) return true;
+    if (last.uptime !== null && line.uptime !== null) return Math.abs(line.uptime - last.uptime) <= DUMP_GAP_SECONDS;
+    if (last.time !== null && line.time !== null) return Math.abs(line.time - last.time) <= DUMP_GAP_SECONDS * 1000;
+    return true;
+  }
+
+  private take(text: string, raw: string, line: KernelLine, pos: { name: string; line: number }): LineVerdict {
     if (COLUMNS.test(text)) return 'taken';
     const task = parseTaskLine(text);
     if (task && task.pid !== null) {
       if (this.confirm && ++this.tasks > 1) {
-        if (task.state === 'D') {
+        // Not a dump's next task: a D-state one (the next hung task), or one printed apart (an RCU
+        // stall's `task:rcu_preempt state:I` line seconds later; a dump prints its tasks back to back).
+        if (task.state === 'D' || !this.near(line)) {
           this.given = true;
+          // (ARM32 prints no `Call Trace:` line: the next frames are the next report's, not this skipped block's.)
+          this.skipping = false;
           return 'ended';
         }
         this.confirm();

@@ -1446,6 +1446,8 @@ describe('hung tasks whose header the log dropped (Debian /var/log/messages keep
     assert.deepEqual(kinds([at('hostB', 900, '  task                        PC stack   pid father'), ...dump.slice(0, 5)]), [['blocked_state', 'kjournald']]);
     // khungtaskd's D-state tasks back to back stay hung tasks.
     assert.deepEqual(kinds([...dump.slice(0, 5), ...dump.slice(10, 15)]), [['hung_task', 'kjournald'], ['hung_task', 'flush-8:0']]);
+    // Kernels without `task_flags:` name no lock owners: one task not in D state between two is a dump already.
+    assert.deepEqual(kinds(dump.slice(0, 15)), [['blocked_state', 'kjournald'], ['blocked_state', 'flush-8:0']]);
   });
 
   it('6.15+: a header-less hung task followed by the task that likely owns its lock (in any state) stays a hung task, and whole once with syslog (helper-84 #1)', () => {
@@ -1472,6 +1474,32 @@ describe('hung tasks whose header the log dropped (Debian /var/log/messages keep
     fs.writeFileSync(path.join(dir, 'syslog'), log(true));
     const out = cli(['--no-db', '--json', path.join(dir, 'messages'), path.join(dir, 'syslog')]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(out.filter((o) => o.type === 'report').map((o) => [o.kind, o.pid, o.blocked_seconds]), [['hung_task', 1234, 122], ['hung_task', 1235, 122]]);
+    // An owner in D state (holding the mutex while it waits for I/O) is no hang of its own: with
+    // syslog in the same run, in either order, its header-less copy goes with the hang that names it.
+    const ownerD = (whole: boolean): string => [...hang(246.1, 'cat', 1234, { name: 'writer', pid: 1233, state: 'D' }, whole),
+      'Jan 15 22:27:40 web1 systemd[1]: Started foo.service.', ''].join('\n');
+    fs.writeFileSync(path.join(dir, 'messages'), ownerD(false));
+    fs.writeFileSync(path.join(dir, 'syslog'), ownerD(true));
+    for (const order of [['messages', 'syslog'], ['syslog', 'messages']]) {
+      const got = cli(['--no-db', '--json', ...order.map((f) => path.join(dir, f))]).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(got.filter((o) => o.type === 'report').map((o) => [o.pid, o.blocked_seconds]), [[1234, 122]], order.join(' '));
+    }
+    // A task line seconds later (an RCU stall's grace-period kthread, its `rcu:` lines gone with the
+    // KERN_ERR ones) does not make the hang and its owner a state dump.
+    const rcu = [p(266.5, 'task:rcu_preempt     state:I stack:0     pid:17    tgid:17    ppid:2      task_flags:0x208040 flags:0x00004000'),
+      p(266.50001, 'Call Trace:'), p(266.50001, ' <TASK>'), p(266.50002, ' __schedule+0x3f0/0xbd0'), p(266.50002, ' schedule+0x27/0xf0'),
+      p(266.50002, ' rcu_gp_kthread+0x111/0x180'), p(266.50003, ' </TASK>')];
+    assert.deepEqual(scanText([...hang(246.1, 'cat', 1234, { name: 'cat', pid: 1233, state: 'S' }, false), ...rcu].join('\n')).map(key), [['hung_task', 1234, true, 6]]);
+    // ARM32 prints no `Call Trace:` line: the next hang's frames follow its task line right away.
+    const arm = (up: number, pid: number, state: string): string[] => [
+      p(up, `task:cat             state:${state} stack:0     pid:${pid}  tgid:${pid}  ppid:1000   task_flags:0x400000 flags:0x00004002`),
+      p(up + 0.000001, '[<807762c0>] (__schedule) from [<80776938>] (schedule+0x50/0xa8)'),
+      p(up + 0.000002, '[<80776938>] (schedule) from [<80778a1c>] (schedule_preempt_disabled+0x14/0x20)'),
+      p(up + 0.000003, '[<80778a1c>] (schedule_preempt_disabled) from [<80779b80>] (__mutex_lock.constprop.0+0x1e8/0x4a0)'),
+      p(up + 0.000004, '[<80779b80>] (__mutex_lock.constprop.0) from [<802d6e40>] (chrdev_open+0xd0/0x1cc)'),
+      p(up + 0.000005, '[<802d6e40>] (chrdev_open) from [<80101000>] (ret_fast_syscall+0x0/0x54)')];
+    assert.deepEqual(scanText([...arm(6141.9, 1234, 'D'), ...arm(6141.901, 1233, 'S'), ...arm(6141.902, 1235, 'D'), ...arm(6141.903, 1233, 'S')].join('\n'))
+      .map((a) => [a.report.kind, a.report.pid, a.report.frames.length]), [['hung_task', 1234, 6], ['hung_task', 1235, 6]]);
   });
 
   it('6.18, real (made on this machine): a hang whose mutex owner sleeps, as /var/log/messages and syslog keep it', () => {
