@@ -387,6 +387,20 @@ function parenRelease(text: string): string | null {
 }
 // (The panic's reason takes its own trailing blanks: `[^\]]*\s*` split a run of blanks n ways.)
 const END_MARK = /^\s*---\[ end (?:trace(?: [0-9a-f]+)?\s*|Kernel panic[^\]]*)\]---/;
+/** `BUG: KASAN: slab-use-after-free in ` of two title lines: the same up to the function. */
+function sameTitlePrefix(headline: string, what: string): boolean {
+  const cut = (t: string): string => t.replace(/^.*?(?=(?:KASAN|KMSAN|KCSAN|KFENCE|UBSAN):)/, '').replace(/ in .*$/, '');
+  const a = cut(headline);
+  return a.length > 0 && a.includes(' ') && a === cut(what);
+}
+
+/**
+ * The head of a stack the kernel recorded earlier and prints as evidence: KASAN's and KFENCE's
+ * `Allocated by task 14184:` / `Freed by task 14179:` and work-creation stacks, KMSAN's `Uninit was
+ * created at:`, page_owner's `page last allocated via order 0, ...` and `page last free pid 5810
+ * tgid 5810 stack trace:`. Its frames are another task's past, not the report's trace.
+ */
+const RECORDED_STACK = /^\s*(?:(?:Allocated|Freed|allocated|freed) by task \d+(?: on cpu \d+ at [\d.]+s)?(?: \(.*\))?:|(?:Second to l|L)ast potentially related work creation:|(?:Second to l|L)ast call_rcu\(\):|Uninit was (?:created|stored to memory) at:|Local variable \S+ created at:|page last allocated via |page last free (?:pid \d+ tgid \d+ )?stack trace:)/;
 const MODULES = /^\s*Modules linked in:/;
 /** A line of module names alone: the rest of a `Modules linked in:` line that was wrapped. */
 // (Names separated by blanks, one way only: `(?:name\s*)+` split a word in exponentially many ways.
@@ -487,10 +501,15 @@ export class CrashBuilder implements Builder {
   private inCode = false;
   /** s390's `Last Breaking-Event-Address:` came alone: the frame line after it is the branch source, not a frame of the trace. */
   private breakingEvent = false;
+  /** Inside a recorded stack (RECORDED_STACK): its frames are not the report's. */
+  private recorded = false;
   private taken = 0;
   private sawEndMark = false;
   /** A WARNING that turned out to be a hard lockup (turnsInto): its message line is taken. */
   private asLockup = false;
+  /** The kernel's title line after syzbot's `[inline]` one (turnsInto): taken once. */
+  private inlineTitle = false;
+  private titleTaken = false;
   lastWasFrame = false;
 
   constructor(s: CrashStart, line: KernelLine, raw: string, source: { name: string; line: number }) {
@@ -571,6 +590,14 @@ export class CrashBuilder implements Builder {
    */
   turnsInto(next: CrashStart): boolean {
     const info = this.info;
+    // syzbot's symbolised reports put the inlined function's title line before the kernel's own
+    // (`BUG: KASAN: slab-use-after-free in br_switchdev_fdb_populate net/bridge/br_switchdev.c:141
+    // [inline]`, then `... in br_switchdev_fdb_notify+0x30b/0x3e0 ...`): one report, titled by the first.
+    if (next.kind === this.report.kind && !this.closed && this.dumps.length === 0 && !this.inlineTitle
+      && /\s\[inline\]\s*$/.test(info.headline) && sameTitlePrefix(info.headline, next.what)) {
+      this.inlineTitle = true;
+      return true;
+    }
     if (next.kind !== 'hard_lockup' || this.report.kind !== 'warning' || this.closed || this.dumps.length > 0) return false;
     const atWatchdog = info.ip?.fn === 'watchdog_overflow_callback' || /(?:^|\/)kernel\/watchdog(?:_hld)?\.c:\d+$/.test(info.location ?? '');
     if (!atWatchdog) return false;
@@ -685,6 +712,10 @@ export class CrashBuilder implements Builder {
     }
     if (info.oom && this.oomLine(text)) return 'taken';
     if (this.asLockup && this.dumps.length === 0 && HARD.test(text)) return 'taken';
+    if (this.inlineTitle && !this.titleTaken) {
+      this.titleTaken = true;
+      return 'taken';
+    }
     if (text.includes('RCU grace-period kthread stack dump')) {
       this.nextDump(null).gpKthread = true;
       return 'taken';
@@ -692,6 +723,9 @@ export class CrashBuilder implements Builder {
     const fl = parseFrameLine(text) ?? callTraceFrame(text);
     // (Taken like a register line: where the CPU last branched from, which need not be a caller.)
     if (fl && breakingEvent && fl.frames.length === 1) return 'taken';
+    if (fl && this.recorded && fl.frames.length > 0) return 'taken';
+    this.recorded = RECORDED_STACK.test(text);
+    if (this.recorded) return 'taken';
     if (fl) {
       const d = this.dump();
       d.frames.add(fl.markers, fl.frames);
