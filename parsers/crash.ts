@@ -922,7 +922,7 @@ export class CrashBuilder implements Builder {
       if (info.cpu === null) info.cpu = d.cpu;
       // A WARNING's or a sanitizer's first line names the function already. A lockup or a stall
       // caught the CPU in an interrupt: where the interrupted task was says more.
-      if (info.ip === null) info.ip = (CAUGHT_KINDS.has(r.kind) && !stuckInInterrupt(d.frames.frames) ? d.taskIp : null) ?? d.ip;
+      if (info.ip === null) info.ip = (CAUGHT_KINDS.has(r.kind) && !stuckInInterrupt(d.frames.frames, r.kind === 'hard_lockup') ? d.taskIp : null) ?? d.ip;
       // A jump to address 0 (a NULL function pointer): the link register names who jumped. s390
       // prints it as the unreliable entry after the `0x0` one: `([<...>] full_proxy_read+0x4a/0xc0)`.
       if (info.ip !== null && /^0x0*$/.test(info.ip.fn)) {

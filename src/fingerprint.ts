@@ -109,10 +109,13 @@ const IDLE_RE = SPIN_RES.find((p) => p.label === 'idle')!.re;
  * are nowhere among the interrupt's (show_regs() of the interrupted context, 3.x and later; at
  * most stale `?` entries). Then the first RIP and the interrupt frames say where it spins.
  */
-export function stuckInInterrupt(frames: readonly Frame[]): boolean {
+export function stuckInInterrupt(frames: readonly Frame[], hard = false): boolean {
   const name = (f: Frame): string => f.fn.replace(/\..*$/, '');
   const irq = frames.filter((f) => (f.context === 'irq' || f.context === 'softirq') && !f.unreliable);
   if (irq.length === 0 || irq.some((f) => CATCHING.test(name(f)))) return false;
+  // A hard lockup is caught by an NMI (`<NMI>` frames, or none printed): an interrupt handler in its
+  // trace is where the CPU spins with interrupts off (irq_work signalling a fence chain), not the catcher.
+  if (hard) return true;
   return frames.some((f) => f.context === 'task' && !f.unreliable && IDLE_RE.test(name(f)));
 }
 
@@ -240,11 +243,11 @@ const FAMILY: Record<string, string> = { hung_task: 'blocked', blocked_state: 'b
  * frames) and over spinning, busy waits and library routines, whose caller says more (the
  * spinning is kept as the wait, as for a hung task).
  */
-export function crashCulprit(frames: readonly Frame[], ip: Frame | null, lockup = false, ipNames = false): Culprit {
+export function crashCulprit(frames: readonly Frame[], ip: Frame | null, lockup = false, ipNames = false, hard = false): Culprit {
   let label: string | null = null;
   const reliable = frames.some((f) => !f.unreliable && f.context !== 'nmi');
   // A lockup or a stall is caught by an interrupt: its frames are the catching, the task's are the stuck.
-  const skipIrq = lockup && frames.some((f) => f.context === 'task' && !f.unreliable) && !stuckInInterrupt(frames);
+  const skipIrq = lockup && frames.some((f) => f.context === 'task' && !f.unreliable) && !stuckInInterrupt(frames, hard);
   const candidates: { frame: Frame; index: number }[] = ip ? [{ frame: ip, index: -1 }] : [];
   frames.forEach((frame, index) => {
     if (frame.context === 'nmi' || (skipIrq && frame.context !== 'task') || (reliable && frame.unreliable) || pointsAtFunctionEdge(frame)) return;
@@ -299,7 +302,7 @@ function crashIdentity(kind: string, task: string, frames: readonly Frame[], cra
     return { signature: what, fingerprint: hash(`panic\0${what}`), culprit: { fn: null, module: null, primitive: null, index: -1 } };
   }
   const culprit = crashCulprit(frames, crash.ip, CAUGHT_KINDS.has(kind),
-    kind === 'warning' || crash.what === 'kernel BUG');
+    kind === 'warning' || crash.what === 'kernel BUG', kind === 'hard_lockup');
   const what = crash.what;
   if (culprit.fn) {
     return {
