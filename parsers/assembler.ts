@@ -950,8 +950,9 @@ export class Assembler {
       }
     };
     // Kernels before 6.14 print no `task_flags:`, and none before 6.15 names a lock owner: one
-    // task not in D state is a dump there.
+    // task not in D state is a dump there, if printed with it (not an RCU stall's kthread 20 s later).
     if (!text.includes('task_flags:')) {
+      if (!printedWith(ended.r, line)) return null;
       confirm();
       return 'all';
     }
@@ -1249,6 +1250,16 @@ export class Assembler {
     for (const h of this.headerless.splice(0)) this.emit(h.r);
   }
 }
+
+/** Whether a line came in the same burst of printing as a report (a dump prints its tasks back to back). */
+function printedWith(r: { uptime: number | null; time: number | null }, line: { uptime: number | null; time: number | null }): boolean {
+  if (r.uptime !== null && line.uptime !== null) return Math.abs(line.uptime - r.uptime) <= DUMP_TASK_GAP;
+  if (r.time !== null && line.time !== null) return Math.abs(line.time - r.time) <= DUMP_TASK_GAP * 1000;
+  return true;
+}
+
+/** Seconds from a header-less report's first line to a dump's next task line, at most (a slow console's long trace). */
+const DUMP_TASK_GAP = 10;
 
 /** A state dump's header-less report is a `blocked_state` one (Assembler.dumpWithout()). */
 function toDump(r: TaskReport): void {

@@ -400,7 +400,7 @@ function sameTitlePrefix(headline: string, what: string): boolean {
  * created at:`, page_owner's `page last allocated via order 0, ...` and `page last free pid 5810
  * tgid 5810 stack trace:`. Its frames are another task's past, not the report's trace.
  */
-const RECORDED_STACK = /^\s*(?:(?:Allocated|Freed|allocated|freed) by task \d+(?: on cpu \d+ at [\d.]+s)?(?: \(.*\))?:|(?:Second to l|L)ast potentially related work creation:|(?:Second to l|L)ast call_rcu\(\):|Uninit was (?:created|stored to memory) at:|Local variable \S+ created at:|page last allocated via |page last free (?:pid \d+ tgid \d+ )?stack trace:)/;
+const RECORDED_STACK = /^\s*(?:(?:Allocated|Freed|allocated|freed) by task \d+(?: on cpu \d+ at [\d.]+s)?(?: \(.*\))?:|(?:Second to l|L)ast potentially related work creation:|(?:Second to l|L)ast call_rcu\(\):|Uninit was (?:created|stored to memory) at:|Local variable \S+ created at:|page (?:last )?allocated via |page last free (?:pid \d+ tgid \d+ )?stack trace:)/;
 const MODULES = /^\s*Modules linked in:/;
 /** A line of module names alone: the rest of a `Modules linked in:` line that was wrapped. */
 // (Names separated by blanks, one way only: `(?:name\s*)+` split a word in exponentially many ways.
@@ -508,8 +508,7 @@ export class CrashBuilder implements Builder {
   /** A WARNING that turned out to be a hard lockup (turnsInto): its message line is taken. */
   private asLockup = false;
   /** The kernel's title line after syzbot's `[inline]` one (turnsInto): taken once. */
-  private inlineTitle = false;
-  private titleTaken = false;
+  private titleLines = 0;
   lastWasFrame = false;
 
   constructor(s: CrashStart, line: KernelLine, raw: string, source: { name: string; line: number }) {
@@ -590,12 +589,17 @@ export class CrashBuilder implements Builder {
    */
   turnsInto(next: CrashStart): boolean {
     const info = this.info;
-    // syzbot's symbolised reports put the inlined function's title line before the kernel's own
+    // syzbot's symbolised reports put the inlined functions' title lines before the kernel's own
     // (`BUG: KASAN: slab-use-after-free in br_switchdev_fdb_populate net/bridge/br_switchdev.c:141
-    // [inline]`, then `... in br_switchdev_fdb_notify+0x30b/0x3e0 ...`): one report, titled by the first.
-    if (next.kind === this.report.kind && !this.closed && this.dumps.length === 0 && !this.inlineTitle
+    // [inline]`, maybe more, then `... in br_switchdev_fdb_notify+0x30b/0x3e0 ...`): one report,
+    // named by the kernel's line, as the same bug is without syzbot's.
+    if (next.kind === this.report.kind && !this.closed && this.dumps.length === 0 && this.titleLines === 0
       && /\s\[inline\]\s*$/.test(info.headline) && sameTitlePrefix(info.headline, next.what)) {
-      this.inlineTitle = true;
+      info.what = next.what;
+      info.location = next.location;
+      info.ip = next.ip ?? info.ip;
+      info.address = next.address ?? info.address;
+      this.titleLines++;
       return true;
     }
     if (next.kind !== 'hard_lockup' || this.report.kind !== 'warning' || this.closed || this.dumps.length > 0) return false;
@@ -712,8 +716,9 @@ export class CrashBuilder implements Builder {
     }
     if (info.oom && this.oomLine(text)) return 'taken';
     if (this.asLockup && this.dumps.length === 0 && HARD.test(text)) return 'taken';
-    if (this.inlineTitle && !this.titleTaken) {
-      this.titleTaken = true;
+    if (this.titleLines > 0) {
+      this.titleLines--;
+      info.headline = text.trim().slice(0, 240);
       return 'taken';
     }
     if (text.includes('RCU grace-period kthread stack dump')) {

@@ -1448,6 +1448,8 @@ describe('hung tasks whose header the log dropped (Debian /var/log/messages keep
     assert.deepEqual(kinds([...dump.slice(0, 5), ...dump.slice(10, 15)]), [['hung_task', 'kjournald'], ['hung_task', 'flush-8:0']]);
     // Kernels without `task_flags:` name no lock owners: one task not in D state between two is a dump already.
     assert.deepEqual(kinds(dump.slice(0, 15)), [['blocked_state', 'kjournald'], ['blocked_state', 'flush-8:0']]);
+    // ... but a task line printed 20 s later (an RCU stall's kthread, its `rcu:` lines gone with the KERN_ERR ones) is no dump's.
+    assert.deepEqual(kinds([...dump.slice(0, 5), ...task(920.1, 'rcu_sched', 'S', 10, 'rcu_gp_kthread')]), [['hung_task', 'kjournald']]);
   });
 
   it('6.15+: a header-less hung task followed by the task that likely owns its lock (in any state) stays a hung task, and whole once with syslog (helper-84 #1)', () => {
