@@ -23,7 +23,7 @@ import {
   dumpTainted, HEADER_NEEDLE, HEADERLESS_NEEDLES, HungTaskBuilder, isBottomFrame, LIMITS, parseBlocker, parseHeader, parseHeaderlessTask, parseTaskLine,
   SUPPRESSED_NEEDLE, type Builder,
 } from './hung-task.js';
-import { followedName, type TaskReport, type KernelLine } from './record.js';
+import { followedName, printedWithin, type TaskReport, type KernelLine } from './record.js';
 import { lineHasNeedle } from '../src/input/needle-scan.js';
 
 export const BANNER_NEEDLE = 'Linux version ';
@@ -952,7 +952,7 @@ export class Assembler {
     // Kernels before 6.14 print no `task_flags:`, and none before 6.15 names a lock owner: one
     // task not in D state is a dump there, if printed with it (not an RCU stall's kthread 20 s later).
     if (!text.includes('task_flags:')) {
-      if (!printedWith(ended.r, line)) return null;
+      if (printedWithin(ended.r, line, DUMP_TASK_GAP) === false) return null;
       confirm();
       return 'all';
     }
@@ -1251,13 +1251,6 @@ export class Assembler {
   }
 }
 
-/** Whether a line came in the same burst of printing as a report (a dump prints its tasks back to back). */
-function printedWith(r: { uptime: number | null; time: number | null }, line: { uptime: number | null; time: number | null }): boolean {
-  if (r.uptime !== null && line.uptime !== null) return Math.abs(line.uptime - r.uptime) <= DUMP_TASK_GAP;
-  if (r.time !== null && line.time !== null) return Math.abs(line.time - r.time) <= DUMP_TASK_GAP * 1000;
-  return true;
-}
-
 /** Seconds from a header-less report's first line to a dump's next task line, at most (a slow console's long trace). */
 const DUMP_TASK_GAP = 10;
 
@@ -1283,7 +1276,5 @@ const HELD_HEADERLESS = 4096;
 
 /** Two lines or reports were printed within PRINT_GAP_UPTIME of each other (by printk time, else by wall clock). */
 function samePrint(a: { uptime: number | null; time: number | null }, b: { uptime: number | null; time: number | null }): boolean {
-  if (a.uptime !== null && b.uptime !== null) return Math.abs(a.uptime - b.uptime) <= PRINT_GAP_UPTIME;
-  if (a.time !== null && b.time !== null) return Math.abs(a.time - b.time) <= PRINT_GAP_UPTIME * 1000;
-  return a.uptime === null && b.uptime === null && a.time === null && b.time === null;
+  return printedWithin(a, b, PRINT_GAP_UPTIME) ?? (a.uptime === null && b.uptime === null && a.time === null && b.time === null);
 }

@@ -6,7 +6,7 @@
  * tasks in D state are kept. Pure and synchronous, like the hung-task grammar it reuses.
  */
 import { HungTaskBuilder, isTaskBodyLine, parseTaskLine, type Builder, type LineVerdict } from './hung-task.js';
-import type { KernelLine, TaskReport } from './record.js';
+import { printedWithin, type KernelLine, type TaskReport } from './record.js';
 
 /** What every dump opener contains (`sysrq: Show Blocked State`, `SysRq : Show State`). */
 export const SYSRQ_NEEDLE = ': Show ';
@@ -66,11 +66,7 @@ export class BlockedStateSection implements Builder {
   private last: KernelLine | null = null;
 
   private near(line: KernelLine): boolean {
-    const last = this.last;
-    if (last === null) return true;
-    if (last.uptime !== null && line.uptime !== null) return Math.abs(line.uptime - last.uptime) <= DUMP_GAP_SECONDS;
-    if (last.time !== null && line.time !== null) return Math.abs(line.time - last.time) <= DUMP_GAP_SECONDS * 1000;
-    return true;
+    return this.last === null || (printedWithin(this.last, line, DUMP_GAP_SECONDS) ?? true);
   }
 
   private take(text: string, raw: string, line: KernelLine, pos: { name: string; line: number }): LineVerdict {

@@ -507,7 +507,7 @@ export class CrashBuilder implements Builder {
   private sawEndMark = false;
   /** A WARNING that turned out to be a hard lockup (turnsInto): its message line is taken. */
   private asLockup = false;
-  /** The kernel's title line after syzbot's `[inline]` one (turnsInto): taken once. */
+  /** Title lines still to take: the kernel's own after syzbot's `[inline]` ones (turnsInto). */
   private titleLines = 0;
   lastWasFrame = false;
 

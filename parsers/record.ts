@@ -239,3 +239,13 @@ const ROTATED_SUFFIX = / \(rotated(?: \d+)?\)$/;
 export function followedName(source: string): string {
   return source.replace(ROTATED_SUFFIX, '');
 }
+
+/**
+ * Whether two lines or reports were printed within `seconds` of each other: by printk time where
+ * both have one, else by wall clock; null when no clock is on both.
+ */
+export function printedWithin(a: { uptime: number | null; time: number | null }, b: { uptime: number | null; time: number | null }, seconds: number): boolean | null {
+  if (a.uptime !== null && b.uptime !== null) return Math.abs(a.uptime - b.uptime) <= seconds;
+  if (a.time !== null && b.time !== null) return Math.abs(a.time - b.time) <= seconds * 1000;
+  return null;
+}

@@ -261,7 +261,6 @@ function crashDetails(r: ReportJson, paint: Painter): string[] {
   return out;
 }
 
-/** The last line of a report in text: where it was read, and its incident. */
 /** The 6.15+ blocker line of a hung task (`INFO: task ... is blocked on a mutex likely owned by ...`), told, or null. */
 function blockerLine(r: ReportJson, paint: Painter): string | null {
   const b = r.blocker as Blocker | null;
@@ -274,6 +273,7 @@ function blockerLine(r: ReportJson, paint: Painter): string | null {
   return `  blocked on a ${b.lock}${b.as ? ` as ${b.as}` : ''}, likely held by ${paint('bold', owner)}${b.owner_as ? ` (${b.owner_as})` : ''}`;
 }
 
+/** The last line of a report in text: where it was read, and its incident. */
 function sourceLine(r: ReportJson, paint: Painter): string {
   return `  ${paint('gray', `source ${safe(r.source.name)}:${r.source.line}${r.incident !== null ? `   incident ${r.incident}` : ''}`)}`;
 }
